@@ -1,0 +1,24 @@
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test lint schemas bench sandbox-demo
+
+install:  ## create .venv and install reconcile with its test tools
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+test:  ## lint, schema sync and the whole test suite (unit, kinds on moto, e2e against a moto server)
+	$(BIN)/ruff check reconciler tests benchmarks
+	$(BIN)/pytest -n 2 -q
+
+lint:
+	$(BIN)/ruff check reconciler tests benchmarks
+	$(BIN)/mypy reconciler
+
+schemas:  ## regenerate schemas/ from the pydantic models
+	$(BIN)/reconcile schema --out schemas
+
+bench:
+	$(BIN)/python -m benchmarks

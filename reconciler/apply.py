@@ -1,0 +1,104 @@
+"""Carry out exactly a Plan: layer by layer (steps of a layer concurrently), stop on the first failure.
+
+Ctrl-C (or SIGTERM) lets the steps in flight finish, starts no new one, and reports what was done.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from reconciler.errors import ReconcileError
+from reconciler.kinds import REGISTRY
+from reconciler.kinds.base import ApplyContext
+from reconciler.plan import Action, Plan, Step
+
+
+@dataclass
+class Outcome:
+    done: list[Step] = field(default_factory=list)
+    failed: list[tuple[Step, BaseException]] = field(default_factory=list)
+    skipped: list[Step] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted and not self.skipped
+
+
+def run_step(step: Step, ctx: ApplyContext) -> None:
+    kind = REGISTRY[step.kind]
+    assert step.desired is not None or step.action == Action.delete
+    if step.action == Action.create:
+        kind.create(step.name, step.desired or {}, ctx)
+    elif step.action == Action.update:
+        kind.update(step.name, step.desired or {}, ctx)
+    elif step.action == Action.replace:
+        kind.delete(step.name, ctx)
+        kind.create(step.name, step.desired or {}, ctx)
+    elif step.action == Action.delete:
+        kind.delete(step.name, ctx)
+
+
+def execute(plan: Plan, ctx: ApplyContext, concurrency: int = 8) -> Outcome:
+    out = Outcome()
+    stop = threading.Event()
+    todo = [s for s in plan.steps if s.action != Action.noop]
+
+    def guarded(step: Step) -> None:
+        if stop.is_set():
+            raise _Skipped()
+        started = time.monotonic()
+        ctx.progress(f"{_verb(step.action)} {step.id} …")
+        run_step(step, ctx)
+        ctx.progress(f"{_past(step.action)} {step.id} ({time.monotonic() - started:.1f}s)")
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="apply") as pool:
+        for _, layer_steps in groupby(todo, key=lambda s: s.layer):
+            batch = list(layer_steps)
+            if stop.is_set():
+                out.skipped += batch
+                continue
+            futures: dict[Future, Step] = {pool.submit(guarded, s): s for s in batch}
+            pending = set(futures)
+            while pending:
+                try:
+                    finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    if not out.interrupted:
+                        ctx.progress("interrupted: finishing the steps in flight, starting no new ones (Ctrl-C again to force)")
+                    out.interrupted = True
+                    stop.set()
+                    continue
+                for f in finished:
+                    step = futures[f]
+                    err = f.exception()
+                    if err is None:
+                        out.done.append(step)
+                    elif isinstance(err, _Skipped):
+                        out.skipped.append(step)
+                    else:
+                        out.failed.append((step, err))
+                        stop.set()
+    return out
+
+
+class _Skipped(Exception):
+    pass
+
+
+def _verb(a: Action) -> str:
+    return {"create": "creating", "update": "updating", "replace": "replacing", "delete": "deleting"}[a.value]
+
+
+def _past(a: Action) -> str:
+    return {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted"}[a.value]
+
+
+def describe_failure(step: Step, err: BaseException) -> str:
+    if isinstance(err, ReconcileError):
+        return f"{step.id}: {err}"
+    return f"{step.id}: unexpected {type(err).__name__}: {err}"

@@ -1,0 +1,194 @@
+"""Thin adapters over boto3: one place for sessions, retries, endpoints, not-found and error wording.
+
+Every AWS call in reconcile goes through ``Aws.client(service)``, a ``Client`` that
+- retries with botocore's adaptive mode (backoff + jitter, client-side rate limiting on throttling),
+- turns the service's not-found answers into ``None`` (``get``),
+- turns every other failure into ``AwsError("Failed to <verb> <what>: <AWS message>")``,
+- paginates, and counts calls (for ``--debug`` and the benchmarks).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from reconciler.errors import AwsError
+
+# Error codes (or message fragments) meaning "does not exist", per service.
+NOT_FOUND: dict[str, tuple[str, ...]] = {
+    "iam": ("NoSuchEntity",),
+    "secretsmanager": ("ResourceNotFoundException",),
+    "sagemaker": ("ValidationException:Could not find", "ResourceNotFound"),
+    "lambda": ("ResourceNotFoundException",),
+    "apigatewayv2": ("NotFoundException",),
+    "s3": ("NoSuchKey", "NoSuchBucket", "404"),
+    "dynamodb": ("ResourceNotFoundException",),
+}
+
+
+def _is_not_found(service: str, code: str, message: str) -> bool:
+    for pattern in NOT_FOUND.get(service, ()):
+        if ":" in pattern:
+            pcode, fragment = pattern.split(":", 1)
+            if code == pcode and fragment.lower() in message.lower():
+                return True
+        elif code == pattern:
+            return True
+    return False
+
+
+def _verb(op: str) -> str:
+    """'create_role' -> 'create role'."""
+    return op.replace("_", " ")
+
+
+class Client:
+    """A boto3 client wrapped with reconcile's error handling."""
+
+    def __init__(self, service: str, raw: Any, counter: Counter, lock: threading.Lock):
+        self.service = service
+        self.raw = raw
+        self._counter = counter
+        self._lock = lock
+
+    def _count(self, op: str) -> None:
+        with self._lock:
+            self._counter[f"{self.service}:{op}"] += 1
+
+    def call(self, op: str, what: str = "", **kwargs: Any) -> dict[str, Any]:
+        """Call ``op``; any failure becomes an AwsError naming ``what`` (e.g. 'Role/x')."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self._count(op)
+        try:
+            return getattr(self.raw, op)(**kwargs)
+        except ClientError as e:
+            err = e.response.get("Error", {})
+            code, msg = str(err.get("Code", "")), str(err.get("Message", e))
+            target = f" {what}" if what else ""
+            raise AwsError(f"Failed to {_verb(op)}{target}: {code}: {msg}", code=code) from e
+        except BotoCoreError as e:
+            target = f" {what}" if what else ""
+            raise AwsError(f"Failed to {_verb(op)}{target}: {e}") from e
+
+    def get(self, op: str, what: str = "", **kwargs: Any) -> dict[str, Any] | None:
+        """Like ``call``, but a not-found answer is ``None``."""
+        try:
+            return self.call(op, what, **kwargs)
+        except AwsError as e:
+            cause = e.__cause__
+            from botocore.exceptions import ClientError
+
+            if isinstance(cause, ClientError):
+                err = cause.response.get("Error", {})
+                if _is_not_found(self.service, str(err.get("Code", "")), str(err.get("Message", ""))):
+                    return None
+            raise
+
+    def ignore_missing(self, op: str, what: str = "", **kwargs: Any) -> None:
+        """Call ``op`` (typically a delete/detach) treating not-found as done."""
+        self.get(op, what, **kwargs)
+
+    def paginate(self, op: str, key: str, what: str = "", **kwargs: Any) -> Iterator[Any]:
+        """Yield the items under ``key`` of every page of ``op``."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        paginator = self.raw.get_paginator(op)
+        try:
+            for page in paginator.paginate(**kwargs):
+                self._count(op)
+                yield from page.get(key, [])
+        except ClientError as e:
+            err = e.response.get("Error", {})
+            if _is_not_found(self.service, str(err.get("Code", "")), str(err.get("Message", ""))):
+                return
+            target = f" {what}" if what else ""
+            raise AwsError(f"Failed to {_verb(op)}{target}: {err.get('Code')}: {err.get('Message')}") from e
+        except BotoCoreError as e:
+            raise AwsError(f"Failed to {_verb(op)} {what}: {e}") from e
+
+
+class Aws:
+    """Sessions and clients for one command run (thread-safe: clients are created once, under a lock)."""
+
+    def __init__(
+        self,
+        profile: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        max_pool: int = 16,
+        max_attempts: int = 10,
+        retry_mode: str = "adaptive",
+    ):
+        import boto3
+        from botocore.config import Config
+
+        self.session = boto3.session.Session(profile_name=profile, region_name=region)
+        self.region = region or self.session.region_name or "us-east-1"
+        self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        self._config = Config(
+            retries={"mode": retry_mode, "max_attempts": max_attempts},
+            max_pool_connections=max_pool,
+            connect_timeout=10,
+            read_timeout=70,
+        )
+        self._clients: dict[str, Client] = {}
+        self._lock = threading.Lock()
+        self.calls: Counter = Counter()
+        self._count_lock = threading.Lock()
+        self._identity: dict[str, str] | None = None
+        self._cache: dict[str, Any] = {}
+        self._cache_lock = threading.Lock()
+
+    def cached(self, key: str, fetch: Callable[[], Any]) -> Any:
+        """A value read once per command (e.g. a list call several reads share)."""
+        with self._cache_lock:
+            if key not in self._cache:
+                self._cache[key] = fetch()
+            return self._cache[key]
+
+    def invalidate(self) -> None:
+        """Forget cached reads (after changes, before re-observing)."""
+        with self._cache_lock:
+            self._cache.clear()
+
+    def client(self, service: str) -> Client:
+        with self._lock:
+            if service not in self._clients:
+                kwargs: dict[str, Any] = {"region_name": self.region, "config": self._config}
+                if self.endpoint_url:
+                    kwargs["endpoint_url"] = self.endpoint_url
+                raw = self.session.client(service, **kwargs)
+                self._clients[service] = Client(service, raw, self.calls, self._count_lock)
+            return self._clients[service]
+
+    def identity(self) -> dict[str, str]:
+        """STS GetCallerIdentity (cached): Account, Arn, UserId."""
+        if self._identity is None:
+            resp = self.client("sts").call("get_caller_identity", "caller identity")
+            self._identity = {k: resp[k] for k in ("Account", "Arn", "UserId")}
+        return self._identity
+
+    @property
+    def partition(self) -> str:
+        if self.region.startswith("cn-"):
+            return "aws-cn"
+        if self.region.startswith("us-gov-"):
+            return "aws-us-gov"
+        return "aws"
+
+
+def has_credentials() -> bool:
+    """True when boto3 can find credentials (env, profile, SSO, instance role …)."""
+    try:
+        import boto3
+
+        return boto3.session.Session().get_credentials() is not None
+    except Exception:  # a broken profile is the user's to see when they use it
+        return True
+
+
+Progress = Callable[[str], None]

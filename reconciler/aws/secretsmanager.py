@@ -1,0 +1,59 @@
+"""Secrets Manager adapter: write reconcile-owned secrets, read secret values. Values never logged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler import policy
+from reconciler.aws import Aws
+from reconciler.errors import AwsError
+from reconciler.kinds.base import Observed
+
+
+def write(aws: Aws, name: str, value: str, tags: dict[str, str], stack: str) -> None:
+    """Create (or update, when this stack owns it) secret ``name`` with ``value``."""
+    sm = aws.client("secretsmanager")
+    what = f"secret {name}"
+    got = sm.get("describe_secret", what, SecretId=name)
+    if got is None:
+        sm.call("create_secret", what, Name=name, SecretString=value, Tags=policy.tag_list(tags))
+        return
+    owner = Observed("Secret", name, got.get("ARN", ""), {"tags": policy.normalize_tags(got.get("Tags", []))}).stack
+    if owner != stack:
+        raise AwsError(f"Failed to write secret {name}: it exists and is not owned by stack {stack!r}; "
+                       "choose another name or delete it")
+    if got.get("DeletedDate"):
+        sm.call("restore_secret", what, SecretId=name)
+    sm.call("put_secret_value", what, SecretId=name, SecretString=value)
+
+
+def read(aws: Aws, name: str) -> str:
+    """The current value of secret ``name`` (raises AwsError when missing)."""
+    got = aws.client("secretsmanager").call("get_secret_value", f"secret {name}", SecretId=name)
+    if "SecretString" in got:
+        return str(got["SecretString"])
+    return bytes(got.get("SecretBinary", b"")).decode()
+
+
+def version(aws: Aws, name: str) -> str | None:
+    """An id of the secret's current value (changes when the value changes), without reading it."""
+    got: dict[str, Any] | None = aws.client("secretsmanager").get("describe_secret", f"secret {name}", SecretId=name)
+    if got is None:
+        return None
+    for vid, stages in (got.get("VersionIdsToStages") or {}).items():
+        if "AWSCURRENT" in stages:
+            return str(vid)
+    return None
+
+
+def delete_owned(aws: Aws, name: str, stack: str) -> bool:
+    """Schedule deletion (7-day recovery) of secret ``name`` if this stack owns it."""
+    sm = aws.client("secretsmanager")
+    got = sm.get("describe_secret", f"secret {name}", SecretId=name)
+    if got is None or got.get("DeletedDate"):
+        return False
+    owner = Observed("Secret", name, got.get("ARN", ""), {"tags": policy.normalize_tags(got.get("Tags", []))}).stack
+    if owner != stack:
+        return False
+    sm.ignore_missing("delete_secret", f"secret {name}", SecretId=name, RecoveryWindowInDays=7)
+    return True

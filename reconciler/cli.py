@@ -1,0 +1,340 @@
+"""Thin command layer: parse arguments, call the pipeline, render, map errors to exit codes.
+
+Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes pending
+(only with --detailed-exitcode).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import ReconcileError, UsageError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class Settings:
+    """Global options, given before or after the command name."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {"profile": None, "region": None, "sandbox": None, "color": None,
+                                       "concurrency": 8, "debug": False, "quiet": False}
+        self.started = time.monotonic()
+
+    def merge(self, **kwargs: Any) -> None:
+        for k, v in kwargs.items():
+            if v is not None and v is not False:
+                self.values[k] = v
+            elif k not in self.values:
+                self.values[k] = v
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def use_color(self) -> bool:
+        if self.values["color"] is False:
+            return False
+        return sys.stdout.isatty()
+
+    def progress(self, msg: str) -> None:
+        if self.quiet:
+            return
+        elapsed = time.monotonic() - self.started
+        click.echo(click.style(f"[{elapsed:6.1f}s] ", fg="bright_black") + msg, err=True,
+                   color=sys.stderr.isatty() and self.values["color"] is not False)
+
+    def options(self, strict: bool = False):  # type: ignore[no-untyped-def]
+        from reconciler.pipeline import Options
+
+        return Options(profile=self.profile, region=self.region, sandbox=self.sandbox,
+                       concurrency=self.concurrency, strict=strict, progress=self.progress)
+
+
+def global_options(f):  # type: ignore[no-untyped-def]
+    """The global options, accepted on the group and on every command."""
+
+    @click.option("--profile", default=None, help="AWS profile (else AWS_PROFILE / default chain).")
+    @click.option("--region", default=None, help="AWS region (else the Stack's spec.region, AWS_REGION).")
+    @click.option("--sandbox/--no-sandbox", "sandbox", default=None,
+                  help="Use the embedded local AWS (default: when no AWS credentials are configured; RECONCILE_SANDBOX=1).")
+    @click.option("--no-color", "no_color", is_flag=True, default=False, help="Plain output without colours.")
+    @click.option("--concurrency", type=click.IntRange(1, 64), default=None, help="Parallel AWS operations (default 8).")
+    @click.option("--debug", is_flag=True, default=False, help="Show tracebacks.")
+    @click.option("--quiet", "-q", is_flag=True, default=False, help="Only results and errors.")
+    @functools.wraps(f)
+    def wrapper(*args: Any, profile: Any, region: Any, sandbox: Any, no_color: bool, concurrency: Any,
+                debug: bool, quiet: bool, **kwargs: Any) -> Any:
+        settings: Settings = click.get_current_context().ensure_object(Settings)
+        settings.merge(profile=profile, region=region, concurrency=concurrency, debug=debug, quiet=quiet)
+        if sandbox is not None:
+            settings.values["sandbox"] = sandbox
+        if no_color:
+            settings.values["color"] = False
+        return f(*args, **kwargs)
+
+    return wrapper
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="reconcile")
+@global_options
+def cli() -> None:
+    """reconcile: declarative IAM + SageMaker LLM endpoints from YAML manifests in git.
+
+    \b
+    reconcile validate manifests/      check manifests (no AWS calls)
+    reconcile plan manifests/          show what would change
+    reconcile apply manifests/         make it so
+    reconcile prune manifests/         delete what the manifests no longer declare
+    """
+
+
+def _settings() -> Settings:
+    return click.get_current_context().ensure_object(Settings)
+
+
+def _print_warnings(warnings: list[Any]) -> None:
+    for w in warnings:
+        click.echo(click.style("warning: ", fg="yellow") + str(w), err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", type=click.Path())
+@click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
+@global_options
+def validate(directory: str, strict: bool) -> None:
+    """Check schema, references, AWS limits and policy lint. Makes no AWS call."""
+    from reconciler.pipeline import load
+
+    m, graph = load(directory, strict=strict)
+    _print_warnings(m.warnings)
+    n = len(m.resources)
+    click.echo(f"{directory}: {n} resource{'s' if n != 1 else ''} in stack {m.stack.name!r} are valid"
+               + (f" ({len(m.warnings)} warning(s))" if m.warnings else "") + ".")
+
+
+def _emit_plan(p: Any, fmt: str, out: str | None) -> None:
+    from reconciler.render import render
+
+    if out:
+        Path(out).write_text(p.model_dump_json(indent=2) + "\n")
+    click.echo(render(p, fmt, color=_settings().use_color and fmt == "text"))
+    if out:
+        click.echo(f"Saved the plan to {out}; apply exactly it with: reconcile apply {out}", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", type=click.Path())
+@click.option("--out", "out", type=click.Path(), default=None, help="Save the plan (JSON) for `reconcile apply PLAN`.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none.")
+@click.option("--prune", is_flag=True, help="Also plan deleting owned resources no longer declared.")
+@click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
+@global_options
+def plan(directory: str, out: str | None, fmt: str, detailed_exitcode: bool, prune: bool, strict: bool) -> None:
+    """Show what apply would change in the live account."""
+    from reconciler import pipeline
+
+    s = _settings()
+    p, _t, _m = pipeline.plan(directory, s.options(strict), command="plan", deletes=prune)
+    _emit_plan(p, fmt, out)
+    if p.problems:
+        sys.exit(1)
+    if detailed_exitcode and p.has_changes:
+        sys.exit(2)
+
+
+def _confirm(auto_approve: bool, what: str) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"refusing to {what} without confirmation: no terminal to ask on; pass --auto-approve")
+    answer = click.prompt(f"Do you want to {what}? Only 'yes' will be accepted", default="", show_default=False)
+    if answer.strip() != "yes":
+        raise UsageError(f"{what} cancelled; nothing was changed")
+
+
+def _run_apply(p: Any, t: Any, stack: str) -> None:
+    from reconciler import pipeline
+    from reconciler.apply import describe_failure
+
+    s = _settings()
+    result = pipeline.apply(p, t, s.options(), stack)
+    o = result.outcome
+    counts: dict[str, int] = {}
+    for step in o.done:
+        counts[step.action.value] = counts.get(step.action.value, 0) + 1
+    done = ", ".join(f"{n} {a}d" if a != "delete" else f"{n} deleted" for a, n in sorted(counts.items())) or "nothing"
+    done = done.replace("created", "created").replace("updated", "updated")
+    if o.failed:
+        for step, err in o.failed:
+            click.echo(click.style("Error: ", fg="red", bold=True) + describe_failure(step, err), err=True)
+        click.echo(f"Apply failed after {done}; {len(o.skipped)} step(s) not started. "
+                   "Fix the cause and run apply again: it continues from the live state.", err=True)
+        sys.exit(1)
+    if o.interrupted:
+        click.echo(f"Apply interrupted after {done}; {len(o.skipped)} step(s) not started. Run apply again to finish.",
+                   err=True)
+        sys.exit(130)
+    if result.drift:
+        click.echo(click.style("Error: ", fg="red", bold=True) +
+                   "apply finished but AWS still differs from the manifests:\n" +
+                   "\n".join(f"  {d}" for d in result.drift), err=True)
+        sys.exit(1)
+    click.echo(click.style(f"Apply complete: {done}.", fg="green" if s.use_color else None, bold=s.use_color))
+
+
+def _is_saved_plan(path: str) -> bool:
+    p = Path(path)
+    if not p.is_file() or p.suffix in (".yaml", ".yml"):
+        return False
+    try:
+        with p.open("rb") as fh:
+            return fh.read(64).lstrip().startswith(b"{")
+    except OSError:
+        return False
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("target", metavar="DIR|PLAN", type=click.Path())
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
+@click.option("--prune", is_flag=True, help="Also delete owned resources no longer declared.")
+@click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
+@global_options
+def apply(target: str, auto_approve: bool, prune: bool, strict: bool) -> None:
+    """Make the live account match DIR, or apply exactly a saved PLAN."""
+    from reconciler import pipeline
+    from reconciler.plan import Plan
+    from reconciler.render import render
+
+    s = _settings()
+    if _is_saved_plan(target):
+        try:
+            p = Plan.model_validate_json(Path(target).read_text())
+        except Exception as e:
+            raise UsageError(f"{target} is not a reconcile plan file: {str(e).splitlines()[0]}") from None
+        t = pipeline.connect(s.options(), region=p.region)
+        pipeline.check_fresh(p, t, s.options())
+        click.echo(render(p, "text", color=s.use_color))
+        if not p.has_changes:
+            return
+        _confirm(auto_approve, "apply this saved plan")
+        _run_apply(p, t, p.stack)
+        return
+    p, t, m = pipeline.plan(target, s.options(strict), command="apply", deletes=prune)
+    click.echo(render(p, "text", color=s.use_color))
+    if p.problems:
+        raise ReconcileError("refusing to apply: fix the problems above first; nothing was changed")
+    if not p.has_changes:
+        return
+    _confirm(auto_approve, "apply these changes")
+    _run_apply(p, t, m.stack.name)
+
+
+def _delete_command(directory: str, auto_approve: bool, destroy: bool) -> None:
+    from reconciler import pipeline
+    from reconciler.render import render
+
+    s = _settings()
+    command = "destroy" if destroy else "prune"
+    p, t, m = pipeline.plan(directory, s.options(), command=command, deletes=True, declared_only=False, destroy=destroy)
+    click.echo(render(p, "text", color=s.use_color))
+    if p.problems:
+        raise ReconcileError(f"refusing to {command}: fix the problems above first; nothing was deleted")
+    if not p.has_changes:
+        return
+    _confirm(auto_approve, f"{command} {len(p.changes)} resource(s)")
+    _run_apply(p, t, m.stack.name)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", type=click.Path())
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
+@global_options
+def prune(directory: str, auto_approve: bool) -> None:
+    """Delete resources this stack owns that DIR no longer declares."""
+    _delete_command(directory, auto_approve, destroy=False)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", type=click.Path())
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
+@global_options
+def destroy(directory: str, auto_approve: bool) -> None:
+    """Delete everything this stack owns, in reverse dependency order."""
+    _delete_command(directory, auto_approve, destroy=True)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--out", "out_dir", type=click.Path(), default="schemas", show_default=True)
+@global_options
+def schema(out_dir: str) -> None:
+    """Write the JSON Schema of every kind."""
+    from reconciler.schema import write
+
+    for path in write(out_dir):
+        click.echo(f"wrote {path}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("action", type=click.Choice(["start", "stop", "status", "reset"]))
+@global_options
+def sandbox(action: str) -> None:
+    """Manage the embedded local AWS (moto, extended) used by --sandbox."""
+    from reconciler import sandbox as sb
+
+    if action == "start":
+        st = sb.start()
+        click.echo(f"sandbox running at {st.url} (pid {st.pid}); state: {sb.home()}")
+    elif action == "stop":
+        click.echo("sandbox stopped; its resources are gone" if sb.stop() else "sandbox was not running")
+    elif action == "status":
+        st = sb.status()
+        if st.running:
+            click.echo(f"sandbox running at {st.url} (pid {st.pid})")
+        else:
+            click.echo("sandbox not running (it starts on demand with --sandbox)")
+            sys.exit(3)
+    else:
+        st = sb.reset()
+        click.echo(f"sandbox at {st.url} reset: every resource forgotten")
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted; nothing more was changed.", err=True)
+        sys.exit(130)
+    except click.exceptions.ClickException as e:
+        e.show()
+        sys.exit(1 if e.exit_code == 2 else e.exit_code)
+    except ReconcileError as e:
+        if debug:
+            raise
+        click.echo(click.style("Error: ", fg="red", bold=True) + e.render(), err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as e:  # a bug: say so plainly, traceback only with --debug
+        if debug:
+            raise
+        click.echo(f"Error: unexpected {type(e).__name__}: {e} (run with --debug for the traceback)", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

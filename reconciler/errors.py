@@ -1,0 +1,66 @@
+"""One error base class; the CLI prints it as one clear message and exits 1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ReconcileError(Exception):
+    """Base of every error reconcile reports to the user."""
+
+    def render(self) -> str:
+        return str(self)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in the manifests, located by file, line and field."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+    severity: str = "error"  # error | warning
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class ManifestError(ReconcileError):
+    """Bad input: one or more issues, all reported at once, before any AWS call."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = [i for i in issues if i.severity == "error"]
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        n = len(self.issues)
+        lines = [f"{n} error{'s' if n != 1 else ''} in manifests:"]
+        lines += [f"  {i}" for i in self.issues]
+        return "\n".join(lines)
+
+
+class ConflictError(ReconcileError):
+    """The plan contains problems (unowned resources, protected deletes) that apply refuses."""
+
+
+class AwsError(ReconcileError):
+    """An AWS call failed: 'Failed to <verb> <kind>/<name>: <AWS message>'."""
+
+    def __init__(self, message: str, code: str | None = None):
+        self.code = code
+        super().__init__(message)
+
+
+class VerifyError(ReconcileError):
+    """After apply, live state still differs from the manifests."""
+
+
+class StalePlanError(ReconcileError):
+    """A saved plan no longer matches the manifests or the live state it was made against."""
+
+
+class UsageError(ReconcileError):
+    """The command line asks for something that cannot be done."""

@@ -1,0 +1,60 @@
+"""References between resources -> dependency edges, cycle check, topological layers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from typing import TYPE_CHECKING
+
+from reconciler.errors import Issue, ManifestError
+
+if TYPE_CHECKING:
+    from reconciler.manifests import Manifests
+
+Id = tuple[str, str]  # (kind, name)
+
+
+@dataclass
+class Graph:
+    edges: dict[Id, set[Id]] = field(default_factory=dict)  # node -> what it depends on
+    layers: list[list[Id]] = field(default_factory=list)
+
+    def layer_of(self) -> dict[Id, int]:
+        return {node: i for i, layer in enumerate(self.layers) for node in layer}
+
+
+def build(manifests: Manifests) -> Graph:
+    """Dependency graph of the declared resources; dangling references and cycles are ManifestErrors."""
+    from reconciler.kinds import REGISTRY
+
+    names: dict[str, set[str]] = {}
+    for r in manifests.resources:
+        names.setdefault(r.kind, set()).add(r.name)
+    by_id = manifests.by_id()
+    issues: list[Issue] = []
+    graph = Graph()
+    for r in manifests.resources:
+        deps: set[Id] = set()
+        for ref in REGISTRY[r.kind].references(r, names):
+            if (ref.kind, ref.name) not in by_id:
+                issues.append(r.issue(ref.field, f"refers to {ref.kind} {ref.name!r}, which is not declared in the manifests"))
+            elif (ref.kind, ref.name) == (r.kind, r.name):
+                issues.append(r.issue(ref.field, "a resource cannot refer to itself"))
+            else:
+                deps.add((ref.kind, ref.name))
+        graph.edges[(r.kind, r.name)] = deps
+    if issues:
+        raise ManifestError(issues)
+    sorter = TopologicalSorter(graph.edges)
+    try:
+        sorter.prepare()
+    except CycleError as e:
+        cycle = e.args[1]
+        first = by_id[cycle[0]]
+        path = " -> ".join(f"{k}/{n}" for k, n in cycle)
+        raise ManifestError([Issue(first.file, first.line, "spec", f"reference cycle: {path}")]) from None
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        graph.layers.append(ready)
+        sorter.done(*ready)
+    return graph

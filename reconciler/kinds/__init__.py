@@ -1,0 +1,14 @@
+"""REGISTRY: every resource kind, one line each. Nothing else imports a concrete kind."""
+
+from __future__ import annotations
+
+from reconciler.kinds.base import Kind
+from reconciler.kinds.iam_policy import KIND as POLICY
+from reconciler.kinds.iam_role import KIND as ROLE
+from reconciler.kinds.iam_user import KIND as USER
+
+REGISTRY: dict[str, Kind] = {
+    POLICY.kind: POLICY,
+    ROLE.kind: ROLE,
+    USER.kind: USER,
+}

@@ -1,0 +1,128 @@
+"""Pieces shared by the IAM kinds: name/path rules, policy-document checks, policy references."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from reconciler import policy
+from reconciler.errors import Issue
+from reconciler.kinds.base import PlanContext, Reference, Resource, Spec
+
+NAME_64 = re.compile(r"^[\w+=,.@-]{1,64}$")
+NAME_128 = re.compile(r"^[\w+=,.@-]{1,128}$")
+PATH = re.compile(r"^/([\x21-\x7E]*/)?$")
+ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")
+PolicyDocument = dict[str, Any] | str
+
+DOC_HELP = "An IAM policy document (AWS's own keys: Version, Statement …), as YAML or as JSON text."
+
+
+def validate_path(v: str) -> str:
+    if len(v) > 512 or not PATH.match(v):
+        raise ValueError("a path starts and ends with '/', uses printable ASCII, and is at most 512 characters")
+    return v
+
+
+class PrincipalSpec(Spec):
+    """Fields shared by roles and users."""
+
+    path: str = Field("/", description="IAM path, e.g. /service/. Starts and ends with '/'.")
+    managedPolicies: list[str] = Field(
+        default_factory=list,
+        description="Managed policies to attach: AWS ARNs, or names of Policy resources in the manifests.",
+    )
+    inlinePolicies: dict[str, PolicyDocument] = Field(
+        default_factory=dict, description="Inline policies: {policy name: policy document}."
+    )
+    permissionsBoundary: str | None = Field(
+        None, description="Permissions boundary: a managed policy ARN or the name of a Policy in the manifests."
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        return validate_path(v)
+
+    @field_validator("managedPolicies")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        dupes = sorted({x for x in v if v.count(x) > 1})
+        if dupes:
+            raise ValueError(f"listed more than once: {dupes}")
+        return v
+
+    @field_validator("inlinePolicies")
+    @classmethod
+    def _inline_names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for name in v:
+            if not NAME_128.match(name):
+                raise ValueError(f"inline policy name {name!r}: 1-128 characters of letters, digits and +=,.@_-")
+        return v
+
+
+def document_issues(res: Resource, path: tuple, doc: Any, *, trust: bool = False) -> list[Issue]:
+    out = []
+    for sub, message in policy.problems(doc, trust=trust):
+        parts = tuple(sub.replace("[", ".").replace("]", "").split(".")) if sub else ()
+        parts = tuple(int(p) if p.isdigit() else p for p in parts if p != "")
+        out.append(res.issue(path + parts, message))
+    return out
+
+
+def size_issue(res: Resource, path: tuple, total: int, limit: int, what: str) -> list[Issue]:
+    if total > limit:
+        return [res.issue(path, f"{what} is {total} characters (without whitespace); AWS allows {limit}")]
+    return []
+
+
+def policy_references(res: Resource, names: dict[str, set[str]]) -> list[Reference]:
+    """managedPolicies / permissionsBoundary entries that are not ARNs must name a Policy in the manifests."""
+    refs = []
+    for i, value in enumerate(res.spec.managedPolicies):
+        if not value.startswith("arn:"):
+            refs.append(Reference(("spec", "managedPolicies", i), "Policy", value))
+    if res.spec.permissionsBoundary and not res.spec.permissionsBoundary.startswith("arn:"):
+        refs.append(Reference(("spec", "permissionsBoundary"), "Policy", res.spec.permissionsBoundary))
+    return refs
+
+
+def arn_issues(res: Resource) -> list[Issue]:
+    out = []
+    for i, value in enumerate(res.spec.managedPolicies):
+        if value.startswith("arn:") and not ARN.match(value):
+            out.append(res.issue(("spec", "managedPolicies", i),
+                                 f"{value!r} is not a managed policy ARN (arn:aws:iam::ACCOUNT|aws:policy/NAME)"))
+    b = res.spec.permissionsBoundary
+    if b and b.startswith("arn:") and not ARN.match(b):
+        out.append(res.issue(("spec", "permissionsBoundary"), f"{b!r} is not a managed policy ARN"))
+    if len(res.spec.managedPolicies) > 20:
+        out.append(res.issue(("spec", "managedPolicies"), f"{len(res.spec.managedPolicies)} policies; AWS allows at most 20 (10 by default)"))
+    return out
+
+
+def resolve_policy(value: str | None, ctx: PlanContext) -> str | None:
+    if value is None or value.startswith("arn:"):
+        return value
+    return ctx.arn_of("Policy", value)
+
+
+def principal_state(res: Resource, ctx: PlanContext) -> dict[str, Any]:
+    spec = res.spec
+    return {
+        "path": spec.path,
+        "managedPolicies": sorted(resolve_policy(p, ctx) or "" for p in spec.managedPolicies),
+        "inlinePolicies": {k: policy.canonical(v) for k, v in sorted(spec.inlinePolicies.items())},
+        "permissionsBoundary": resolve_policy(spec.permissionsBoundary, ctx),
+    }
+
+
+def lint_principal(res: Resource) -> list[Issue]:
+    from reconciler import lint
+
+    out = lint.managed(res, ("spec", "managedPolicies"), res.spec.managedPolicies)
+    for name, doc in res.spec.inlinePolicies.items():
+        out += lint.document(res, ("spec", "inlinePolicies", name), doc)
+    return out

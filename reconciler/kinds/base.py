@@ -1,0 +1,204 @@
+"""The Kind contract: what every resource kind declares and implements.
+
+A kind is metadata (spec model, identity rules, references, immutable fields, delete order)
+plus four operations against AWS (read, create, update, delete) and ownership discovery for prune.
+Nothing outside ``reconciler/kinds`` imports a concrete kind: everything goes through ``REGISTRY``.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from reconciler import MANAGED_BY_TAG, MANAGED_BY_VALUE, PREVENT_DESTROY_TAG, STACK_TAG
+from reconciler.errors import Issue
+
+if TYPE_CHECKING:
+    from reconciler.aws import Aws
+
+
+class Spec(BaseModel):
+    """Base of every kind's spec: camelCase keys, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One manifest document, validated."""
+
+    kind: str
+    name: str
+    spec: Any  # the kind's Spec model instance
+    tags: dict[str, str]
+    annotations: dict[str, str]
+    file: str
+    line: int
+    lines: dict[tuple, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    def line_of(self, *path: Any) -> int:
+        """Line of the deepest known prefix of ``path`` (e.g. ('spec', 'document'))."""
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return self.line
+
+    def issue(self, path: tuple, message: str, severity: str = "error") -> Issue:
+        return Issue(self.file, self.line_of(*path), ".".join(str(x) for x in path), message, severity)
+
+    def annotated(self, key: str) -> bool:
+        """True when annotation ``key`` is set to "true"."""
+        return str(self.annotations.get(key, "")).lower() == "true"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``field`` of a resource names another resource in the manifests."""
+
+    field: tuple
+    kind: str
+    name: str
+
+
+@dataclass
+class Observed:
+    """Live state of one resource, normalised to the same shape as the desired state."""
+
+    kind: str
+    name: str
+    arn: str
+    state: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)  # kind-private facts (ids, versions, statuses)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return self.state.get("tags", {})
+
+    @property
+    def stack(self) -> str | None:
+        if self.tags.get(MANAGED_BY_TAG) != MANAGED_BY_VALUE:
+            return None
+        return self.tags.get(STACK_TAG)
+
+    @property
+    def protected(self) -> bool:
+        return self.tags.get(PREVENT_DESTROY_TAG, "").lower() == "true"
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What the planner knows when it turns manifests into concrete desired state."""
+
+    stack: str
+    account: str
+    region: str
+    partition: str = "aws"
+    resources: dict[tuple[str, str], Resource] = field(default_factory=dict)
+
+    def arn_of(self, kind: str, name: str) -> str:
+        from reconciler.kinds import REGISTRY
+
+        res = self.resources[(kind, name)]
+        return REGISTRY[kind].arn(name, res.spec, self)
+
+
+@dataclass
+class ApplyContext:
+    """What a kind needs while it changes AWS."""
+
+    aws: Aws
+    stack: str
+    account: str
+    region: str
+    partition: str = "aws"
+    progress: Callable[[str], None] = lambda _msg: None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def ownership_tags(stack: str, user_tags: dict[str, str], protected: bool) -> dict[str, str]:
+    tags = dict(user_tags)
+    tags[MANAGED_BY_TAG] = MANAGED_BY_VALUE
+    tags[STACK_TAG] = stack
+    if protected:
+        tags[PREVENT_DESTROY_TAG] = "true"
+    return tags
+
+
+class Kind(ABC):
+    """The contract every resource kind fulfils."""
+
+    kind: ClassVar[str]
+    spec_model: ClassVar[type[Spec]]
+    description: ClassVar[str] = ""
+    #: AWS naming rule for metadata.name
+    name_pattern: ClassVar[re.Pattern[str]]
+    name_rule: ClassVar[str]
+    #: names compared case-insensitively by AWS (IAM)
+    case_insensitive_names: ClassVar[bool] = False
+    #: top-level state fields whose change forces delete + create
+    replace_fields: ClassVar[frozenset[str]] = frozenset()
+    #: deletes run in ascending order of this number (endpoints before the roles they run as)
+    delete_order: ClassVar[int] = 50
+    #: AWS service whose client this kind uses for its reads (for bounded pools / metrics)
+    service: ClassVar[str] = ""
+
+    # ---- static (no AWS) -------------------------------------------------------------------
+    def check(self, res: Resource) -> list[Issue]:
+        """Checks beyond the spec model (limits that need the whole document)."""
+        return []
+
+    def lint(self, res: Resource) -> list[Issue]:
+        """Policy lint findings (errors and warnings); run by validate and plan."""
+        return []
+
+    def references(self, res: Resource, names: dict[str, set[str]]) -> list[Reference]:
+        """References to other resources in the manifests. ``names`` maps kind -> declared names."""
+        return []
+
+    @abstractmethod
+    def arn(self, name: str, spec: Any, ctx: PlanContext) -> str: ...
+
+    @abstractmethod
+    def desired(self, res: Resource, ctx: PlanContext) -> dict[str, Any]:
+        """Concrete, normalised desired state (references resolved to ARNs, tags included)."""
+
+    def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
+        """ARNs of other resources this state needs (to refuse pruning what a kept resource uses)."""
+        return []
+
+    def display(self, state: dict[str, Any]) -> dict[str, Any]:
+        """State as shown to people (secrets masked). Default: as is."""
+        return state
+
+    # ---- AWS -----------------------------------------------------------------------------------
+    @abstractmethod
+    def read(self, aws: Aws, name: str, ctx: PlanContext) -> Observed | None: ...
+
+    @abstractmethod
+    def list_owned(self, aws: Aws, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+        """Every live resource of this kind carrying this stack's ownership tags (names in ``exclude`` skipped)."""
+
+    @abstractmethod
+    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None: ...
+
+    @abstractmethod
+    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+        """Converge an existing resource to ``desired`` (re-reading what it needs)."""
+
+    @abstractmethod
+    def delete(self, name: str, ctx: ApplyContext) -> None: ...
+
+    def wait(self, names: list[str], ctx: ApplyContext) -> None:
+        """Wait until resources just created/updated are ready (default: nothing to wait for)."""
+        return None

@@ -1,0 +1,158 @@
+"""Policy: a customer managed IAM policy. Updates go through policy versions (at most 5 kept)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from reconciler import PREVENT_DESTROY_ANNOTATION, policy
+from reconciler.errors import Issue
+from reconciler.kinds import _iam
+from reconciler.kinds.base import ApplyContext, Kind, Observed, PlanContext, Resource, Spec, ownership_tags
+
+
+class PolicySpec(Spec):
+    """A customer managed IAM policy."""
+
+    description: str = Field("", max_length=1000, description="Description (immutable in AWS: a change replaces the policy).")
+    path: str = Field("/", description="IAM path, e.g. /llm/. Immutable: a change replaces the policy.")
+    document: _iam.PolicyDocument = Field(description=_iam.DOC_HELP)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        return _iam.validate_path(v)
+
+
+class PolicyKind(Kind):
+    kind = "Policy"
+    spec_model = PolicySpec
+    description = "A customer managed IAM policy."
+    name_pattern = _iam.NAME_128
+    name_rule = "1-128 characters of letters, digits and +=,.@_-"
+    case_insensitive_names = True
+    replace_fields = frozenset({"path", "description"})
+    delete_order = 90
+    service = "iam"
+
+    def check(self, res: Resource) -> list[Issue]:
+        issues = _iam.document_issues(res, ("spec", "document"), res.spec.document)
+        if not issues:
+            issues += _iam.size_issue(res, ("spec", "document"), policy.size(res.spec.document), 6144, "the policy document")
+        return issues
+
+    def lint(self, res: Resource) -> list[Issue]:
+        from reconciler import lint
+
+        return lint.document(res, ("spec", "document"), res.spec.document)
+
+    def arn(self, name: str, spec: Any, ctx: PlanContext) -> str:
+        return f"arn:{ctx.partition}:iam::{ctx.account}:policy{spec.path}{name}"
+
+    def desired(self, res: Resource, ctx: PlanContext) -> dict[str, Any]:
+        return {
+            "path": res.spec.path,
+            "description": res.spec.description,
+            "document": policy.canonical(res.spec.document),
+            "tags": ownership_tags(ctx.stack, res.tags, res.annotated(PREVENT_DESTROY_ANNOTATION)),
+        }
+
+    @staticmethod
+    def local_policies(aws: Any) -> dict[str, str]:
+        """{lower-case name: ARN} of every customer managed policy (listed once per command)."""
+
+        def fetch() -> dict[str, str]:
+            return {p["PolicyName"].lower(): p["Arn"]
+                    for p in aws.client("iam").paginate("list_policies", "Policies", "policies", Scope="Local")}
+
+        return aws.cached("iam:local-policies", fetch)
+
+    def read(self, aws: Any, name: str, ctx: PlanContext, arn: str | None = None) -> Observed | None:
+        iam = aws.client("iam")
+        what = f"Policy/{name}"
+        arn = arn or self.local_policies(aws).get(name.lower())
+        if arn is None:
+            return None
+        got = iam.get("get_policy", what, PolicyArn=arn)
+        if got is None:
+            return None
+        p = got["Policy"]
+        version = iam.call("get_policy_version", what, PolicyArn=arn, VersionId=p["DefaultVersionId"])
+        tags = p.get("Tags")
+        if tags is None:
+            tags = list(iam.paginate("list_policy_tags", "Tags", what, PolicyArn=arn))
+        state = {
+            "path": p.get("Path", "/"),
+            "description": p.get("Description", "") or "",
+            "document": policy.canonical(version["PolicyVersion"]["Document"]),
+            "tags": policy.normalize_tags(tags),
+        }
+        return Observed(self.kind, p["PolicyName"], arn, state, meta={"default_version": p["DefaultVersionId"]})
+
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+        iam = aws.client("iam")
+        out = []
+        excluded = {n.lower() for n in exclude}
+        for lname, arn in sorted(self.local_policies(aws).items()):
+            if lname in excluded:
+                continue
+            name = arn.rsplit("/", 1)[1]
+            tags = policy.normalize_tags(list(iam.paginate("list_policy_tags", "Tags", f"Policy/{name}", PolicyArn=arn)))
+            if Observed(self.kind, name, arn, {"tags": tags}).stack == stack:
+                full = self.read(aws, name, ctx, arn=arn)
+                if full:
+                    out.append(full)
+        return out
+
+    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+        ctx.aws.client("iam").call(
+            "create_policy", f"Policy/{name}", PolicyName=name, Path=desired["path"],
+            Description=desired["description"], PolicyDocument=json.dumps(desired["document"]),
+            Tags=policy.tag_list(desired["tags"]),
+        )
+
+    def _arn(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> str:
+        return f"arn:{ctx.partition}:iam::{ctx.account}:policy{desired['path']}{name}"
+
+    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+        iam = ctx.aws.client("iam")
+        what = f"Policy/{name}"
+        arn = self._arn(name, desired, ctx)
+        p = iam.call("get_policy", what, PolicyArn=arn)["Policy"]
+        live_doc = iam.call("get_policy_version", what, PolicyArn=arn, VersionId=p["DefaultVersionId"])
+        if policy.canonical(live_doc["PolicyVersion"]["Document"]) != desired["document"]:
+            versions = list(iam.paginate("list_policy_versions", "Versions", what, PolicyArn=arn))
+            if len(versions) >= 5:
+                oldest = min((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
+                ctx.progress(f"{what}: deleting oldest policy version {oldest['VersionId']} (AWS keeps at most 5)")
+                iam.call("delete_policy_version", what, PolicyArn=arn, VersionId=oldest["VersionId"])
+            iam.call("create_policy_version", what, PolicyArn=arn,
+                     PolicyDocument=json.dumps(desired["document"]), SetAsDefault=True)
+        live_tags = policy.normalize_tags(list(iam.paginate("list_policy_tags", "Tags", what, PolicyArn=arn)))
+        to_set, to_remove = policy.tag_changes(live_tags, desired["tags"])
+        if to_remove:
+            iam.call("untag_policy", what, PolicyArn=arn, TagKeys=to_remove)
+        if to_set:
+            iam.call("tag_policy", what, PolicyArn=arn, Tags=policy.tag_list(to_set))
+
+    def delete(self, name: str, ctx: ApplyContext) -> None:
+        iam = ctx.aws.client("iam")
+        what = f"Policy/{name}"
+        arn = self.local_policies(ctx.aws).get(name.lower())
+        if arn is None:
+            return
+        # detach everywhere first (AWS answers DeleteConflict otherwise)
+        for key, param, op in (("PolicyRoles", "RoleName", "detach_role_policy"),
+                               ("PolicyUsers", "UserName", "detach_user_policy"),
+                               ("PolicyGroups", "GroupName", "detach_group_policy")):
+            for ent in iam.paginate("list_entities_for_policy", key, what, PolicyArn=arn):
+                iam.ignore_missing(op, what, **{param: ent[param], "PolicyArn": arn})
+        for v in iam.paginate("list_policy_versions", "Versions", what, PolicyArn=arn):
+            if not v["IsDefaultVersion"]:
+                iam.ignore_missing("delete_policy_version", what, PolicyArn=arn, VersionId=v["VersionId"])
+        iam.ignore_missing("delete_policy", what, PolicyArn=arn)
+
+
+KIND = PolicyKind()

@@ -1,0 +1,169 @@
+"""Role: an IAM role, e.g. the execution role SageMaker assumes to run an endpoint."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from reconciler import PREVENT_DESTROY_ANNOTATION, policy
+from reconciler.aws import iam as iamx
+from reconciler.errors import Issue
+from reconciler.kinds import _iam
+from reconciler.kinds.base import (
+    ApplyContext,
+    Kind,
+    Observed,
+    PlanContext,
+    Reference,
+    Resource,
+    ownership_tags,
+)
+
+
+class RoleSpec(_iam.PrincipalSpec):
+    """An IAM role."""
+
+    description: str = Field("", max_length=1000, description="Description of the role.")
+    maxSessionDuration: int = Field(3600, ge=3600, le=43200, description="Maximum session length in seconds (3600-43200).")
+    trustPolicy: _iam.PolicyDocument | None = Field(
+        None, description="The full trust (assume-role) policy document. Give this or assumedBy."
+    )
+    assumedBy: list[str] | None = Field(
+        None,
+        description="Shorthand trust policy: service principals allowed to assume the role, e.g. [sagemaker.amazonaws.com].",
+    )
+
+    @model_validator(mode="after")
+    def _one_trust(self) -> RoleSpec:
+        if (self.trustPolicy is None) == (self.assumedBy is None):
+            raise ValueError("give exactly one of trustPolicy or assumedBy")
+        for svc in self.assumedBy or []:
+            if not svc.endswith(".amazonaws.com") and not svc.endswith(".amazonaws.com.cn"):
+                raise ValueError(f"assumedBy: {svc!r} is not a service principal (like sagemaker.amazonaws.com)")
+        return self
+
+    def trust_document(self) -> Any:
+        if self.assumedBy is not None:
+            return policy.assume_role_document(self.assumedBy)
+        return self.trustPolicy
+
+
+class RoleKind(Kind):
+    kind = "Role"
+    spec_model = RoleSpec
+    description = "An IAM role with its trust policy, managed and inline policies."
+    name_pattern = _iam.NAME_64
+    name_rule = "1-64 characters of letters, digits and +=,.@_-"
+    case_insensitive_names = True
+    replace_fields = frozenset({"path"})
+    delete_order = 80
+    service = "iam"
+
+    def check(self, res: Resource) -> list[Issue]:
+        spec = res.spec
+        issues = _iam.arn_issues(res)
+        if spec.trustPolicy is not None:
+            issues += _iam.document_issues(res, ("spec", "trustPolicy"), spec.trustPolicy, trust=True)
+        total = 0
+        for name, doc in spec.inlinePolicies.items():
+            found = _iam.document_issues(res, ("spec", "inlinePolicies", name), doc)
+            issues += found
+            if not found:
+                total += policy.size(doc)
+        issues += _iam.size_issue(res, ("spec", "inlinePolicies"), total, 10240, "the role's inline policies together")
+        if not issues:
+            issues += _iam.size_issue(res, ("spec", "trustPolicy"), policy.size(spec.trust_document()), 2048, "the trust policy")
+        return issues
+
+    def lint(self, res: Resource) -> list[Issue]:
+        return _iam.lint_principal(res)
+
+    def references(self, res: Resource, names: dict[str, set[str]]) -> list[Reference]:
+        return _iam.policy_references(res, names)
+
+    def arn(self, name: str, spec: Any, ctx: PlanContext) -> str:
+        return f"arn:{ctx.partition}:iam::{ctx.account}:role{spec.path}{name}"
+
+    def desired(self, res: Resource, ctx: PlanContext) -> dict[str, Any]:
+        return {
+            **_iam.principal_state(res, ctx),
+            "description": res.spec.description,
+            "maxSessionDuration": res.spec.maxSessionDuration,
+            "trustPolicy": policy.canonical(res.spec.trust_document()),
+            "tags": ownership_tags(ctx.stack, res.tags, res.annotated(PREVENT_DESTROY_ANNOTATION)),
+        }
+
+    def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
+        return [*state.get("managedPolicies", []), *([state["permissionsBoundary"]] if state.get("permissionsBoundary") else [])]
+
+    def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
+        iam = aws.client("iam")
+        got = iam.get("get_role", f"Role/{name}", RoleName=name)
+        if got is None:
+            return None
+        r = got["Role"]
+        state = {
+            "path": r.get("Path", "/"),
+            "managedPolicies": iamx.attached(iam, "role", r["RoleName"]),
+            "inlinePolicies": iamx.inline(iam, "role", r["RoleName"]),
+            "permissionsBoundary": (r.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+            "description": r.get("Description", "") or "",
+            "maxSessionDuration": r.get("MaxSessionDuration", 3600),
+            "trustPolicy": policy.canonical(r["AssumeRolePolicyDocument"]),
+            "tags": policy.normalize_tags(r.get("Tags", [])),
+        }
+        return Observed(self.kind, r["RoleName"], r["Arn"], state, meta={"id": r.get("RoleId")})
+
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+        iam = aws.client("iam")
+        excluded = {n.lower() for n in exclude}
+        out = []
+        for r in iam.paginate("get_account_authorization_details", "RoleDetailList", "roles", Filter=["Role"]):
+            if r["RoleName"].lower() in excluded:
+                continue
+            tags = policy.normalize_tags(r.get("Tags", []))
+            if Observed(self.kind, r["RoleName"], r["Arn"], {"tags": tags}).stack == stack:
+                full = self.read(aws, r["RoleName"], ctx)
+                if full:
+                    out.append(full)
+        return out
+
+    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+        iam = ctx.aws.client("iam")
+        kwargs: dict[str, Any] = {}
+        if desired.get("permissionsBoundary"):
+            kwargs["PermissionsBoundary"] = desired["permissionsBoundary"]
+        iam.call("create_role", f"Role/{name}", RoleName=name, Path=desired["path"],
+                 AssumeRolePolicyDocument=json.dumps(desired["trustPolicy"]), Description=desired["description"],
+                 MaxSessionDuration=desired["maxSessionDuration"], Tags=policy.tag_list(desired["tags"]), **kwargs)
+        iamx.sync_attached(iam, "role", name, desired["managedPolicies"])
+        iamx.sync_inline(iam, "role", name, desired["inlinePolicies"])
+
+    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+        iam = ctx.aws.client("iam")
+        what = f"Role/{name}"
+        r = iam.call("get_role", what, RoleName=name)["Role"]
+        if (r.get("Description", "") or "") != desired["description"] or r.get("MaxSessionDuration") != desired["maxSessionDuration"]:
+            iam.call("update_role", what, RoleName=name, Description=desired["description"],
+                     MaxSessionDuration=desired["maxSessionDuration"])
+        if policy.canonical(r["AssumeRolePolicyDocument"]) != desired["trustPolicy"]:
+            iam.call("update_assume_role_policy", what, RoleName=name, PolicyDocument=json.dumps(desired["trustPolicy"]))
+        live_boundary = (r.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        iamx.sync_boundary(iam, "role", name, live_boundary, desired.get("permissionsBoundary"))
+        iamx.sync_attached(iam, "role", name, desired["managedPolicies"])
+        iamx.sync_inline(iam, "role", name, desired["inlinePolicies"])
+        iamx.sync_tags(iam, "role", name, policy.normalize_tags(r.get("Tags", [])), desired["tags"])
+
+    def delete(self, name: str, ctx: ApplyContext) -> None:
+        iam = ctx.aws.client("iam")
+        what = f"Role/{name}"
+        for prof in list(iam.paginate("list_instance_profiles_for_role", "InstanceProfiles", what, RoleName=name)):
+            iam.ignore_missing("remove_role_from_instance_profile", what, RoleName=name,
+                               InstanceProfileName=prof["InstanceProfileName"])
+        iamx.empty(iam, "role", name)
+        iam.ignore_missing("delete_role", what, RoleName=name)
+
+
+KIND = RoleKind()

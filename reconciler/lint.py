@@ -1,0 +1,57 @@
+"""IAM policy lint: parliament (offline, knows every IAM action) plus reconcile's own checks.
+
+Unknown actions and prefixes (typos) are errors; iam:PassRole on Resource "*" and full-access
+AWS-managed policies are warnings (``--strict`` makes warnings errors).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from typing import Any
+
+from reconciler import policy
+from reconciler.errors import Issue
+from reconciler.kinds.base import Resource
+
+ERROR_FINDINGS = {"UNKNOWN_ACTION", "UNKNOWN_PREFIX", "MALFORMED", "INVALID_ARN"}
+IGNORED_FINDINGS = {"RESOURCE_MISMATCH", "UNKNOWN_CONDITION_FOR_ACTION", "RESOURCE_STAR", "CREDENTIALS_EXPOSURE",
+                    "PERMISSIONS_MANAGEMENT_ACTIONS", "PRIVILEGE_ESCALATION", "UNKNOWN_FEDERATION_SOURCE"}
+BROAD_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(.*/)?(AdministratorAccess|PowerUserAccess|[A-Za-z0-9]*FullAccess)$")
+
+
+def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
+    """Lint one identity policy document of ``res`` at ``path``."""
+    from parliament import analyze_policy_string
+
+    out: list[Issue] = []
+    doc = policy.parse(doc)
+    analyzed = analyze_policy_string(json.dumps(doc))
+    for f in analyzed.findings:
+        if f.issue in IGNORED_FINDINGS:
+            continue
+        detail = f.detail if isinstance(f.detail, str) else json.dumps(f.detail, default=str)
+        severity = "error" if f.issue in ERROR_FINDINGS else "warning"
+        out.append(res.issue(path, f"policy lint {f.issue}: {detail}", severity))
+    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
+    for i, st in enumerate([statements] if isinstance(statements, dict) else statements):
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        actions = st.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = st.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        if "*" in resources and any(fnmatch.fnmatchcase("iam:passrole", a.lower()) for a in actions):
+            out.append(res.issue(path + ("Statement", i), 'iam:PassRole on Resource "*" lets the holder pass any '
+                                 "role to any service; scope it to the role ARNs it needs", "warning"))
+    return out
+
+
+def managed(res: Resource, path: tuple, arns: list[str]) -> list[Issue]:
+    out = []
+    for i, arn in enumerate(arns):
+        if BROAD_MANAGED.match(arn):
+            out.append(res.issue(path + (i,), f"{arn.rsplit('/', 1)[-1]} grants full access; prefer a least-privilege "
+                                 "Policy declared in the manifests", "warning"))
+    return out

@@ -1,0 +1,179 @@
+"""The flow: manifests -> validate -> desired graph -> observe -> diff -> plan -> (apply -> verify)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler import manifests as mf
+from reconciler.apply import Outcome, execute
+from reconciler.aws import Aws, has_credentials
+from reconciler.diff import digest
+from reconciler.errors import Issue, ManifestError, ReconcileError, UsageError
+from reconciler.graph import Graph, build
+from reconciler.kinds import REGISTRY
+from reconciler.kinds.base import ApplyContext, PlanContext
+from reconciler.observe import declared, owned
+from reconciler.plan import Plan
+from reconciler.planner import plan as make_plan
+from reconciler.verify import remaining
+
+
+@dataclass
+class Options:
+    profile: str | None = None
+    region: str | None = None
+    sandbox: bool | None = None  # None: automatic (sandbox when no AWS credentials are configured)
+    concurrency: int = 8
+    strict: bool = False
+    progress: Any = field(default=lambda _msg: None)
+
+
+@dataclass
+class Target:
+    """The AWS account a command works against."""
+
+    aws: Aws
+    account: str
+    region: str
+    sandbox: bool
+
+
+def load(path: str | Path, strict: bool = False) -> tuple[mf.Manifests, Graph]:
+    """Load, validate and lint; ManifestError (every issue at once) before any AWS call."""
+    manifests = mf.load(path)
+    issues: list[Issue] = []
+    for res in manifests.resources:
+        issues += REGISTRY[res.kind].lint(res)
+    if strict:
+        issues = [Issue(i.file, i.line, i.field, i.message) for i in issues]
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        raise ManifestError(errors)
+    manifests.warnings += [i for i in issues if i.severity == "warning"]
+    if strict and manifests.warnings:
+        raise ManifestError([Issue(i.file, i.line, i.field, i.message) for i in manifests.warnings])
+    return manifests, build(manifests)
+
+
+def manifests_digest(m: mf.Manifests) -> str:
+    h = hashlib.sha256()
+    for f in m.files:
+        h.update(str(f).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def use_sandbox(opts: Options) -> bool:
+    if opts.sandbox is not None:
+        return opts.sandbox
+    if os.environ.get("RECONCILE_SANDBOX", "").lower() in ("1", "true", "yes"):
+        return True
+    if os.environ.get("AWS_ENDPOINT_URL") or opts.profile or os.environ.get("AWS_PROFILE"):
+        return False
+    return not has_credentials()
+
+
+def connect(opts: Options, stack: mf.Stack | None = None, region: str | None = None) -> Target:
+    """Clients for the account to work on; refuses an account other than Stack.spec.accountId."""
+    want_region = region or (stack.spec.region if stack else None)
+    if opts.region and want_region and opts.region != want_region:
+        raise UsageError(f"--region {opts.region} conflicts with the stack's region {want_region} (Stack spec.region)")
+    sandbox = use_sandbox(opts)
+    if sandbox:
+        from reconciler import sandbox as sb
+
+        st = sb.start()
+        os.environ.update(sb.environment(st))
+        aws = Aws(region=opts.region or want_region or sb.DEFAULT_REGION, endpoint_url=st.url,
+                  max_pool=max(10, opts.concurrency * 2))
+    else:
+        aws = Aws(profile=opts.profile, region=opts.region or want_region or os.environ.get("AWS_REGION"),
+                  max_pool=max(10, opts.concurrency * 2))
+    account = aws.identity()["Account"]
+    if stack and stack.spec.accountId and stack.spec.accountId != account:
+        raise ReconcileError(
+            f"refusing to run: stack {stack.name!r} is pinned to account {stack.spec.accountId} "
+            f"(Stack spec.accountId) but the credentials are for account {account}")
+    return Target(aws, account, aws.region, sandbox)
+
+
+def plan_context(m: mf.Manifests, t: Target) -> PlanContext:
+    return PlanContext(stack=m.stack.name, account=t.account, region=t.region, partition=t.aws.partition,
+                       resources=m.by_id())
+
+
+def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool = False,
+         declared_only: bool = True, destroy: bool = False) -> tuple[Plan, Target, mf.Manifests]:
+    """Build the plan for ``path``. ``deletes``: include owned-but-undeclared resources."""
+    m, graph = load(path, opts.strict)
+    t = connect(opts, m.stack)
+    ctx = plan_context(m, t)
+    ids = [(r.kind, r.name) for r in m.resources]
+    desired = {(r.kind, r.name): REGISTRY[r.kind].desired(r, ctx) for r in m.resources}
+    opts.progress(f"reading {len(ids)} declared resource(s) from {'the sandbox' if t.sandbox else 'AWS'} …")
+    live = declared(t.aws, ids, ctx, opts.concurrency)
+    extra = []
+    if deletes or destroy:
+        exclude: dict[str, set[str]] = {}
+        for r in m.resources:
+            exclude.setdefault(r.kind, set()).add(r.name)
+        extra = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
+    p = make_plan(
+        stack=m.stack.name, account=t.account, region=t.region, resources=m.resources,
+        layers=graph.layer_of(), edges=graph.edges, desired=desired, live=live, owned=extra,
+        command=command, include_declared=declared_only, include_deletes=deletes, destroy=destroy,
+        sandbox=t.sandbox, manifests_digest=manifests_digest(m), manifests_path=str(path),
+        warnings=tuple(str(w) for w in m.warnings),
+    )
+    return p, t, m
+
+
+@dataclass
+class Applied:
+    outcome: Outcome
+    drift: list[str]
+
+
+def apply(p: Plan, t: Target, opts: Options, stack: str) -> Applied:
+    """Execute ``p`` exactly, then verify by re-reading AWS."""
+    if p.problems:
+        raise ReconcileError("refusing to apply: the plan has problems:\n" +
+                             "\n".join(f"  {x.kind}/{x.name}: {x.message}" for x in p.problems))
+    ctx = ApplyContext(aws=t.aws, stack=stack, account=t.account, region=t.region, partition=t.aws.partition,
+                       progress=opts.progress)
+    outcome = execute(p, ctx, opts.concurrency)
+    drift: list[str] = []
+    if outcome.done:
+        opts.progress("verifying: re-reading what changed …")
+        vctx = PlanContext(stack=stack, account=t.account, region=t.region, partition=t.aws.partition)
+        drift = remaining(t.aws, outcome.done, vctx, opts.concurrency)
+    return Applied(outcome, drift)
+
+
+def check_fresh(p: Plan, t: Target, opts: Options) -> None:
+    """Refuse a saved plan whose manifests or planned-against live state changed since."""
+    from reconciler.errors import StalePlanError
+
+    if p.account != t.account:
+        raise StalePlanError(f"the plan was made for account {p.account}, the credentials are for {t.account}")
+    stale: list[str] = []
+    if p.manifests_path and Path(p.manifests_path).exists():
+        try:
+            m = mf.load(p.manifests_path)
+            if manifests_digest(m) != p.manifests_digest:
+                stale.append(f"the manifests in {p.manifests_path} changed since the plan was made")
+        except ManifestError:
+            stale.append(f"the manifests in {p.manifests_path} changed (and no longer validate)")
+    ctx = PlanContext(stack=p.stack, account=t.account, region=t.region, partition=t.aws.partition)
+    live = declared(t.aws, [(s.kind, s.name) for s in p.steps], ctx, opts.concurrency)
+    for s in p.steps:
+        obs = live[(s.kind, s.name)]
+        now = digest(obs.state) if obs is not None else None
+        if now != s.live_digest:
+            stale.append(f"{s.id} changed in AWS since the plan was made")
+    if stale:
+        raise StalePlanError("refusing to apply a stale plan (nothing was changed):\n" +
+                             "\n".join(f"  {x}" for x in stale) + "\nRun `reconcile plan` again.")

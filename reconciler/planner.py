@@ -1,0 +1,112 @@
+"""Desired state + live state + graph -> an ordered Plan. Pure: no AWS, no printing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler import ADOPT_ANNOTATION
+from reconciler.diff import diff, digest
+from reconciler.kinds import REGISTRY
+from reconciler.kinds.base import Observed, Resource
+from reconciler.plan import Action, Plan, Problem, Step
+
+Id = tuple[str, str]
+
+
+def plan(
+    *,
+    stack: str,
+    account: str,
+    region: str,
+    resources: list[Resource],
+    layers: dict[Id, int],
+    edges: dict[Id, set[Id]],
+    desired: dict[Id, dict[str, Any]],
+    live: dict[Id, Observed | None],
+    owned: list[Observed],
+    command: str = "plan",
+    include_declared: bool = True,
+    include_deletes: bool = False,
+    destroy: bool = False,
+    sandbox: bool = False,
+    manifests_digest: str | None = None,
+    manifests_path: str | None = None,
+    warnings: tuple[str, ...] = (),
+) -> Plan:
+    steps: list[Step] = []
+    problems: list[Problem] = []
+    n_layers = max(layers.values(), default=-1) + 1
+
+    if include_declared and not destroy:
+        for res in resources:
+            i = (res.kind, res.name)
+            kind = REGISTRY[res.kind]
+            want = desired[i]
+            obs = live.get(i)
+            deps = tuple(sorted(f"{k}/{n}" for k, n in edges.get(i, set())))
+            common = {"kind": res.kind, "name": res.name, "desired": want, "layer": layers.get(i, 0), "depends_on": deps}
+            if obs is None:
+                steps.append(Step(action=Action.create, reason="does not exist", **common,
+                                  changes=tuple(diff({}, want))))
+                continue
+            changes = diff(obs.state, want, kind.replace_fields)
+            live_digest = digest(obs.state)
+            if obs.stack != stack:
+                owner = f"stack {obs.stack!r}" if obs.stack else "no reconcile stack"
+                if not res.annotated(ADOPT_ANNOTATION):
+                    problems.append(Problem(kind=res.kind, name=res.name, code="conflict", message=(
+                        f"exists in AWS but is owned by {owner}; reconcile will not modify it. "
+                        f'Rename it in the manifest, or add the annotation {ADOPT_ANNOTATION}: "true" to adopt it')))
+                    continue
+                reason = f"adopt existing resource (owned by {owner})"
+            elif not changes:
+                steps.append(Step(action=Action.noop, reason="up to date", live_digest=live_digest, **common))
+                continue
+            else:
+                reason = ""
+            forced = sorted({c.path.split(".")[0].split("[")[0] for c in changes if c.forces_replacement})
+            if forced and obs.stack == stack:
+                steps.append(Step(action=Action.replace, changes=tuple(changes), live_digest=live_digest,
+                                  reason=f"{', '.join(forced)} cannot be changed in place", **common))
+            else:
+                fields = sorted({c.path.split(".")[0].split("[")[0] for c in changes})
+                steps.append(Step(action=Action.update, changes=tuple(changes), live_digest=live_digest,
+                                  reason=reason or f"{', '.join(fields)} changed", **common))
+
+    if include_deletes or destroy:
+        declared_ids = {(r.kind, r.name) for r in resources}
+        candidates = list(owned)
+        if destroy:
+            candidates += [o for i, o in live.items() if o is not None and i in declared_ids and o.stack == stack]
+        kept_needs: dict[str, list[str]] = {}
+        if not destroy:
+            for i, want in desired.items():
+                for arn in REGISTRY[i[0]].depends_on_arns(want):
+                    kept_needs.setdefault(arn, []).append(f"{i[0]}/{i[1]}")
+        for obs in sorted(candidates, key=lambda o: (REGISTRY[o.kind].delete_order, o.kind, o.name)):
+            if obs.protected:
+                problems.append(Problem(kind=obs.kind, name=obs.name, code="protected", message=(
+                    "is protected by reconciler/prevent-destroy; apply the manifest with the annotation removed "
+                    'or "false" to lift it before deleting')))
+                continue
+            users = kept_needs.get(obs.arn)
+            if users:
+                problems.append(Problem(kind=obs.kind, name=obs.name, code="in-use", message=(
+                    f"is no longer declared but {', '.join(sorted(users))} still uses it")))
+                continue
+            steps.append(Step(
+                kind=obs.kind, name=obs.name, action=Action.delete,
+                reason="destroy" if destroy else "owned by this stack, no longer declared",
+                changes=tuple(diff(obs.state, {})), live_digest=digest(obs.state),
+                layer=n_layers + REGISTRY[obs.kind].delete_order,
+            ))
+
+    order = {a: n for n, a in enumerate([Action.replace, Action.create, Action.update, Action.noop, Action.delete])}
+    steps.sort(key=lambda s: (s.layer, order[s.action], s.kind, s.name))
+    return Plan(
+        command=command, stack=stack, account=account, region=region, sandbox=sandbox,
+        manifests_digest=manifests_digest, manifests_path=manifests_path,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        steps=tuple(steps), problems=tuple(problems), warnings=warnings,
+    )

@@ -1,0 +1,194 @@
+"""IAM policy documents in canonical form, their validation and size, and tag normalisation.
+
+AWS hands documents back in whatever shape it was given (URL-encoded, which botocore decodes),
+so equal policies can look different: "s3:GetObject" vs ["s3:GetObject"], list order, statement
+order, "*" vs {"AWS": "*"}, an account id vs its root ARN, true vs "true", a missing Version.
+``canonical`` maps all of those to one form so that diffing is semantic, not textual.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
+PRINCIPAL_KEYS = ("Principal", "NotPrincipal")
+STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
+                  "Resource", "NotResource", "Condition"}
+VERSIONS = ("2012-10-17", "2008-10-17")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def parse(doc: Any) -> Any:
+    """A document given as JSON text becomes a dict; dicts pass through."""
+    if isinstance(doc, str):
+        return json.loads(doc)
+    return doc
+
+
+def _as_sorted_list(value: Any) -> list[Any]:
+    items = value if isinstance(value, list) else [value]
+    return sorted({_scalar(v) for v in items}, key=str)
+
+
+def _scalar(v: Any) -> Any:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    return v
+
+
+def _principal(value: Any, partition: str = "aws") -> dict[str, list[str]]:
+    if value == "*":
+        return {"AWS": ["*"]}
+    out: dict[str, list[str]] = {}
+    for ptype, ids in (value or {}).items():
+        items = []
+        for v in ids if isinstance(ids, list) else [ids]:
+            v = _scalar(v)
+            if ptype == "AWS" and isinstance(v, str) and _ACCOUNT_ID.match(v):
+                v = f"arn:{partition}:iam::{v}:root"
+            items.append(v)
+        out[ptype] = sorted(set(items))
+    return dict(sorted(out.items()))
+
+
+def _condition(value: Any) -> dict[str, dict[str, list[str]]]:
+    out: dict[str, dict[str, list[str]]] = {}
+    for op, kv in (value or {}).items():
+        out[op] = {k: _as_sorted_list(v) for k, v in sorted((kv or {}).items())}
+    return dict(sorted(out.items()))
+
+
+def canonical(doc: Any) -> dict[str, Any]:
+    """The canonical form of an IAM policy document (dict or JSON text)."""
+    doc = parse(doc)
+    if not isinstance(doc, dict):
+        return doc
+    out: dict[str, Any] = {}
+    for k, v in doc.items():
+        if k == "Statement":
+            continue
+        out[k] = v
+    out["Version"] = doc.get("Version", "2008-10-17")
+    statements = doc.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    canon = []
+    for st in statements:
+        if not isinstance(st, dict):
+            canon.append(st)
+            continue
+        c: dict[str, Any] = {}
+        for k, v in st.items():
+            if k in LIST_KEYS:
+                c[k] = _as_sorted_list(v)
+            elif k in PRINCIPAL_KEYS:
+                c[k] = _principal(v)
+            elif k == "Condition":
+                c[k] = _condition(v)
+            elif k == "Sid" and not v:
+                continue
+            else:
+                c[k] = v
+        canon.append(dict(sorted(c.items())))
+    out["Statement"] = sorted(canon, key=lambda s: json.dumps(s, sort_keys=True))
+    return dict(sorted(out.items()))
+
+
+def equal(a: Any, b: Any) -> bool:
+    return canonical(a) == canonical(b)
+
+
+def size(doc: Any) -> int:
+    """Characters AWS counts against policy size quotas (whitespace excluded)."""
+    text = json.dumps(parse(doc), separators=(",", ":"))
+    return len(re.sub(r"\s", "", text))
+
+
+def problems(doc: Any, *, trust: bool = False) -> list[tuple[str, str]]:
+    """Structural problems of a policy document as (field path, message); empty when valid."""
+    try:
+        doc = parse(doc)
+    except json.JSONDecodeError as e:
+        return [("", f"not valid JSON: {e.msg} (line {e.lineno} column {e.colno} of the document)")]
+    if not isinstance(doc, dict):
+        return [("", "a policy document must be a mapping with Version and Statement")]
+    out: list[tuple[str, str]] = []
+    unknown = set(doc) - {"Version", "Id", "Statement"}
+    if unknown:
+        out.append((sorted(unknown)[0], f"unknown key(s) {sorted(unknown)}; allowed: Version, Id, Statement"))
+    if "Version" in doc and doc["Version"] not in VERSIONS:
+        out.append(("Version", f"must be one of {list(VERSIONS)}, got {doc['Version']!r}"))
+    statements = doc.get("Statement")
+    if statements is None:
+        return out + [("Statement", "is required")]
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list) or not statements:
+        return out + [("Statement", "must be a statement or a non-empty list of statements")]
+    for i, st in enumerate(statements):
+        p = f"Statement[{i}]"
+        if not isinstance(st, dict):
+            out.append((p, "each statement must be a mapping"))
+            continue
+        bad = set(st) - STATEMENT_KEYS
+        if bad:
+            out.append((p, f"unknown key(s) {sorted(bad)}; allowed: {sorted(STATEMENT_KEYS)}"))
+        if st.get("Effect") not in ("Allow", "Deny"):
+            out.append((f"{p}.Effect", "must be 'Allow' or 'Deny'"))
+        if ("Action" in st) == ("NotAction" in st):
+            out.append((p, "needs exactly one of Action or NotAction"))
+        for key in LIST_KEYS:
+            if key in st:
+                vals = st[key] if isinstance(st[key], list) else [st[key]]
+                if not vals or not all(isinstance(v, str) and v for v in vals):
+                    out.append((f"{p}.{key}", "must be a non-empty string or list of strings"))
+        if trust:
+            if "Principal" not in st and "NotPrincipal" not in st:
+                out.append((p, "a trust policy statement needs a Principal"))
+        else:
+            if ("Resource" in st) == ("NotResource" in st):
+                out.append((p, "needs exactly one of Resource or NotResource"))
+            if "Principal" in st or "NotPrincipal" in st:
+                out.append((p, "an identity policy must not have a Principal"))
+        for key in PRINCIPAL_KEYS:
+            if key in st and st[key] != "*" and not isinstance(st[key], dict):
+                out.append((f"{p}.{key}", 'must be "*" or a mapping like {"Service": [...]} or {"AWS": [...]}'))
+        if "Condition" in st and not isinstance(st["Condition"], dict):
+            out.append((f"{p}.Condition", "must be a mapping of operator to {key: value}"))
+    return out
+
+
+def assume_role_document(services: list[str]) -> dict[str, Any]:
+    """The trust policy for ``assumedBy: [service principals]``."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": sorted(set(services))},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def normalize_tags(tags: Any) -> dict[str, str]:
+    """AWS tag list or dict -> dict, without the ``aws:`` tags AWS adds itself."""
+    if isinstance(tags, list):
+        tags = {t["Key"]: t.get("Value", "") for t in tags}
+    return {k: v for k, v in sorted((tags or {}).items()) if not k.lower().startswith("aws:")}
+
+
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def tag_changes(live: dict[str, str], desired: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """(tags to set, keys to remove) to go from live to desired."""
+    to_set = {k: v for k, v in desired.items() if live.get(k) != v}
+    to_remove = [k for k in live if k not in desired and not k.lower().startswith("aws:")]
+    return to_set, to_remove

@@ -1,0 +1,34 @@
+"""Plan as coloured terminal text: + create, ~ update, -/+ replace, - delete."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.plan import Action, Plan
+from reconciler.render.common import COLOR, SYMBOL, headline, step_lines, summary
+
+LINE_COLOR = {"+": "green", "-": "red", "~": "yellow"}
+
+
+def render(plan: Plan, color: bool = False) -> str:
+    def style(text: str, fg: str | None = None, bold: bool = False) -> str:
+        return click.style(text, fg=fg, bold=bold) if color else text
+
+    out = [style(f"reconcile {plan.command} · {headline(plan)}", bold=True), ""]
+    for step in plan.changes:
+        sym = SYMBOL[step.action]
+        out.append(style(f"  {sym} {step.id}", COLOR.get(step.action), bold=True) + f"  ({step.reason})")
+        for s, text in step_lines(step):
+            out.append("      " + style(f"{s} {text}", LINE_COLOR.get(s)))
+    noop = [s for s in plan.steps if s.action == Action.noop]
+    if noop:
+        out.append(style(f"  {len(noop)} resource{'s' if len(noop) != 1 else ''} up to date", "bright_black"))
+    for p in plan.problems:
+        out.append(style(f"  ! {p.kind}/{p.name} [{p.code}]: {p.message}", "red", bold=True))
+    for w in plan.warnings:
+        out.append(style(f"  warning: {w}", "yellow"))
+    out.append("")
+    out.append(style(summary(plan), bold=True))
+    if plan.problems:
+        out.append(style(f"{len(plan.problems)} problem(s) block apply.", "red", bold=True))
+    return "\n".join(out)

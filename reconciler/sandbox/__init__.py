@@ -1,0 +1,149 @@
+"""The embedded local AWS: a moto server (extended where moto falls short) kept between commands.
+
+State lives in ``$RECONCILE_HOME`` (default ``~/.cache/reconcile``): ``sandbox.json`` holds the
+server's pid and port, ``sandbox.log`` its output. Credentials are fixed dummies; the account is
+moto's 123456789012. Nothing here reaches the real AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.errors import ReconcileError
+
+ACCESS_KEY = "sandbox"
+SECRET_KEY = "sandbox-secret-not-a-real-key"
+DEFAULT_REGION = "us-east-1"
+
+
+def home() -> Path:
+    base = os.environ.get("RECONCILE_HOME")
+    if base:
+        return Path(base)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "reconcile"
+
+
+def _state_file() -> Path:
+    return home() / "sandbox.json"
+
+
+@dataclass
+class Status:
+    running: bool
+    pid: int | None = None
+    port: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _ping(port: int, timeout: float = 2.0) -> bool:
+    """A cheap real request (STS GetCallerIdentity) to the server on ``port``."""
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/", data=b"Action=GetCallerIdentity&Version=2011-06-15", method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded",
+                 "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/us-east-1/sts/aws4_request, "
+                                  "SignedHeaders=host, Signature=0"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status == 200 and b"GetCallerIdentityResult" in r.read()
+    except Exception:
+        return False
+
+
+def status() -> Status:
+    try:
+        data = json.loads(_state_file().read_text())
+    except (OSError, ValueError):
+        return Status(False)
+    pid, port = int(data.get("pid", 0)), int(data.get("port", 0))
+    if pid and _alive(pid) and _ping(port):
+        return Status(True, pid, port)
+    return Status(False, pid or None, port or None)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(port: int | None = None, timeout: float = 60.0) -> Status:
+    """Start the sandbox server in the background (no-op when already running)."""
+    current = status()
+    if current.running:
+        return current
+    home().mkdir(parents=True, exist_ok=True)
+    port = port or int(os.environ.get("RECONCILE_SANDBOX_PORT", 0)) or _free_port()
+    log = open(home() / "sandbox.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.sandbox.server", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ReconcileError(f"the sandbox server exited at start (code {proc.returncode}); see {home() / 'sandbox.log'}")
+        if _ping(port, 0.5):
+            _state_file().write_text(json.dumps({"pid": proc.pid, "port": port, "started": time.time()}))
+            return Status(True, proc.pid, port)
+        time.sleep(0.1)
+    proc.kill()
+    raise ReconcileError(f"the sandbox server did not answer within {timeout:.0f}s; see {home() / 'sandbox.log'}")
+
+
+def stop() -> bool:
+    """Stop the sandbox server; True if one was running. Its state is gone with it."""
+    st = status()
+    if st.pid and _alive(st.pid):
+        os.kill(st.pid, signal.SIGTERM)
+        for _ in range(50):
+            if not _alive(st.pid):
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(st.pid, signal.SIGKILL)
+    try:
+        _state_file().unlink()
+    except FileNotFoundError:
+        pass
+    return st.running
+
+
+def reset() -> Status:
+    """Forget every resource in the running sandbox (starting it if needed)."""
+    st = start()
+    req = urllib.request.Request(f"{st.url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(req, timeout=60):
+        pass
+    return st
+
+
+def environment(st: Status) -> dict[str, str]:
+    """Environment that points boto3 at the sandbox."""
+    return {
+        "AWS_ENDPOINT_URL": st.url,
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+    }

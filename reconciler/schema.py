@@ -1,0 +1,67 @@
+"""JSON Schema of every kind, generated from the pydantic models (checked in under schemas/)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from reconciler import API_VERSION
+from reconciler.manifests import Metadata, StackSpec
+
+SCHEMA_BASE = "https://raw.githubusercontent.com/reconcile/reconcile/main/schemas"
+
+
+def kind_schema(kind: str, spec_model: Any, description: str) -> dict[str, Any]:
+    spec = spec_model.model_json_schema(ref_template="#/$defs/{model}")
+    defs = spec.pop("$defs", {})
+    meta = Metadata.model_json_schema(ref_template="#/$defs/{model}")
+    defs.update(meta.pop("$defs", {}))
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_BASE}/{kind.lower()}.json",
+        "title": kind,
+        "description": description,
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["apiVersion", "kind", "metadata"] + ([] if kind == "Stack" else ["spec"]),
+        "properties": {
+            "apiVersion": {"const": API_VERSION},
+            "kind": {"const": kind},
+            "metadata": meta,
+            "spec": spec,
+        },
+        "$defs": defs,
+    }
+
+
+def all_schemas() -> dict[str, dict[str, Any]]:
+    from reconciler.kinds import REGISTRY
+
+    out = {"stack": kind_schema("Stack", StackSpec, "Settings of the whole stack (at most one per folder).")}
+    for name, kind in REGISTRY.items():
+        out[name.lower()] = kind_schema(name, kind.spec_model, kind.description)
+    kinds = ["Stack", *REGISTRY]
+    out["reconciler"] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_BASE}/reconciler.json",
+        "title": "reconcile manifest (any kind)",
+        "type": "object",
+        "required": ["apiVersion", "kind"],
+        "properties": {"kind": {"enum": kinds}},
+        "allOf": [
+            {"if": {"properties": {"kind": {"const": k}}}, "then": {"$ref": f"{k.lower()}.json"}} for k in kinds
+        ],
+    }
+    return out
+
+
+def write(out_dir: str | Path) -> list[Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, schema in all_schemas().items():
+        path = out / f"{name}.json"
+        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written
