@@ -23,7 +23,7 @@ class Graph:
         return {node: i for i, layer in enumerate(self.layers) for node in layer}
 
 
-def build(manifests: Manifests) -> Graph:
+def build(manifests: Manifests, also_declared: set[Id] = frozenset()) -> Graph:  # type: ignore[assignment]
     """Dependency graph of the declared resources; dangling references and cycles are ManifestErrors."""
     from reconciler.kinds import REGISTRY
 
@@ -36,6 +36,8 @@ def build(manifests: Manifests) -> Graph:
     for r in manifests.resources:
         deps: set[Id] = set()
         for ref in REGISTRY[r.kind].references(r, names):
+            if (ref.kind, ref.name) in also_declared and (ref.kind, ref.name) not in by_id:
+                continue  # refers to a document that has its own errors
             if (ref.kind, ref.name) not in by_id:
                 issues.append(r.issue(ref.field, f"refers to {ref.kind} {ref.name!r}, which is not declared in the manifests"))
             elif (ref.kind, ref.name) == (r.kind, r.name):

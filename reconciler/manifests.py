@@ -270,6 +270,7 @@ def load(root: str | Path) -> Manifests:
     base = root if root.is_dir() else root.parent
     resources: list[Resource] = []
     stacks: list[Stack] = []
+    invalid_names: set[tuple[str, str]] = set()
     for path in files:
         display = str(path)
         for doc, line, lines in _read_documents(path, display, issues):
@@ -279,6 +280,8 @@ def load(root: str | Path) -> Manifests:
                 issues.append(Issue(display, line, "", "a manifest document must be a mapping with apiVersion, kind, metadata, spec"))
                 continue
             loaded = _load_document(doc, display, line, lines, issues)
+            if loaded is None and isinstance(doc.get("kind"), str) and isinstance(doc.get("metadata"), dict):
+                invalid_names.add((doc["kind"], str(doc["metadata"].get("name"))))
             if isinstance(loaded, Stack):
                 stacks.append(loaded)
             elif loaded is not None:
@@ -305,13 +308,14 @@ def load(root: str | Path) -> Manifests:
         issues.extend(kind.check(r))
 
     manifests = Manifests(root=root, stack=stack, resources=resources, files=files)
-    if not any(i.severity == "error" for i in issues):
-        from reconciler.graph import build
+    # references are checked even when other documents have errors (every error at once); documents
+    # that failed validation still count as declared, so references to them are not reported twice
+    from reconciler.graph import build
 
-        try:
-            build(manifests)
-        except ManifestError as e:
-            issues.extend(e.issues)
+    try:
+        build(manifests, also_declared=invalid_names)
+    except ManifestError as e:
+        issues.extend(e.issues)
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise ManifestError(errors)

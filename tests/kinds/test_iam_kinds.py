@@ -1,0 +1,161 @@
+"""The four-step contract for Policy, Role and User on moto, plus each kind's update paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import boto3
+
+from reconciler.plan import Action
+from tests.kinds.conftest import four_steps
+
+POLICY = """
+apiVersion: reconciler/v1
+kind: Policy
+metadata: {name: reader, tags: {team: ml}}
+spec:
+  description: read models
+  document:
+    Version: "2012-10-17"
+    Statement:
+      - Effect: Allow
+        Action: [s3:GetObject]
+        Resource: "arn:aws:s3:::models/*"
+"""
+
+ROLE = """
+apiVersion: reconciler/v1
+kind: Role
+metadata: {name: exec}
+spec:
+  description: runs endpoints
+  assumedBy: [sagemaker.amazonaws.com]
+  managedPolicies: [reader, arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]
+  inlinePolicies:
+    logs:
+      Version: "2012-10-17"
+      Statement: {Effect: Allow, Action: logs:PutLogEvents, Resource: "*"}
+"""
+
+USER = """
+apiVersion: reconciler/v1
+kind: User
+metadata: {name: deployer}
+spec:
+  managedPolicies: [reader]
+  accessKey:
+    store: {file: KEYFILE}
+"""
+
+
+def iam():  # type: ignore[no-untyped-def]
+    return boto3.client("iam", region_name="us-east-1")
+
+
+def test_policy_four_steps_and_versions(stack):
+    four_steps(stack, {"p.yaml": POLICY}, 1)
+    arn = "arn:aws:iam::123456789012:policy/reader"
+    # seven document edits: AWS keeps at most 5 versions, the oldest non-default one goes first
+    for n in range(7):
+        stack.write({"p.yaml": POLICY.replace("models/*", f"models-{n}/*")})
+        p = stack.plan()
+        assert [(s.action, s.reason) for s in p.changes] == [(Action.update, "document changed")]
+        stack.apply()
+        assert not stack.plan().has_changes
+    versions = iam().list_policy_versions(PolicyArn=arn)["Versions"]
+    assert len(versions) == 5
+    default = iam().get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    doc = iam().get_policy_version(PolicyArn=arn, VersionId=default)["PolicyVersion"]["Document"]
+    assert doc["Statement"][0]["Resource"] in ("arn:aws:s3:::models-6/*", ["arn:aws:s3:::models-6/*"])
+
+
+def test_policy_description_change_replaces(stack):
+    stack.write({"p.yaml": POLICY})
+    stack.apply()
+    stack.write({"p.yaml": POLICY.replace("read models", "read all models")})
+    p = stack.plan()
+    assert [(s.action, s.reason) for s in p.changes] == [(Action.replace, "description cannot be changed in place")]
+    stack.apply()
+    assert iam().get_policy(PolicyArn="arn:aws:iam::123456789012:policy/reader")["Policy"]["Description"] == "read all models"
+
+
+def test_role_four_steps_and_updates(stack):
+    four_steps(stack, {"p.yaml": POLICY, "r.yaml": ROLE}, 2)
+    edited = (ROLE.replace("runs endpoints", "runs LLM endpoints")
+              .replace(", arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "")
+              .replace("logs:PutLogEvents", "logs:CreateLogStream")
+              .replace("metadata: {name: exec}", "metadata: {name: exec, tags: {team: ml}}"))
+    stack.write({"p.yaml": POLICY, "r.yaml": edited})
+    p = stack.plan()
+    assert [s.id for s in p.changes] == ["Role/exec"]
+    paths = {c.path for c in p.changes[0].changes}
+    assert {"description", "managedPolicies", "tags.team"} <= paths
+    assert any(x.startswith("inlinePolicies.logs") for x in paths)
+    stack.apply()
+    assert not stack.plan().has_changes
+    attached = iam().list_attached_role_policies(RoleName="exec")["AttachedPolicies"]
+    assert [a["PolicyName"] for a in attached] == ["reader"]
+
+
+def test_role_trust_policy_written_differently_is_not_a_diff(stack):
+    full = ROLE.replace("  assumedBy: [sagemaker.amazonaws.com]\n", """  trustPolicy: |
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole"],
+      "Principal": {"Service": "sagemaker.amazonaws.com"}}]}
+""")
+    stack.write({"p.yaml": POLICY, "r.yaml": ROLE})
+    stack.apply()
+    stack.write({"p.yaml": POLICY, "r.yaml": full})
+    assert not stack.plan().has_changes
+
+
+def test_user_four_steps_key_created_once_into_a_0600_file(stack, tmp_path):
+    keyfile = tmp_path / "secrets" / "deployer.json"
+    four_steps(stack, {"p.yaml": POLICY, "u.yaml": USER.replace("KEYFILE", str(keyfile))}, 2)
+    mode = stat.S_IMODE(os.stat(keyfile).st_mode)
+    assert mode == 0o600
+    saved = json.loads(keyfile.read_text())
+    keys = iam().list_access_keys(UserName="deployer")["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [saved["AccessKeyId"]]
+    # the file vanishing (a CI runner) does not rotate the key
+    keyfile.unlink()
+    assert not stack.plan().has_changes
+    # moving the key to Secrets Manager rotates once: new key stored there, old key deleted
+    stack.write({"p.yaml": POLICY, "u.yaml": USER.replace("{file: KEYFILE}", "{secretsManager: deployer-key}")})
+    p = stack.plan()
+    assert [(c.path, c.before, c.after) for c in p.changes[0].changes] == [
+        ("accessKey", f"file:{keyfile}", "secretsManager:deployer-key")]
+    stack.apply()
+    secret = json.loads(boto3.client("secretsmanager", region_name="us-east-1")
+                        .get_secret_value(SecretId="deployer-key")["SecretString"])
+    keys = iam().list_access_keys(UserName="deployer")["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [secret["AccessKeyId"]] != [saved["AccessKeyId"]]
+    assert not stack.plan().has_changes
+
+
+def test_user_interrupted_key_creation_is_repaired(stack, tmp_path):
+    """A run killed after CreateAccessKey but before storing the secret leaves a pending marker."""
+    keyfile = tmp_path / "k.json"
+    stack.write({"p.yaml": POLICY, "u.yaml": USER.replace("KEYFILE", str(keyfile))})
+    stack.apply()
+    iam().tag_user(UserName="deployer", Tags=[{"Key": "reconciler:access-key", "Value": f"pending:file:{keyfile}"}])
+    lost = iam().create_access_key(UserName="deployer")["AccessKey"]["AccessKeyId"]
+    p = stack.plan()
+    assert p.changes[0].changes[0].before == "(unstored key from an interrupted apply)"
+    stack.apply()
+    keys = [k["AccessKeyId"] for k in iam().list_access_keys(UserName="deployer")["AccessKeyMetadata"]]
+    assert lost not in keys and keys == [json.loads(keyfile.read_text())["AccessKeyId"]]
+
+
+def test_prune_empties_users_and_roles_first(stack, tmp_path):
+    stack.write({"p.yaml": POLICY, "r.yaml": ROLE, "u.yaml": USER.replace("KEYFILE", str(tmp_path / "k.json"))})
+    stack.apply()
+    stack.write({"other.yaml": POLICY.replace("name: reader", "name: other")})
+    p = stack.plan(deletes=True, declared_only=False)
+    assert [(s.id, s.action) for s in p.changes] == [
+        ("User/deployer", Action.delete), ("Role/exec", Action.delete), ("Policy/reader", Action.delete)]
+    stack.apply(deletes=True, declared_only=False)
+    assert iam().list_users()["Users"] == []
+    assert [r["RoleName"] for r in iam().list_roles()["Roles"]] == []
+    assert [p["PolicyName"] for p in iam().list_policies(Scope="Local")["Policies"]] == []
