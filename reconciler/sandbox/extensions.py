@@ -11,3 +11,6 @@ def install() -> None:
     if _installed:
         return
     _installed = True
+    from reconciler.sandbox import sagemaker
+
+    sagemaker.install()
