@@ -1,0 +1,50 @@
+"""The embedded sandbox: used automatically without AWS credentials, kept between commands."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.support.cli import Cli, clean_env
+from tests.support.manifests import write
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_newcomer_cycle_in_the_sandbox_without_credentials(tmp_path):
+    env = clean_env({"HOME": str(tmp_path / "home"), "RECONCILE_HOME": str(tmp_path / "rh")})
+    cli = Cli(env, tmp_path)
+    m = tmp_path / "manifests"
+    shutil.copytree(REPO / "manifests", m)
+    try:
+        r = cli("sandbox", "status")
+        assert r.code == 3 and "not running" in r.out
+        r = cli("plan", str(m))
+        assert r.code == 0, r.text
+        assert "SANDBOX" in r.out and "to create" in r.out
+        st = cli("sandbox", "status")
+        assert st.code == 0 and "running at http://127.0.0.1:" in st.out
+        assert cli("apply", str(m), "--auto-approve").code == 0
+        # the same server answers the next command: the state was kept
+        assert "No changes." in cli("plan", str(m)).out
+        assert cli("sandbox", "status").out == st.out
+        # reset forgets everything
+        assert "reset" in cli("sandbox", "reset").out
+        assert "No changes." not in cli("plan", str(m)).out
+    finally:
+        assert "stopped" in cli("sandbox", "stop").out
+    assert cli("sandbox", "status").code == 3
+
+
+def test_explicit_sandbox_flag_and_env(tmp_path, aws_env):
+    """--sandbox wins over configured credentials; RECONCILE_SANDBOX=1 does the same."""
+    env = {**aws_env, "RECONCILE_HOME": str(tmp_path / "rh2")}
+    cli = Cli(env, tmp_path)
+    m = write(tmp_path / "m", {"r.yaml": "apiVersion: reconciler/v1\nkind: Role\nmetadata: {name: sb}\n"
+                                         "spec: {assumedBy: [sagemaker.amazonaws.com]}\n"})
+    try:
+        assert "SANDBOX" in cli("plan", str(m), "--sandbox").out
+        assert "SANDBOX" in cli("plan", str(m), env={"RECONCILE_SANDBOX": "1"}).out
+        assert "SANDBOX" not in cli("plan", str(m)).out
+    finally:
+        cli("sandbox", "stop")
