@@ -13,7 +13,7 @@ PLAN_FORMAT_VERSION = 1
 class Action(StrEnum):
     create = "create"
     update = "update"
-    replace = "replace"
+    replace = "replace"  # type: ignore[assignment]  # (shadows str.replace; never called on an Action)
     delete = "delete"
     noop = "noop"
 

@@ -45,12 +45,12 @@ def plan(
             want = desired[i]
             obs = live.get(i)
             deps = tuple(sorted(f"{k}/{n}" for k, n in edges.get(i, set())))
-            common = {"kind": res.kind, "name": res.name, "desired": want, "layer": layers.get(i, 0), "depends_on": deps}
+            common: dict[str, Any] = {"kind": res.kind, "name": res.name, "desired": want, "layer": layers.get(i, 0), "depends_on": deps}
             if obs is None:
                 steps.append(Step(action=Action.create, reason="does not exist", **common,
                                   changes=tuple(diff({}, want))))
                 continue
-            changes = diff(obs.state, want, kind.replace_fields)
+            changes = diff(obs.state, kind.comparable(want), kind.replace_fields)
             live_digest = digest(obs.state)
             if obs.stack != stack:
                 owner = f"stack {obs.stack!r}" if obs.stack else "no reconcile stack"
@@ -68,11 +68,13 @@ def plan(
             forced = sorted({c.path.split(".")[0].split("[")[0] for c in changes if c.forces_replacement})
             if forced and obs.stack == stack:
                 steps.append(Step(action=Action.replace, changes=tuple(changes), live_digest=live_digest,
-                                  reason=f"{', '.join(forced)} cannot be changed in place", **common))
+                                  reason=kind.plan_reason("replace", forced, obs.state)
+                                  or f"{', '.join(forced)} cannot be changed in place", **common))
             else:
                 fields = sorted({c.path.split(".")[0].split("[")[0] for c in changes})
                 steps.append(Step(action=Action.update, changes=tuple(changes), live_digest=live_digest,
-                                  reason=reason or f"{', '.join(fields)} changed", **common))
+                                  reason=reason or kind.plan_reason("update", fields, obs.state)
+                                  or f"{', '.join(fields)} changed", **common))
 
     if include_deletes or destroy:
         declared_ids = {(r.kind, r.name) for r in resources}
