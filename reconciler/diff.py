@@ -20,10 +20,16 @@ def _path(parts: list[Any]) -> str:
 
 
 def diff(live: dict[str, Any], desired: dict[str, Any], replace_fields: frozenset[str] = frozenset()) -> list[FieldChange]:
-    """Field-level changes that take ``live`` to ``desired``; both must already be normalised."""
+    """Field-level changes that take ``live`` to ``desired``; both must already be normalised.
+
+    Top-level keys starting with ``_`` are inputs for apply, not state (e.g. where a Function's
+    code is on disk): they never differ.
+    """
     from deepdiff import DeepDiff
     from deepdiff.helper import NotPresent
 
+    live = {k: v for k, v in live.items() if not k.startswith("_")}
+    desired = {k: v for k, v in desired.items() if not k.startswith("_")}
     dd = DeepDiff(live, desired, ignore_order=True, verbose_level=2, view="tree", threshold_to_diff_deeper=0)
     changes: list[FieldChange] = []
     for report_type, items in dd.items():

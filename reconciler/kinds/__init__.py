@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from reconciler.kinds.base import Kind
+from reconciler.kinds.http_api import KIND as HTTP_API
 from reconciler.kinds.iam_policy import KIND as POLICY
 from reconciler.kinds.iam_role import KIND as ROLE
 from reconciler.kinds.iam_user import KIND as USER
+from reconciler.kinds.lambda_function import KIND as FUNCTION
 
 REGISTRY: dict[str, Kind] = {
     POLICY.kind: POLICY,
     ROLE.kind: ROLE,
     USER.kind: USER,
+    FUNCTION.kind: FUNCTION,
+    HTTP_API.kind: HTTP_API,
 }

@@ -14,3 +14,4 @@ def install() -> None:
     from reconciler.sandbox import sagemaker
 
     sagemaker.install()
+    __import__("reconciler.sandbox.lambda_runtime", fromlist=["install"]).install()  # Lambda Invoke + execute-api
