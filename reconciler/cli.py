@@ -206,6 +206,27 @@ def _is_saved_plan(path: str) -> bool:
         return False
 
 
+def _read_saved_plan(path: str) -> Any:
+    """Parse a saved plan, refusing a format_version this reconcile does not know (docs/plan-format.md)."""
+    import json
+
+    from reconciler.plan import PLAN_FORMAT_VERSION, Plan
+
+    try:
+        raw = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        raise UsageError(f"{path} is not a reconcile plan file: {str(e).splitlines()[0]}") from None
+    version = raw.get("format_version") if isinstance(raw, dict) else None
+    if version != PLAN_FORMAT_VERSION:
+        raise UsageError(f"{path}: unsupported plan format_version {version!r}; this reconcile applies only "
+                         f"format_version {PLAN_FORMAT_VERSION} (see docs/plan-format.md). Nothing was changed; "
+                         "make a new plan with this version of reconcile.")
+    try:
+        return Plan.model_validate(raw)
+    except Exception as e:
+        raise UsageError(f"{path} is not a reconcile plan file: {str(e).splitlines()[0]}") from None
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("target", metavar="DIR|PLAN", type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
@@ -215,15 +236,14 @@ def _is_saved_plan(path: str) -> bool:
 def apply(target: str, auto_approve: bool, prune: bool, strict: bool) -> None:
     """Make the live account match DIR, or apply exactly a saved PLAN."""
     from reconciler import pipeline
-    from reconciler.plan import Plan
     from reconciler.render import render
 
     s = _settings()
     if _is_saved_plan(target):
-        try:
-            p = Plan.model_validate_json(Path(target).read_text())
-        except Exception as e:
-            raise UsageError(f"{target} is not a reconcile plan file: {str(e).splitlines()[0]}") from None
+        if prune:
+            raise UsageError("--prune has no effect on a saved plan: it applies exactly the planned steps; "
+                             "make the plan with `reconcile plan --prune --out PLAN`")
+        p = _read_saved_plan(target)
         t = pipeline.connect(s.options(), region=p.region)
         pipeline.check_fresh(p, t, s.options())
         click.echo(render(p, "text", color=s.use_color))
@@ -338,3 +358,112 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ---- endpoints: invoke and rollback -------------------------------------------------------------
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("endpoint")
+@click.option("--prompt", required=True, help="The prompt (sent as TGI 'inputs').")
+@click.option("--max-new-tokens", type=click.IntRange(1), default=None, help="Most tokens to generate.")
+@click.option("--temperature", type=float, default=None, help="Sampling temperature.")
+@click.option("--top-p", type=float, default=None, help="Nucleus sampling probability.")
+@click.option("--repetition-penalty", type=float, default=None, help="Penalty for repeated tokens.")
+@click.option("--return-full-text/--no-return-full-text", default=None, help="Prefix the answer with the prompt.")
+@click.option("--stop", multiple=True, help="Stop sequence (repeatable).")
+@click.option("--inference-component", default=None,
+              help="Inference component to call (default: the endpoint's only one, if it uses components).")
+@global_options
+def invoke(endpoint: str, prompt: str, max_new_tokens: Any, temperature: Any, top_p: Any, repetition_penalty: Any,
+           return_full_text: Any, stop: tuple[str, ...], inference_component: Any) -> None:
+    """Send one prompt to a deployed LLM endpoint and print the generated text."""
+    from reconciler import invoke as inv
+    from reconciler import pipeline
+
+    t = pipeline.connect(_settings().options())
+    params = {"max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p,
+              "repetition_penalty": repetition_penalty, "return_full_text": return_full_text,
+              "stop": list(stop) or None}
+    click.echo(inv.generate(t.aws, endpoint, prompt, params, component=inference_component))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("endpoint")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
+@click.option("--timeout", type=click.IntRange(60), default=3600, show_default=True, help="Seconds to wait for InService.")
+@global_options
+def rollback(endpoint: str, auto_approve: bool, timeout: int) -> None:
+    """Switch ENDPOINT back to the config/model it ran before its last update (kept for this).
+
+    The manifests still describe the newer version: revert them in git, or the next apply rolls forward again.
+    """
+    from reconciler import pipeline
+    from reconciler.kinds import REGISTRY
+    from reconciler.kinds.base import ApplyContext
+
+    s = _settings()
+    t = pipeline.connect(s.options())
+    _confirm(auto_approve, f"roll back endpoint {endpoint}")
+    ctx = ApplyContext(aws=t.aws, stack="", account=t.account, region=t.region, partition=t.aws.partition,
+                       progress=s.progress)
+    done = REGISTRY["Endpoint"].rollback(endpoint, ctx, timeout=timeout)  # type: ignore[attr-defined]
+    click.echo(f"Rolled back Endpoint/{endpoint}: {done}. Revert the manifest change too, "
+               "or the next apply rolls forward again.")
+
+
+# ---- HTTP APIs: call a route -----------------------------------------------------------------------
+
+
+@cli.command("call-api", context_settings=CONTEXT)
+@click.argument("api")
+@click.argument("route", metavar="'METHOD /PATH'")
+@click.option("--json", "body_json", default=None, help="JSON request body (sent as application/json).")
+@click.option("--data", default=None, help="Raw request body.")
+@click.option("--header", "-H", "headers", multiple=True, help="Extra header 'Name: value' (repeatable).")
+@global_options
+def call_api(api: str, route: str, body_json: str | None, data: str | None, headers: tuple[str, ...]) -> None:
+    """Send one HTTP request to a route of HttpApi API and print the answer (the sandbox serves it locally).
+
+    \b
+    reconcile call-api workshop-llm-api 'POST /generate' --json '{"prompt": "Hello"}'
+    """
+    import json
+    import urllib.error
+    import urllib.request
+
+    from reconciler import pipeline
+    from reconciler.kinds import REGISTRY
+
+    method, _, path = route.strip().partition(" ")
+    if not path.startswith("/"):
+        raise UsageError(f"ROUTE {route!r}: give 'METHOD /path', e.g. 'POST /generate'")
+    body = None
+    sent = {"user-agent": f"reconcile/{__version__}"}
+    if body_json is not None:
+        try:
+            body = json.dumps(json.loads(body_json)).encode()
+        except ValueError as e:
+            raise UsageError(f"--json is not JSON: {e}") from None
+        sent["content-type"] = "application/json"
+    elif data is not None:
+        body = data.encode()
+    for h in headers:
+        name, sep, value = h.partition(":")
+        if not sep:
+            raise UsageError(f"--header {h!r}: give 'Name: value'")
+        sent[name.strip().lower()] = value.strip()
+    t = pipeline.connect(_settings().options())
+    base = REGISTRY["HttpApi"].url(t.aws, api)  # type: ignore[attr-defined]
+    req = urllib.request.Request(base + path, data=body, method=method.upper(), headers=sent)
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            status, answer = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, answer = e.code, e.read()
+    except urllib.error.URLError as e:
+        raise ReconcileError(f"Failed to call {method.upper()} {base + path}: {e.reason}") from None
+    click.echo(answer.decode(errors="replace"))
+    if status >= 400:
+        click.echo(f"HTTP {status} from {method.upper()} {base + path}", err=True)
+        sys.exit(1)

@@ -60,9 +60,16 @@ def load(path: str | Path, strict: bool = False) -> tuple[mf.Manifests, Graph]:
 
 
 def manifests_digest(m: mf.Manifests) -> str:
+    """Fingerprint of the manifests: each file's path relative to the folder, and its bytes.
+
+    Independent of how the folder was spelled (relative, absolute, trailing slash) and of where the
+    checkout lives, so a plan made in one CI job checks out fresh in another.
+    """
+    base = m.root if m.root.is_dir() else m.root.parent
+    base = base.resolve()
     h = hashlib.sha256()
-    for f in m.files:
-        h.update(str(f).encode() + b"\0" + f.read_bytes() + b"\0")
+    for rel, f in sorted((f.resolve().relative_to(base).as_posix(), f) for f in m.files):
+        h.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 
@@ -154,26 +161,80 @@ def apply(p: Plan, t: Target, opts: Options, stack: str) -> Applied:
 
 
 def check_fresh(p: Plan, t: Target, opts: Options) -> None:
-    """Refuse a saved plan whose manifests or planned-against live state changed since."""
-    from reconciler.errors import StalePlanError
+    """Refuse a saved plan made for another target, or whose manifests or planned-against live state changed.
 
+    Every reason is collected and reported at once; nothing is changed. Checks, in order: the plan's
+    format, the target (account, region, sandbox vs AWS, stack), the manifests (same folder, same
+    stack, same bytes), then the live state of every planned resource (changed, created or deleted since).
+    """
+    from reconciler.errors import StalePlanError
+    from reconciler.plan import PLAN_FORMAT_VERSION
+
+    if p.format_version != PLAN_FORMAT_VERSION:
+        raise StalePlanError(f"the plan has format_version {p.format_version}; this reconcile applies only "
+                             f"format_version {PLAN_FORMAT_VERSION} (see docs/plan-format.md). Run `reconcile plan` again.")
+    wrong: list[str] = []
     if p.account != t.account:
-        raise StalePlanError(f"the plan was made for account {p.account}, the credentials are for {t.account}")
+        wrong.append(f"the plan was made for account {p.account}, the credentials are for account {t.account}")
+    if p.region != t.region:
+        wrong.append(f"the plan was made for region {p.region}, this run uses region {t.region}")
+    if p.sandbox != t.sandbox:
+        made, now = ("the sandbox", "AWS") if p.sandbox else ("AWS", "the sandbox")
+        wrong.append(f"the plan was made against {made}, this run uses {now}")
     stale: list[str] = []
-    if p.manifests_path and Path(p.manifests_path).exists():
+    if not p.manifests_path:
+        stale.append("the plan does not record its manifests, so it cannot be checked against them")
+    elif not Path(p.manifests_path).exists():
+        stale.append(f"the manifests the plan was made from ({p.manifests_path}) are not there; run apply "
+                     "in a checkout of the same commit, from the folder where plan ran")
+    else:
         try:
             m = mf.load(p.manifests_path)
-            if manifests_digest(m) != p.manifests_digest:
-                stale.append(f"the manifests in {p.manifests_path} changed since the plan was made")
         except ManifestError:
             stale.append(f"the manifests in {p.manifests_path} changed (and no longer validate)")
+        else:
+            if m.stack.name != p.stack:
+                wrong.append(f"the plan is for stack {p.stack!r}, the manifests in {p.manifests_path} "
+                             f"declare stack {m.stack.name!r}")
+            if m.stack.spec.region and m.stack.spec.region != p.region:
+                wrong.append(f"the plan was made for region {p.region}, stack {m.stack.name!r} is in region "
+                             f"{m.stack.spec.region} (Stack spec.region)")
+            if m.stack.spec.accountId and m.stack.spec.accountId != t.account:
+                wrong.append(f"stack {m.stack.name!r} is pinned to account {m.stack.spec.accountId} "
+                             f"(Stack spec.accountId), the credentials are for account {t.account}")
+            if manifests_digest(m) != p.manifests_digest:
+                stale.append(f"the manifests in {p.manifests_path} changed since the plan was made")
+    if wrong:
+        raise StalePlanError("refusing to apply the plan to a different target (nothing was changed):\n" +
+                             "\n".join(f"  {x}" for x in wrong))
     ctx = PlanContext(stack=p.stack, account=t.account, region=t.region, partition=t.aws.partition)
+    opts.progress(f"checking the plan is fresh: re-reading {len(p.steps)} planned resource(s) …")
     live = declared(t.aws, [(s.kind, s.name) for s in p.steps], ctx, opts.concurrency)
     for s in p.steps:
         obs = live[(s.kind, s.name)]
         now = digest(obs.state) if obs is not None else None
-        if now != s.live_digest:
-            stale.append(f"{s.id} changed in AWS since the plan was made")
+        if now == s.live_digest:
+            continue
+        if s.live_digest is None:
+            stale.append(f"{s.id} was created in AWS since the plan was made")
+        elif obs is None:
+            stale.append(f"{s.id} was deleted from AWS since the plan was made")
+        else:
+            fields = _fields_changed_since(s, obs)
+            stale.append(f"{s.id} changed in AWS since the plan was made"
+                         + (f" ({', '.join(fields)})" if fields else ""))
     if stale:
         raise StalePlanError("refusing to apply a stale plan (nothing was changed):\n" +
-                             "\n".join(f"  {x}" for x in stale) + "\nRun `reconcile plan` again.")
+                             "\n".join(f"  {x}" for x in stale) + "\nRun `reconcile plan` again and review the new plan.")
+
+
+def _fields_changed_since(step: Any, obs: Any) -> list[str]:
+    """Fields whose live value is no longer the one ``step`` was planned against (best effort)."""
+    from reconciler.diff import diff
+
+    if step.desired is None:
+        return []
+    planned = {c.path: c.before for c in step.changes}
+    now = {c.path: c.before for c in diff(obs.state, step.desired, REGISTRY[step.kind].replace_fields)}
+    missing = object()
+    return sorted(k for k in planned.keys() | now.keys() if planned.get(k, missing) != now.get(k, missing))
