@@ -10,11 +10,11 @@ install:  ## create .venv and install reconcile with its test tools
 	$(BIN)/pip install --quiet -e '.[dev]'
 
 test:  ## lint, schema sync and the whole test suite (unit, kinds on moto, e2e against a moto server)
-	$(BIN)/ruff check reconciler tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 -q
 
 lint:
-	$(BIN)/ruff check reconciler tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/mypy reconciler
 
 schemas:  ## regenerate schemas/ from the pydantic models
