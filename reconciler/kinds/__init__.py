@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reconciler.kinds.base import Kind
 from reconciler.kinds.http_api import KIND as HTTP_API
+from reconciler.kinds.iam_oidc_provider import KIND as OIDC_PROVIDER
 from reconciler.kinds.iam_policy import KIND as POLICY
 from reconciler.kinds.iam_role import KIND as ROLE
 from reconciler.kinds.iam_user import KIND as USER
@@ -11,6 +12,7 @@ from reconciler.kinds.lambda_function import KIND as FUNCTION
 
 REGISTRY: dict[str, Kind] = {
     POLICY.kind: POLICY,
+    OIDC_PROVIDER.kind: OIDC_PROVIDER,
     ROLE.kind: ROLE,
     USER.kind: USER,
     FUNCTION.kind: FUNCTION,
