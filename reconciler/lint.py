@@ -1,7 +1,7 @@
 """IAM policy lint: parliament (offline, knows every IAM action) plus reconcile's own checks.
 
-Unknown actions and prefixes (typos) are errors; iam:PassRole on Resource "*" and full-access
-AWS-managed policies are warnings (``--strict`` makes warnings errors).
+Unknown actions and prefixes (typos) are errors; iam:PassRole on Resource "*", whole-service
+wildcards (``lambda:*``) on Resource "*" and full-access AWS-managed policies are warnings (``--strict`` makes warnings errors).
 """
 
 from __future__ import annotations
@@ -42,6 +42,10 @@ def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
         actions = [actions] if isinstance(actions, str) else actions
         resources = st.get("Resource", [])
         resources = [resources] if isinstance(resources, str) else resources
+        broad = sorted(a for a in actions if a == "*" or a.endswith(":*"))
+        if "*" in resources and broad:
+            out.append(res.issue(path + ("Statement", i), f'{", ".join(broad)} on Resource "*" allows every action of '
+                                 "the service on every resource; list the actions and resources needed", "warning"))
         if "*" in resources and any(fnmatch.fnmatchcase("iam:passrole", a.lower()) for a in actions):
             out.append(res.issue(path + ("Statement", i), 'iam:PassRole on Resource "*" lets the holder pass any '
                                  "role to any service; scope it to the role ARNs it needs", "warning"))

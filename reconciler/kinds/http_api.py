@@ -225,7 +225,7 @@ class HttpApiKind(Kind):
                       Tags=desired["tags"], **kwargs)
         gw.call("create_stage", what, ApiId=api["ApiId"], StageName=STAGE, AutoDeploy=True, Tags=desired["tags"])
         self._sync_routes(api["ApiId"], name, desired, ctx)
-        self._announce(name, api, ctx)
+        self._announce(name, api, sorted(desired["routes"]), ctx)
 
     def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
         gw = ctx.aws.client("apigatewayv2")
@@ -252,7 +252,7 @@ class HttpApiKind(Kind):
             gw.call("tag_resource", what, ResourceArn=arn, Tags=to_set)
         if to_remove:
             gw.call("untag_resource", what, ResourceArn=arn, TagKeys=to_remove)
-        self._announce(name, api, ctx)
+        self._announce(name, api, sorted(desired["routes"]), ctx)
 
     def _sync_routes(self, api_id: str, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
         """Routes, their Lambda integrations and the functions' invoke permissions, as desired."""
@@ -298,11 +298,26 @@ class HttpApiKind(Kind):
             if have.get(sid) != src:
                 lamx.add_permission(ctx.aws, fn, sid, PRINCIPAL, src)
 
+    def url(self, aws: Any, name: str) -> str:
+        """Where HTTP API ``name`` answers: its execute-api URL, or the sandbox's local one on an emulator."""
+        same = [a for a in self._apis(aws, cached=False) if a["Name"] == name]
+        if len(same) != 1:
+            raise AwsError(f"HttpApi/{name}: {'no' if not same else len(same)} HTTP APIs of that name "
+                           f"({'apply the manifests first' if not same else 'delete the extras'})")
+        if aws.endpoint_url:
+            from reconciler.sandbox.lambda_runtime import url as local_url
+
+            return local_url(aws.endpoint_url, same[0]["ApiId"])
+        return str(same[0]["ApiEndpoint"])
+
     @staticmethod
-    def _announce(name: str, api: dict[str, Any], ctx: ApplyContext) -> None:
+    def _announce(name: str, api: dict[str, Any], routes: list[str], ctx: ApplyContext) -> None:
         url = api.get("ApiEndpoint", "")
-        hint = f" (sandbox: reconcile call-api {name} ROUTE)" if ctx.aws.endpoint_url else ""
-        ctx.progress(f"HttpApi/{name} is served at {url}{hint}")
+        if ctx.aws.endpoint_url:  # an emulated AWS: the sandbox serves the API itself
+            from reconciler.sandbox.lambda_runtime import url as local_url
+
+            url = f"{local_url(ctx.aws.endpoint_url, api['ApiId'])} (in AWS: {url})"
+        ctx.progress(f"HttpApi/{name} is served at {url}; try: reconcile call-api {name} '{routes[0]}'")
 
     def delete(self, name: str, ctx: ApplyContext) -> None:
         gw = ctx.aws.client("apigatewayv2")

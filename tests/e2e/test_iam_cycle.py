@@ -35,15 +35,15 @@ spec:
 
 
 def test_example_manifests_cycle(cli, boto, tmp_path):
-    """The seed examples: plan shows 5 creates, apply, plan is empty, apply again changes nothing."""
+    """The seed examples: plan shows 9 creates, apply, plan is empty, apply again changes nothing."""
     m = tmp_path / "manifests"
     shutil.copytree(REPO / "manifests", m)
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 2, r.text
-    assert "Plan: 5 to create, 0 to update, 0 to replace, 0 to delete." in r.out
+    assert "Plan: 9 to create, 0 to update, 0 to replace, 0 to delete." in r.out
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
-    assert "Apply complete: 5 created." in r.out
+    assert "Apply complete: 9 created." in r.out
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 0, r.text
     assert "No changes." in r.out
