@@ -1,0 +1,139 @@
+"""The GitOps pipeline's steps, in the order .github/workflows/reconcile.yml runs them, against a moto server.
+
+bootstrap (one local apply) -> PR: validate + plan (markdown comment, saved plan) -> merge: apply the saved
+plan -> a stale plan is refused after an out-of-band change -> scheduled drift check (exit 2, the drifted
+field named) -> re-apply heals it -> drift check exit 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.manifests import write
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / ".github" / "scripts" / "reconcile_ci.py"
+MARKER = "<!-- reconcile-plan -->"
+
+STACK = "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: llm-serving}\nspec: {region: us-east-1}\n"
+IAM = """
+apiVersion: reconciler/v1
+kind: Role
+metadata: {name: app-exec}
+spec:
+  description: runs the endpoints
+  assumedBy: [sagemaker.amazonaws.com]
+  maxSessionDuration: 3600
+  managedPolicies: [app-read]
+---
+apiVersion: reconciler/v1
+kind: Policy
+metadata: {name: app-read}
+spec:
+  document:
+    Version: "2012-10-17"
+    Statement: [{Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::models/*"}]
+"""
+
+
+def script(*args: str, cwd: Path, summary: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}
+    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def one(v):  # type: ignore[no-untyped-def]
+    return v[0] if isinstance(v, list) and len(v) == 1 else v
+
+
+def test_bootstrap_is_one_local_apply(cli, boto, tmp_path):
+    shutil.copytree(REPO / "bootstrap" / "github-actions", tmp_path / "bootstrap")
+    r = cli("plan", "bootstrap", "--format", "json")
+    assert r.code == 0, r.text
+    layer = {s["kind"] + "/" + s["name"]: s["layer"] for s in json.loads(r.out)["steps"]}
+    # AWS refuses a trust policy naming an OIDC provider that does not exist yet: provider first
+    assert layer["OidcProvider/token.actions.githubusercontent.com"] < layer["Role/reconcile-github-actions"]
+    assert layer["OidcProvider/token.actions.githubusercontent.com"] < layer["Role/reconcile-github-actions-plan"]
+    r = cli("apply", "bootstrap", "--auto-approve")
+    assert r.code == 0 and "Apply complete: 5 created." in r.out, r.text
+    assert cli("plan", "bootstrap", "--detailed-exitcode").code == 0
+    iam = boto("iam")
+    (provider,) = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    assert provider["Arn"].endswith(":oidc-provider/token.actions.githubusercontent.com")
+    trust = iam.get_role(RoleName="reconcile-github-actions")["Role"]["AssumeRolePolicyDocument"]
+    (st,) = trust["Statement"]
+    cond = {k: one(v) for k, v in st["Condition"]["StringEquals"].items()}  # AWS keeps lists or strings
+    assert one(st["Principal"]["Federated"]) == provider["Arn"] and one(st["Action"]) == "sts:AssumeRoleWithWebIdentity"
+    assert cond == {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                    "token.actions.githubusercontent.com:sub": "repo:my-org/my-repo:ref:refs/heads/main"}
+    attached = iam.list_attached_role_policies(RoleName="reconcile-github-actions-plan")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["reconcile-github-actions-read"]
+
+
+def test_pipeline_steps_in_order(cli, boto, tmp_path):
+    iam = boto("iam")
+    m = write(tmp_path / "manifests", {"stack.yaml": STACK, "iam.yaml": IAM})
+    summary = tmp_path / "summary.md"
+
+    # pull request: validate, plan (markdown for the comment, JSON saved), publish to the job summary
+    assert cli("validate", "manifests").code == 0
+    r = cli("plan", "manifests", "--out", "plan.json", "--format", "markdown")
+    assert r.code == 0, r.text
+    (tmp_path / "plan.md").write_text(r.out)
+    assert r.out.startswith(MARKER) and "`Role/app-exec`" in r.out and "`Policy/app-read`" in r.out
+    assert script("publish", "--markdown", "plan.md", cwd=tmp_path, summary=summary).returncode == 0
+    assert summary.read_text().startswith(MARKER) and "2 to create" in summary.read_text()
+
+    # merge: apply exactly the reviewed plan
+    r = cli("apply", "plan.json", "--auto-approve")
+    assert r.code == 0 and "Apply complete: 2 created." in r.out, r.text
+    assert iam.get_role(RoleName="app-exec")["Role"]["Description"] == "runs the endpoints"
+
+    # another pull request is planned; then someone changes the role by hand: its plan is now stale
+    (m / "iam.yaml").write_text(IAM.replace("maxSessionDuration: 3600", "maxSessionDuration: 7200"))
+    assert cli("plan", "manifests", "--out", "pr2.json").code == 0
+    iam.update_role(RoleName="app-exec", Description="edited in the console")
+    r = cli("apply", "pr2.json", "--auto-approve")
+    assert r.code == 1, r.text
+    assert "refusing to apply a stale plan (nothing was changed)" in r.err
+    assert "Role/app-exec changed in AWS since the plan was made (description)" in r.err
+    assert iam.get_role(RoleName="app-exec")["Role"]["MaxSessionDuration"] == 3600
+    (m / "iam.yaml").write_text(IAM)  # that pull request is closed unmerged
+
+    # schedule: drift detection fails visibly and names what drifted
+    r = cli("plan", "manifests", "--detailed-exitcode", "--out", "drift.json", "--format", "markdown")
+    assert r.code == 2, r.text
+    (tmp_path / "drift.md").write_text(r.out)
+    d = script("drift", "--plan", "drift.json", "--markdown", "drift.md", "--exit-code", "2", cwd=tmp_path,
+               summary=summary)
+    assert d.returncode == 2, d.stderr
+    assert "::error title=Drift: Role/app-exec::Role/app-exec update: description" in d.stdout
+    assert "Drift detected: 1 resource(s)" in summary.read_text()
+
+    # re-apply (what the push job does: plan, then apply that plan) heals it
+    assert cli("plan", "manifests", "--out", "heal.json").code == 0
+    r = cli("apply", "heal.json", "--auto-approve")
+    assert r.code == 0 and "Apply complete: 1 updated." in r.out, r.text
+    assert iam.get_role(RoleName="app-exec")["Role"]["Description"] == "runs the endpoints"
+
+    # the next drift check is clean
+    r = cli("plan", "manifests", "--detailed-exitcode", "--out", "drift.json", "--format", "markdown")
+    assert r.code == 0, r.text
+    d = script("drift", "--plan", "drift.json", "--exit-code", "0", cwd=tmp_path, summary=summary)
+    assert d.returncode == 0 and "::error" not in d.stdout
+
+
+def test_dispatch_confirmation_reads_the_stack_name(tmp_path):
+    write(tmp_path / "manifests", {"stack.yaml": STACK, "iam.yaml": IAM})
+    summary = tmp_path / "s.md"
+    ok = script("confirm", "--operation", "prune", "--confirm", "prune llm-serving", "--manifests", "manifests",
+                cwd=tmp_path, summary=summary)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = script("confirm", "--operation", "destroy", "--confirm", "destroy llm-serving", "--manifests", "manifests",
+                 cwd=tmp_path, summary=summary)
+    assert bad.returncode == 1 and "allow-destroy" in bad.stdout
