@@ -99,6 +99,8 @@ def _past(a: Action) -> str:
 
 
 def describe_failure(step: Step, err: BaseException) -> str:
+    """One line: "Failed to <verb> <kind>/<name>: <AWS message>" (the step is named once)."""
     if isinstance(err, ReconcileError):
-        return f"{step.id}: {err}"
+        text = str(err)
+        return text if step.id in text else f"{step.id}: {text}"
     return f"{step.id}: unexpected {type(err).__name__}: {err}"

@@ -1,7 +1,8 @@
 """Thin adapters over boto3: one place for sessions, retries, endpoints, not-found and error wording.
 
 Every AWS call in reconcile goes through ``Aws.client(service)``, a ``Client`` that
-- retries with botocore's adaptive mode (backoff + jitter, client-side rate limiting on throttling),
+- retries with botocore's adaptive mode (backoff + jitter, client-side rate limiting on throttling;
+  ``AWS_MAX_ATTEMPTS`` / ``AWS_RETRY_MODE`` override the defaults, see ``retry_settings``),
 - turns the service's not-found answers into ``None`` (``get``),
 - turns every other failure into ``AwsError("Failed to <verb> <what>: <AWS message>")``,
 - paginates, and counts calls (for ``--debug`` and the benchmarks).
@@ -111,6 +112,26 @@ class Client:
             raise AwsError(f"Failed to {_verb(op)} {what}: {e}") from e
 
 
+DEFAULT_MAX_ATTEMPTS = 10
+DEFAULT_RETRY_MODE = "adaptive"
+
+
+def retry_settings(max_attempts: int | None = None, mode: str | None = None) -> tuple[int, str]:
+    """botocore retry settings: adaptive mode, 10 attempts in all, unless AWS_MAX_ATTEMPTS / AWS_RETRY_MODE say otherwise.
+
+    Both modes retry throttling (400 Throttling/ThrottlingException, 429), 5xx and dropped connections
+    with exponential backoff and full jitter (at most 20 s between attempts); adaptive mode also slows
+    this client down while AWS throttles it. Everything else fails at once.
+    """
+    if max_attempts is None:
+        raw = os.environ.get("AWS_MAX_ATTEMPTS", "")
+        max_attempts = int(raw) if raw.isdigit() and int(raw) >= 1 else DEFAULT_MAX_ATTEMPTS
+    if mode is None:
+        raw = os.environ.get("AWS_RETRY_MODE", "")
+        mode = raw if raw in ("standard", "adaptive", "legacy") else DEFAULT_RETRY_MODE
+    return max_attempts, mode
+
+
 class Aws:
     """Sessions and clients for one command run (thread-safe: clients are created once, under a lock)."""
 
@@ -120,17 +141,18 @@ class Aws:
         region: str | None = None,
         endpoint_url: str | None = None,
         max_pool: int = 16,
-        max_attempts: int = 10,
-        retry_mode: str = "adaptive",
+        max_attempts: int | None = None,
+        retry_mode: str | None = None,
     ):
         import boto3
         from botocore.config import Config
 
+        max_attempts, retry_mode = retry_settings(max_attempts, retry_mode)
         self.session = boto3.session.Session(profile_name=profile, region_name=region)
         self.region = region or self.session.region_name or "us-east-1"
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self._config = Config(
-            retries={"mode": retry_mode, "max_attempts": max_attempts},
+            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
             max_pool_connections=max_pool,
             connect_timeout=10,
             read_timeout=70,
