@@ -14,7 +14,12 @@ WSGI dispatcher). What it adds, with AWS's API shapes (botocore's service model)
 - Timed statuses, computed lazily from timestamps: Creating -> InService, Updating -> InService,
   Deleting -> gone (same for inference components). Durations: env ``RECONCILE_SANDBOX_SAGEMAKER_CREATE_SECONDS``
   / ``_UPDATE_SECONDS`` / ``_DELETE_SECONDS`` (defaults 3 / 3 / 1) or ``POST /reconcile-sandbox/sagemaker/config``.
-- Fault injection by ``POST /reconcile-sandbox/sagemaker/faults``; ``POST /moto-api/reset`` clears it.
+- Fault injection by ``POST /reconcile-sandbox/sagemaker/faults`` (an object or a list; GET lists, DELETE clears):
+  ``{"endpoint": NAME|"*", "on": "create"|"update", "mode": "fail"|"rollback"|"rollback-failed", "reason": …,
+  "times": 1}`` (``inferenceComponent`` instead of ``endpoint`` for components), one-shot unless ``times`` says
+  otherwise; ``{"role": NAME|ARN|"*", "on": "create-model", "seconds": N}``: CreateModel answers "Could not
+  assume role" while the IAM role is younger than N seconds (persistent). ``POST /moto-api/reset`` clears
+  faults and restores the delays.
 - AWS's errors: duplicate creates, updates outside InService, deleting a Creating endpoint, ``AddTags``
   overwriting a key, ``ListModels`` filters, and ``InvokeEndpoint`` only on a serving endpoint, answering in
   the Hugging Face TGI shape ``[{"generated_text": …}]``.
