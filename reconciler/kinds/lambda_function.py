@@ -77,7 +77,8 @@ class FunctionSpec(Spec):
     description: str = Field("", max_length=256, description="Description of the function.")
     code: str = Field(
         description="A folder (zipped reproducibly) or a .zip file with the code, relative to this manifest file.")
-    runtime: str = Field(description="Lambda runtime, e.g. python3.12 (one of botocore's Runtime values).")
+    runtime: str = Field(description="Lambda runtime, e.g. python3.12 (one of botocore's Runtime values).",
+                         json_schema_extra=lambda schema: schema.update(enum=list(runtimes())))
     handler: str = Field(description="Entry point, e.g. handler.handler (module.function for Python).")
     memorySize: int = Field(128, ge=128, le=10240, description="Memory in MB (128-10240).")
     timeout: int = Field(3, ge=1, le=900, description="Timeout in seconds (1-900).")

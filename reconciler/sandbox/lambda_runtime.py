@@ -325,7 +325,8 @@ def execute(api_id: str, method: str, path: str, query: str, headers: dict[str, 
         fn = lambda_backends[account][region].get_function(uri)
     except Exception:
         return _json(500, "Internal Server Error")
-    m_path = "$default" if key == "$default" else f"{method}{path}"
+    # the source ARN names the route's path template (/items/{id}), as API Gateway's does
+    m_path = "$default" if key == "$default" else f"{method}{key.split(' ', 1)[1]}"
     if not _permitted(fn, f"arn:aws:execute-api:{region}:{account}:{api_id}/$default/{m_path}"):
         return _json(500, "Internal Server Error")  # AWS: the API may not invoke the function
     event = http_event(api_id=api_id, account=account, region=region, route_key=key, method=method, path=path,
