@@ -29,6 +29,7 @@ def remaining(aws: Aws, steps: list[Step], ctx: PlanContext, concurrency: int) -
         if obs is None:
             problems.append(f"{step.id} does not exist after {step.action.value}")
             continue
-        for c in diff(obs.state, step.desired or {}, REGISTRY[step.kind].replace_fields):
+        kind = REGISTRY[step.kind]
+        for c in diff(obs.state, kind.comparable(step.desired or {}), kind.replace_fields):
             problems.append(f"{step.id}: {c.path} is {c.before!r}, expected {c.after!r}")
     return problems

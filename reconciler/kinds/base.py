@@ -152,6 +152,9 @@ class Kind(ABC):
     delete_order: ClassVar[int] = 50
     #: AWS service whose client this kind uses for its reads (for bounded pools / metrics)
     service: ClassVar[str] = ""
+    #: desired-state fields that tell apply *how* to change the resource (rollout strategy, timeouts);
+    #: they cannot be read back from AWS, so plan and verify never diff them
+    apply_only_fields: ClassVar[frozenset[str]] = frozenset()
 
     # ---- static (no AWS) -------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:
@@ -180,6 +183,16 @@ class Kind(ABC):
     def display(self, state: dict[str, Any]) -> dict[str, Any]:
         """State as shown to people (secrets masked). Default: as is."""
         return state
+
+    def comparable(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The part of a desired state that is diffed against live state (without apply_only_fields)."""
+        if not self.apply_only_fields:
+            return state
+        return {k: v for k, v in state.items() if k not in self.apply_only_fields}
+
+    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None) -> str | None:
+        """This kind's wording of why ``action`` is planned for changed top-level ``fields`` (None: default)."""
+        return None
 
     # ---- AWS -----------------------------------------------------------------------------------
     @abstractmethod

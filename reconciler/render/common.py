@@ -39,8 +39,12 @@ def change_lines(c: FieldChange) -> list[tuple[str, str]]:
 
 def step_lines(step: Step) -> list[tuple[str, str]]:
     if step.action == Action.create:
+        from reconciler.kinds import REGISTRY
+
         lines: list[tuple[str, str]] = []
-        for key, v in (step.desired or {}).items():
+        kind = REGISTRY.get(step.kind)
+        shown = kind.display(step.desired or {}) if kind else (step.desired or {})
+        for key, v in shown.items():
             if v in (None, "", [], {}):
                 continue
             vals = value(v)
