@@ -9,12 +9,14 @@ from reconciler.kinds.iam_policy import KIND as POLICY
 from reconciler.kinds.iam_role import KIND as ROLE
 from reconciler.kinds.iam_user import KIND as USER
 from reconciler.kinds.lambda_function import KIND as FUNCTION
+from reconciler.kinds.sagemaker_endpoint import KIND as ENDPOINT
 
 REGISTRY: dict[str, Kind] = {
     POLICY.kind: POLICY,
     OIDC_PROVIDER.kind: OIDC_PROVIDER,
     ROLE.kind: ROLE,
     USER.kind: USER,
+    ENDPOINT.kind: ENDPOINT,
     FUNCTION.kind: FUNCTION,
     HTTP_API.kind: HTTP_API,
 }

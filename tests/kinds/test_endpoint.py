@@ -11,7 +11,13 @@ import pytest
 
 from reconciler import pipeline
 from reconciler.errors import ManifestError
-from reconciler.kinds.sagemaker_endpoint import KIND, deployment_config, derived_name, ic_deployment_config, is_derived
+from reconciler.kinds.sagemaker_endpoint import (
+    KIND,
+    deployment_config,
+    derived_name,
+    ic_deployment_config,
+    is_derived,
+)
 from reconciler.plan import Action
 from tests.support.manifests import write
 
