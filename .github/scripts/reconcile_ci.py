@@ -200,7 +200,9 @@ def main(argv: list[str] | None = None, api: Api | None = None) -> int:
     args = ap.parse_args(argv)
 
     if args.cmd == "publish":
-        text = args.markdown.read_text(encoding="utf-8") if args.markdown.exists() else f"{MARKER}\n(no plan was produced; see the job log)\n"
+        text = args.markdown.read_text(encoding="utf-8") if args.markdown.exists() else ""
+        if not text.strip():
+            text = f"{MARKER}\n(no plan was produced; see the job log)\n"
         if args.exit_code == 1:
             text += failure_section(args.log)
         if args.title:

@@ -86,6 +86,14 @@ def test_run_scripts_pass_shellcheck(tmp_path):
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+def test_shellcheck_harness_catches_a_bad_script(tmp_path):
+    f = tmp_path / "bad.sh"
+    f.write_text('#!/usr/bin/env bash\nset -eo pipefail\nreconcile plan $MANIFESTS\n')
+    r = subprocess.run(["shellcheck", "--shell=bash", "--severity=style", str(f)], capture_output=True, text=True)
+    assert r.returncode != 0 and "SC2086" in r.stdout
+
+
 # ---- the pipeline's properties -----------------------------------------------------------------------
 def test_triggers():
     on = load(PIPELINE)["on"]
