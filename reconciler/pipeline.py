@@ -212,8 +212,8 @@ def check_fresh(p: Plan, t: Target, opts: Options) -> None:
     live = declared(t.aws, [(s.kind, s.name) for s in p.steps], ctx, opts.concurrency)
     for s in p.steps:
         obs = live[(s.kind, s.name)]
-        now = digest(obs.state) if obs is not None else None
-        if now == s.live_digest:
+        current = digest(obs.state) if obs is not None else None
+        if current == s.live_digest:
             continue
         if s.live_digest is None:
             stale.append(f"{s.id} was created in AWS since the plan was made")
