@@ -77,7 +77,7 @@ def status() -> Status:
     except (OSError, ValueError):
         return Status(False)
     pid, port = int(data.get("pid", 0)), int(data.get("port", 0))
-    if pid and _alive(pid) and _ping(port):
+    if pid and _alive(pid) and (_ping(port) or _ping(port, 10.0)):
         return Status(True, pid, port)
     return Status(False, pid or None, port or None)
 
@@ -116,7 +116,8 @@ def start(port: int | None = None, timeout: float = 60.0) -> Status:
 def stop() -> bool:
     """Stop the sandbox server; True if one was running. Its state is gone with it."""
     st = status()
-    if st.pid and _alive(st.pid):
+    was_running = bool(st.pid and _alive(st.pid))
+    if st.pid and was_running:
         os.kill(st.pid, signal.SIGTERM)
         for _ in range(50):
             if not _alive(st.pid):
@@ -128,7 +129,7 @@ def stop() -> bool:
         _state_file().unlink()
     except FileNotFoundError:
         pass
-    return st.running
+    return was_running
 
 
 def reset() -> Status:
