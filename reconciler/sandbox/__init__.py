@@ -48,13 +48,18 @@ class Status:
 
 
 def _alive(pid: int) -> bool:
+    """True when ``pid`` is a running sandbox server (a recycled pid of another program is not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc (macOS): trust the pid
+    return b"reconciler.sandbox.server" in cmdline
 
 
 def _ping(port: int, timeout: float = 2.0) -> bool:
