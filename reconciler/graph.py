@@ -39,7 +39,7 @@ def build(manifests: Manifests, also_declared: set[Id] = frozenset()) -> Graph: 
             if (ref.kind, ref.name) in also_declared and (ref.kind, ref.name) not in by_id:
                 continue  # refers to a document that has its own errors
             if (ref.kind, ref.name) not in by_id:
-                issues.append(r.issue(ref.field, f"refers to {ref.kind} {ref.name!r}, which is not declared in the manifests"))
+                issues.append(r.issue(ref.field, _dangling(ref.kind, ref.name, names.get(ref.kind, set()))))
             elif (ref.kind, ref.name) == (r.kind, r.name):
                 issues.append(r.issue(ref.field, "a resource cannot refer to itself"))
             else:
@@ -60,3 +60,17 @@ def build(manifests: Manifests, also_declared: set[Id] = frozenset()) -> Graph: 
         graph.layers.append(ready)
         sorter.done(*ready)
     return graph
+
+
+def _dangling(kind: str, name: str, declared: set[str]) -> str:
+    """Say what a dangling reference needs: a declared name (with the likeliest one), or an ARN."""
+    import difflib
+
+    msg = f"refers to {kind} {name!r}, which is not declared in the manifests"
+    by_lower = {n.lower(): n for n in declared}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    if close:
+        msg += f"; did you mean {by_lower[close[0]]!r}?"
+    elif declared:
+        msg += f"; declared {kind} names: {', '.join(sorted(declared)[:10])}"
+    return msg + f" (give the name of a {kind} in the manifests, or an ARN)"

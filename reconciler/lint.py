@@ -33,7 +33,11 @@ def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
             continue
         detail = f.detail if isinstance(f.detail, str) else json.dumps(f.detail, default=str)
         severity = "error" if f.issue in ERROR_FINDINGS else "warning"
-        out.append(res.issue(path, f"policy lint {f.issue}: {detail}", severity))
+        found = (f.location or {}).get("string") if isinstance(f.location, dict) else None
+        where = _locate(doc, found) if isinstance(found, str) else ()
+        if f.issue in ("UNKNOWN_ACTION", "UNKNOWN_PREFIX") and isinstance(found, str):
+            detail += _suggest(found)
+        out.append(res.issue(path + where, f"policy lint {f.issue}: {detail}", severity))
     statements = doc.get("Statement", []) if isinstance(doc, dict) else []
     for i, st in enumerate([statements] if isinstance(statements, dict) else statements):
         if not isinstance(st, dict) or st.get("Effect") != "Allow":
@@ -59,3 +63,39 @@ def managed(res: Resource, path: tuple, arns: list[str]) -> list[Issue]:
             out.append(res.issue(path + (i,), f"{arn.rsplit('/', 1)[-1]} grants full access; prefer a least-privilege "
                                  "Policy declared in the manifests", "warning"))
     return out
+
+
+def _locate(doc: Any, value: str) -> tuple:
+    """Path of ``value`` inside the document's statements (Statement, i, key[, j]); () when not found."""
+    statements = doc.get("Statement") if isinstance(doc, dict) else None
+    if statements is None:
+        return ()
+    single = isinstance(statements, dict)
+    for i, st in enumerate([statements] if single else statements):
+        if not isinstance(st, dict):
+            continue
+        base: tuple = ("Statement",) if single else ("Statement", i)
+        for key in ("Action", "NotAction", "Resource", "NotResource"):
+            v = st.get(key)
+            if v == value:
+                return base + (key,)
+            if isinstance(v, list) and value in v:
+                return base + (key, v.index(value))
+    return ()
+
+
+def _suggest(action: str) -> str:
+    """'; did you mean s3:GetObject?' for a mistyped action or service prefix (parliament's IAM definitions)."""
+    import difflib
+
+    from parliament import iam_definition
+
+    prefix, _, name = action.partition(":")
+    services = {s["prefix"]: s for s in iam_definition}
+    service = services.get(prefix.lower())
+    if service is None:
+        close = difflib.get_close_matches(prefix.lower(), list(services), n=1)
+        return f"; did you mean the service prefix {close[0]!r}?" if close else "; no AWS service has this prefix"
+    privileges = [p["privilege"] for p in service["privileges"]]
+    close = difflib.get_close_matches(name, privileges, n=1, cutoff=0.7)
+    return f"; did you mean {prefix}:{close[0]}?" if close else f"; see the {service['service_name']} actions"

@@ -40,16 +40,31 @@ class Metadata(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        if len(tags) > 47:
-            raise ValueError(f"at most 47 tags (AWS allows 50, reconcile adds 3); got {len(tags)}")
-        for k, v in tags.items():
-            if not 1 <= len(k) <= 128:
-                raise ValueError(f"tag key {k[:40]!r} must be 1-128 characters")
-            if len(v) > 256:
-                raise ValueError(f"tag {k!r}: value must be at most 256 characters")
-            if k.lower().startswith(RESERVED_TAG_PREFIXES):
-                raise ValueError(f"tag key {k!r}: the prefixes 'aws:' and 'reconciler:' are reserved")
+        problems = tag_problems(tags)
+        if problems:
+            raise ValueError(problems[0][1])
         return tags
+
+
+MAX_USER_TAGS = 47
+
+
+def tag_problems(tags: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """(tag key or None for the whole map, message) for every tag AWS or reconcile would refuse."""
+    out: list[tuple[str | None, str]] = []
+    if len(tags) > MAX_USER_TAGS:
+        out.append((None, f"{len(tags)} tags; at most {MAX_USER_TAGS} are allowed "
+                          "(AWS allows 50 per resource and reconcile adds up to 3 of its own)"))
+    for k, v in tags.items():
+        k = str(k)
+        if not 1 <= len(k) <= 128:
+            out.append((k, f"tag key is {len(k)} characters; allowed: 1-128"))
+        if k.lower().startswith(RESERVED_TAG_PREFIXES):
+            out.append((k, f"tag key {k!r} uses a reserved prefix; keys starting with 'aws:' or 'reconciler:' "
+                           "are set by AWS and reconcile, not in manifests"))
+        if isinstance(v, str) and len(v) > 256:
+            out.append((k, f"tag value is {len(v)} characters; allowed: 0-256"))
+    return out
 
 
 class StackSpec(BaseModel):
@@ -98,26 +113,45 @@ class _Loader(yaml.SafeLoader):
     pass
 
 
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq",
+                                                    "timestamp", "binary", "merge")}
+
+
+def _field(path: tuple) -> str:
+    text = ".".join(str(x) for x in path)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _nodes_to_python(node: yaml.Node, loader: _Loader, path: tuple, lines: dict, budget: list[int],
                      active: set[int], depth: int = 0) -> Any:
     budget[0] += 1
     if budget[0] > MAX_NODES:
-        raise _YamlProblem(node, f"document expands to more than {MAX_NODES} nodes (YAML alias bomb?)")
+        raise _YamlProblem(node, path, f"the document expands to more than {MAX_NODES} values through YAML "
+                                       "aliases (*name); a YAML alias bomb (billion laughs) is refused")
     if depth > MAX_DEPTH:
-        raise _YamlProblem(node, f"nesting deeper than {MAX_DEPTH} levels")
+        raise _YamlProblem(node, path, f"nested more than {MAX_DEPTH} levels deep; manifests are nowhere near "
+                                       "that deep")
     if id(node) in active:
-        raise _YamlProblem(node, "recursive YAML alias")
+        raise _YamlProblem(node, path, "a YAML alias (*name) refers to the mapping or list that contains it; "
+                                       "recursive aliases are not allowed")
+    if node.tag not in _PLAIN_TAGS:
+        raise _YamlProblem(node, path, f"YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')!r} is not allowed; "
+                                       "manifests hold plain data: mappings, lists, strings, numbers, booleans, null")
     if isinstance(node, yaml.MappingNode):
         active.add(id(node))
         loader.flatten_mapping(node)
         out: dict[str, Any] = {}
         for knode, vnode in node.value:
+            if not isinstance(knode, yaml.ScalarNode) or knode.tag not in _PLAIN_TAGS:
+                raise _YamlProblem(knode, path, "mapping keys must be plain strings")
             key = loader.construct_object(knode, deep=True)
-            if not isinstance(key, (str, int, float, bool)) or key is None:
-                raise _YamlProblem(knode, "mapping keys must be plain strings")
+            if not isinstance(key, (str, int, float, bool)):
+                raise _YamlProblem(knode, path, "mapping keys must be plain strings")
             key = str(key)
             if key in out:
-                raise _YamlProblem(knode, f"duplicate key {key!r}")
+                first = lines.get(path + (key,))
+                raise _YamlProblem(knode, path + (key,), f"duplicate key {key!r}" +
+                                   (f" (first given at line {first})" if first else "") + "; give each key once")
             lines[path + (key,)] = knode.start_mark.line + 1
             out[key] = _nodes_to_python(vnode, loader, path + (key,), lines, budget, active, depth + 1)
         active.discard(id(node))
@@ -137,9 +171,14 @@ def _nodes_to_python(node: yaml.Node, loader: _Loader, path: tuple, lines: dict,
 
 
 class _YamlProblem(Exception):
-    def __init__(self, node: yaml.Node, message: str):
+    def __init__(self, node: yaml.Node, path: tuple, message: str):
         self.line = node.start_mark.line + 1
+        self.field = _field(path)
         super().__init__(message)
+
+
+def _file_issue(display: str, message: str, line: int | None = 1) -> Issue:
+    return Issue(display, line, "", message)
 
 
 def _read_documents(path: Path, display: str, issues: list[Issue]) -> list[tuple[Any, int, dict]]:
@@ -147,20 +186,24 @@ def _read_documents(path: Path, display: str, issues: list[Issue]) -> list[tuple
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            issues.append(Issue(display, None, "", f"file is {size} bytes; manifests are limited to {MAX_FILE_BYTES}"))
+            issues.append(_file_issue(display, f"the file is {size:,} bytes; a manifest may be at most "
+                                               f"{MAX_FILE_BYTES:,} bytes ({MAX_FILE_BYTES / 2**20:g} MiB): "
+                                               "split it, or move what is not a manifest out of the folder"))
             return []
         raw = path.read_bytes()
     except OSError as e:
-        issues.append(Issue(display, None, "", f"cannot read file: {e.strerror}"))
+        issues.append(_file_issue(display, f"cannot read the file: {e.strerror}"))
         return []
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        issues.append(Issue(display, line, "", f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start})"))
+        issues.append(_file_issue(display, f"not UTF-8 text: byte 0x{raw[e.start]:02x} at offset {e.start} is not valid "
+                                           "UTF-8; save the file as UTF-8", line))
         return []
     if "\x00" in text:
-        issues.append(Issue(display, text[: text.index("\x00")].count("\n") + 1, "", "NUL character in a text file"))
+        issues.append(_file_issue(display, "NUL character (\\0) in the file; manifests are UTF-8 text without "
+                                           "control characters", text[: text.index("\x00")].count("\n") + 1))
         return []
     docs = []
     loader = _Loader(text)
@@ -173,58 +216,160 @@ def _read_documents(path: Path, display: str, issues: list[Issue]) -> list[tuple
             try:
                 value = _nodes_to_python(node, loader, (), lines, [0], set())
             except _YamlProblem as e:
-                issues.append(Issue(display, e.line, "", str(e)))
+                issues.append(Issue(display, e.line, e.field, str(e)))
                 continue
             except yaml.YAMLError as e:
-                mark = getattr(e, "problem_mark", None)
-                issues.append(Issue(display, mark.line + 1 if mark else None, "", f"YAML error: {_yaml_msg(e)}"))
+                issues.append(_yaml_issue(display, e))
                 continue
             docs.append((value, node.start_mark.line + 1, lines))
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        issues.append(Issue(display, mark.line + 1 if mark else None, "", f"invalid YAML: {_yaml_msg(e)}"))
+        issues.append(_yaml_issue(display, e))
     except RecursionError:
-        issues.append(Issue(display, None, "", "YAML nested too deeply"))
+        issues.append(_file_issue(display, f"YAML nested too deeply (more than {MAX_DEPTH} levels)", None))
     finally:
         loader.dispose()
     return docs
 
 
+def _yaml_issue(display: str, e: yaml.YAMLError) -> Issue:
+    """A YAML syntax error as one issue: where it was found, what is wrong, and where the construct began."""
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    line = mark.line + 1 if mark else None
+    where = f" (column {mark.column + 1})" if mark else ""
+    return Issue(display, line, "", f"invalid YAML{where}: {_yaml_msg(e)}")
+
+
 def _yaml_msg(e: yaml.YAMLError) -> str:
     problem = getattr(e, "problem", None)
     context = getattr(e, "context", None)
-    if problem:
-        return f"{problem}" + (f" ({context})" if context else "")
-    return str(e).splitlines()[0]
+    if not problem:
+        return str(e).splitlines()[0]
+    if "'\\t'" in problem:
+        return "a tab character; YAML indents with spaces only, never tabs"
+    if problem.startswith("found unexpected end of stream") and context and "quoted scalar" in context:
+        problem = "the file ends inside a quoted string; close the quote"
+    elif problem == "mapping values are not allowed here":
+        problem = "a 'key: value' where none is allowed (check the indentation, or quote a value containing ': ')"
+    elif problem.startswith("expected ',' or ']'"):
+        problem = problem + "; close the [ … ] list"
+    elif problem.startswith("expected ',' or '}'"):
+        problem = problem + "; close the { … } mapping"
+    cmark = getattr(e, "context_mark", None)
+    if context:
+        started = f" started at line {cmark.line + 1}" if cmark is not None else ""
+        return f"{problem} ({context}{started})"
+    return problem
+
+
+_UNION_TAG = re.compile(r"^(str|int|float|bool|none|[\w-]+\[.*\])$")
+_WANTS = {
+    "int_type": "must be a whole number", "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number", "float_type": "must be a number", "float_parsing": "must be a number",
+    "string_type": "must be a string", "dict_type": "must be a mapping (key: value)",
+    "list_type": "must be a list", "bool_type": "must be true or false", "bool_parsing": "must be true or false",
+    "model_type": "must be a mapping (key: value)", "model_attributes_type": "must be a mapping (key: value)",
+}
+_TYPE_NAMES = {"dict": "a mapping", "str": "a string", "int": "a number", "float": "a number", "bool": "a boolean",
+               "list": "a list", "none": "null"}
+
+
+def _describe(value: Any) -> str:
+    """How a YAML value reads to the person who wrote it."""
+    if value is None:
+        return "null (an empty value)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f"the string {shown!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _friendly(e: dict[str, Any]) -> str:
+    """pydantic's message for one error, said as what is allowed and what was given."""
+    kind, ctx, value = e["type"], e.get("ctx") or {}, e.get("input")
+    if kind in _WANTS:
+        msg = _WANTS[kind]
+        if kind == "string_type" and isinstance(value, (int, float, bool)):
+            msg += " (put it in quotes)"
+        return f"{msg}, got {_describe(value)}"
+    bounds = {"greater_than_equal": ("at least", "ge"), "less_than_equal": ("at most", "le"),
+              "greater_than": ("more than", "gt"), "less_than": ("less than", "lt")}
+    if kind in bounds:
+        word, key = bounds[kind]
+        return f"must be {word} {ctx.get(key)}, got {_describe(value)}"
+    if kind in ("string_too_long", "string_too_short"):
+        word = "at most" if kind == "string_too_long" else "at least"
+        limit = ctx.get("max_length", ctx.get("min_length"))
+        return f"must be {word} {limit} characters, got {len(value) if isinstance(value, str) else '?'}"
+    if kind in ("too_long", "too_short"):
+        word = "at most" if kind == "too_long" else "at least"
+        limit = ctx.get("max_length", ctx.get("min_length"))
+        return f"must have {word} {limit} items, got {ctx.get('actual_length', '?')}"
+    if kind == "string_pattern_mismatch":
+        return f"must match the pattern {ctx.get('pattern')}, got {_describe(value)}"
+    if kind == "missing":
+        return "required field is missing"
+    msg = e["msg"]
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, "):]
+    if msg.startswith("Input should be "):
+        return "must be " + msg[len("Input should be "):] + f", got {_describe(value)}"
+    return msg
 
 
 def _pydantic_issues(err: ValidationError, res_file: str, lines: dict, prefix: tuple, doc_line: int,
                      model: type[BaseModel] | None) -> list[Issue]:
-    out = []
-    for e in err.errors():
-        loc = prefix + tuple(e["loc"])
-        p = loc
-        line = doc_line
-        while p:
-            if p in lines:
-                line = lines[p]
+    """One issue per wrong field: located by line, said as what is allowed (union alternatives merged)."""
+    grouped: dict[tuple, list[tuple[dict[str, Any], str | None]]] = {}
+    for e in err.errors(include_url=False):
+        loc = tuple(e["loc"])
+        tag = None
+        # a union (e.g. policy document: mapping | JSON text) reports one error per alternative, tagged by type
+        for i, part in enumerate(loc):
+            if isinstance(part, str) and _UNION_TAG.match(part) and not _is_field(model, loc[:i], part):
+                tag = part
+                loc = loc[:i] + loc[i + 1:]
                 break
-            p = p[:-1]
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden" and model is not None:
-            allowed = _allowed_fields(model, tuple(e["loc"])[:-1])
+        grouped.setdefault(loc, []).append((e, tag))
+    out = []
+    for loc, errs in grouped.items():
+        full = prefix + loc
+        line = _line_of(lines, full, doc_line)
+        first = errs[0][0]
+        info = _field_info(model, loc) if model is not None else None
+        if first["type"] == "extra_forbidden" and model is not None:
+            allowed = _allowed_fields(model, loc[:-1])
             msg = "unknown field" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
-        elif e["type"] == "missing":
-            msg = "required field is missing"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        field = ".".join(str(x) for x in loc)
-        out.append(Issue(res_file, line, field, msg))
+        elif len(errs) > 1 and all(tag for _, tag in errs) and all(e["type"] in _WANTS for e, _ in errs):
+            kinds = [_TYPE_NAMES.get(tag.split("[")[0], tag) for _, tag in errs]  # type: ignore[union-attr]
+            msg = f"must be {' or '.join(dict.fromkeys(kinds))}, got {_describe(first.get('input'))}"
+        else:
+            msg = "; ".join(dict.fromkeys(_friendly(e) for e, _ in errs))
+        desc = info.description if info is not None else None
+        if desc and first["type"] not in ("extra_forbidden", "value_error", "assertion_error"):
+            msg = f"{msg} ({desc.rstrip('.')})"
+        out.append(Issue(res_file, line, _field(full), msg))
     return out
 
 
-def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
-    """Field names allowed at ``loc`` inside ``model`` (best effort, for error messages)."""
+def _line_of(lines: dict, path: tuple, default: int) -> int:
+    p = path
+    while p:
+        if p in lines:
+            return lines[p]
+        p = p[:-1]
+    return default
+
+
+def _model_at(model: Any, loc: tuple) -> Any:
+    """The pydantic model that holds the fields at ``loc`` inside ``model`` (None when not a model)."""
     import typing
 
     current: Any = model
@@ -242,11 +387,29 @@ def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
                 if current is not None:
                     break
         else:
-            # discriminated / union containers: keep current
             continue
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _is_field(model: Any, loc: tuple, name: str) -> bool:
+    holder = _model_at(model, loc) if model is not None else None
+    return holder is not None and name in holder.model_fields
+
+
+def _field_info(model: Any, loc: tuple) -> Any:
+    """The FieldInfo of the last named field in ``loc`` (for its description)."""
+    names = [i for i, part in enumerate(loc) if isinstance(part, str)]
+    for i in reversed(names):
+        holder = _model_at(model, loc[:i])
+        if holder is not None and loc[i] in holder.model_fields:
+            return holder.model_fields[loc[i]]
+    return None
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names allowed at ``loc`` inside ``model`` (best effort, for error messages)."""
+    current = _model_at(model, loc)
+    return list(current.model_fields) if current is not None else []
 
 
 def discover(root: Path) -> list[Path]:
@@ -266,7 +429,7 @@ def load(root: str | Path) -> Manifests:
         raise ManifestError([Issue(str(root), None, "", "no such file or folder")])
     files = discover(root)
     if not files:
-        raise ManifestError([Issue(str(root), None, "", "no *.yaml or *.yml manifests found")])
+        raise ManifestError([Issue(str(root), None, "", _no_manifests(root))])
     base = root if root.is_dir() else root.parent
     resources: list[Resource] = []
     stacks: list[Stack] = []
@@ -277,7 +440,8 @@ def load(root: str | Path) -> Manifests:
             if doc is None:
                 continue
             if not isinstance(doc, dict):
-                issues.append(Issue(display, line, "", "a manifest document must be a mapping with apiVersion, kind, metadata, spec"))
+                issues.append(Issue(display, line, "", "a manifest document must be a mapping with apiVersion, kind, "
+                                    f"metadata and spec; this one is {_describe(doc)}"))
                 continue
             loaded = _load_document(doc, display, line, lines, issues)
             if loaded is None and isinstance(doc.get("kind"), str) and isinstance(doc.get("metadata"), dict):
@@ -288,7 +452,8 @@ def load(root: str | Path) -> Manifests:
                 resources.append(loaded)
     if len(stacks) > 1:
         for s in stacks[1:]:
-            issues.append(Issue(s.file or "", s.line, "kind", f"at most one Stack per folder; first one is at {stacks[0].file}:{stacks[0].line}"))
+            issues.append(Issue(s.file or "", s.line, "kind", f"a second Stack ({s.name!r}); at most one Stack is allowed "
+                                f"per folder, the first one is {stacks[0].name!r} at {stacks[0].file}:{stacks[0].line}"))
     stack = stacks[0] if stacks else Stack(name=_default_stack_name(base), spec=StackSpec())
     if not resources and not issues:
         issues.append(Issue(str(root), None, "", "the manifests declare no resources"))
@@ -298,11 +463,16 @@ def load(root: str | Path) -> Manifests:
     for r in resources:
         kind = REGISTRY[r.kind]
         if not kind.name_pattern.match(r.name):
-            issues.append(r.issue(("metadata", "name"), f"{r.name!r} is not a valid {r.kind} name: {kind.name_rule}"))
+            shown = repr(r.name) if len(r.name) <= 40 else repr(r.name[:37] + "...")
+            issues.append(r.issue(("metadata", "name"), f"{shown} ({len(r.name)} characters) is not a valid "
+                                  f"{r.kind} name; allowed: {kind.name_rule}"))
         key = (r.kind, r.name.lower() if kind.case_insensitive_names else r.name)
         if key in seen:
             first = seen[key]
-            issues.append(r.issue(("metadata", "name"), f"duplicate {r.kind} {r.name!r}; first declared at {first.file}:{first.line}"))
+            same = (f"{first.name!r}" if first.name == r.name else
+                    f"{first.name!r} (AWS compares {r.kind} names case-insensitively)")
+            issues.append(r.issue(("metadata", "name"), f"duplicate {r.kind} {r.name!r}: the same name as {same}, "
+                                  f"declared at {first.file}:{first.line}; names must be unique"))
         else:
             seen[key] = r
         issues.extend(kind.check(r))
@@ -318,9 +488,25 @@ def load(root: str | Path) -> Manifests:
         issues.extend(e.issues)
     errors = [i for i in issues if i.severity == "error"]
     if errors:
+        order = {str(f): n for n, f in enumerate(files)}
+        errors.sort(key=lambda i: (order.get(i.file, -1), i.line or 0))  # file by file, top to bottom
         raise ManifestError(errors)
     manifests.warnings = [i for i in issues if i.severity == "warning"]
     return manifests
+
+
+def _no_manifests(root: Path) -> str:
+    if not root.is_dir():
+        return "not a manifest: give a folder, or a file ending in .yaml or .yml"
+    files = [p.relative_to(root) for p in root.rglob("*") if p.is_file()]
+    hidden = [p for p in files if any(part.startswith(".") for part in p.parts)]
+    others = sorted(str(p) for p in files if p not in hidden)
+    skipped = sum(1 for p in hidden if p.suffix in (".yaml", ".yml"))
+    note = f"; {skipped} manifest(s) in hidden files or folders are skipped" if skipped else ""
+    if not others:
+        return f"the folder is empty; manifests are *.yaml or *.yml files in it (or in its subfolders){note}"
+    shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+    return f"no manifests found: {len(others)} file(s) ({shown}) but none ending in .yaml or .yml{note}"
 
 
 def _default_stack_name(base: Path) -> str:
@@ -348,19 +534,40 @@ def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Is
     meta_raw = doc.get("metadata")
     metadata = None
     if not isinstance(meta_raw, dict):
-        issues.append(Issue(file, lines.get(("metadata",), line), "metadata", "required mapping with at least 'name'"))
+        got = "is missing" if meta_raw is None else f"must be a mapping, got {_describe(meta_raw)}"
+        issues.append(Issue(file, lines.get(("metadata",), line), "metadata",
+                            f"{got}; give a mapping with at least name (allowed: {', '.join(Metadata.model_fields)})"))
     else:
+        tags = meta_raw.get("tags")
+        tag_issues = []
+        if isinstance(tags, dict):
+            for key, message in tag_problems(tags):
+                path = ("metadata", "tags") if key is None else ("metadata", "tags", key)
+                tag_issues.append(Issue(file, _line_of(lines, path, line), _field(path), message))
         try:
             metadata = Metadata.model_validate(meta_raw)
         except ValidationError as e:
-            issues.extend(_pydantic_issues(e, file, lines, ("metadata",), line, Metadata))
-    spec_raw = doc.get("spec", {} if kind_name == "Stack" else None)
-    if spec_raw is None:
-        spec_raw = {}
+            found = _pydantic_issues(e, file, lines, ("metadata",), line, Metadata)
+            if tag_issues:  # the tag validator's summary is replaced by the per-key issues
+                found = [i for i in found if i.field != "metadata.tags"]
+            issues.extend(found)
+        issues.extend(tag_issues)
+        if tag_issues:
+            metadata = None
     model = StackSpec if kind_name == "Stack" else REGISTRY[kind_name].spec_model
+    spec_raw = doc.get("spec")
+    if spec_raw is None and kind_name == "Stack":
+        spec_raw = {}
     spec = None
-    if not isinstance(spec_raw, dict):
-        issues.append(Issue(file, lines.get(("spec",), line), "spec", "must be a mapping"))
+    if spec_raw is None:
+        required = [n for n, f in model.model_fields.items() if f.is_required()]
+        what = "required field is missing" if "spec" not in doc else "is empty"
+        need = f"; a {kind_name} needs at least: {', '.join(required)}" if required else ""
+        issues.append(Issue(file, lines.get(("spec",), line), "spec",
+                            f"{what}{need} (allowed fields: {', '.join(model.model_fields)})"))
+    elif not isinstance(spec_raw, dict):
+        issues.append(Issue(file, lines.get(("spec",), line), "spec",
+                            f"must be a mapping of the {kind_name}'s fields, got {_describe(spec_raw)}"))
     else:
         try:
             spec = model.model_validate(spec_raw)
@@ -371,7 +578,8 @@ def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Is
     if kind_name == "Stack":
         if not re.match(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$", metadata.name):
             issues.append(Issue(file, lines.get(("metadata", "name"), line), "metadata.name",
-                                "stack names are 1-63 letters, digits and hyphens, starting with a letter or digit"))
+                                f"{metadata.name!r} is not a valid stack name: 1-63 letters, digits and hyphens, "
+                                "starting with a letter or digit"))
             return None
         return Stack(name=metadata.name, spec=spec, file=file, line=line)  # type: ignore[arg-type]
     return Resource(kind=kind_name, name=metadata.name, spec=spec, tags=metadata.tags,

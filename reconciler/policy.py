@@ -137,10 +137,13 @@ def problems(doc: Any, *, trust: bool = False) -> list[tuple[str, str]]:
         bad = set(st) - STATEMENT_KEYS
         if bad:
             out.append((p, f"unknown key(s) {sorted(bad)}; allowed: {sorted(STATEMENT_KEYS)}"))
-        if st.get("Effect") not in ("Allow", "Deny"):
-            out.append((f"{p}.Effect", "must be 'Allow' or 'Deny'"))
+        if "Effect" not in st:
+            out.append((p, "Effect is missing; every statement needs Effect: Allow or Effect: Deny"))
+        elif st["Effect"] not in ("Allow", "Deny"):
+            out.append((f"{p}.Effect", f"must be 'Allow' or 'Deny' (case matters), got {st['Effect']!r}"))
         if ("Action" in st) == ("NotAction" in st):
-            out.append((p, "needs exactly one of Action or NotAction"))
+            out.append((p, "needs exactly one of Action or NotAction (e.g. Action: s3:GetObject); "
+                           + ("both are given" if "Action" in st else "neither is given")))
         for key in LIST_KEYS:
             if key in st:
                 vals = st[key] if isinstance(st[key], list) else [st[key]]
@@ -148,10 +151,12 @@ def problems(doc: Any, *, trust: bool = False) -> list[tuple[str, str]]:
                     out.append((f"{p}.{key}", "must be a non-empty string or list of strings"))
         if trust:
             if "Principal" not in st and "NotPrincipal" not in st:
-                out.append((p, "a trust policy statement needs a Principal"))
+                out.append((p, "a trust policy statement needs a Principal (e.g. Principal: {Service: "
+                               "sagemaker.amazonaws.com}) saying who may assume the role"))
         else:
             if ("Resource" in st) == ("NotResource" in st):
-                out.append((p, "needs exactly one of Resource or NotResource"))
+                out.append((p, "needs exactly one of Resource or NotResource (e.g. Resource: arn:aws:s3:::bucket/*); "
+                               + ("both are given" if "Resource" in st else "neither is given")))
             if "Principal" in st or "NotPrincipal" in st:
                 out.append((p, "an identity policy must not have a Principal"))
         for key in PRINCIPAL_KEYS:

@@ -22,7 +22,9 @@ DOC_HELP = "An IAM policy document (AWS's own keys: Version, Statement …), as 
 
 def validate_path(v: str) -> str:
     if len(v) > 512 or not PATH.match(v):
-        raise ValueError("a path starts and ends with '/', uses printable ASCII, and is at most 512 characters")
+        shown = repr(v) if len(v) <= 40 else repr(v[:37] + "...")
+        raise ValueError(f"{shown} ({len(v)} characters) is not an IAM path; allowed: starts and ends with '/' "
+                         "(e.g. /service/), printable ASCII without spaces, at most 512 characters")
     return v
 
 
@@ -54,13 +56,12 @@ class PrincipalSpec(Spec):
             raise ValueError(f"listed more than once: {dupes}")
         return v
 
-    @field_validator("inlinePolicies")
-    @classmethod
-    def _inline_names(cls, v: dict[str, Any]) -> dict[str, Any]:
-        for name in v:
-            if not NAME_128.match(name):
-                raise ValueError(f"inline policy name {name!r}: 1-128 characters of letters, digits and +=,.@_-")
-        return v
+
+def inline_name_issues(res: Resource) -> list[Issue]:
+    """Inline policy names AWS refuses, each located at its own key."""
+    return [res.issue(("spec", "inlinePolicies", name),
+                      f"inline policy name {name!r} is not allowed; allowed: 1-128 characters of letters, digits and +=,.@_-")
+            for name in res.spec.inlinePolicies if not NAME_128.match(name)]
 
 
 def document_issues(res: Resource, path: tuple, doc: Any, *, trust: bool = False) -> list[Issue]:
@@ -74,7 +75,7 @@ def document_issues(res: Resource, path: tuple, doc: Any, *, trust: bool = False
 
 def size_issue(res: Resource, path: tuple, total: int, limit: int, what: str) -> list[Issue]:
     if total > limit:
-        return [res.issue(path, f"{what} is {total} characters (without whitespace); AWS allows {limit}")]
+        return [res.issue(path, f"{what}: {total} characters (not counting whitespace); AWS allows at most {limit}")]
     return []
 
 

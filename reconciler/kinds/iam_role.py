@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import iam as iamx
@@ -35,13 +35,19 @@ class RoleSpec(_iam.PrincipalSpec):
         description="Shorthand trust policy: service principals allowed to assume the role, e.g. [sagemaker.amazonaws.com].",
     )
 
+    @field_validator("maxSessionDuration", mode="before")
+    @classmethod
+    def _seconds(cls, v: Any) -> Any:
+        if isinstance(v, bool):  # YAML's true/false would otherwise pass as 1/0
+            raise ValueError(f"must be a whole number of seconds (3600-43200), got the boolean {str(v).lower()}")
+        return v
+
     @model_validator(mode="after")
     def _one_trust(self) -> RoleSpec:
         if (self.trustPolicy is None) == (self.assumedBy is None):
-            raise ValueError("give exactly one of trustPolicy or assumedBy")
-        for svc in self.assumedBy or []:
-            if not svc.endswith(".amazonaws.com") and not svc.endswith(".amazonaws.com.cn"):
-                raise ValueError(f"assumedBy: {svc!r} is not a service principal (like sagemaker.amazonaws.com)")
+            given = "both are given" if self.trustPolicy is not None else "neither is given"
+            raise ValueError(f"give exactly one of trustPolicy (a full trust policy document) or assumedBy "
+                             f"(a list of service principals, e.g. [sagemaker.amazonaws.com]); {given}")
         return self
 
     def trust_document(self) -> Any:
@@ -63,7 +69,12 @@ class RoleKind(Kind):
 
     def check(self, res: Resource) -> list[Issue]:
         spec = res.spec
-        issues = _iam.arn_issues(res)
+        issues = _iam.arn_issues(res) + _iam.inline_name_issues(res)
+        for i, svc in enumerate(spec.assumedBy or []):
+            if not svc.endswith((".amazonaws.com", ".amazonaws.com.cn")):
+                issues.append(res.issue(("spec", "assumedBy", i), f"{svc!r} is not a service principal; allowed: "
+                                        "AWS service principals like sagemaker.amazonaws.com (for other principals, "
+                                        "write a trustPolicy)"))
         if spec.trustPolicy is not None:
             issues += _iam.document_issues(res, ("spec", "trustPolicy"), spec.trustPolicy, trust=True)
         total = 0

@@ -45,7 +45,9 @@ class KeyStore(Spec):
     @model_validator(mode="after")
     def _one(self) -> KeyStore:
         if (self.secretsManager is None) == (self.file is None):
-            raise ValueError("give exactly one of secretsManager or file")
+            given = "both are given" if self.file is not None else "neither is given"
+            raise ValueError("give exactly one store: secretsManager (a Secrets Manager secret name) or file "
+                             f"(a path, written with mode 0600); {given}")
         if self.secretsManager is not None and not (1 <= len(self.secretsManager) <= 512):
             raise ValueError("secret names are 1-512 characters")
         return self
@@ -77,7 +79,7 @@ class UserKind(Kind):
     service = "iam"
 
     def check(self, res: Resource) -> list[Issue]:
-        issues = _iam.arn_issues(res)
+        issues = _iam.arn_issues(res) + _iam.inline_name_issues(res)
         total = 0
         for name, doc in res.spec.inlinePolicies.items():
             found = _iam.document_issues(res, ("spec", "inlinePolicies", name), doc)
