@@ -11,7 +11,8 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    from reconciler.sandbox import sagemaker
+    from reconciler.sandbox import iam_oidc, lambda_runtime, sagemaker
 
-    sagemaker.install()
-    __import__("reconciler.sandbox.lambda_runtime", fromlist=["install"]).install()  # Lambda Invoke + execute-api
+    sagemaker.install()  # UpdateEndpoint, inference components, timed statuses, faults, TGI invoke
+    lambda_runtime.install()  # Lambda Invoke runs Python handlers; execute-api routes
+    iam_oidc.install()  # Add/RemoveClientIDToOpenIDConnectProvider
