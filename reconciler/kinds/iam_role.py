@@ -92,7 +92,19 @@ class RoleKind(Kind):
         return _iam.lint_principal(res)
 
     def references(self, res: Resource, names: dict[str, set[str]]) -> list[Reference]:
-        return _iam.policy_references(res, names)
+        refs = _iam.policy_references(res, names)
+        # a trust policy naming an OIDC provider declared in the manifests must wait for it
+        # (AWS refuses a trust policy whose Federated principal does not exist yet)
+        doc = policy.parse(res.spec.trust_document()) if res.spec.trustPolicy is not None else {}
+        statements = doc.get("Statement", []) if isinstance(doc, dict) else []
+        for st in [statements] if isinstance(statements, dict) else statements:
+            principal = st.get("Principal") if isinstance(st, dict) else None
+            federated = principal.get("Federated", []) if isinstance(principal, dict) else []
+            for arn in [federated] if isinstance(federated, str) else federated:
+                host = str(arn).split(":oidc-provider/", 1)[-1] if ":oidc-provider/" in str(arn) else None
+                if host and host in names.get("OidcProvider", set()):
+                    refs.append(Reference(("spec", "trustPolicy"), "OidcProvider", host))
+        return refs
 
     def arn(self, name: str, spec: Any, ctx: PlanContext) -> str:
         return f"arn:{ctx.partition}:iam::{ctx.account}:role{spec.path}{name}"
