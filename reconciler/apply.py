@@ -5,11 +5,15 @@ Ctrl-C (or SIGTERM) lets the steps in flight finish, starts no new one, and repo
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any
 
 from reconciler.errors import ReconcileError
 from reconciler.kinds import REGISTRY
@@ -44,6 +48,27 @@ def run_step(step: Step, ctx: ApplyContext) -> None:
 
 
 def execute(plan: Plan, ctx: ApplyContext, concurrency: int = 8) -> Outcome:
+    """Run the plan's steps; SIGTERM (CI cancelling a job) is handled like Ctrl-C while this runs."""
+    previous = _sigterm_as_interrupt()
+    try:
+        return _execute(plan, ctx, concurrency)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _sigterm_as_interrupt() -> Any:
+    """Make SIGTERM raise KeyboardInterrupt in the main thread; the previous handler (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+def _execute(plan: Plan, ctx: ApplyContext, concurrency: int) -> Outcome:
     out = Outcome()
     stop = threading.Event()
     todo = [s for s in plan.steps if s.action != Action.noop]
@@ -68,6 +93,11 @@ def execute(plan: Plan, ctx: ApplyContext, concurrency: int = 8) -> Outcome:
                 try:
                     finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 except KeyboardInterrupt:
+                    if out.interrupted:  # the second Ctrl-C: leave now, like a kill (apply again finishes)
+                        ctx.progress("forced: stopping now; a step in flight may be half done. "
+                                     "Run apply again: it continues from the live state.")
+                        sys.stderr.flush()
+                        os._exit(130)
                     if not out.interrupted:
                         ctx.progress("interrupted: finishing the steps in flight, starting no new ones (Ctrl-C again to force)")
                     out.interrupted = True

@@ -11,7 +11,8 @@ forwarded unless a ``Rule`` matches it first; a rule answers in the service's ow
 - ``drop-after``: forward, then close without answering (the server did it, the client never heard);
 - ``delay``: forward after ``seconds``;
 - ``hold``: forward, then hold the answer, set ``proxy.held`` and wait for ``proxy.release`` (a test
-  kills the client meanwhile: a crash exactly after AWS did the k-th thing and before reconcile knew).
+  kills the client meanwhile: a crash exactly after AWS did the k-th thing and before reconcile knew);
+  with ``deliver=True`` the request waits *before* it is forwarded and is answered normally once released.
 
 A rule applies to the first ``times`` matching requests (after skipping ``after``), or to a
 ``fraction`` of them drawn from ``random.Random(seed)``. ``match`` is an fnmatch pattern on
@@ -55,6 +56,7 @@ class Rule:
     code: str | None = None
     message: str = "Rate exceeded"
     seconds: float = 0.0
+    deliver: bool = False  # hold: deliver the answer once released (else drop the connection)
     seen: int = 0
     injected: int = 0
     _rng: random.Random | None = field(default=None, repr=False)
@@ -217,6 +219,8 @@ class FaultProxy:
                     return
                 try:
                     self._serve()
+                except (BrokenPipeError, ConnectionResetError):  # the client is gone (killed): fine
+                    self.close_connection = True
                 finally:
                     proxy._slots.release()
 
@@ -247,6 +251,11 @@ class FaultProxy:
                     time.sleep(rule.seconds)
                     req.outcome = f"delay:{self._forward(body)}"
                 elif rule.action == "hold":
+                    if rule.deliver:
+                        proxy.held.set()
+                        proxy.release.wait(60)
+                        req.outcome = f"hold:{self._forward(body)}"
+                        return
                     self._forward(body, deliver=False)
                     proxy.held.set()
                     proxy.release.wait(60)
@@ -322,3 +331,52 @@ def record_figures(test: str, **figures: int) -> None:
     if path:
         with open(path, "a") as fh:
             fh.write(json.dumps({"test": test, **figures}) + "\n")
+
+
+def run_inprocess(env: dict[str, str], *args: str) -> Any:
+    """Run the reconcile CLI in this process (same ``main()``, same exit codes; no interpreter start-up).
+
+    For the many follow-up plan/apply runs of the crash loops; the runs that get killed are real processes.
+    """
+    import contextlib
+    import io
+    import os
+    import sys
+
+    from reconciler.cli import main
+    from tests.support.cli import Result
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_argv = dict(os.environ), sys.argv
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = ["reconcile", *args]
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.argv = saved_argv
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def fork_run(env: dict[str, str], *args: str) -> int:
+    """Start the reconcile CLI in a forked child of this process (already warm: no start-up cost); its pid.
+
+    The child is a real process running the real ``main()``: SIGKILL it like any other. Its output is discarded.
+    """
+    import os
+
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            code = run_inprocess(env, *args).code
+        finally:
+            os._exit(code)
+    return pid
