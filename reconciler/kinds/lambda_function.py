@@ -29,6 +29,7 @@ from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import lambda_ as lamx
 from reconciler.aws import secretsmanager
 from reconciler.errors import AwsError, Issue
+from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import (
     ApplyContext,
     Kind,
@@ -44,7 +45,6 @@ ENV_TAG = "reconciler:env:"
 ENV_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
 ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-/]+$")
 HANDLER = re.compile(r"^[^\s]{1,128}$")
-SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,180}$")
 RESERVED_ENV = frozenset({
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
     "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
@@ -56,19 +56,6 @@ MAX_ZIP_BYTES = 50 * 1024 * 1024  # direct upload (ZipFile) limit
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
 SKIPPED = ("__pycache__", ".git", ".DS_Store")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-class SecretRef(Spec):
-    """A value read from Secrets Manager at apply time; never shown or planned."""
-
-    secretsManager: str = Field(description="Name of the Secrets Manager secret holding the value.")
-
-    @field_validator("secretsManager")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not SECRET_NAME.match(v):
-            raise ValueError("secret names here are 1-180 characters of letters, digits and /_+=.@-")
-        return v
 
 
 class FunctionSpec(Spec):

@@ -41,6 +41,7 @@ from pydantic import Field, field_validator, model_validator
 from reconciler import PREVENT_DESTROY_ANNOTATION
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError, Issue, ManifestError
+from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import (
     ApplyContext,
     Kind,
@@ -56,7 +57,6 @@ ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 COMPONENT_NAME = re.compile(r"^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$")
 ENV_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
-SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
 SECRETISH = re.compile(r"(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|ACCESS_KEY|PRIVATE_KEY)($|_)", re.IGNORECASE)
 HASH_LEN = 10
 VARIANT = "AllTraffic"
@@ -106,20 +106,6 @@ class ImageSpec(Spec):
             if k != "uri" and v is not None:
                 return k, v.version
         return None
-
-
-class SecretRef(Spec):
-    """An environment value read from AWS Secrets Manager at apply time; shown only as (secret)."""
-
-    secretsManager: str = Field(min_length=1, max_length=200,
-                                description="Name (or ARN suffix) of the Secrets Manager secret holding the value.")
-
-    @field_validator("secretsManager")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not SECRET_NAME.match(v):
-            raise ValueError("secret names use letters, digits and /_+=.@-")
-        return v
 
 
 class ModelSpec(Spec):
