@@ -1,0 +1,367 @@
+"""The benchmark: reconcile (as a subprocess, like a user runs it) against moto behind a latency proxy.
+
+    .venv/bin/python -m benchmarks            # full run (~15 min on 2 shared cores)
+    .venv/bin/python -m benchmarks --quick    # N up to 1000, no 30 s endpoint waits (~5 min)
+    .venv/bin/python -m benchmarks --help
+
+Results: benchmarks/results/<time>.json, latest.json, summary.md, scaling.png (gitignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from benchmarks import chart, stack
+from benchmarks.proxy import Proxy
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+PY = sys.executable
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def load() -> str:
+    a, b, c = os.getloadavg()
+    return f"{a:.2f} {b:.2f} {c:.2f}"
+
+
+class Moto:
+    """The sandbox's moto server (with reconcile's SageMaker extensions) on a free loopback port."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(workdir / "moto.log", "wb")
+        env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "false"}
+        self.proc = subprocess.Popen([PY, "-m", "reconciler.sandbox.server", "--port", str(self.port)],
+                                     stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                     cwd=ROOT)
+        from reconciler.sandbox import _ping
+
+        deadline = time.monotonic() + 90
+        while not _ping(self.port, 0.5):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"moto server did not start (see {self.log.name})")
+            time.sleep(0.1)
+
+    def post(self, path: str, payload: dict | None = None) -> None:
+        data = json.dumps(payload).encode() if payload is not None else b""
+        req = urllib.request.Request(self.url + path, data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            r.read()
+
+    def reset(self, create: float = 0.0, update: float = 0.0, delete: float = 0.0) -> None:
+        self.post("/moto-api/reset")
+        self.post("/reconcile-sandbox/sagemaker/config",
+                  {"create_seconds": create, "update_seconds": update, "delete_seconds": delete})
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, workdir: Path):
+        self.args = args
+        self.workdir = workdir
+        self.moto = Moto(workdir)
+        self.proxy = Proxy(self.moto.port, latency=args.latency).start()
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("AWS_") and k not in ("RECONCILE_SANDBOX",)}
+        self.env.update({
+            "AWS_ENDPOINT_URL": self.proxy.url, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "RECONCILE_HOME": str(workdir / "home"),
+            "RECONCILE_POLL_SECONDS": str(args.poll), "NO_COLOR": "1", "PYTHONUNBUFFERED": "1",
+        })
+        self.runs = 0
+
+    def close(self) -> None:
+        self.proxy.stop()
+        self.moto.stop()
+
+    def reconcile(self, *argv: str, expect: tuple[int, ...] = (0,), label: str = "") -> dict[str, Any]:
+        """Run one reconcile command; wall time, exit code, peak RSS (its own, via wait4), proxy figures."""
+        self.runs += 1
+        log = self.workdir / f"run-{self.runs:03d}-{label or argv[0]}.log"
+        before = self.proxy.snapshot()
+        started = time.monotonic()
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([PY, "-m", "reconciler", *argv], stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=self.env, cwd=self.workdir)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - started
+        after = self.proxy.snapshot()
+        calls = after["counts"] - before["counts"]
+        throttled = after["throttled"] - before["throttled"]
+        rc = proc.returncode
+        if rc not in expect:
+            tail = log.read_text(errors="replace")[-3000:]
+            raise SystemExit(f"reconcile {' '.join(argv)} exited {rc} (expected {expect}); log {log}:\n{tail}")
+        return {"wall": round(wall, 3), "rc": rc, "rss_mb": round(usage.ru_maxrss / 1024, 1),
+                "cpu": round(usage.ru_utime + usage.ru_stime, 2),
+                "calls": sum(calls.values()), "throttled": sum(throttled.values()),
+                "moto_seconds": round(after["upstream_seconds"] - before["upstream_seconds"], 3),
+                "by_service": _by_service(calls), "top_ops": dict(calls.most_common(12)),
+                "load": load(), "log": str(log)}
+
+    # ---- the four operations on one stack ------------------------------------------------------
+    def cycle(self, n: int, concurrency: int, full: bool = True) -> dict[str, Any]:
+        """Cold apply, no-change plan, plan after one edit, prune of half (N resources, --concurrency c)."""
+        self.moto.reset()
+        d = self.workdir / f"stack-{n}"
+        count = stack.write(d, n)
+        c = ["--concurrency", str(concurrency), "--quiet"]
+        out: dict[str, Any] = {"n": count, "concurrency": concurrency}
+        print(f"  N={count} --concurrency {concurrency}: apply …", flush=True)
+        out["apply"] = self.reconcile("apply", str(d), "--auto-approve", *c, label=f"apply-{count}-c{concurrency}")
+        print(f"    {_line(out['apply'], count)}", flush=True)
+        out["plan"] = self.reconcile("plan", str(d), "--detailed-exitcode", *c, label=f"plan-{count}-c{concurrency}")
+        print(f"  plan (no change): {_line(out['plan'], count)}", flush=True)
+        if not full:
+            return out
+        if self.args.latency and concurrency > 1:
+            self.proxy.configure(latency=0.0)
+            out["plan_zero_latency"] = self.reconcile("plan", str(d), "--detailed-exitcode", *c, label="plan-0ms")
+            self.proxy.configure(latency=self.args.latency)
+            print(f"  plan (0 ms latency): {_line(out['plan_zero_latency'], count)}", flush=True)
+        e = self.workdir / f"stack-{n}-edit"
+        stack.write(e, n)
+        stack.edit_one(e)
+        out["plan_edit"] = self.reconcile("plan", str(e), "--detailed-exitcode", *c, expect=(2,),
+                                          label=f"plan-edit-c{concurrency}")
+        print(f"  plan (one edit): {_line(out['plan_edit'], count)}", flush=True)
+        h = self.workdir / f"stack-{n}-half"
+        stack.write(h, n, keep=lambda g: g % 2 == 0)
+        out["prune"] = self.reconcile("prune", str(h), "--auto-approve", *c, label=f"prune-c{concurrency}")
+        print(f"  prune half: {_line(out['prune'], count)}", flush=True)
+        return out
+
+    def throttled_plan(self, n: int, rate: float) -> dict[str, Any]:
+        """A no-change plan while the proxy throttles IAM and SageMaker past ``rate`` requests/s each."""
+        self.moto.reset()
+        d = self.workdir / f"stack-{n}"
+        count = stack.write(d, n)
+        c = ["--concurrency", str(self.args.concurrency), "--quiet"]
+        self.reconcile("apply", str(d), "--auto-approve", *c, label="apply-for-throttle")
+        self.proxy.configure(rates={"iam": rate, "sagemaker": rate})
+        try:
+            r = self.reconcile("plan", str(d), "--detailed-exitcode", *c, label="plan-throttled")
+        finally:
+            self.proxy.configure(rates={})
+        r["rate"] = rate
+        r["n"] = count
+        return r
+
+    def waits(self, seconds: float, count: int) -> dict[str, Any]:
+        """Apply one endpoint, then ``count`` endpoints, each taking ``seconds`` to create in the emulator."""
+        out: dict[str, Any] = {"create_seconds": seconds, "count": count}
+        for label, n, conc in (("one", 1, self.args.concurrency), ("many", count, self.args.concurrency),
+                               ("many_wide", count, max(count, self.args.concurrency))):
+            self.moto.reset(create=seconds)
+            d = self.workdir / f"waits-{n}"
+            stack.endpoints_only(d, n)
+            print(f"  {n} endpoint(s), {seconds:.0f} s create each, --concurrency {conc} …", flush=True)
+            r = self.reconcile("apply", str(d), "--auto-approve", "--concurrency", str(conc), "--quiet",
+                               label=f"waits-{n}-c{conc}")
+            r["concurrency"] = conc
+            out[label] = r
+            print(f"    {r['wall']:.1f} s", flush=True)
+        out["ratio"] = round(out["many"]["wall"] / out["one"]["wall"], 2)
+        out["ratio_wide"] = round(out["many_wide"]["wall"] / out["one"]["wall"], 2)
+        return out
+
+    def startup(self, n: int) -> dict[str, Any]:
+        d = self.workdir / f"stack-{n}"
+        count = stack.write(d, n)
+        helps, validates = [], []
+        for _ in range(5):
+            helps.append(self.reconcile("--help", label="help")["wall"])
+        for _ in range(3):
+            validates.append(self.reconcile("validate", str(d), label="validate")["wall"])
+        it = subprocess.run([PY, "-X", "importtime", "-m", "reconciler", "validate", str(d)],
+                            capture_output=True, text=True, env=self.env, cwd=self.workdir)
+        rows = []
+        for line in it.stderr.splitlines():
+            if line.startswith("import time:") and "|" in line:
+                parts = line.split("|")
+                try:
+                    rows.append((int(parts[1].strip()), parts[2].rstrip()))
+                except ValueError:
+                    continue
+        top = [{"cumulative_ms": round(us / 1000, 1), "module": m.strip()} for us, m in
+               sorted(rows, reverse=True)[:12]]
+        return {"help_s": round(statistics.median(helps), 3), "validate_s": round(statistics.median(validates), 3),
+                "validate_n": count, "help_all": helps, "validate_all": validates, "importtime_top": top,
+                "load": load()}
+
+
+def _by_service(calls: Counter) -> dict[str, int]:
+    out: Counter = Counter()
+    for k, v in calls.items():
+        out[k.split(":", 1)[0]] += v
+    return dict(out)
+
+
+def _line(r: dict[str, Any], n: int) -> str:
+    return (f"{r['wall']:7.2f} s  {r['calls']:6d} calls  {r['calls'] / max(1, n):5.2f}/resource  "
+            f"{r['rss_mb']:6.1f} MB  moto {r['moto_seconds']:6.2f} s  (load {r['load']})")
+
+
+# ---- report ---------------------------------------------------------------------------------------
+def report(res: dict[str, Any]) -> str:
+    lines = [f"# reconcile benchmark — {res['started']}", "",
+             f"Machine: {res['cpus']} CPUs, load average at start {res['load_start']}, at end {res.get('load_end')}. "
+             f"Proxy latency {res['latency'] * 1000:.0f} ms per request.", ""]
+    main = res.get("main")
+    if main:
+        n = main["c"]["n"]
+        lines += [f"## The default stack (N={n}), --concurrency {main['c']['concurrency']} vs 1", "",
+                  "| operation | wall s | calls | calls/resource | peak MB | moto s | calls×latency s | "
+                  "baseline wall s | baseline calls | speed-up |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for op in ("apply", "plan", "plan_edit", "prune"):
+            r, b = main["c"].get(op), (main.get("baseline") or {}).get(op)
+            if not r:
+                continue
+            base = (f"{b['wall']:.2f} | {b['calls']} | {b['wall'] / r['wall']:.1f}×" if b else "– | – | –")
+            lines.append(f"| {op} | {r['wall']:.2f} | {r['calls']} | {r['calls'] / n:.2f} | {r['rss_mb']:.0f} | "
+                         f"{r['moto_seconds']:.2f} | {r['calls'] * res['latency']:.1f} | {base} |")
+        z = main["c"].get("plan_zero_latency")
+        if z:
+            lines += ["", f"No-change plan with 0 ms latency (the emulator's and the tool's own cost): "
+                          f"{z['wall']:.2f} s wall, {z['calls']} calls, moto busy {z['moto_seconds']:.2f} s "
+                          f"({1000 * z['moto_seconds'] / max(1, z['calls']):.1f} ms per request in moto), "
+                          f"reconcile CPU {z['cpu']:.2f} s."]
+        p = main["c"]["plan"]
+        lines += ["", f"No-change plan calls by service: {p['by_service']}; top operations: {p['top_ops']}."]
+    t = res.get("throttled")
+    if t:
+        lines += ["", f"## Throttling: no-change plan with IAM and SageMaker limited to {t['rate']:.0f} requests/s each",
+                  "", f"exit {t['rc']}, {t['wall']:.2f} s, {t['calls']} requests of which {t['throttled']} throttled "
+                      f"(answered with AWS's throttling error and retried by botocore's adaptive mode)."]
+    sc = res.get("scale")
+    if sc:
+        lines += ["", "## Growth with N (--concurrency default)", "",
+                  "| N | apply s | apply calls | apply calls/res | plan s | plan calls | plan calls/res | "
+                  "plan s/res (ms) | peak MB (apply / plan) |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in sc:
+            a, p = row["apply"], row["plan"]
+            n = row["n"]
+            lines.append(f"| {n} | {a['wall']:.1f} | {a['calls']} | {a['calls'] / n:.2f} | {p['wall']:.2f} | "
+                         f"{p['calls']} | {p['calls'] / n:.2f} | {1000 * p['wall'] / n:.1f} | "
+                         f"{a['rss_mb']:.0f} / {p['rss_mb']:.0f} |")
+        lines += ["", "Chart: results/scaling.png (time and calls per N, each divided by its value at the smallest N; "
+                      "the grey line is exact linear growth)."]
+    w = res.get("waits")
+    if w:
+        lines += ["", f"## Endpoint waits: {w['count']} endpoints, {w['create_seconds']:.0f} s to create each", "",
+                  f"1 endpoint: {w['one']['wall']:.1f} s; {w['count']} endpoints at --concurrency "
+                  f"{w['many']['concurrency']}: {w['many']['wall']:.1f} s ({w['ratio']}×); at --concurrency "
+                  f"{w['many_wide']['concurrency']}: {w['many_wide']['wall']:.1f} s ({w['ratio_wide']}×)."]
+    s = res.get("startup")
+    if s:
+        lines += ["", "## Start-up", "", f"`reconcile --help`: {s['help_s']:.3f} s (median of 5); "
+                  f"`reconcile validate` of the N={s['validate_n']} stack: {s['validate_s']:.3f} s (median of 3); "
+                  f"load {s['load']}.", "", "Slowest imports of validate (cumulative):", ""]
+        lines += [f"- {r['module']}: {r['cumulative_ms']} ms" for r in s["importtime_top"][:8]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=300, help="resources in the main stack (default 300)")
+    ap.add_argument("--latency", type=float, default=0.05, help="seconds added to every request (default 0.05)")
+    ap.add_argument("--concurrency", type=int, default=8, help="reconcile --concurrency (default 8)")
+    ap.add_argument("--scale", default="100,300,1000,3000", help="N values for the growth table")
+    ap.add_argument("--quick", action="store_true", help="scale to 1000 only, no 30 s endpoint waits")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the --concurrency 1 run")
+    ap.add_argument("--no-scale", action="store_true")
+    ap.add_argument("--no-waits", action="store_true")
+    ap.add_argument("--no-throttle", action="store_true")
+    ap.add_argument("--no-startup", action="store_true")
+    ap.add_argument("--throttle-rate", type=float, default=20.0, help="requests/s per service when throttling")
+    ap.add_argument("--waits-seconds", type=float, default=30.0)
+    ap.add_argument("--waits-count", type=int, default=20)
+    ap.add_argument("--poll", type=float, default=1.0, help="RECONCILE_POLL_SECONDS for endpoint waits")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, manifests)")
+    args = ap.parse_args(argv)
+    scale = [int(x) for x in args.scale.split(",") if x]
+    if args.quick:
+        scale = [x for x in scale if x <= 1000]
+        args.no_waits = True
+
+    RESULTS.mkdir(exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="reconcile-bench-"))
+    res: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(),
+                           "load_start": load(), "latency": args.latency, "args": vars(args)}
+    print(f"reconcile benchmark: work folder {workdir}, load {res['load_start']}", flush=True)
+    bench = Bench(args, workdir)
+    try:
+        if not args.no_startup:
+            print("start-up …", flush=True)
+            res["startup"] = bench.startup(args.n)
+            print(f"  --help {res['startup']['help_s']:.3f} s, validate {res['startup']['validate_s']:.3f} s", flush=True)
+        print(f"main stack, --concurrency {args.concurrency} …", flush=True)
+        res["main"] = {"c": bench.cycle(args.n, args.concurrency)}
+        if not args.no_baseline:
+            print("baseline, --concurrency 1 …", flush=True)
+            res["main"]["baseline"] = bench.cycle(args.n, 1)
+        if not args.no_throttle:
+            print(f"throttled plan ({args.throttle_rate:.0f} requests/s per service) …", flush=True)
+            res["throttled"] = bench.throttled_plan(args.n, args.throttle_rate)
+            print(f"  {_line(res['throttled'], res['throttled']['n'])}, {res['throttled']['throttled']} throttled")
+        if not args.no_scale:
+            print("growth with N …", flush=True)
+            res["scale"] = []
+            for n in scale:
+                if n == args.n and "main" in res:
+                    c = res["main"]["c"]
+                    res["scale"].append({"n": c["n"], "apply": c["apply"], "plan": c["plan"]})
+                    continue
+                res["scale"].append(bench.cycle(n, args.concurrency, full=False))
+        if not args.no_waits:
+            print("endpoint waits …", flush=True)
+            res["waits"] = bench.waits(args.waits_seconds, args.waits_count)
+    finally:
+        bench.close()
+        res["load_end"] = load()
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        (RESULTS / f"{stamp}.json").write_text(json.dumps(res, indent=1, default=str))
+        (RESULTS / "latest.json").write_text(json.dumps(res, indent=1, default=str))
+        if res.get("scale") and len(res["scale"]) >= 2:
+            chart.scaling_png(res["scale"], RESULTS / "scaling.png")
+        text = report(res)
+        (RESULTS / "summary.md").write_text(text)
+        print("\n" + text)
+        if args.keep:
+            print(f"work folder kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
