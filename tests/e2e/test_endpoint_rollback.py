@@ -1,0 +1,66 @@
+"""`reconcile rollback ENDPOINT`: one step back to the config kept after the last update."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.manifests import write
+
+FILES = {
+    "stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: rb}\n",
+    "iam.yaml": """
+        apiVersion: reconciler/v1
+        kind: Role
+        metadata: {name: rb-exec}
+        spec: {assumedBy: [sagemaker.amazonaws.com]}
+        """,
+    "endpoint.yaml": """
+        apiVersion: reconciler/v1
+        kind: Endpoint
+        metadata: {name: rb-llm}
+        spec:
+          executionRole: rb-exec
+          model:
+            image: {huggingfaceLlm: {version: "2.2.0"}}
+            environment: {HF_MODEL_ID: org/model-v1}
+          instance: {type: ml.g5.2xlarge}
+        """,
+}
+
+
+def test_rollback_returns_to_the_previous_config_and_plan_rolls_forward(cli, boto, moto_server, tmp_path):
+    moto_server.post("/reconcile-sandbox/sagemaker/config",
+                     {"create_seconds": 0.2, "update_seconds": 0.2, "delete_seconds": 0.1})
+    cli.env["RECONCILE_POLL_SECONDS"] = "0.05"
+    m = write(tmp_path / "m", FILES)
+    sm = boto("sagemaker")
+
+    r = cli("rollback", "rb-llm", "--auto-approve")
+    assert r.code == 1 and "does not exist" in r.err
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    first = sm.describe_endpoint(EndpointName="rb-llm")["EndpointConfigName"]
+    r = cli("rollback", "rb-llm", "--auto-approve")
+    assert r.code == 1 and "no previous config" in r.err
+
+    (m / "endpoint.yaml").write_text((m / "endpoint.yaml").read_text().replace("model-v1", "model-v2"))
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    second = sm.describe_endpoint(EndpointName="rb-llm")["EndpointConfigName"]
+    assert second != first
+    # the config it ran before is kept for the rollback; older ones would be deleted
+    configs = {c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]}
+    assert configs == {first, second}
+
+    r = cli("rollback", "rb-llm", "--auto-approve")
+    assert r.code == 0, r.text
+    assert f"config {second} -> {first}" in r.out
+    assert sm.describe_endpoint(EndpointName="rb-llm")["EndpointConfigName"] == first
+    assert cli("invoke", "rb-llm", "--prompt", "hello").code == 0
+
+    # the manifests still say v2: plan shows rolling forward again, as an UpdateEndpoint
+    r = cli("plan", str(m), "--format", "json")
+    step = next(s for s in json.loads(r.out)["steps"] if s["kind"] == "Endpoint")
+    assert step["action"] == "update", step
+    # reverting the manifest instead makes the rollback permanent: nothing to do
+    (m / "endpoint.yaml").write_text((m / "endpoint.yaml").read_text().replace("model-v2", "model-v1"))
+    r = cli("plan", str(m), "--detailed-exitcode")
+    assert r.code == 0, r.text
