@@ -227,13 +227,30 @@ def _read_saved_plan(path: str) -> Any:
         raise UsageError(f"{path} is not a reconcile plan file: {str(e).splitlines()[0]}") from None
 
 
+def lock_timeout_option(f):  # type: ignore[no-untyped-def]
+    return click.option("--lock-timeout", "lock_timeout", default="0s", show_default=True, metavar="DURATION",
+                        help="How long to wait for the stack's lock held by another run (e.g. 30s, 10m).")(f)
+
+
+def _locked(opts: Any, lock_timeout: str) -> Any:
+    """Options under which pipeline.plan takes the stack's lock, held until this command ends (reconciler/lock.py)."""
+    from contextlib import ExitStack
+
+    from reconciler.lock import parse_duration
+
+    opts.lock_timeout = parse_duration(lock_timeout)
+    opts.locks = click.get_current_context().with_resource(ExitStack())
+    return opts
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("target", metavar="DIR|PLAN", type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
 @click.option("--prune", is_flag=True, help="Also delete owned resources no longer declared.")
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
+@lock_timeout_option
 @global_options
-def apply(target: str, auto_approve: bool, prune: bool, strict: bool) -> None:
+def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeout: str) -> None:
     """Make the live account match DIR, or apply exactly a saved PLAN."""
     from reconciler import pipeline
     from reconciler.render import render
@@ -245,6 +262,9 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool) -> None:
                              "make the plan with `reconcile plan --prune --out PLAN`")
         p = _read_saved_plan(target)
         t = pipeline.connect(s.options(), region=p.region)
+        from reconciler.lock import held, parse_duration, stack_of_plan
+
+        click.get_current_context().with_resource(held(stack_of_plan(p), t, parse_duration(lock_timeout), s.progress))
         pipeline.check_fresh(p, t, s.options())
         click.echo(render(p, "text", color=s.use_color))
         if not p.has_changes:
@@ -252,7 +272,7 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool) -> None:
         _confirm(auto_approve, "apply this saved plan")
         _run_apply(p, t, p.stack)
         return
-    p, t, m = pipeline.plan(target, s.options(strict), command="apply", deletes=prune)
+    p, t, m = pipeline.plan(target, _locked(s.options(strict), lock_timeout), command="apply", deletes=prune)
     click.echo(render(p, "text", color=s.use_color))
     if p.problems:
         raise ReconcileError("refusing to apply: fix the problems above first; nothing was changed")
@@ -262,13 +282,14 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool) -> None:
     _run_apply(p, t, m.stack.name)
 
 
-def _delete_command(directory: str, auto_approve: bool, destroy: bool) -> None:
+def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_timeout: str = "0s") -> None:
     from reconciler import pipeline
     from reconciler.render import render
 
     s = _settings()
     command = "destroy" if destroy else "prune"
-    p, t, m = pipeline.plan(directory, s.options(), command=command, deletes=True, declared_only=False, destroy=destroy)
+    p, t, m = pipeline.plan(directory, _locked(s.options(), lock_timeout), command=command, deletes=True,
+                            declared_only=False, destroy=destroy)
     click.echo(render(p, "text", color=s.use_color))
     if p.problems:
         raise ReconcileError(f"refusing to {command}: fix the problems above first; nothing was deleted")
@@ -281,19 +302,21 @@ def _delete_command(directory: str, auto_approve: bool, destroy: bool) -> None:
 @cli.command(context_settings=CONTEXT)
 @click.argument("directory", type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
+@lock_timeout_option
 @global_options
-def prune(directory: str, auto_approve: bool) -> None:
+def prune(directory: str, auto_approve: bool, lock_timeout: str) -> None:
     """Delete resources this stack owns that DIR no longer declares."""
-    _delete_command(directory, auto_approve, destroy=False)
+    _delete_command(directory, auto_approve, destroy=False, lock_timeout=lock_timeout)
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("directory", type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
+@lock_timeout_option
 @global_options
-def destroy(directory: str, auto_approve: bool) -> None:
+def destroy(directory: str, auto_approve: bool, lock_timeout: str) -> None:
     """Delete everything this stack owns, in reverse dependency order."""
-    _delete_command(directory, auto_approve, destroy=True)
+    _delete_command(directory, auto_approve, destroy=True, lock_timeout=lock_timeout)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -329,6 +352,27 @@ def sandbox(action: str) -> None:
     else:
         st = sb.reset()
         click.echo(f"sandbox at {st.url} reset: every resource forgotten")
+
+
+@cli.command("force-unlock", context_settings=CONTEXT)
+@click.argument("stack_or_dir", metavar="STACK_OR_DIR")
+@click.argument("lock_id", metavar="LOCK_ID")
+@global_options
+def force_unlock(stack_or_dir: str, lock_id: str) -> None:
+    """Release a stack's lock left behind by a run that is gone.
+
+    \b
+    LOCK_ID is in the "stack ... is locked by ..." message. STACK_OR_DIR: the manifests folder
+    (its Stack's spec.lock, else the local lock), or a stack name (its local lock).
+    Only for a run that is no longer running: two runs changing one stack at once can leave it half made.
+    """
+    from reconciler import lock, pipeline
+
+    s = _settings()
+    stack = lock.stack_named(stack_or_dir)
+    t = pipeline.connect(s.options(), stack)
+    was = lock.for_stack(stack, t).force_release(lock_id)
+    click.echo(f"Released the lock of stack {stack.name!r} that was held by {was.describe()}.")
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from reconciler import API_VERSION
 from reconciler.errors import Issue, ManifestError
 from reconciler.kinds.base import Resource
+from reconciler.lock import LockSpec
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -75,8 +76,10 @@ class StackSpec(BaseModel):
     accountId: str | None = Field(
         None, description="When set, every command refuses to touch any other AWS account.", pattern=r"^\d{12}$"
     )
-    lock: dict[str, str] | None = Field(
-        None, description="Cross-machine apply lock, e.g. {dynamodbTable: reconcile-locks}."
+    lock: LockSpec | None = Field(
+        None, description="Lock that keeps applies, prunes and destroys of this stack from overlapping across "
+                          "machines: {dynamodbTable: NAME} (see docs/locking.md). Without it, runs on one machine "
+                          "are kept apart by a local lock file."
     )
 
     @field_validator("region")

@@ -30,6 +30,9 @@ class Options:
     concurrency: int = 8
     strict: bool = False
     progress: Any = field(default=lambda _msg: None)
+    #: set (an ExitStack) by commands that change the stack: plan() then takes the stack's lock into it
+    locks: Any = None
+    lock_timeout: float = 0.0
 
 
 @dataclass
@@ -117,6 +120,10 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
     """Build the plan for ``path``. ``deletes``: include owned-but-undeclared resources."""
     m, graph = load(path, opts.strict)
     t = connect(opts, m.stack)
+    if opts.locks is not None:  # before reading anything: what we read must not change under us
+        from reconciler.lock import held
+
+        opts.locks.enter_context(held(m.stack, t, opts.lock_timeout, opts.progress))
     ctx = plan_context(m, t)
     ids = [(r.kind, r.name) for r in m.resources]
     desired = {(r.kind, r.name): REGISTRY[r.kind].desired(r, ctx) for r in m.resources}
