@@ -207,3 +207,35 @@ def test_interrupt_finishes_the_step_in_flight_and_starts_no_new_one(cli, moto_s
         record_figures(f"crash:{sig.name}", kill_points=1, data_lost=0)
     finally:
         proxy.stop()
+
+
+def test_a_second_ctrl_c_forces_an_immediate_stop_and_apply_finishes_later(cli, moto_server, boto, tmp_path):
+    c, proxy = proxied(cli, moto_server)
+    m = _manifests(tmp_path, "force")
+    log = tmp_path / "stderr.txt"
+    try:
+        proxy.add(Rule("hold", match="iam:CreateRole", deliver=True))
+        with open(log, "w") as err:
+            proc = subprocess.Popen([reconcile_exe(), "apply", str(m), "--auto-approve", "--concurrency", "1"],
+                                    env=c.env, cwd=c.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=err)
+            assert proxy.held.wait(90), "apply never created the role"
+            proc.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + 30
+            while "interrupted: finishing" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(30) == 130  # while its CreateRole is still in flight
+        proxy.release.set()  # the server creates the role after the client is gone
+        text = log.read_text()
+        assert "forced: stopping now" in text and "Traceback" not in text
+        while not proxy.ops("iam:CreateRole")[0].outcome.startswith("hold:") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proxy.clear()
+        r = run_inprocess(c.env, "apply", str(m), "--auto-approve")
+        assert r.code == 0, r.text
+        assert {k: s for s, k, _ in PLAN_LINE.findall(r.out)} == {"Role": "~", "User": "+"}
+        _check_account(boto, "force", "crash-force")
+        record_figures("crash:SIGINTx2", kill_points=1, data_lost=0)
+    finally:
+        proxy.stop()
