@@ -164,13 +164,30 @@ class Aws:
         self._identity: dict[str, str] | None = None
         self._cache: dict[str, Any] = {}
         self._cache_lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
 
     def cached(self, key: str, fetch: Callable[[], Any]) -> Any:
-        """A value read once per command (e.g. a list call several reads share)."""
+        """A value read once per command (e.g. a list call several reads share).
+
+        One lock per key: threads wanting the same value wait for the one fetching it, while other
+        keys (another service's list) are fetched at the same time.
+        """
         with self._cache_lock:
-            if key not in self._cache:
-                self._cache[key] = fetch()
-            return self._cache[key]
+            if key in self._cache:
+                return self._cache[key]
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._cache_lock:
+                if key in self._cache:
+                    return self._cache[key]
+            value = fetch()
+            with self._cache_lock:
+                self._cache[key] = value
+            return value
+
+    def is_cached(self, key: str) -> bool:
+        with self._cache_lock:
+            return key in self._cache
 
     def invalidate(self) -> None:
         """Forget cached reads (after changes, before re-observing)."""

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from reconciler import policy
 from reconciler.aws import Client
+
+if TYPE_CHECKING:
+    from reconciler.aws import Aws
 
 # entity -> (name parameter, API noun) : role -> RoleName / "role", user -> UserName / "user"
 _NOUN = {"role": ("RoleName", "role"), "user": ("UserName", "user")}
@@ -78,3 +84,108 @@ def empty(iam: Client, entity: str, name: str) -> None:
         iam.ignore_missing(f"detach_{noun}_policy", what, **{param: name, "PolicyArn": arn})
     for pname in list(iam.paginate(f"list_{noun}_policies", "PolicyNames", what, **{param: name})):
         iam.ignore_missing(f"delete_{noun}_policy", what, **{param: name, "PolicyName": pname})
+
+
+# ---- bulk reads ------------------------------------------------------------------------------------
+# GetAccountAuthorizationDetails returns every role, user and customer managed policy with their
+# attachments, inline documents and (roles, users) tags: ceil(entities / 1000) calls for the whole
+# account, against 3-5 calls per entity read one by one. It lacks a role's Description and
+# MaxSessionDuration (ListRoles has them: one more call per 1000 roles), a policy's tags and a user's
+# access keys (one call each, read once per command and shared with the prune scan).
+
+BULK_MIN = 10
+"""Declared IAM resources of one kind from which a command reads the account in bulk (RECONCILE_IAM_BULK=auto)."""
+
+PAGE = 1000  # the largest MaxItems IAM accepts
+
+
+@dataclass
+class Account:
+    """Every role, user and customer managed policy, by lower-case name (IAM names are case-insensitive)."""
+
+    roles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def bulk(aws: Aws, count: int) -> bool:
+    """Read ``count`` declared resources of an IAM kind from the account listing instead of one by one?
+
+    RECONCILE_IAM_BULK: ``auto`` (default: when ``count`` >= BULK_MIN, or the listing was read already
+    in this command), ``always``, ``never``.
+    """
+    mode = os.environ.get("RECONCILE_IAM_BULK", "auto").lower()
+    if mode in ("always", "1", "true", "yes"):
+        return True
+    if mode in ("never", "0", "false", "no"):
+        return False
+    return count >= BULK_MIN or aws.is_cached("iam:account")
+
+
+def _pages(iam: Client, op: str, what: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    marker = None
+    while True:
+        page = iam.call(op, what, MaxItems=PAGE, **kwargs, **({"Marker": marker} if marker else {}))
+        yield page
+        marker = page.get("Marker")
+        if not page.get("IsTruncated") or not marker:
+            return
+
+
+def account(aws: Aws) -> Account:
+    """The account's roles, users and customer managed policies (GetAccountAuthorizationDetails, once per command)."""
+
+    def fetch() -> Account:
+        out = Account()
+        for page in _pages(aws.client("iam"), "get_account_authorization_details", "the account's IAM entities",
+                           Filter=["Role", "User", "LocalManagedPolicy"]):
+            for r in page.get("RoleDetailList", []):
+                out.roles[r["RoleName"].lower()] = r
+            for u in page.get("UserDetailList", []):
+                out.users[u["UserName"].lower()] = u
+            for p in page.get("Policies", []):
+                name = p.get("PolicyName") or p["Arn"].rsplit("/", 1)[1]  # (moto leaves PolicyName out)
+                out.policies[name.lower()] = {**p, "PolicyName": name}
+        return out
+
+    return aws.cached("iam:account", fetch)
+
+
+def role_settings(aws: Aws) -> dict[str, dict[str, Any]]:
+    """{lower-case role name: ListRoles entry} — Description and MaxSessionDuration, which the bulk listing lacks."""
+
+    def fetch() -> dict[str, dict[str, Any]]:
+        return {r["RoleName"].lower(): r for page in _pages(aws.client("iam"), "list_roles", "roles")
+                for r in page.get("Roles", [])}
+
+    return aws.cached("iam:list-roles", fetch)
+
+
+def policy_tags(aws: Aws, arn: str, what: str) -> dict[str, str]:
+    """Tags of a managed policy (read once per command)."""
+    return aws.cached(f"iam:policy-tags:{arn}", lambda: policy.normalize_tags(
+        list(aws.client("iam").paginate("list_policy_tags", "Tags", what, PolicyArn=arn))))
+
+
+def access_keys(aws: Aws, user: str) -> list[dict[str, Any]]:
+    """Access key metadata of a user (read once per command)."""
+    return aws.cached(f"iam:access-keys:{user.lower()}", lambda: list(aws.client("iam").paginate(
+        "list_access_keys", "AccessKeyMetadata", f"User/{user}", UserName=user)))
+
+
+def attached_of(detail: dict[str, Any]) -> list[str]:
+    """Managed policy ARNs of a role/user detail from the bulk listing."""
+    return sorted(p["PolicyArn"] for p in detail.get("AttachedManagedPolicies", []))
+
+
+def inline_of(detail: dict[str, Any], key: str) -> dict[str, Any]:
+    """Inline policies of a role/user detail (``RolePolicyList`` / ``UserPolicyList``), canonical."""
+    return dict(sorted((p["PolicyName"], policy.canonical(p["PolicyDocument"])) for p in detail.get(key, [])))
+
+
+def default_document(detail: dict[str, Any]) -> Any:
+    """The default version's document of a managed policy detail (None when the listing lacks it)."""
+    for v in detail.get("PolicyVersionList", []):
+        if v.get("IsDefaultVersion") or v.get("VersionId") == detail.get("DefaultVersionId"):
+            return v.get("Document")
+    return None

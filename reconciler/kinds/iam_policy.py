@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from reconciler import PREVENT_DESTROY_ANNOTATION, policy
+from reconciler.aws import iam as iamx
 from reconciler.errors import Issue
 from reconciler.kinds import _iam
 from reconciler.kinds.base import ApplyContext, Kind, Observed, PlanContext, Resource, Spec, ownership_tags
@@ -81,27 +82,46 @@ class PolicyKind(Kind):
         p = got["Policy"]
         version = iam.call("get_policy_version", what, PolicyArn=arn, VersionId=p["DefaultVersionId"])
         tags = p.get("Tags")
+        return self._observed(aws, p, version["PolicyVersion"]["Document"],
+                              policy.normalize_tags(tags) if tags is not None else None)
+
+    def _observed(self, aws: Any, p: dict[str, Any], document: Any, tags: dict[str, str] | None) -> Observed:
         if tags is None:
-            tags = list(iam.paginate("list_policy_tags", "Tags", what, PolicyArn=arn))
+            tags = iamx.policy_tags(aws, p["Arn"], f"Policy/{p['PolicyName']}")
         state = {
             "path": p.get("Path", "/"),
             "description": p.get("Description", "") or "",
-            "document": policy.canonical(version["PolicyVersion"]["Document"]),
-            "tags": policy.normalize_tags(tags),
+            "document": policy.canonical(document),
+            "tags": tags,
         }
-        return Observed(self.kind, p["PolicyName"], arn, state, meta={"default_version": p["DefaultVersionId"]})
+        return Observed(self.kind, p["PolicyName"], p["Arn"], state, meta={"default_version": p["DefaultVersionId"]})
+
+    def _from_listing(self, aws: Any, p: dict[str, Any], ctx: PlanContext) -> Observed | None:
+        document = iamx.default_document(p)
+        if document is None:  # (a listing without version documents: read it on its own)
+            return self.read(aws, p["PolicyName"], ctx, arn=p["Arn"])
+        return self._observed(aws, p, document, None)
+
+    def read_many(self, aws: Any, names: list[str], ctx: PlanContext, pmap: Any) -> list[Observed | None]:
+        """Read ``names``: from the account listing when that costs fewer calls (see iamx.bulk), else one by one.
+
+        In bulk, a policy's tags (which the listing lacks) are its one call, run in the pool.
+        """
+        if not iamx.bulk(aws, len(names)):
+            return pmap(lambda n: self.read(aws, n, ctx), names)
+        policies = iamx.account(aws).policies
+        return pmap(lambda n: self._from_listing(aws, policies[n.lower()], ctx) if n.lower() in policies else None,
+                    names)
 
     def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
-        iam = aws.client("iam")
         out = []
         excluded = {n.lower() for n in exclude}
-        for lname, arn in sorted(self.local_policies(aws).items()):
+        for lname, p in sorted(iamx.account(aws).policies.items()):
             if lname in excluded:
                 continue
-            name = arn.rsplit("/", 1)[1]
-            tags = policy.normalize_tags(list(iam.paginate("list_policy_tags", "Tags", f"Policy/{name}", PolicyArn=arn)))
-            if Observed(self.kind, name, arn, {"tags": tags}).stack == stack:
-                full = self.read(aws, name, ctx, arn=arn)
+            tags = iamx.policy_tags(aws, p["Arn"], f"Policy/{p['PolicyName']}")
+            if Observed(self.kind, p["PolicyName"], p["Arn"], {"tags": tags}).stack == stack:
+                full = self._from_listing(aws, p, ctx)
                 if full:
                     out.append(full)
         return out

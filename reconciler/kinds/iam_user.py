@@ -122,11 +122,14 @@ class UserKind(Kind):
         if got is None:
             return None
         u = got["User"]
-        tags = policy.normalize_tags(u.get("Tags", []))
         if "Tags" not in u:
-            tags = policy.normalize_tags(list(iam.paginate("list_user_tags", "Tags", f"User/{name}", UserName=name)))
+            u = {**u, "Tags": list(iam.paginate("list_user_tags", "Tags", f"User/{name}", UserName=name))}
+        return self._observed(aws, u, iamx.attached(iam, "user", u["UserName"]), iamx.inline(iam, "user", u["UserName"]))
+
+    def _observed(self, aws: Any, u: dict[str, Any], attached: list[str], inline: dict[str, Any]) -> Observed:
+        tags = policy.normalize_tags(u.get("Tags", []))
         marker = tags.pop(ACCESS_KEY_TAG, None)
-        keys = list(iam.paginate("list_access_keys", "AccessKeyMetadata", f"User/{name}", UserName=u["UserName"]))
+        keys = iamx.access_keys(aws, u["UserName"])
         if not keys:
             access = None
         elif marker and not marker.startswith(PENDING):
@@ -135,26 +138,34 @@ class UserKind(Kind):
             access = "(unmanaged key)" if not marker else "(unstored key from an interrupted apply)"
         state = {
             "path": u.get("Path", "/"),
-            "managedPolicies": iamx.attached(iam, "user", u["UserName"]),
-            "inlinePolicies": iamx.inline(iam, "user", u["UserName"]),
+            "managedPolicies": attached,
+            "inlinePolicies": inline,
             "permissionsBoundary": (u.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
             "accessKey": access,
             "tags": tags,
         }
         return Observed(self.kind, u["UserName"], u["Arn"], state, meta={"marker": marker, "keys": len(keys)})
 
+    def _from_listing(self, aws: Any, u: dict[str, Any]) -> Observed:
+        return self._observed(aws, u, iamx.attached_of(u), iamx.inline_of(u, "UserPolicyList"))
+
+    def read_many(self, aws: Any, names: list[str], ctx: PlanContext, pmap: Any) -> list[Observed | None]:
+        """Read ``names``: from the account listing when that costs fewer calls (see iamx.bulk), else one by one."""
+        if not iamx.bulk(aws, len(names)):
+            return pmap(lambda n: self.read(aws, n, ctx), names)
+        users = iamx.account(aws).users
+        # the access keys are one call per user: those run in the pool
+        return pmap(lambda n: self._from_listing(aws, users[n.lower()]) if n.lower() in users else None, names)
+
     def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
-        iam = aws.client("iam")
         excluded = {n.lower() for n in exclude}
         out = []
-        for u in iam.paginate("get_account_authorization_details", "UserDetailList", "users", Filter=["User"]):
-            if u["UserName"].lower() in excluded:
+        for lname, u in sorted(iamx.account(aws).users.items()):
+            if lname in excluded:
                 continue
             tags = policy.normalize_tags(u.get("Tags", []))
             if Observed(self.kind, u["UserName"], u["Arn"], {"tags": tags}).stack == stack:
-                full = self.read(aws, u["UserName"], ctx)
-                if full:
-                    out.append(full)
+                out.append(self._from_listing(aws, u))
         return out
 
     def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
