@@ -1,6 +1,7 @@
 """Fault injection over HTTP: throttling, 429, 5xx, dropped connections, slow answers, hard errors.
 
-The CLI talks to the moto server through ``tests.support.faults.FaultProxy``. What is retryable is
+The CLI talks to the moto server through ``tests.support.faults.FaultProxy``. The faulted runs are the
+installed console script in a process of its own; the follow-up runs use the same ``main()`` in-process. What is retryable is
 retried (botocore's adaptive mode: exponential backoff with jitter) and the apply succeeds; what is not
 fails with one clear line and exit 1; in every case a re-run converges (plan empty afterwards).
 """
@@ -11,7 +12,7 @@ import re
 
 import pytest
 
-from tests.support.faults import FaultProxy, Rule, proxied, record_figures
+from tests.support.faults import FaultProxy, Rule, proxied, record_figures, run_inprocess
 from tests.support.manifests import write
 
 STACK = "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: faults}\n"
@@ -53,7 +54,7 @@ def faulty(cli, moto_server, tmp_path):
 
 
 def _converges(c, m) -> None:
-    r = c("plan", str(m), "--detailed-exitcode")
+    r = run_inprocess(c.env, "plan", str(m), "--detailed-exitcode")
     assert r.code == 0 and "No changes." in r.out, r.text
 
 
@@ -101,7 +102,7 @@ def test_random_faults_with_a_fixed_seed_do_not_change_the_plan(faulty):
     """A quarter of all requests throttled or answered 503, chosen by seeded RNGs: the plan is the same."""
     c, proxy, m = faulty
     args = ("plan", str(m), "--format", "json", "--concurrency", "1")
-    clean = c(*args)
+    clean = run_inprocess(c.env, *args)
     assert clean.code == 0, clean.text
     proxy.add(Rule("throttle", match="*", fraction=0.1, seed=3, times=None))
     proxy.add(Rule("status", match="*", status=503, code="ServiceUnavailable", fraction=0.15, seed=4, times=None))
@@ -131,7 +132,7 @@ def test_a_non_retryable_error_fails_in_one_line_and_a_rerun_converges(faulty, b
     assert len(proxy.ops("iam:CreateRole")) == 1  # not retried
     assert "Fix the cause and run apply again" in r.err
     proxy.clear()
-    r = c("apply", str(m), "--auto-approve")
+    r = run_inprocess(c.env, "apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
     _converges(c, m)
     record_figures("faults:fatal", injected=1, survived=1)
@@ -146,7 +147,7 @@ def test_retries_give_up_after_aws_max_attempts_with_a_clear_error(faulty):
     assert len(proxy.ops("iam:CreatePolicy")) == 3
     injected = proxy.total_injected
     proxy.clear()
-    assert c("apply", str(m), "--auto-approve").code == 0
+    assert run_inprocess(c.env, "apply", str(m), "--auto-approve").code == 0
     _converges(c, m)
     record_figures("faults:exhausted", injected=injected, survived=injected)
 
@@ -164,7 +165,7 @@ def test_a_lost_answer_to_a_create_fails_clearly_and_a_rerun_converges(faulty, b
     (line,) = _error_lines(r.err)
     assert line.startswith("Error: Failed to create role Role/f-exec: EntityAlreadyExists"), r.err
     proxy.clear()
-    r = c("apply", str(m), "--auto-approve")
+    r = run_inprocess(c.env, "apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
     assert re.search(r"^  ~ Role/f-exec", r.out, re.M), r.out
     _converges(c, m)

@@ -31,7 +31,7 @@ FAST = {"create_seconds": 0.3, "update_seconds": 0.3, "delete_seconds": 0.1}
 
 def test_new_role_not_yet_assumable_and_sagemaker_throttling_are_survived(cli, moto_server, tmp_path):
     moto_server.post("/reconcile-sandbox/sagemaker/config", FAST)
-    moto_server.post("/reconcile-sandbox/sagemaker/faults", {"role": "*", "seconds": 3})  # IAM propagation lag
+    moto_server.post("/reconcile-sandbox/sagemaker/faults", {"role": "*", "seconds": 2})  # IAM propagation lag
     c, proxy = proxied(cli, moto_server)
     env = {**c.env, "RECONCILE_POLL_SECONDS": "0.05"}
     m = write(tmp_path / "m", FILES)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import boto3
 
-from tests.support.cli import Cli, clean_env
+from tests.support.cli import clean_env
 from tests.support.faults import proxied, record_figures, run_inprocess
 from tests.support.manifests import write
 
@@ -70,7 +70,12 @@ def test_no_secret_in_any_output_of_a_full_sandbox_run(tmp_path):
                      "RECONCILE_SANDBOX_SAGEMAKER_CREATE_SECONDS": "0.3",
                      "RECONCILE_SANDBOX_SAGEMAKER_UPDATE_SECONDS": "0.3",
                      "RECONCILE_SANDBOX_SAGEMAKER_DELETE_SECONDS": "0.1", "RECONCILE_POLL_SECONDS": "0.05"})
-    cli = Cli(env, tmp_path)
+    history: list = []
+
+    def cli(*args: str):  # type: ignore[no-untyped-def]
+        history.append(run_inprocess(env, *args))  # the CLI's main(), in this process (tracebacks included)
+        return history[-1]
+
     keyfile = tmp_path / "out" / "deployer-key.json"
     m = write(tmp_path / "m", _manifests(keyfile))
     plan_file = tmp_path / "plan.json"
@@ -97,10 +102,16 @@ def test_no_secret_in_any_output_of_a_full_sandbox_run(tmp_path):
                                                                   "reason": "container exited"})
         r = cli("apply", str(m), "--auto-approve", "--debug")
         assert r.code != 0 and "container exited" in r.text, r.text
+        # an exception that reaches the top with --debug: a saved plan gone stale (its traceback is printed)
+        plan2 = tmp_path / "plan2.json"
+        assert cli("plan", str(m), "--out", str(plan2)).code == 0
+        (m / "endpoint.yaml").write_text((m / "endpoint.yaml").read_text() + "# edited\n")
+        r = cli("apply", str(plan2), "--auto-approve", "--debug")
+        assert r.code == 1 and "Traceback (most recent call last)" in r.err and "StalePlanError" in r.err, r.text
         r = cli("destroy", str(m), "--auto-approve", "--debug")
         assert r.code == 0, r.text
         # the sandbox's own log, and every file reconcile keeps
-        outputs = "".join(x.out + x.err for x in cli.history) + plan_file.read_text()
+        outputs = "".join(x.out + x.err for x in history) + plan_file.read_text() + plan2.read_text()
         outputs += "".join(p.read_text(errors="replace") for p in home.rglob("*") if p.is_file())
         assert (home / "sandbox.log").exists()
     finally:
@@ -108,7 +119,7 @@ def test_no_secret_in_any_output_of_a_full_sandbox_run(tmp_path):
     secrets = hf + [s[k] for s in stored for k in ("AccessKeyId", "SecretAccessKey")]
     for s in secrets:
         assert s not in outputs
-    record_figures("security:scan", secrets_scanned=len(secrets), outputs_scanned=len(cli.history) + 2, leaked=0)
+    record_figures("security:scan", secrets_scanned=len(secrets), outputs_scanned=len(history) + 2, leaked=0)
 
 
 def boto3_post(url: str, path: str, payload: dict) -> None:

@@ -254,7 +254,7 @@ class FaultProxy:
                     if rule.deliver:
                         proxy.held.set()
                         proxy.release.wait(60)
-                        req.outcome = f"hold:{self._forward(body)}"
+                        self._forward(body, record=(req, "hold:"))
                         return
                     self._forward(body, deliver=False)
                     proxy.held.set()
@@ -289,13 +289,17 @@ class FaultProxy:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def _forward(self, body: bytes, deliver: bool = True) -> int:
+            def _forward(self, body: bytes, deliver: bool = True, record: tuple[Request, str] | None = None) -> int:
+                """Send the request upstream; relay the answer (when ``deliver``). ``record``: (request, prefix)
+                whose outcome is set as soon as the server answered, before the client is (maybe no longer) told."""
                 conn = http.client.HTTPConnection(*proxy.upstream, timeout=120)
                 try:
                     headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
                     conn.request(self.command, self.path, body=body, headers=headers)
                     resp = conn.getresponse()
                     data = resp.read()
+                    if record:
+                        record[0].outcome = record[1] + str(resp.status)
                     if not deliver:
                         return resp.status
                     self.send_response(resp.status)
@@ -358,6 +362,11 @@ def run_inprocess(env: dict[str, str], *args: str) -> Any:
                 main()
             except SystemExit as e:
                 code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+            except Exception:  # --debug re-raises: print the traceback as the interpreter would, exit 1
+                import traceback
+
+                traceback.print_exc()
+                code = 1
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
