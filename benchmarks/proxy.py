@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 import time
 import uuid
@@ -141,6 +142,12 @@ class Proxy:
 
             def log_message(self, *_a: Any) -> None:
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                # headers and body go out as two writes: without TCP_NODELAY, Nagle's algorithm and the
+                # client's delayed ACK hold the second one ~40 ms, which would count as AWS latency
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -318,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         args.no_waits = True
 
     RESULTS.mkdir(exist_ok=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers and write what was measured
     workdir = Path(tempfile.mkdtemp(prefix="reconcile-bench-"))
     res: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(),
                            "load_start": load(), "latency": args.latency, "args": vars(args)}
