@@ -251,7 +251,10 @@ class DynamoLock(StackLock):
         except AwsError as e:
             if e.code != "ConditionalCheckFailedException":
                 raise
-            return self.current() or Holder("(released meanwhile)", "another run", 0, "(unknown)", now)
+            current = self.current()
+            if current is None or current.id != holder.id:
+                return current or Holder("(released meanwhile)", "another run", 0, "(unknown)", now)
+            # our own write: the first answer was lost and botocore's retry met the item we had just put
         self._start_renewing(holder)
         return None
 
