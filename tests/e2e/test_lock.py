@@ -144,3 +144,20 @@ def test_local_force_unlock_and_a_missing_table(cli, moto_server, tmp_path):
     n = write(tmp_path / "n", {"stack.yaml": _stack("{lock: {dynamodbTable: no-such-table}}"), "role.yaml": ROLE})
     r = run_inprocess(cli.env, "apply", str(n), "--auto-approve")
     assert r.code == 1 and "the lock table no-such-table (Stack spec.lock.dynamodbTable) does not exist" in r.err
+
+
+def test_a_lost_answer_to_the_lock_write_still_takes_the_lock(cli, moto_server, boto, tmp_path):
+    """The PutItem reached DynamoDB, its answer did not; botocore's retry meets our own item: that is ours."""
+    boto("dynamodb").create_table(TableName=TABLE, AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+                                  KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+                                  BillingMode="PAY_PER_REQUEST")
+    c, a = proxied(cli, moto_server)
+    m = write(tmp_path / "m", {"stack.yaml": _stack("{lock: {dynamodbTable: " + TABLE + "}}"), "role.yaml": ROLE})
+    try:
+        a.add(Rule("drop-after", match="dynamodb:PutItem", times=1))
+        r = run_inprocess(c.env, "apply", str(m), "--auto-approve")
+        assert r.code == 0, r.text
+        assert [q.outcome for q in a.ops("dynamodb:PutItem")] == ["drop-after", "400"]
+        assert boto("dynamodb").scan(TableName=TABLE)["Items"] == []  # released at the end
+    finally:
+        a.stop()
