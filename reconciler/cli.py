@@ -175,10 +175,13 @@ def _run_apply(p: Any, t: Any, stack: str) -> None:
     counts: dict[str, int] = {}
     for step in o.done:
         counts[step.action.value] = counts.get(step.action.value, 0) + 1
-    done = ", ".join(f"{n} {a}d" if a != "delete" else f"{n} deleted" for a, n in sorted(counts.items())) or "nothing"
-    done = done.replace("created", "created").replace("updated", "updated")
+    done = ", ".join(f"{n} {a}d" for a, n in sorted(counts.items())) or "nothing"
     if o.failed:
         for step, err in o.failed:
+            if s.debug:
+                import traceback
+
+                click.echo("".join(traceback.format_exception(err)), err=True)
             click.echo(click.style("Error: ", fg="red", bold=True) + describe_failure(step, err), err=True)
         click.echo(f"Apply failed after {done}; {len(o.skipped)} step(s) not started. "
                    "Fix the cause and run apply again: it continues from the live state.", err=True)

@@ -13,6 +13,7 @@ AWS facts this module encodes (../shared/AWS-FACTS.md):
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -99,9 +100,10 @@ def create_model(sm: Client, what: str, progress: Progress, **kwargs: Any) -> bo
                 return False
             if "could not assume role" not in str(e).lower() or time.monotonic() + delay > deadline:
                 raise
+            pause = delay / 2 + random.uniform(0, delay / 2)  # backoff with jitter
             progress(f"{what}: SageMaker cannot assume the execution role yet (IAM is eventually "
-                     f"consistent); retrying in {delay:.0f}s")
-            time.sleep(delay)
+                     f"consistent); retrying in {pause:.0f}s")
+            time.sleep(pause)
             delay = min(delay * 2, 30.0)
 
 
