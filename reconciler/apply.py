@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from reconciler.errors import ReconcileError
+from reconciler.errors import AwsError, ReconcileError
 from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import ApplyContext
+from reconciler.kinds.base import ApplyContext, PlanContext
 from reconciler.plan import Action, Plan, Step
 
 
@@ -33,16 +33,38 @@ class Outcome:
         return not self.failed and not self.interrupted and not self.skipped
 
 
+#: error codes meaning "a resource of that name exists already"
+ALREADY_EXISTS = ("EntityAlreadyExists", "ResourceConflictException", "ResourceExistsException", "ConflictException")
+
+
+def _create(step: Step, ctx: ApplyContext) -> None:
+    """Create; when AWS says it exists already and it carries this stack's tags (our own create whose
+    answer was lost, then retried), converge it with an update instead of failing the run."""
+    kind = REGISTRY[step.kind]
+    try:
+        kind.create(step.name, step.desired or {}, ctx)
+    except AwsError as e:
+        if e.code not in ALREADY_EXISTS and "already exist" not in str(e).lower():
+            raise
+        ctx.aws.invalidate()
+        pctx = PlanContext(stack=ctx.stack, account=ctx.account, region=ctx.region, partition=ctx.partition)
+        live = kind.read(ctx.aws, step.name, pctx)
+        if live is None or live.stack != ctx.stack:
+            raise
+        ctx.progress(f"{step.id} exists already with this stack's tags (an earlier answer was lost); converging it")
+        kind.update(step.name, step.desired or {}, ctx)
+
+
 def run_step(step: Step, ctx: ApplyContext) -> None:
     kind = REGISTRY[step.kind]
     assert step.desired is not None or step.action == Action.delete
     if step.action == Action.create:
-        kind.create(step.name, step.desired or {}, ctx)
+        _create(step, ctx)
     elif step.action == Action.update:
         kind.update(step.name, step.desired or {}, ctx)
     elif step.action == Action.replace:
         kind.delete(step.name, ctx)
-        kind.create(step.name, step.desired or {}, ctx)
+        _create(step, ctx)
     elif step.action == Action.delete:
         kind.delete(step.name, ctx)
 
