@@ -33,6 +33,9 @@ class Outcome:
         return not self.failed and not self.interrupted and not self.skipped
 
 
+#: at most this many long-waiting steps (endpoints) run at once beyond --concurrency
+MAX_WAITERS = 64
+
 #: error codes meaning "a resource of that name exists already"
 ALREADY_EXISTS = ("EntityAlreadyExists", "ResourceConflictException", "ResourceExistsException", "ConflictException")
 
@@ -94,16 +97,28 @@ def _execute(plan: Plan, ctx: ApplyContext, concurrency: int) -> Outcome:
     out = Outcome()
     stop = threading.Event()
     todo = [s for s in plan.steps if s.action != Action.noop]
+    # --concurrency bounds the steps that keep AWS busy; steps of kinds that mostly wait (an endpoint
+    # is InService after minutes, polled every few seconds) run beside them, so 20 endpoints are
+    # created and waited for together rather than in waves of --concurrency
+    busy = threading.BoundedSemaphore(max(1, concurrency))
+    waiting = sum(1 for s in todo if REGISTRY[s.kind].long_running)
 
     def guarded(step: Step) -> None:
         if stop.is_set():
             raise _Skipped()
         started = time.monotonic()
         ctx.progress(f"{_verb(step.action)} {step.id} …")
-        run_step(step, ctx)
+        if REGISTRY[step.kind].long_running and concurrency > 1:
+            run_step(step, ctx)
+        else:
+            with busy:
+                if stop.is_set():
+                    raise _Skipped()
+                run_step(step, ctx)
         ctx.progress(f"{_past(step.action)} {step.id} ({time.monotonic() - started:.1f}s)")
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="apply") as pool:
+    workers = max(1, concurrency) + (min(waiting, MAX_WAITERS) if concurrency > 1 else 0)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="apply") as pool:
         for _, layer_steps in groupby(todo, key=lambda s: s.layer):
             batch = list(layer_steps)
             if stop.is_set():

@@ -150,6 +150,8 @@ class Kind(ABC):
     replace_fields: ClassVar[frozenset[str]] = frozenset()
     #: deletes run in ascending order of this number (endpoints before the roles they run as)
     delete_order: ClassVar[int] = 50
+    #: create/update mostly wait (minutes of polling): apply runs these beside --concurrency busy steps
+    long_running: ClassVar[bool] = False
     #: AWS service whose client this kind uses for its reads (for bounded pools / metrics)
     service: ClassVar[str] = ""
     #: desired-state fields that tell apply *how* to change the resource (rollout strategy, timeouts);

@@ -315,6 +315,7 @@ class EndpointKind(Kind):
     replace_fields = frozenset({"type", "failed"})
     apply_only_fields = APPLY_ONLY
     delete_order = 40  # before the execution role (Role: 80)
+    long_running = True  # apply waits for many endpoints together, beside --concurrency busy steps
     service = "sagemaker"
 
     # ---- static ---------------------------------------------------------------------------------

@@ -1,0 +1,60 @@
+"""apply runs long-waiting steps (endpoints) beside --concurrency busy ones, never more busy ones."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from reconciler import apply as apply_mod
+from reconciler.kinds.base import ApplyContext
+from reconciler.plan import Action, Plan, Step
+
+
+class _Probe:
+    def __init__(self, long_running: bool, pause: float):
+        self.long_running = long_running
+        self.pause = pause
+        self.now = 0
+        self.peak = 0
+        self.lock = threading.Lock()
+
+    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        time.sleep(self.pause)
+        with self.lock:
+            self.now -= 1
+
+
+@pytest.fixture
+def kinds(monkeypatch):
+    waiter, busy = _Probe(True, 0.3), _Probe(False, 0.05)
+    monkeypatch.setitem(apply_mod.REGISTRY, "Waiter", waiter)
+    monkeypatch.setitem(apply_mod.REGISTRY, "Busy", busy)
+    return waiter, busy
+
+
+def _plan(n_wait: int, n_busy: int) -> Plan:
+    steps = [Step(kind="Waiter", name=f"w{i}", action=Action.create, reason="", desired={}) for i in range(n_wait)]
+    steps += [Step(kind="Busy", name=f"b{i}", action=Action.create, reason="", desired={}) for i in range(n_busy)]
+    return Plan(stack="s", account="1", region="r", steps=tuple(steps))
+
+
+def test_waiting_steps_run_together_busy_ones_stay_bounded(kinds):
+    waiter, busy = kinds
+    ctx = ApplyContext(aws=None, stack="s", account="1", region="r")  # type: ignore[arg-type]
+    out = apply_mod.execute(_plan(20, 12), ctx, concurrency=3)
+    assert out.ok and len(out.done) == 32
+    assert waiter.peak == 20  # all twenty waited together, not in waves of three
+    assert busy.peak <= 3
+
+
+def test_concurrency_one_is_fully_serial(kinds):
+    waiter, busy = kinds
+    ctx = ApplyContext(aws=None, stack="s", account="1", region="r")  # type: ignore[arg-type]
+    out = apply_mod.execute(_plan(3, 3), ctx, concurrency=1)
+    assert out.ok and waiter.peak == 1 and busy.peak == 1
