@@ -25,11 +25,13 @@ def diff(live: dict[str, Any], desired: dict[str, Any], replace_fields: frozense
     Top-level keys starting with ``_`` are inputs for apply, not state (e.g. where a Function's
     code is on disk): they never differ.
     """
+    live = {k: v for k, v in live.items() if not k.startswith("_")}
+    desired = {k: v for k, v in desired.items() if not k.startswith("_")}
+    if live == desired:  # the common case of a no-change plan: strictly equal is equal in any order too
+        return []
     from deepdiff import DeepDiff
     from deepdiff.helper import NotPresent
 
-    live = {k: v for k, v in live.items() if not k.startswith("_")}
-    desired = {k: v for k, v in desired.items() if not k.startswith("_")}
     dd = DeepDiff(live, desired, ignore_order=True, verbose_level=2, view="tree", threshold_to_diff_deeper=0)
     changes: list[FieldChange] = []
     for report_type, items in dd.items():
