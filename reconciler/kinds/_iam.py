@@ -110,6 +110,12 @@ def resolve_policy(value: str | None, ctx: PlanContext) -> str | None:
     return ctx.arn_of("Policy", value)
 
 
+def principal_depends_on(state: dict[str, Any]) -> list[str]:
+    """The managed policies (and boundary) a role or user needs: pruning them is refused while it is kept."""
+    boundary = [state["permissionsBoundary"]] if state.get("permissionsBoundary") else []
+    return [*state.get("managedPolicies", []), *boundary]
+
+
 def principal_state(res: Resource, ctx: PlanContext) -> dict[str, Any]:
     spec = res.spec
     return {

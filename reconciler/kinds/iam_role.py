@@ -119,7 +119,7 @@ class RoleKind(Kind):
         }
 
     def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
-        return [*state.get("managedPolicies", []), *([state["permissionsBoundary"]] if state.get("permissionsBoundary") else [])]
+        return _iam.principal_depends_on(state)
 
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         iam = aws.client("iam")
