@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 _installed = False
 
 
@@ -16,3 +19,18 @@ def install() -> None:
     sagemaker.install()  # UpdateEndpoint, inference components, timed statuses, faults, TGI invoke
     lambda_runtime.install()  # Lambda Invoke runs Python handlers; execute-api routes
     iam_oidc.install()  # Add/RemoveClientIDToOpenIDConnectProvider
+
+
+def in_front_of_server(middleware: Callable[[Any], Any]) -> None:
+    """Route every request of moto's HTTP server through ``middleware(app) -> app`` first (our own
+    routes, e.g. /reconcile-sandbox/…); nothing to do when moto's server extras are not installed."""
+    try:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    except ImportError:
+        return
+    original_call = DomainDispatcherApplication.__call__
+
+    def __call__(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        return middleware(lambda e, s: original_call(self, e, s))(environ, start_response)
+
+    DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]

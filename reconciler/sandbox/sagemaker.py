@@ -1206,13 +1206,6 @@ def install() -> None:
 
     MotoAPIBackend.reset = reset  # type: ignore[method-assign]
 
-    try:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-    except ImportError:  # moto without its server extras: nothing to route
-        return
-    original_call = DomainDispatcherApplication.__call__
+    from reconciler.sandbox.extensions import in_front_of_server
 
-    def __call__(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
-        return wsgi_middleware(lambda e, s: original_call(self, e, s))(environ, start_response)
-
-    DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
+    in_front_of_server(wsgi_middleware)
