@@ -218,8 +218,8 @@ def wait_ic(sm: Client, name: str, *, progress: Progress, timeout: float, want_m
 
 
 def wait_ic_settled(sm: Client, name: str, *, progress: Progress, timeout: float) -> None:
-    _ic_poll(sm, name, progress, timeout, lambda s: s not in ("Creating", "Updating"), ", waiting for it to settle",
-             "change")
+    _ic_poll(sm, name, progress, timeout, lambda s: s is None or s not in IC_TRANSITIONAL,
+             ", waiting for it to settle", "change")
 
 
 def inference_components(sm: Client, endpoint: str) -> list[dict[str, Any]]:

@@ -756,7 +756,8 @@ class EndpointKind(Kind):
                 ctx.progress(f"InferenceComponent/{other['InferenceComponentName']}: deleting (no longer declared)")
                 smx.delete_ic(sm, other["InferenceComponentName"], progress=ctx.progress, timeout=timeout)
         d = smx.describe_ic(sm, ic)
-        if d is not None and d.get("InferenceComponentStatus") in ("Creating", "Updating"):
+        if d is not None and d.get("InferenceComponentStatus") in smx.IC_TRANSITIONAL:
+            # Creating/Updating, or Deleting after an interrupted delete: let it settle (or go) first
             smx.wait_ic_settled(sm, ic, progress=ctx.progress, timeout=timeout)
             d = smx.describe_ic(sm, ic)
         if d is not None and d.get("InferenceComponentStatus") == "Failed":
@@ -791,10 +792,23 @@ class EndpointKind(Kind):
             smx.wait_ic(sm, ic, progress=ctx.progress, timeout=timeout, action="update")
         return None
 
+    def _in_use(self, sm: Any, name: str) -> set[str]:
+        """Configs and models the endpoint and its inference components use now, as AWS reports them."""
+        d = smx.describe_endpoint(sm, name) or {}
+        cfgs = {d.get("EndpointConfigName"), (d.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")}
+        used = {c for c in cfgs if c} | {self._model_of_config(sm, c) or "" for c in cfgs if c}
+        for ic in smx.inference_components(sm, name):
+            spec = (smx.describe_ic(sm, ic["InferenceComponentName"]) or {}).get("Specification") or {}
+            used.add(spec.get("ModelName") or "")
+        return used
+
     def _discard(self, name: str, ctx: ApplyContext, parts: dict[str, str], keep: set[str]) -> None:
-        """After a failed update: delete the new config/model nothing uses (best effort)."""
+        """After a failed update: delete the new config/model nothing uses (best effort). What the endpoint
+        runs is re-read first: a Failed or UpdateRollbackFailed endpoint may still use the new config, and
+        an inference component keeps its model when only the instance settings changed."""
         sm = ctx.aws.client("sagemaker")
         try:
+            keep = keep | self._in_use(sm, name)
             if parts["config"] not in keep:
                 sm.ignore_missing("delete_endpoint_config", f"EndpointConfig/{parts['config']}",
                                   EndpointConfigName=parts["config"])

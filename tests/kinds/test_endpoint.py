@@ -279,6 +279,28 @@ def test_failed_update_rolls_back_and_leaves_no_orphans(env):
     assert env.sm.describe_endpoint(EndpointName="llm")["EndpointConfigName"] != before
 
 
+def test_failed_instance_change_of_an_ic_endpoint_keeps_the_model_its_component_runs(env):
+    """Only the instance settings change: a new config, the same model. When that update fails, the
+    cleanup must not delete the model the inference component still serves."""
+    env.write(**{"r.yaml": ROLE, "e.yaml": IC_ENDPOINT})
+    env.apply()
+    ic = env.sm.list_inference_components(EndpointNameEquals="llm-ic")["InferenceComponents"][0]
+    model = env.sm.describe_inference_component(InferenceComponentName=ic["InferenceComponentName"])[
+        "Specification"]["ModelName"]
+    env.write(**{"r.yaml": ROLE, "e.yaml": IC_ENDPOINT.replace("maxCount: 2", "maxCount: 3")})
+    env.fault(endpoint="llm-ic", on="update", mode="rollback", reason="Capacity error for the new fleet")
+    _, result = env.apply(ok=False)
+    [(_, err)] = result.outcome.failed
+    assert "Capacity error for the new fleet" in str(err)
+    assert model in env.models()
+    runtime = boto3.client("sagemaker-runtime", region_name="us-east-1", endpoint_url=env.server.url)
+    answer = runtime.invoke_endpoint(EndpointName="llm-ic", InferenceComponentName=ic["InferenceComponentName"],
+                                     Body=b'{"inputs": "hi"}', ContentType="application/json")
+    assert b"generated_text" in answer["Body"].read()
+    env.apply()  # without the fault the change goes through
+    assert not env.plan().has_changes
+
+
 def test_timeout_is_honest_and_a_rerun_continues(env, monkeypatch):
     env.server.post("/reconcile-sandbox/sagemaker/config", {"create_seconds": 3})
     monkeypatch.setenv("RECONCILE_WAIT_TIMEOUT", "0.5")
