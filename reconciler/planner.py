@@ -104,6 +104,15 @@ def plan(
                 layer=n_layers + REGISTRY[obs.kind].delete_order,
             ))
 
+    # a replaced resource is deleted and created again: whatever uses it (a role attaching a replaced
+    # policy) loses the link in between, so it is converged again even when its own state is unchanged
+    replaced = {s.id for s in steps if s.action == Action.replace}
+    for n, st in enumerate(steps):
+        gone = sorted(set(st.depends_on) & replaced)
+        if st.action == Action.noop and gone:
+            steps[n] = st.model_copy(update={"action": Action.update,
+                                             "reason": f"re-link to {', '.join(gone)}, which is replaced"})
+
     order = {a: n for n, a in enumerate([Action.replace, Action.create, Action.update, Action.noop, Action.delete])}
     steps.sort(key=lambda s: (s.layer, order[s.action], s.kind, s.name))
     return Plan(

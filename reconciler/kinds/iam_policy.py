@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import iam as iamx
-from reconciler.errors import Issue
+from reconciler.errors import AwsError, Issue
 from reconciler.kinds import _iam
 from reconciler.kinds.base import ApplyContext, Kind, Observed, PlanContext, Resource, Spec, ownership_tags
 
@@ -163,12 +163,24 @@ class PolicyKind(Kind):
         arn = self.local_policies(ctx.aws).get(name.lower())
         if arn is None:
             return
-        # detach everywhere first (AWS answers DeleteConflict otherwise)
-        for key, param, op in (("PolicyRoles", "RoleName", "detach_role_policy"),
-                               ("PolicyUsers", "UserName", "detach_user_policy"),
-                               ("PolicyGroups", "GroupName", "detach_group_policy")):
+        # detach everywhere first (AWS answers DeleteConflict otherwise) — but only from this stack's
+        # own roles and users: a policy someone else attached is in use, and theirs is not ours to change
+        attached = []
+        foreign = []
+        for key, param, op, tags_op, label in (
+                ("PolicyRoles", "RoleName", "detach_role_policy", "list_role_tags", "Role"),
+                ("PolicyUsers", "UserName", "detach_user_policy", "list_user_tags", "User"),
+                ("PolicyGroups", "GroupName", "detach_group_policy", None, "Group")):
             for ent in iam.paginate("list_entities_for_policy", key, what, PolicyArn=arn):
-                iam.ignore_missing(op, what, **{param: ent[param], "PolicyArn": arn})
+                tags = policy.normalize_tags(list(iam.paginate(tags_op, "Tags", what, **{param: ent[param]}))) if tags_op else {}
+                if Observed(label, ent[param], "", {"tags": tags}).stack != ctx.stack:
+                    foreign.append(f"{label}/{ent[param]}")
+                attached.append((op, param, ent[param]))
+        if foreign:
+            raise AwsError(f"Failed to delete {what}: it is attached to {', '.join(foreign)}, which this stack "
+                           f"does not own; detach it there first (nothing was changed)")
+        for op, param, entity in attached:
+            iam.ignore_missing(op, what, **{param: entity, "PolicyArn": arn})
         for v in iam.paginate("list_policy_versions", "Versions", what, PolicyArn=arn):
             if not v["IsDefaultVersion"]:
                 iam.ignore_missing("delete_policy_version", what, PolicyArn=arn, VersionId=v["VersionId"])

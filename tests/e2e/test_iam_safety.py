@@ -43,7 +43,8 @@ def test_unowned_same_name_is_a_conflict_and_never_modified(cli, boto, tmp_path)
     # explicit adoption takes it over
     write(m, {"r.yaml": role("theirs", '{"reconciler/adopt": "true"}')})
     r = cli("apply", str(m), "--auto-approve")
-    assert r.code == 0, r.text and "adopt existing resource" in r.out
+    assert r.code == 0, r.text
+    assert "adopt existing resource (owned by no reconcile stack)" in r.out
     tags = {t["Key"]: t["Value"] for t in iam.get_role(RoleName="theirs")["Role"]["Tags"]}
     assert tags["reconciler:stack"] == "safety"
 
@@ -73,7 +74,7 @@ def test_prevent_destroy_blocks_prune_and_destroy_until_lifted(cli, boto, tmp_pa
     # the manifest is deleted: the tag still protects it from prune
     (m / "r.yaml").write_text(role("other"))
     r = cli("prune", str(m), "--auto-approve")
-    assert r.code == 1 and "precious" in r.out
+    assert r.code == 1 and "Role/precious [protected]" in r.out and "- Role/precious" not in r.out
     assert boto("iam").get_role(RoleName="precious")
     # lifting: apply with the annotation "false", then destroy works
     (m / "r.yaml").write_text(role("precious", '{"reconciler/prevent-destroy": "false"}'))

@@ -62,7 +62,7 @@ def test_second_apply_fails_naming_the_holder_then_waits_for_it(cli, moto_server
         assert run_inprocess(c2.env, "plan", str(m)).code == 0
         # waiting: the first run is let go after a moment; the second goes on once it is gone
         b.reset_counts()
-        threading.Timer(1.0, a.release.set).start()
+        threading.Timer(5.0, a.release.set).start()  # ample time to reach the lock, even under load
         r = run_inprocess(c2.env, "apply", str(m), "--auto-approve", "--lock-timeout", "60s")
         assert r.code == 0, r.text
         assert "waiting for the lock on stack 'locky' held by" in r.err

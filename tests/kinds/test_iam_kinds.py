@@ -8,6 +8,7 @@ import stat
 
 import boto3
 
+from reconciler import pipeline
 from reconciler.plan import Action
 from tests.kinds.conftest import four_steps
 
@@ -79,6 +80,37 @@ def test_policy_description_change_replaces(stack):
     assert [(s.action, s.reason) for s in p.changes] == [(Action.replace, "description cannot be changed in place")]
     stack.apply()
     assert iam().get_policy(PolicyArn="arn:aws:iam::123456789012:policy/reader")["Policy"]["Description"] == "read all models"
+
+
+def test_replacing_a_policy_reattaches_it_to_the_roles_using_it(stack):
+    stack.write({"p.yaml": POLICY, "r.yaml": ROLE})
+    stack.apply()
+    stack.write({"p.yaml": POLICY.replace("read models", "read all models"), "r.yaml": ROLE})
+    p = stack.plan()
+    assert [(s.id, s.action) for s in p.changes] == [("Policy/reader", Action.replace), ("Role/exec", Action.update)]
+    assert p.changes[1].reason == "re-link to Policy/reader, which is replaced"
+    stack.apply()
+    attached = {a["PolicyName"] for a in iam().list_attached_role_policies(RoleName="exec")["AttachedPolicies"]}
+    assert "reader" in attached
+    assert not stack.plan().has_changes
+
+
+def test_prune_refuses_a_policy_attached_to_a_role_the_stack_does_not_own(stack):
+    stack.write({"p.yaml": POLICY})
+    stack.apply()
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    iam().create_role(RoleName="hand-made", AssumeRolePolicyDocument=trust)
+    arn = "arn:aws:iam::123456789012:policy/reader"
+    iam().attach_role_policy(RoleName="hand-made", PolicyArn=arn)
+    stack.write({"other.yaml": POLICY.replace("name: reader", "name: other")})
+    p, t, m = pipeline.plan(stack.root, stack.opts, deletes=True, declared_only=False)
+    result = pipeline.apply(p, t, stack.opts, m.stack.name)
+    [(_, err)] = result.outcome.failed
+    assert "attached to Role/hand-made, which this stack does not own" in str(err)
+    attached = iam().list_attached_role_policies(RoleName="hand-made")["AttachedPolicies"]
+    assert [a["PolicyArn"] for a in attached] == [arn]
+    assert iam().get_policy(PolicyArn=arn)
 
 
 def test_role_four_steps_and_updates(stack):

@@ -14,25 +14,30 @@ from reconciler.plan import Action, Plan, Step
 
 
 class _Probe:
-    def __init__(self, long_running: bool, pause: float):
+    def __init__(self, long_running: bool, pause: float, together: int = 0):
         self.long_running = long_running
         self.pause = pause
         self.now = 0
         self.peak = 0
         self.lock = threading.Lock()
+        # waiters meet at a barrier: it opens only if `together` of them run at the same time
+        self.barrier = threading.Barrier(together, timeout=20) if together else None
 
     def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
         with self.lock:
             self.now += 1
             self.peak = max(self.peak, self.now)
-        time.sleep(self.pause)
+        if self.barrier is not None:
+            self.barrier.wait()
+        else:
+            time.sleep(self.pause)
         with self.lock:
             self.now -= 1
 
 
 @pytest.fixture
 def kinds(monkeypatch):
-    waiter, busy = _Probe(True, 0.3), _Probe(False, 0.05)
+    waiter, busy = _Probe(True, 0, together=20), _Probe(False, 0.05)
     monkeypatch.setitem(apply_mod.REGISTRY, "Waiter", waiter)
     monkeypatch.setitem(apply_mod.REGISTRY, "Busy", busy)
     return waiter, busy
@@ -55,6 +60,7 @@ def test_waiting_steps_run_together_busy_ones_stay_bounded(kinds):
 
 def test_concurrency_one_is_fully_serial(kinds):
     waiter, busy = kinds
+    waiter.barrier = None
     ctx = ApplyContext(aws=None, stack="s", account="1", region="r")  # type: ignore[arg-type]
     out = apply_mod.execute(_plan(3, 3), ctx, concurrency=1)
     assert out.ok and waiter.peak == 1 and busy.peak == 1
