@@ -128,7 +128,10 @@ def _emit_plan(p: Any, fmt: str, out: str | None) -> None:
     from reconciler.render import render
 
     if out:
-        Path(out).write_text(p.model_dump_json(indent=2) + "\n")
+        try:
+            Path(out).write_text(p.model_dump_json(indent=2) + "\n")
+        except OSError as e:
+            raise UsageError(f"cannot write the plan to {out}: {e.strerror}") from None
     click.echo(render(p, fmt, color=_settings().use_color and fmt == "text"))
     if out:
         click.echo(f"Saved the plan to {out}; apply exactly it with: reconcile apply {out}", err=True)

@@ -267,17 +267,22 @@ class UserKind(Kind):
 
 def write_secret_file(path: str, payload: str) -> None:
     """Write ``payload`` to ``path`` with mode 0600 (created that way, never world-readable)."""
+    import tempfile
+
     target = Path(path).expanduser()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # mkstemp creates the file exclusively (O_EXCL: no planted symlink is followed) with mode 0600
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
-        os.write(fd, payload.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, target)
+        try:
+            os.write(fd, payload.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)  # never leave a copy of the secret behind
+        raise
 
 
 KIND = UserKind()

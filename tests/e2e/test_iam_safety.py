@@ -146,6 +146,8 @@ def test_output_formats_and_detailed_exitcode(cli, tmp_path):
     assert r.code == 0 and "<!-- reconcile-plan -->" in r.out and "| `+` | `Role/fmt` |" in r.out
     r = cli("plan", str(m))
     assert "  + Role/fmt" in r.out and "Plan: 1 to create, 0 to update, 0 to replace, 0 to delete." in r.out
+    r = cli("plan", str(m), "--out", str(tmp_path / "no-such-dir" / "plan.json"))
+    assert r.code == 1 and "Error: cannot write the plan to" in r.err and "Traceback" not in r.err
 
 
 def test_validate_reports_every_error_at_once_without_aws(cli, tmp_path):

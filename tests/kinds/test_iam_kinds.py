@@ -113,6 +113,23 @@ def test_prune_refuses_a_policy_attached_to_a_role_the_stack_does_not_own(stack)
     assert iam().get_policy(PolicyArn=arn)
 
 
+def test_a_create_racing_an_unowned_resource_fails_and_changes_nothing(stack):
+    """Planned as a create, but someone makes the role by hand before apply: it is not ours."""
+    stack.write({"r.yaml": ROLE.replace("managedPolicies: [reader, arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess]",
+                                        "managedPolicies: []")})
+    p, t, m = pipeline.plan(stack.root, stack.opts)
+    assert [s.action for s in p.changes] == [Action.create]
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    iam().create_role(RoleName="exec", AssumeRolePolicyDocument=trust, Description="hand made")
+    result = pipeline.apply(p, t, stack.opts, m.stack.name)
+    [(_, err)] = result.outcome.failed
+    assert "EntityAlreadyExists" in str(err)
+    live = iam().get_role(RoleName="exec")["Role"]
+    assert live["Description"] == "hand made" and not live.get("Tags")
+    assert iam().list_role_policies(RoleName="exec")["PolicyNames"] == []
+
+
 def test_role_four_steps_and_updates(stack):
     four_steps(stack, {"p.yaml": POLICY, "r.yaml": ROLE}, 2)
     edited = (ROLE.replace("runs endpoints", "runs LLM endpoints")
