@@ -48,9 +48,9 @@ def plan(
             common: dict[str, Any] = {"kind": res.kind, "name": res.name, "desired": want, "layer": layers.get(i, 0), "depends_on": deps}
             if obs is None:
                 steps.append(Step(action=Action.create, reason="does not exist", **common,
-                                  changes=tuple(diff({}, want))))
+                                  changes=tuple(kind.mask_change(c) for c in diff({}, want))))
                 continue
-            changes = diff(obs.state, kind.comparable(want), kind.replace_fields)
+            changes = [kind.mask_change(c) for c in diff(obs.state, kind.comparable(want), kind.replace_fields)]
             live_digest = digest(obs.state)
             if obs.stack != stack:
                 owner = f"stack {obs.stack!r}" if obs.stack else "no reconcile stack"
@@ -100,7 +100,8 @@ def plan(
             steps.append(Step(
                 kind=obs.kind, name=obs.name, action=Action.delete,
                 reason="destroy" if destroy else "owned by this stack, no longer declared",
-                changes=tuple(diff(obs.state, {})), live_digest=digest(obs.state),
+                changes=tuple(REGISTRY[obs.kind].mask_change(c) for c in diff(obs.state, {})),
+                live_digest=digest(obs.state),
                 layer=n_layers + REGISTRY[obs.kind].delete_order,
             ))
 

@@ -3,12 +3,44 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import Field, field_validator
 
 from reconciler.kinds.base import Spec
 
 SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,180}$")
+#: environment keys whose plain-text values are treated as secrets in plans and output
+SECRETISH = re.compile(r"(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|ACCESS_KEY|PRIVATE_KEY)($|_)", re.IGNORECASE)
+MASK = "(secret)"
+
+
+def mask_environment_change(change: Any) -> Any:
+    """A FieldChange of an ``environment`` field with plain-text values of secret-looking keys masked.
+
+    The diff itself compares the real values (so a change is still detected); only what is recorded
+    in the plan and shown is masked — e.g. the live token of a model created outside reconcile."""
+    path = change.path
+    if not path.startswith("environment"):
+        return change
+
+    def hide(key: str, value: Any) -> Any:
+        # plain strings only: references ({secretsManager: …}) and reconcile's own "(secret …)" markers stay
+        plain = isinstance(value, str) and value and not value.startswith("(secret")
+        return MASK if plain and SECRETISH.search(key) else value
+
+    def hide_all(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: hide(k, v) for k, v in value.items()}
+        return value
+
+    if path == "environment":
+        return change.model_copy(update={"before": hide_all(change.before), "after": hide_all(change.after)})
+    rest = path.split(".", 1)[1] if "." in path else ""
+    if not rest or "." in rest or "[" in rest:  # a field inside a reference (e.g. its version): not a value
+        return change
+    key = rest
+    return change.model_copy(update={"before": hide(key, change.before), "after": hide(key, change.after)})
 
 
 class SecretRef(Spec):

@@ -186,6 +186,10 @@ class Kind(ABC):
         """State as shown to people (secrets masked). Default: as is."""
         return state
 
+    def mask_change(self, change: Any) -> Any:
+        """A FieldChange as it may be recorded in a plan and shown (secrets masked). Default: as is."""
+        return change
+
     def comparable(self, state: dict[str, Any]) -> dict[str, Any]:
         """The part of a desired state that is diffed against live state (without apply_only_fields)."""
         if not self.apply_only_fields:

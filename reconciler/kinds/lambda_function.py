@@ -29,7 +29,7 @@ from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import lambda_ as lamx
 from reconciler.aws import secretsmanager
 from reconciler.errors import AwsError, Issue
-from reconciler.kinds._secrets import SecretRef
+from reconciler.kinds._secrets import SecretRef, mask_environment_change
 from reconciler.kinds.base import (
     ApplyContext,
     Kind,
@@ -154,6 +154,9 @@ class FunctionKind(Kind):
     replace_fields = frozenset({"packageType"})
     delete_order = 30
     service = "lambda"
+
+    def mask_change(self, change: Any) -> Any:
+        return mask_environment_change(change)
 
     # ---- static ----------------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:

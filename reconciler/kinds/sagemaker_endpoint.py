@@ -41,7 +41,7 @@ from pydantic import Field, field_validator, model_validator
 from reconciler import PREVENT_DESTROY_ANNOTATION
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError, Issue, ManifestError
-from reconciler.kinds._secrets import SecretRef
+from reconciler.kinds._secrets import MASK, SECRETISH, SecretRef, mask_environment_change
 from reconciler.kinds.base import (
     ApplyContext,
     Kind,
@@ -57,7 +57,6 @@ ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 COMPONENT_NAME = re.compile(r"^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$")
 ENV_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
-SECRETISH = re.compile(r"(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|ACCESS_KEY|PRIVATE_KEY)($|_)", re.IGNORECASE)
 HASH_LEN = 10
 VARIANT = "AllTraffic"
 ENDPOINT_TAG = "reconciler:endpoint"
@@ -67,7 +66,6 @@ SECRET_TAG_PREFIX = "reconciler:secret:"
 INTERNAL_TAGS = (PREVIOUS_CONFIG_TAG, PREVIOUS_MODEL_TAG)
 #: desired-state fields that tell apply *how* to change the endpoint; not observable, never diffed
 APPLY_ONLY = frozenset({"deployment", "smokeTest", "waitTimeoutSeconds"})
-MASK = "(secret)"
 
 
 # ---- spec ---------------------------------------------------------------------------------------
@@ -409,6 +407,9 @@ class EndpointKind(Kind):
 
     def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
         return [state["executionRole"]] if state.get("executionRole") else []
+
+    def mask_change(self, change: Any) -> Any:
+        return mask_environment_change(change)
 
     def display(self, state: dict[str, Any]) -> dict[str, Any]:
         out = {k: v for k, v in state.items() if k not in APPLY_ONLY or v}

@@ -96,3 +96,21 @@ def test_destroy_deletes_declared_owned_resources_only():
     theirs = Observed("Role", "theirs", "arn:t", state(tags={}))
     p = make([role(), role("theirs")], {i: state(), j: state()}, {i: mine, j: theirs}, destroy=True)
     assert [(s.id, s.action) for s in p.steps] == [("Role/r", Action.delete)]
+
+
+def test_plain_text_secrets_of_a_live_environment_never_reach_the_plan():
+    """A model made outside reconcile holds its token in plain text: the plan masks it, yet the change
+    to a Secrets Manager reference is still detected."""
+    from reconciler.kinds import REGISTRY
+
+    live = {"environment": {"HF_MODEL_ID": "org/m", "HUGGING_FACE_HUB_TOKEN": "hf_live_plain_text"}}
+    want = {"environment": {"HF_MODEL_ID": "org/m2",
+                            "HUGGING_FACE_HUB_TOKEN": {"secretsManager": "hf", "version": "current"}}}
+    for kind in ("Endpoint", "Function"):
+        changes = [REGISTRY[kind].mask_change(c) for c in diff(live, want)]
+        assert {c.path for c in changes} >= {"environment.HF_MODEL_ID"}
+        assert any(c.path.startswith("environment.HUGGING_FACE_HUB_TOKEN") for c in changes)
+        assert "hf_live_plain_text" not in repr(changes)
+        assert any(c.after == "org/m2" for c in changes)  # ordinary values stay visible
+    whole = [REGISTRY["Endpoint"].mask_change(c) for c in diff({}, live)]
+    assert "hf_live_plain_text" not in repr(whole)
