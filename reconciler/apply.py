@@ -103,9 +103,14 @@ def _execute(plan: Plan, ctx: ApplyContext, concurrency: int) -> Outcome:
     busy = threading.BoundedSemaphore(max(1, concurrency))
     waiting = sum(1 for s in todo if REGISTRY[s.kind].long_running)
 
+    lock = ctx.options.get("lock")
+
     def guarded(step: Step) -> None:
         if stop.is_set():
             raise _Skipped()
+        if getattr(lock, "lost", False):
+            raise ReconcileError(f"not starting {step.id}: this run's lock on the stack was taken away "
+                                 "(force-unlock); another run may be changing it")
         started = time.monotonic()
         ctx.progress(f"{_verb(step.action)} {step.id} …")
         if REGISTRY[step.kind].long_running and concurrency > 1:

@@ -168,12 +168,13 @@ def _confirm(auto_approve: bool, what: str) -> None:
         raise UsageError(f"{what} cancelled; nothing was changed")
 
 
-def _run_apply(p: Any, t: Any, stack: str) -> None:
+def _run_apply(p: Any, t: Any, stack: str, opts: Any = None) -> None:
+    """Apply ``p``; ``opts`` are those the plan was made with (they hold the stack's lock)."""
     from reconciler import pipeline
     from reconciler.apply import describe_failure
 
     s = _settings()
-    result = pipeline.apply(p, t, s.options(), stack)
+    result = pipeline.apply(p, t, opts or s.options(), stack)
     o = result.outcome
     counts: dict[str, int] = {}
     for step in o.done:
@@ -270,22 +271,25 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
         t = pipeline.connect(s.options(), region=p.region)
         from reconciler.lock import held, parse_duration, stack_of_plan
 
-        click.get_current_context().with_resource(held(stack_of_plan(p), t, parse_duration(lock_timeout), s.progress))
+        opts = s.options()
+        opts.lock = click.get_current_context().with_resource(
+            held(stack_of_plan(p), t, parse_duration(lock_timeout), s.progress))
         pipeline.check_fresh(p, t, s.options())
         click.echo(render(p, "text", color=s.use_color))
         if not p.has_changes:
             return
         _confirm(auto_approve, "apply this saved plan")
-        _run_apply(p, t, p.stack)
+        _run_apply(p, t, p.stack, opts)
         return
-    p, t, m = pipeline.plan(target, _locked(s.options(strict), lock_timeout), command="apply", deletes=prune)
+    opts = _locked(s.options(strict), lock_timeout)
+    p, t, m = pipeline.plan(target, opts, command="apply", deletes=prune)
     click.echo(render(p, "text", color=s.use_color))
     if p.problems:
         raise ReconcileError("refusing to apply: fix the problems above first; nothing was changed")
     if not p.has_changes:
         return
     _confirm(auto_approve, "apply these changes")
-    _run_apply(p, t, m.stack.name)
+    _run_apply(p, t, m.stack.name, opts)
 
 
 def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_timeout: str = "0s") -> None:
@@ -294,15 +298,15 @@ def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_time
 
     s = _settings()
     command = "destroy" if destroy else "prune"
-    p, t, m = pipeline.plan(directory, _locked(s.options(), lock_timeout), command=command, deletes=True,
-                            declared_only=False, destroy=destroy)
+    opts = _locked(s.options(), lock_timeout)
+    p, t, m = pipeline.plan(directory, opts, command=command, deletes=True, declared_only=False, destroy=destroy)
     click.echo(render(p, "text", color=s.use_color))
     if p.problems:
         raise ReconcileError(f"refusing to {command}: fix the problems above first; nothing was deleted")
     if not p.has_changes:
         return
     _confirm(auto_approve, f"{command} {len(p.changes)} resource(s)")
-    _run_apply(p, t, m.stack.name)
+    _run_apply(p, t, m.stack.name, opts)
 
 
 @cli.command(context_settings=CONTEXT)

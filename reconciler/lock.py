@@ -119,6 +119,8 @@ class StackLock:
         self.stack, self.account = stack, account
         self.key = f"reconcile/{account}/{stack}"
         self.mine: Holder | None = None
+        #: set when the lock was taken away while held (force-unlock): apply then starts no new step
+        self.lost = False
 
     def try_acquire(self, holder: Holder) -> Holder | None:
         """Take the lock for ``holder``; None on success, else the current holder."""
@@ -224,7 +226,6 @@ class DynamoLock(StackLock):
         self.where = f"DynamoDB table {spec.dynamodbTable}"
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
-        self.lost = False
 
     def _call(self, op: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -283,11 +284,11 @@ class DynamoLock(StackLock):
                                ConditionExpression="Id = :id",
                                ExpressionAttributeValues={":e": {"N": f"{time.time() + self.spec.leaseSeconds:.3f}"},
                                                           ":id": {"S": holder.id}})
-                except AwsError as e:
-                    if e.code == "ConditionalCheckFailedException":
+                except ReconcileError as e:
+                    if isinstance(e, AwsError) and e.code == "ConditionalCheckFailedException":
                         self.lost = True
                         print(f"warning: the lock on stack {self.stack!r} was taken away (force-unlock?); "
-                              "another run may now change the stack too", file=sys.stderr)
+                              "starting no further step", file=sys.stderr)
                         return
                     # a transient failure: try again at the next renewal (the lease outlasts two misses)
 
@@ -336,13 +337,13 @@ def for_stack(stack: Any, target: Any) -> StackLock:
 
 
 @contextlib.contextmanager
-def held(stack: Any, target: Any, timeout: float, progress: Callable[[str], None]) -> Iterator[Holder]:
-    """Hold the stack's lock for the duration of the block."""
+def held(stack: Any, target: Any, timeout: float, progress: Callable[[str], None]) -> Iterator[StackLock]:
+    """Hold the stack's lock for the duration of the block; yields the lock (see ``StackLock.lost``)."""
     lock = for_stack(stack, target)
     holder = lock.acquire(timeout, progress)
     progress(f"locked stack {stack.name!r} ({lock.where}; lock id {holder.id})")
     try:
-        yield holder
+        yield lock
     finally:
         lock.release()
 

@@ -33,6 +33,7 @@ class Options:
     #: set (an ExitStack) by commands that change the stack: plan() then takes the stack's lock into it
     locks: Any = None
     lock_timeout: float = 0.0
+    lock: Any = None  # the lock held (set by plan() when ``locks`` is given)
 
 
 @dataclass
@@ -123,7 +124,7 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
     if opts.locks is not None:  # before reading anything: what we read must not change under us
         from reconciler.lock import held
 
-        opts.locks.enter_context(held(m.stack, t, opts.lock_timeout, opts.progress))
+        opts.lock = opts.locks.enter_context(held(m.stack, t, opts.lock_timeout, opts.progress))
     ctx = plan_context(m, t)
     ids = [(r.kind, r.name) for r in m.resources]
     desired = {(r.kind, r.name): REGISTRY[r.kind].desired(r, ctx) for r in m.resources}
@@ -157,7 +158,7 @@ def apply(p: Plan, t: Target, opts: Options, stack: str) -> Applied:
         raise ReconcileError("refusing to apply: the plan has problems:\n" +
                              "\n".join(f"  {x.kind}/{x.name}: {x.message}" for x in p.problems))
     ctx = ApplyContext(aws=t.aws, stack=stack, account=t.account, region=t.region, partition=t.aws.partition,
-                       progress=opts.progress)
+                       progress=opts.progress, options={"lock": opts.lock})
     outcome = execute(p, ctx, opts.concurrency)
     drift: list[str] = []
     if outcome.done:

@@ -64,3 +64,26 @@ def test_concurrency_one_is_fully_serial(kinds):
     ctx = ApplyContext(aws=None, stack="s", account="1", region="r")  # type: ignore[arg-type]
     out = apply_mod.execute(_plan(3, 3), ctx, concurrency=1)
     assert out.ok and waiter.peak == 1 and busy.peak == 1
+
+
+def test_a_lock_taken_away_stops_the_apply_before_the_next_step(kinds):
+    waiter, busy = kinds
+
+    class Lock:
+        lost = False
+
+    lock = Lock()
+    ctx = ApplyContext(aws=None, stack="s", account="1", region="r", options={"lock": lock})  # type: ignore[arg-type]
+    steps = [Step(kind="Busy", name=f"b{i}", action=Action.create, reason="", desired={}, layer=i) for i in range(3)]
+    original = busy.create
+
+    def create_then_lose(name, desired, c):  # type: ignore[no-untyped-def]
+        original(name, desired, c)
+        lock.lost = True  # force-unlocked by someone while b0 ran
+
+    busy.create = create_then_lose
+    out = apply_mod.execute(Plan(stack="s", account="1", region="r", steps=tuple(steps)), ctx, concurrency=2)
+    assert [s.name for s in out.done] == ["b0"]
+    [(step, err)] = out.failed
+    assert step.name == "b1" and "lock on the stack was taken away" in str(err)
+    assert [s.name for s in out.skipped] == ["b2"]
