@@ -182,14 +182,20 @@ def test_interrupt_finishes_the_step_in_flight_and_starts_no_new_one(cli, moto_s
     m = _manifests(tmp_path, p)
     try:
         proxy.add(Rule("hold", match="iam:CreateRole", deliver=True))
-        proc = subprocess.Popen([reconcile_exe(), "apply", str(m), "--auto-approve", "--concurrency", "1"],
-                                env=c.env, cwd=c.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        assert proxy.held.wait(90), "apply never created the role"
-        proc.send_signal(sig)
-        time.sleep(0.3)
-        proxy.release.set()
-        out, err = proc.communicate(timeout=90)
+        log = tmp_path / "stderr.txt"
+        with open(log, "w") as err_file:
+            proc = subprocess.Popen([reconcile_exe(), "apply", str(m), "--auto-approve", "--concurrency", "1"],
+                                    env=c.env, cwd=c.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=err_file, text=True)
+            assert proxy.held.wait(90), "apply never created the role"
+            proc.send_signal(sig)
+            # release the held CreateRole only once the signal was handled (not after a guessed pause)
+            deadline = time.monotonic() + 30
+            while "interrupted: finishing" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            proxy.release.set()
+            out, _ = proc.communicate(timeout=90)
+        err = log.read_text()
         assert proc.returncode == 130, out + err
         assert "Traceback" not in err
         assert "interrupted: finishing the steps in flight" in err
