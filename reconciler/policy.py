@@ -17,7 +17,7 @@ PRINCIPAL_KEYS = ("Principal", "NotPrincipal")
 STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
                   "Resource", "NotResource", "Condition"}
 VERSIONS = ("2012-10-17", "2008-10-17")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ROOT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root$")
 
 
 def parse(doc: Any) -> Any:
@@ -40,7 +40,7 @@ def _scalar(v: Any) -> Any:
     return v
 
 
-def _principal(value: Any, partition: str = "aws") -> dict[str, list[str]]:
+def _principal(value: Any) -> dict[str, list[str]]:
     if value == "*":
         return {"AWS": ["*"]}
     out: dict[str, list[str]] = {}
@@ -48,8 +48,10 @@ def _principal(value: Any, partition: str = "aws") -> dict[str, list[str]]:
         items = []
         for v in ids if isinstance(ids, list) else [ids]:
             v = _scalar(v)
-            if ptype == "AWS" and isinstance(v, str) and _ACCOUNT_ID.match(v):
-                v = f"arn:{partition}:iam::{v}:root"
+            if ptype == "AWS" and isinstance(v, str) and _ROOT_ARN.match(v):
+                # AWS stores an account id as its root ARN, in the account's partition (aws, aws-cn,
+                # aws-us-gov); the canonical form is the bare id, which AWS accepts when it is sent back
+                v = _ROOT_ARN.sub(r"\1", v)
             items.append(v)
         out[ptype] = sorted(set(items))
     return dict(sorted(out.items()))

@@ -100,3 +100,13 @@ def test_tags_drop_aws_prefixed_and_compare_as_dicts():
     assert policy.normalize_tags(live) == {"a": "1", "b": "2"}
     to_set, to_remove = policy.tag_changes({"a": "1", "b": "2", "aws:x": "y"}, {"a": "9", "c": "3"})
     assert to_set == {"a": "9", "c": "3"} and to_remove == ["b"]
+
+
+def test_account_principals_compare_equal_in_every_partition():
+    for partition in ("aws", "aws-cn", "aws-us-gov"):
+        a = doc({"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"})
+        b = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::123456789012:root"},
+                 "Action": "sts:AssumeRole"})
+        assert policy.equal(a, b)
+    other = doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/x"}, "Action": "sts:AssumeRole"})
+    assert not policy.equal(other, doc({"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}))
