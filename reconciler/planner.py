@@ -66,7 +66,13 @@ def plan(
             else:
                 reason = ""
             forced = sorted({c.path.split(".")[0].split("[")[0] for c in changes if c.forces_replacement})
-            if forced and obs.stack == stack:
+            if forced and obs.stack != stack:
+                # adopting must not replace (delete!) what is not ours yet
+                problems.append(Problem(kind=res.kind, name=res.name, code="conflict", message=(
+                    f"cannot be adopted as declared: {', '.join(forced)} differ from the live resource and "
+                    "cannot be changed in place; declare the live values to adopt it, then change them")))
+                continue
+            if forced:
                 steps.append(Step(action=Action.replace, changes=tuple(changes), live_digest=live_digest,
                                   reason=kind.plan_reason("replace", forced, obs.state)
                                   or f"{', '.join(forced)} cannot be changed in place", **common))

@@ -63,6 +63,13 @@ def test_unowned_resource_is_a_conflict_unless_adopted():
     assert "adopt" in p.steps[0].reason
 
 
+def test_adoption_never_replaces_what_is_not_ours_yet():
+    i = ("Role", "r")
+    live = Observed("Role", "r", "arn", state(tags={"team": "x"}, path="/old/"))
+    p = make([role(annotations={"reconciler/adopt": "true"})], {i: state()}, {i: live})
+    assert not p.steps and p.problems[0].code == "conflict" and "path" in p.problems[0].message
+
+
 def test_prune_deletes_owned_undeclared_but_not_protected_or_in_use():
     gone = Observed("Role", "old", "arn:aws:iam::123456789012:role/old", state())
     prot = Observed("Role", "keep", "arn:aws:iam::123456789012:role/keep", state(tags={**TAGS, "reconciler:prevent-destroy": "true"}))
