@@ -199,3 +199,13 @@ def tag_changes(live: dict[str, str], desired: dict[str, str]) -> tuple[dict[str
     to_set = {k: v for k, v in desired.items() if live.get(k) != v}
     to_remove = [k for k in live if k not in desired and not k.lower().startswith("aws:")]
     return to_set, to_remove
+
+
+def owner_of(tags: Any) -> str | None:
+    """The reconcile stack that owns a resource with these tags (AWS list or dict), or None."""
+    from reconciler import MANAGED_BY_TAG, MANAGED_BY_VALUE, STACK_TAG
+
+    tags = normalize_tags(tags)
+    if tags.get(MANAGED_BY_TAG) != MANAGED_BY_VALUE:
+        return None
+    return tags.get(STACK_TAG)

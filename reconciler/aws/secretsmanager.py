@@ -7,7 +7,6 @@ from typing import Any
 from reconciler import policy
 from reconciler.aws import Aws
 from reconciler.errors import AwsError
-from reconciler.kinds.base import Observed
 
 
 def write(aws: Aws, name: str, value: str, tags: dict[str, str], stack: str) -> None:
@@ -18,7 +17,7 @@ def write(aws: Aws, name: str, value: str, tags: dict[str, str], stack: str) -> 
     if got is None:
         sm.call("create_secret", what, Name=name, SecretString=value, Tags=policy.tag_list(tags))
         return
-    owner = Observed("Secret", name, got.get("ARN", ""), {"tags": policy.normalize_tags(got.get("Tags", []))}).stack
+    owner = policy.owner_of(got.get("Tags", []))
     if owner != stack:
         raise AwsError(f"Failed to write secret {name}: it exists and is not owned by stack {stack!r}; "
                        "choose another name or delete it")
@@ -52,7 +51,7 @@ def delete_owned(aws: Aws, name: str, stack: str) -> bool:
     got = sm.get("describe_secret", f"secret {name}", SecretId=name)
     if got is None or got.get("DeletedDate"):
         return False
-    owner = Observed("Secret", name, got.get("ARN", ""), {"tags": policy.normalize_tags(got.get("Tags", []))}).stack
+    owner = policy.owner_of(got.get("Tags", []))
     if owner != stack:
         return False
     sm.ignore_missing("delete_secret", f"secret {name}", SecretId=name, RecoveryWindowInDays=7)

@@ -87,9 +87,9 @@ class Observed:
 
     @property
     def stack(self) -> str | None:
-        if self.tags.get(MANAGED_BY_TAG) != MANAGED_BY_VALUE:
-            return None
-        return self.tags.get(STACK_TAG)
+        from reconciler.policy import owner_of
+
+        return owner_of(self.tags)
 
     @property
     def protected(self) -> bool:

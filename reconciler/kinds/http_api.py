@@ -175,7 +175,7 @@ class HttpApiKind(Kind):
 
     @staticmethod
     def _stack(api: dict[str, Any]) -> str | None:
-        return Observed("HttpApi", api["Name"], "", {"tags": policy.normalize_tags(api.get("Tags") or {})}).stack
+        return policy.owner_of(api.get("Tags") or {})
 
     def _observe(self, aws: Any, api: dict[str, Any], ctx: PlanContext) -> Observed:
         gw = aws.client("apigatewayv2")

@@ -120,7 +120,7 @@ class PolicyKind(Kind):
             if lname in excluded:
                 continue
             tags = iamx.policy_tags(aws, p["Arn"], f"Policy/{p['PolicyName']}")
-            if Observed(self.kind, p["PolicyName"], p["Arn"], {"tags": tags}).stack == stack:
+            if policy.owner_of(tags) == stack:
                 full = self._from_listing(aws, p, ctx)
                 if full:
                     out.append(full)
@@ -173,7 +173,7 @@ class PolicyKind(Kind):
                 ("PolicyGroups", "GroupName", "detach_group_policy", None, "Group")):
             for ent in iam.paginate("list_entities_for_policy", key, what, PolicyArn=arn):
                 tags = policy.normalize_tags(list(iam.paginate(tags_op, "Tags", what, **{param: ent[param]}))) if tags_op else {}
-                if Observed(label, ent[param], "", {"tags": tags}).stack != ctx.stack:
+                if policy.owner_of(tags) != ctx.stack:
                     foreign.append(f"{label}/{ent[param]}")
                 attached.append((op, param, ent[param]))
         if foreign:

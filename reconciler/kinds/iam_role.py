@@ -165,7 +165,7 @@ class RoleKind(Kind):
             if lname in excluded:
                 continue
             tags = policy.normalize_tags(r.get("Tags", []))
-            if Observed(self.kind, r["RoleName"], r["Arn"], {"tags": tags}).stack == stack:
+            if policy.owner_of(tags) == stack:
                 full = self._from_listing(aws, r, ctx)
                 if full:
                     out.append(full)

@@ -164,7 +164,7 @@ class UserKind(Kind):
             if lname in excluded:
                 continue
             tags = policy.normalize_tags(u.get("Tags", []))
-            if Observed(self.kind, u["UserName"], u["Arn"], {"tags": tags}).stack == stack:
+            if policy.owner_of(tags) == stack:
                 out.append(self._from_listing(aws, u))
         return out
 

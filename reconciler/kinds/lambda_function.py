@@ -279,7 +279,7 @@ class FunctionKind(Kind):
             if cfg["FunctionName"] in exclude:
                 continue
             tags = lam.call("list_tags", f"Function/{cfg['FunctionName']}", Resource=cfg["FunctionArn"]).get("Tags", {})
-            if Observed(self.kind, cfg["FunctionName"], cfg["FunctionArn"], {"tags": policy.normalize_tags(tags)}).stack == stack:
+            if policy.owner_of(tags) == stack:
                 full = self.read(aws, cfg["FunctionName"], ctx)
                 if full:
                     out.append(full)

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler import PREVENT_DESTROY_ANNOTATION
+from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError, Issue, ManifestError
 from reconciler.kinds._secrets import MASK, SECRETISH, SecretRef, mask_environment_change
@@ -585,7 +585,7 @@ class EndpointKind(Kind):
             if e["EndpointName"] in exclude:
                 continue
             tags = smx.tags_of(sm, e["EndpointArn"], f"Endpoint/{e['EndpointName']}")
-            if Observed(self.kind, e["EndpointName"], e["EndpointArn"], {"tags": tags}).stack == stack:
+            if policy.owner_of(tags) == stack:
                 full = self.read(aws, e["EndpointName"], ctx)
                 if full:
                     out.append(full)
@@ -603,7 +603,7 @@ class EndpointKind(Kind):
                 owner = tags.get(ENDPOINT_TAG)
                 if not owner or owner in live or owner in exclude:
                     continue
-                if Observed(self.kind, owner, "", {"tags": tags}).stack == stack:
+                if policy.owner_of(tags) == stack:
                     orphans.setdefault(owner, []).append(f"{kind}/{n}")
         for owner, parts in sorted(orphans.items()):
             out.append(Observed(self.kind, owner, self.arn(owner, None, ctx),
