@@ -58,6 +58,19 @@ class Problem(BaseModel):
     message: str
 
 
+class Orphan(BaseModel):
+    """A resource this stack owns (by its tags) that the manifests no longer declare."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: str
+    name: str
+    reason: str = "owned by this stack, no longer declared"
+    protected: bool = Field(False, description="Carries reconciler/prevent-destroy: prune refuses it")
+    used_by: tuple[str, ...] = Field((), description="Declared resources that still use it: prune refuses it")
+    deleted: bool = Field(False, description="This plan deletes it (a delete step): --prune, `reconcile prune` "
+                                             "or Stack spec.prune")
+
+
 class Plan(BaseModel):
     model_config = ConfigDict(frozen=True)
     format_version: int = PLAN_FORMAT_VERSION
@@ -72,6 +85,7 @@ class Plan(BaseModel):
     steps: tuple[Step, ...] = ()
     problems: tuple[Problem, ...] = ()
     warnings: tuple[str, ...] = ()
+    orphans: tuple[Orphan, ...] = Field((), description="Owned resources no longer declared (deleted or not)")
 
     @property
     def changes(self) -> list[Step]:
@@ -81,6 +95,16 @@ class Plan(BaseModel):
     def has_changes(self) -> bool:
         return bool(self.changes)
 
+    @property
+    def pending_orphans(self) -> list[Orphan]:
+        """Orphans this plan leaves in place: `reconcile prune` (or Stack spec.prune) deletes them."""
+        return [o for o in self.orphans if not o.deleted]
+
+    @property
+    def pending(self) -> bool:
+        """Anything for --detailed-exitcode to report: changes, or orphans left in place."""
+        return self.has_changes or bool(self.pending_orphans)
+
     def counts(self) -> dict[str, int]:
         out = {a.value: 0 for a in Action}
         for s in self.steps:
@@ -89,5 +113,8 @@ class Plan(BaseModel):
 
     def summary(self) -> str:
         c = self.counts()
-        return (f"{c['create']} to create, {c['update']} to update, "
-                f"{c['replace']} to replace, {c['delete']} to delete")
+        out = (f"{c['create']} to create, {c['update']} to update, "
+               f"{c['replace']} to replace, {c['delete']} to delete")
+        if self.pending_orphans:
+            out += f", {len(self.pending_orphans)} orphaned (not declared; `reconcile prune` deletes)"
+        return out

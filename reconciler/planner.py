@@ -9,7 +9,7 @@ from reconciler import ADOPT_ANNOTATION
 from reconciler.diff import diff, digest
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Observed, Resource
-from reconciler.plan import Action, Plan, Problem, Step
+from reconciler.plan import Action, Orphan, Plan, Problem, Step
 
 Id = tuple[str, str]
 
@@ -28,6 +28,7 @@ def plan(
     command: str = "plan",
     include_declared: bool = True,
     include_deletes: bool = False,
+    auto_prune: bool = False,
     destroy: bool = False,
     sandbox: bool = False,
     manifests_digest: str | None = None,
@@ -82,7 +83,8 @@ def plan(
                                   reason=reason or kind.plan_reason("update", fields, obs.state)
                                   or f"{', '.join(fields)} changed", **common))
 
-    if include_deletes or destroy:
+    orphans: list[Orphan] = []
+    if include_deletes or destroy or owned:
         declared_ids = {(r.kind, r.name) for r in resources}
         candidates = list(owned)
         if destroy:
@@ -92,16 +94,27 @@ def plan(
             for i, want in desired.items():
                 for arn in REGISTRY[i[0]].depends_on_arns(want):
                     kept_needs.setdefault(arn, []).append(f"{i[0]}/{i[1]}")
+        # explicit (--prune, `reconcile prune`, destroy): what cannot be deleted is a problem;
+        # Stack spec.prune (every apply): it is left in place and listed, so a protected leftover
+        # does not block every apply of the stack
+        deleting = include_deletes or destroy or auto_prune
+        explicit = include_deletes or destroy
         for obs in sorted(candidates, key=lambda o: (REGISTRY[o.kind].delete_order, o.kind, o.name)):
-            if obs.protected:
+            users = tuple(sorted(kept_needs.get(obs.arn, ())))
+            deletable = deleting and not obs.protected and not users
+            if not destroy:
+                orphans.append(Orphan(kind=obs.kind, name=obs.name, protected=obs.protected, used_by=users,
+                                      deleted=deletable))
+            if obs.protected and explicit:
                 problems.append(Problem(kind=obs.kind, name=obs.name, code="protected", message=(
                     "is protected by reconciler/prevent-destroy; apply the manifest with the annotation removed "
                     'or "false" to lift it before deleting')))
                 continue
-            users = kept_needs.get(obs.arn)
-            if users:
+            if users and explicit:
                 problems.append(Problem(kind=obs.kind, name=obs.name, code="in-use", message=(
-                    f"is no longer declared but {', '.join(sorted(users))} still uses it")))
+                    f"is no longer declared but {', '.join(users)} still uses it")))
+                continue
+            if not deletable:
                 continue
             steps.append(Step(
                 kind=obs.kind, name=obs.name, action=Action.delete,
@@ -126,5 +139,5 @@ def plan(
         command=command, stack=stack, account=account, region=region, sandbox=sandbox,
         manifests_digest=manifests_digest, manifests_path=manifests_path,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        steps=tuple(steps), problems=tuple(problems), warnings=warnings,
+        steps=tuple(steps), problems=tuple(problems), warnings=warnings, orphans=tuple(orphans),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan import Action, FieldChange, Plan, Step
+from reconciler.plan import Action, FieldChange, Orphan, Plan, Step
 
 SYMBOL = {Action.create: "+", Action.update: "~", Action.replace: "-/+", Action.delete: "-", Action.noop: " "}
 COLOR = {Action.create: "green", Action.update: "yellow", Action.replace: "magenta", Action.delete: "red"}
@@ -67,6 +67,23 @@ def headline(plan: Plan) -> str:
 
 
 def summary(plan: Plan) -> str:
-    if not plan.has_changes:
+    if not plan.has_changes and not plan.pending_orphans:
         return "No changes. Live AWS matches the manifests."
+    if not plan.has_changes:
+        n = len(plan.pending_orphans)
+        return (f"No changes to declared resources; {n} orphaned (owned by this stack, no longer declared; "
+                "`reconcile prune` deletes).")
     return f"Plan: {plan.summary()}."
+
+
+ORPHANS_TITLE = "Owned by this stack but no longer declared (will be deleted by `reconcile prune`):"
+
+
+def orphan_note(o: Orphan) -> str:
+    """Why an orphan stays, when prune would refuse it."""
+    notes = []
+    if o.protected:
+        notes.append("protected by reconciler/prevent-destroy: prune refuses it")
+    if o.used_by:
+        notes.append(f"still used by {', '.join(o.used_by)}: prune refuses it")
+    return "; ".join(notes)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.plan import Plan
-from reconciler.render.common import SYMBOL, headline, step_lines, summary
+from reconciler.render.common import ORPHANS_TITLE, SYMBOL, headline, orphan_note, step_lines, summary
 
 MARKER = "<!-- reconcile-plan -->"
 
@@ -20,6 +20,11 @@ def render(plan: Plan) -> str:
             for sym, text in step_lines(s):
                 out.append(f"{_diff_sym(sym)}     {text}")
         out += ["```", "", "</details>"]
+    if plan.pending_orphans:
+        out += ["", f"**{ORPHANS_TITLE}**", ""]
+        for o in plan.pending_orphans:
+            note = orphan_note(o)
+            out.append(f"- :wastebasket: `{o.kind}/{o.name}`" + (f" ({note})" if note else ""))
     if plan.problems:
         out += ["", "**Problems that block apply:**", ""]
         out += [f"- :x: `{p.kind}/{p.name}` ({p.code}): {p.message}" for p in plan.problems]

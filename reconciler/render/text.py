@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.plan import Action, Plan
-from reconciler.render.common import COLOR, SYMBOL, headline, step_lines, summary
+from reconciler.render.common import COLOR, ORPHANS_TITLE, SYMBOL, headline, orphan_note, step_lines, summary
 
 LINE_COLOR = {"+": "green", "-": "red", "~": "yellow"}
 
@@ -23,6 +23,13 @@ def render(plan: Plan, color: bool = False) -> str:
     noop = [s for s in plan.steps if s.action == Action.noop]
     if noop:
         out.append(style(f"  {len(noop)} resource{'s' if len(noop) != 1 else ''} up to date", "bright_black"))
+    if plan.pending_orphans:
+        out.append("")
+        out.append(style(f"  {ORPHANS_TITLE}", "red", bold=True))
+        for o in plan.pending_orphans:
+            note = orphan_note(o)
+            out.append(style(f"    ? {o.kind}/{o.name}", "red") + (f"  ({note})" if note else ""))
+        out.append("")
     for p in plan.problems:
         out.append(style(f"  ! {p.kind}/{p.name} [{p.code}]: {p.message}", "red", bold=True))
     for w in plan.warnings:
