@@ -37,6 +37,7 @@ def plan(
 ) -> Plan:
     steps: list[Step] = []
     problems: list[Problem] = []
+    notes: list[str] = []
     n_layers = max(layers.values(), default=-1) + 1
 
     if include_declared and not destroy:
@@ -51,7 +52,9 @@ def plan(
                 steps.append(Step(action=Action.create, reason="does not exist", **common,
                                   changes=tuple(kind.mask_change(c) for c in diff({}, want))))
                 continue
-            changes = [kind.mask_change(c) for c in diff(obs.state, kind.comparable(want), kind.replace_fields)]
+            cmp = kind.comparable(want)
+            changes = [kind.mask_change(c) for c in diff(kind.live_comparable(obs.state, cmp), cmp, kind.replace_fields)]
+            notes += [f"{res.kind}/{res.name} {w}" for w in kind.plan_warnings(obs.state, want)]
             live_digest = digest(obs.state)
             if obs.stack != stack:
                 owner = f"stack {obs.stack!r}" if obs.stack else "no reconcile stack"
@@ -139,5 +142,5 @@ def plan(
         command=command, stack=stack, account=account, region=region, sandbox=sandbox,
         manifests_digest=manifests_digest, manifests_path=manifests_path,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        steps=tuple(steps), problems=tuple(problems), warnings=warnings, orphans=tuple(orphans),
+        steps=tuple(steps), problems=tuple(problems), warnings=tuple(warnings) + tuple(notes), orphans=tuple(orphans),
     )

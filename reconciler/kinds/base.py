@@ -157,6 +157,9 @@ class Kind(ABC):
     #: desired-state fields that tell apply *how* to change the resource (rollout strategy, timeouts);
     #: they cannot be read back from AWS, so plan and verify never diff them
     apply_only_fields: ClassVar[frozenset[str]] = frozenset()
+    #: live-state fields compared only when the desired state has them (facts read from AWS that the
+    #: manifest may leave alone, e.g. a user's access keys reconcile did not create)
+    observed_only_fields: ClassVar[frozenset[str]] = frozenset()
 
     # ---- static (no AWS) -------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:
@@ -195,6 +198,16 @@ class Kind(ABC):
         if not self.apply_only_fields:
             return state
         return {k: v for k, v in state.items() if k not in self.apply_only_fields}
+
+    def live_comparable(self, live: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
+        """The part of a live state that is diffed against ``desired`` (observed_only_fields it omits dropped)."""
+        if not self.observed_only_fields:
+            return live
+        return {k: v for k, v in live.items() if k not in self.observed_only_fields or k in desired}
+
+    def plan_warnings(self, live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+        """Things a reviewer should know about this resource that are not changes (shown with the plan)."""
+        return []
 
     def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None) -> str | None:
         """This kind's wording of why ``action`` is planned for changed top-level ``fields`` (None: default)."""
