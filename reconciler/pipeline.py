@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from reconciler import manifests as mf
 from reconciler.apply import Outcome, execute
 from reconciler.aws import Aws, has_credentials
+from reconciler.checks import run as run_checks
 from reconciler.diff import digest
 from reconciler.errors import Issue, ManifestError, ReconcileError, UsageError
 from reconciler.graph import Graph, build
@@ -133,11 +135,16 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
     ids = [(r.kind, r.name) for r in m.resources]
     desired = {(r.kind, r.name): REGISTRY[r.kind].desired(r, ctx) for r in m.resources}
     opts.progress(f"reading {len(ids)} declared resource(s) from {'the sandbox' if t.sandbox else 'AWS'} …")
-    live = declared(t.aws, ids, ctx, opts.concurrency)
+    checks = [(r, c) for r in m.resources for c in REGISTRY[r.kind].plan_checks(r, desired[(r.kind, r.name)], ctx)]
     exclude: dict[str, set[str]] = {}
     for r in m.resources:
         exclude.setdefault(r.kind, set()).add(r.name)
-    extra = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-checks") as ex:
+        # read-only checks (DescribeSecret, GetRole) run beside the reads, before any write
+        checked = ex.submit(run_checks, t.aws, checks, opts.concurrency) if checks and declared_only and not destroy else None
+        live = declared(t.aws, ids, ctx, opts.concurrency)
+        extra = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
+        failures = checked.result() if checked else []
     auto_prune = bool(m.stack.spec.prune) and declared_only and not destroy
     p = make_plan(
         stack=m.stack.name, account=t.account, region=t.region, resources=m.resources,
@@ -145,7 +152,7 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
         command=command, include_declared=declared_only, include_deletes=deletes, auto_prune=auto_prune,
         destroy=destroy,
         sandbox=t.sandbox, manifests_digest=manifests_digest(m), manifests_path=str(path),
-        warnings=tuple(str(w) for w in m.warnings),
+        warnings=tuple(str(w) for w in m.warnings), check_failures=failures,
     )
     return p, t, m
 

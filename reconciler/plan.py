@@ -54,8 +54,10 @@ class Problem(BaseModel):
     model_config = ConfigDict(frozen=True)
     kind: str
     name: str
-    code: str = Field(description="conflict | protected | in-use | account")
+    code: str = Field(description="conflict | protected | in-use | account | check")
     message: str
+    file: str | None = Field(None, description="Manifest file that names what failed (check problems)")
+    line: int | None = None
 
 
 class Orphan(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 from reconciler import ADOPT_ANNOTATION
 from reconciler.diff import diff, digest
 from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import Observed, Resource
+from reconciler.kinds.base import Check, Observed, Resource
 from reconciler.plan import Action, Orphan, Plan, Problem, Step
 
 Id = tuple[str, str]
@@ -34,10 +34,17 @@ def plan(
     manifests_digest: str | None = None,
     manifests_path: str | None = None,
     warnings: tuple[str, ...] = (),
+    check_failures: list[tuple[Resource, Check, str]] = (),  # type: ignore[assignment]
 ) -> Plan:
     steps: list[Step] = []
     problems: list[Problem] = []
     notes: list[str] = []
+    # read-only checks (secrets exist, outside roles exist and trust their service): each failure blocks apply
+    for res, check, why in check_failures:
+        line = res.line_of(*check.field)
+        where = ".".join(str(x) for x in check.field)
+        problems.append(Problem(kind=res.kind, name=res.name, code="check", file=res.file, line=line,
+                                message=f"{res.file}:{line}: {where}: {why}"))
     n_layers = max(layers.values(), default=-1) + 1
 
     if include_declared and not destroy:

@@ -97,6 +97,20 @@ class Observed:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A read-only fact about AWS that plan verifies before any write (declared by ``Kind.plan_checks``).
+
+    ``what``: "secret" (the secret ``target`` exists; its value is never read) or "role" (the role
+    ARN ``target`` exists and trusts ``service`` to assume it). ``field``: where the manifest names it.
+    """
+
+    what: str
+    target: str
+    field: tuple
+    service: str = ""
+
+
+@dataclass(frozen=True)
 class PlanContext:
     """What the planner knows when it turns manifests into concrete desired state."""
 
@@ -207,6 +221,11 @@ class Kind(ABC):
 
     def plan_warnings(self, live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
         """Things a reviewer should know about this resource that are not changes (shown with the plan)."""
+        return []
+
+    def plan_checks(self, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> list[Check]:
+        """Read-only checks plan runs (concurrently with the reads) before anything is written:
+        referenced secrets exist, role ARNs from outside the manifests exist and trust their service."""
         return []
 
     def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None) -> str | None:

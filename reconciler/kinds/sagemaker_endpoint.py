@@ -41,9 +41,17 @@ from pydantic import Field, field_validator, model_validator
 from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError, Issue, ManifestError
-from reconciler.kinds._secrets import MASK, SECRETISH, SecretRef, mask_environment_change
+from reconciler.kinds._secrets import (
+    MASK,
+    SECRETISH,
+    SecretRef,
+    environment_checks,
+    mask_environment_change,
+    role_checks,
+)
 from reconciler.kinds.base import (
     ApplyContext,
+    Check,
     Kind,
     Observed,
     PlanContext,
@@ -356,6 +364,10 @@ class EndpointKind(Kind):
 
     def arn(self, name: str, spec: Any, ctx: PlanContext) -> str:
         return f"arn:{ctx.partition}:sagemaker:{ctx.region}:{ctx.account}:endpoint/{name.lower()}"
+
+    def plan_checks(self, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> list[Check]:
+        return (environment_checks(res.spec.model.environment, ("spec", "model", "environment"))
+                + role_checks(res, res.spec.executionRole, ("spec", "executionRole"), "sagemaker.amazonaws.com", ctx))
 
     def desired(self, res: Resource, ctx: PlanContext) -> dict[str, Any]:
         from reconciler import images
