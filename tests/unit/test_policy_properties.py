@@ -194,17 +194,10 @@ def _change_condition_value(doc: dict, i: int) -> dict | None:
         return None
     op = sorted(s["Condition"])[0]
     key = sorted(s["Condition"][op])[0]
-    old = s["Condition"][op][key]
-    first = old[0]
-    if isinstance(first, bool):
-        new = not first  # true -> false must differ (and the other way round)
-    elif isinstance(first, int):
-        new = first + 1
-    elif first in ("true", "false"):
-        new = "false" if first == "true" else "true"
-    else:
-        new = first + "-changed"
-    s["Condition"][op][key] = [new] + [v for v in old[1:] if str(v).lower() != str(new).lower()]
+    old = {str(v).lower() for v in s["Condition"][op][key]}
+    # one value whose canonical spelling was not there; a lone true becomes false and the other way round
+    new = {frozenset({"true"}): False, frozenset({"false"}): True}.get(frozenset(old), "value-changed")
+    s["Condition"][op][key] = [new]
     return doc
 
 
