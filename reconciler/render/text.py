@@ -29,7 +29,6 @@ def render(plan: Plan, color: bool = False) -> str:
         for o in plan.pending_orphans:
             note = orphan_note(o)
             out.append(style(f"    ? {o.kind}/{o.name}", "red") + (f"  ({note})" if note else ""))
-        out.append("")
     for p in plan.problems:
         out.append(style(f"  ! {p.kind}/{p.name} [{p.code}]: {p.message}", "red", bold=True))
     for w in plan.warnings:
