@@ -276,17 +276,29 @@ def http_response(payload: str) -> tuple[int, dict[str, str], bytes]:
 
 def _permitted(fn: Any, source: str) -> bool:
     """Does the function's resource policy let API Gateway invoke it from ``source`` (an execute-api ARN)?"""
-    from reconciler.aws.lambda_ import source_arn
-
     for st in getattr(fn.policy, "statements", []):
         principal = st.get("Principal")
         service = principal.get("Service") if isinstance(principal, dict) else principal
         if st.get("Effect", "Allow") != "Allow" or service != "apigateway.amazonaws.com":
             continue
-        pattern = source_arn(st)
-        if pattern is None or fnmatch.fnmatchcase(source, pattern):
+        if _conditions_allow(st.get("Condition") or {}, source):
             return True
     return False
+
+
+def _conditions_allow(condition: dict[str, Any], source: str) -> bool:
+    """IAM's evaluation of the statement's ``aws:SourceArn`` conditions (ArnLike/ArnEquals/StringLike/
+    StringEquals, any value of a list matching); a statement without one allows every source. Written
+    here, not shared with reconcile's adapters, so that the emulator checks the client independently."""
+    for operator, tests in condition.items():
+        for key, values in (tests or {}).items():
+            if key.lower() != "aws:sourcearn":
+                continue
+            values = values if isinstance(values, list) else [values]
+            exact = operator in ("ArnEquals", "StringEquals")
+            if not any((source == v) if exact else fnmatch.fnmatchcase(source, str(v)) for v in values):
+                return False
+    return True
 
 
 def _find_api(api_id: str) -> tuple[Any, str, str] | None:
