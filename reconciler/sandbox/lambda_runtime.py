@@ -404,6 +404,28 @@ def _reason(status: int) -> str:
 # install
 
 
+def _install_role_check() -> None:
+    """CreateFunction refuses a role Lambda cannot assume (missing, not trusting lambda.amazonaws.com, or
+    younger than the sandbox's role_propagation_seconds): InvalidParameterValueException, as AWS."""
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.awslambda.models import LambdaBackend
+
+    from reconciler.sandbox.roles import why_not_assumable
+    from reconciler.sandbox.sagemaker.controls import get_config
+
+    original = LambdaBackend.create_function
+
+    def create_function(self: Any, spec: dict[str, Any]) -> Any:
+        role = str(spec.get("Role") or "")
+        if re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", role) and role.split(":")[4] == self.account_id:
+            if why_not_assumable(self.account_id, role, "lambda.amazonaws.com",
+                                 get_config()["role_propagation_seconds"]):
+                raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.")
+        return original(self, spec)
+
+    LambdaBackend.create_function = create_function  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Patch moto's Lambda invoke and the server's dispatcher in this process (idempotent)."""
     global _installed
@@ -414,6 +436,7 @@ def install() -> None:
     from moto.awslambda.models import LambdaFunction
 
     LambdaFunction.invoke = _invoke  # type: ignore[method-assign]
+    _install_role_check()
     from reconciler.sandbox.extensions import in_front_of_server
 
     in_front_of_server(wsgi_middleware)

@@ -56,7 +56,14 @@ from .endpoints import (
     _describe_endpoint_config,
     _update_endpoint,
 )
-from .models import _add_tags, _patched_create_model, _patched_resource_from_arn
+from .models import (
+    _add_tags,
+    _delete_endpoint_config,
+    _delete_model,
+    _describe_model,
+    _patched_create_model,
+    _patched_resource_from_arn,
+)
 from .runtime import _invoke_endpoint, tgi_generate
 
 _installed = False
@@ -91,6 +98,9 @@ def install() -> None:
     backend_cls.delete_endpoint = _delete_endpoint  # type: ignore[method-assign]
     backend_cls._get_resource_from_arn = _patched_resource_from_arn(backend_cls._get_resource_from_arn)  # type: ignore[method-assign]
     backend_cls.add_tags = _add_tags  # type: ignore[method-assign]
+    backend_cls.describe_model = _describe_model  # type: ignore[method-assign]
+    backend_cls.delete_model = _delete_model  # type: ignore[method-assign]
+    backend_cls.delete_endpoint_config = _delete_endpoint_config  # type: ignore[method-assign]
 
     for name, fn in vars(_Actions).items():
         if callable(fn) and not name.startswith("__"):

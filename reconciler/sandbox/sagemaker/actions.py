@@ -15,6 +15,7 @@ from .components import (
 )
 from .controls import _lock, get_config
 from .endpoints import _create_endpoint_config, _get_endpoint, _update_endpoint
+from .models import _model_view
 
 # --------------------------------------------------------------------------------------------------
 # responses (SageMaker API actions)
@@ -81,6 +82,11 @@ class _Actions:
             model.enable_network_isolation = bool(enable)
         return ActionResult(model.response_create)
 
+    def describe_model(self: Any):  # type: ignore[no-untyped-def]
+        from moto.core.responses import ActionResult
+
+        return ActionResult(_model_view(self.sagemaker_backend.describe_model(self._get_param("ModelName"))))
+
     def list_models(self: Any):  # type: ignore[no-untyped-def]
 
         items = [{"ModelName": m.model_name, "ModelArn": m.arn, "CreationTime": m.creation_time}
@@ -105,7 +111,8 @@ class _Actions:
 
         ep = self.sagemaker_backend.create_endpoint(
             endpoint_name=self._get_param("EndpointName"),
-            endpoint_config_name=self._get_param("EndpointConfigName"), tags=self._get_param("Tags"))
+            endpoint_config_name=self._get_param("EndpointConfigName"), tags=self._get_param("Tags"),
+            deployment_config=self._get_param("DeploymentConfig"))
         return ActionResult({"EndpointArn": ep.arn})
 
     def update_endpoint(self: Any):  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import re
 import time
@@ -29,6 +30,18 @@ def _errors():  # type: ignore[no-untyped-def]
 
 def _invalid(message: str) -> Exception:
     return _errors()(message=message)
+
+
+# How AWS names each kind in its messages ("Could not find endpoint configuration "arn:…".").
+KIND_WORDS = {"model": "model", "endpoint": "endpoint", "endpoint-config": "endpoint configuration",
+              "inference-component": "inference component"}
+
+
+def _not_found(backend: Any, kind: str, name: str) -> Exception:
+    """AWS's one not-found answer for every SageMaker hosting call: 400 ValidationException,
+    ``Could not find <kind> "<ARN>".`` (double quotes, the full ARN; AWS-FACTS.md)."""
+    arn = name if name.startswith("arn:") else _arn(backend, kind, name)
+    return _invalid(f'Could not find {KIND_WORDS[kind]} "{arn}".')
 
 
 def _arn(backend: Any, kind: str, name: str) -> str:
@@ -58,13 +71,20 @@ def _check_name(kind: str, value: str | None) -> None:
                        f"constraint: Member must satisfy regular expression pattern: {pattern}")
 
 
-INSTANCE_TYPE = re.compile(r"ml\.[a-z0-9][a-z0-9-]*\.[a-z0-9]+")
+@functools.cache
+def instance_types() -> tuple[str, ...]:
+    """The enum ProductionVariantInstanceType of the installed botocore SageMaker model (AWS's list)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return tuple(model.shape_for("ProductionVariantInstanceType").enum)
 
 
 def _check_instance_type(instance_type: str) -> None:
-    if not INSTANCE_TYPE.fullmatch(instance_type or ""):
-        raise _invalid(f"1 validation error detected: Value '{instance_type}' at 'instanceType' failed to "
-                       "satisfy constraint: Member must be an ml.* instance type")
+    if instance_type not in instance_types():
+        raise _invalid(f"1 validation error detected: Value '{instance_type}' at 'productionVariants.member."
+                       f"instanceType' failed to satisfy constraint: Member must satisfy enum value set: "
+                       f"[{', '.join(instance_types())}]")
 
 
 def _page(items: list[Any], max_results: int | None, token: str | None) -> tuple[list[Any], str | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from .common import _arn, _check_name, _ics, _invalid, _now, _resolved, _start, _ts
+from .common import _arn, _check_name, _ics, _invalid, _not_found, _now, _resolved, _start, _ts
 from .controls import _lock, _take_fault, get_config
 from .endpoints import _advance_endpoint, _get_endpoint
 
@@ -100,7 +100,7 @@ def _get_ic(backend: Any, name: str) -> FakeInferenceComponent:
     if ic is not None:
         ic = _advance_ic(backend, ic)  # type: ignore[assignment]
     if ic is None:
-        raise _invalid(f'Could not find inference component "{_arn(backend, "inference-component", name)}".')
+        raise _not_found(backend, "inference-component", name)
     return ic
 
 
@@ -110,10 +110,10 @@ def _check_spec(backend: Any, spec: dict[str, Any] | None) -> dict[str, Any]:
         raise _invalid("Specification is required.")
     model = spec.get("ModelName")
     if model and model not in backend._models:
-        raise _invalid(f'Could not find model "{_arn(backend, "model", model)}".')
+        raise _not_found(backend, "model", model)
     base = spec.get("BaseInferenceComponentName")
     if base and base not in _ics(backend):
-        raise _invalid(f'Could not find inference component "{_arn(backend, "inference-component", base)}".')
+        raise _not_found(backend, "inference-component", base)
     if not model and not spec.get("Container") and not base:
         raise _invalid("The Specification must name a ModelName, a Container or a BaseInferenceComponentName.")
     if not base and not spec.get("ComputeResourceRequirements"):

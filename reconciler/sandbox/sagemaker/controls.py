@@ -11,7 +11,9 @@ from typing import Any
 
 ROUTE_PREFIX = "/reconcile-sandbox/sagemaker/"
 ENV_PREFIX = "RECONCILE_SANDBOX_SAGEMAKER_"
-DEFAULTS = {"create_seconds": 3.0, "update_seconds": 3.0, "delete_seconds": 1.0}
+# role_propagation_seconds: a role younger than this is not yet assumable by SageMaker or Lambda (IAM's
+# eventual consistency; 0 = at once). Env: RECONCILE_SANDBOX_SAGEMAKER_ROLE_SECONDS.
+DEFAULTS = {"create_seconds": 3.0, "update_seconds": 3.0, "delete_seconds": 1.0, "role_propagation_seconds": 0.0}
 
 _lock = threading.RLock()
 _config: dict[str, float] = {}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import _arn, _check_name, _ics, _invalid, _model_image, _now, _resolved, _start, _ts
+from .assume import check_execution_role
+from .common import _arn, _check_name, _ics, _invalid, _model_image, _not_found, _now, _resolved, _start, _ts
 from .controls import _lock, _take_fault, get_config
 
 # --------------------------------------------------------------------------------------------------
@@ -57,7 +58,8 @@ def _create_endpoint_config(self: Any, endpoint_config_name: str, production_var
                 raise _invalid(f"The variant name \"{v['VariantName']}\" was non-unique within the request.")
             seen.add(v["VariantName"])
             if v.get("ModelName") and v["ModelName"] not in self._models:
-                raise _invalid(f"Could not find model \"{_arn(self, 'model', v['ModelName'])}\".")
+                raise _not_found(self, "model", v["ModelName"])
+        check_execution_role(self, (extra or {}).get("ExecutionRoleArn"))
         cfg = FakeEndpointConfig(
             account_id=self.account_id, region_name=self.region_name, endpoint_config_name=endpoint_config_name,
             production_variants=variants, async_inference_config=async_inference_config or {},
@@ -71,8 +73,7 @@ def _create_endpoint_config(self: Any, endpoint_config_name: str, production_var
 def _describe_endpoint_config(self: Any, endpoint_config_name: str) -> dict[str, Any]:
     cfg = self.endpoint_configs.get(endpoint_config_name)
     if cfg is None:
-        arn = _arn(self, "endpoint-config", endpoint_config_name)
-        raise _invalid(f'Could not find endpoint configuration "{arn}".')
+        raise _not_found(self, "endpoint-config", endpoint_config_name)
     return _config_view(cfg)
 
 
@@ -173,7 +174,7 @@ def _get_endpoint(backend: Any, name: str) -> Any:
     if ep is not None:
         ep = _advance_endpoint(backend, ep)
     if ep is None:
-        raise _invalid(f'Could not find endpoint "{_arn(backend, "endpoint", name)}".')
+        raise _not_found(backend, "endpoint", name)
     return ep
 
 
@@ -216,7 +217,8 @@ def _endpoint_view(backend: Any, ep: Any) -> dict[str, Any]:
 
 
 def _create_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str,
-                     tags: list[dict[str, str]] | None = None) -> Any:
+                     tags: list[dict[str, str]] | None = None,
+                     deployment_config: dict[str, Any] | None = None) -> Any:
     from moto.sagemaker.models import FakeEndpoint
 
     _check_name("endpoint", endpoint_name)
@@ -226,14 +228,13 @@ def _create_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str,
             raise _invalid(f'Cannot create already existing endpoint "{_arn(self, "endpoint", endpoint_name)}".')
         cfg = self.endpoint_configs.get(endpoint_config_name)
         if cfg is None:
-            arn = _arn(self, "endpoint-config", endpoint_config_name)
-            raise _invalid(f'Could not find endpoint configuration "{arn}".')
+            raise _not_found(self, "endpoint-config", endpoint_config_name)
         ep = FakeEndpoint(account_id=self.account_id, region_name=self.region_name, endpoint_name=endpoint_name,
                           endpoint_config_name=endpoint_config_name, production_variants=[],
                           data_capture_config=cfg.data_capture_config, tags=tags or [])
         ep.endpoint_status = "Creating"
         ep.rx_pending = {"config": endpoint_config_name, "variants": _variant_summaries(self, cfg)}
-        ep.rx_last_deployment_config = None
+        ep.rx_last_deployment_config = deployment_config or None  # AWS: LastDeploymentConfig
         fault = _take_fault("endpoint", endpoint_name, "create")
         _start(ep, "creating", get_config()["create_seconds"], fault)
         ep.creation_time = ep.last_modified_time
@@ -258,8 +259,7 @@ def _update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str,
             raise _invalid(f'Cannot update {word} endpoint "{ep.arn}".')
         cfg = self.endpoint_configs.get(endpoint_config_name)
         if cfg is None:
-            arn = _arn(self, "endpoint-config", endpoint_config_name)
-            raise _invalid(f'Could not find endpoint configuration "{arn}".')
+            raise _not_found(self, "endpoint-config", endpoint_config_name)
         variants = _variant_summaries(self, cfg)
         if retain_all_variant_properties:
             excluded = {p.get("VariantPropertyType") for p in exclude_retained_variant_properties or []}

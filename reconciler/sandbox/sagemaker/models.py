@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any
 
-from .common import _arn, _check_name, _ics, _invalid, _now
+from .assume import check_execution_role
+from .common import KIND_WORDS, _arn, _check_name, _ics, _invalid, _not_found
 from .components import _sweep
-from .controls import _faults, _lock
+from .controls import _lock
 
 # --------------------------------------------------------------------------------------------------
 # models, tags
-
-
-def _role_fault(backend: Any, role_arn: str | None) -> None:
-    if not role_arn:
-        return
-    with _lock:
-        faults = [f for f in _faults if "role" in f]
-    if not faults:
-        return
-    role_name = role_arn.rsplit("/", 1)[-1]
-    created: float | None = None
-    try:
-        from moto.iam.models import iam_backends
-        from moto.utilities.utils import get_partition
-
-        role = iam_backends[backend.account_id][get_partition(backend.region_name)].get_role(role_name)
-        created = role.create_date.replace(tzinfo=_dt.UTC).timestamp()
-    except Exception:
-        created = None
-    for f in faults:
-        if f["role"] not in ("*", role_name, role_arn):
-            continue
-        if created is not None and _now() - created >= f["seconds"]:
-            continue
-        raise _invalid(f["reason"] or f"Could not assume role {role_arn}. Please ensure that the role exists and "
-                       "allows principal 'sagemaker.amazonaws.com' to assume the role.")
 
 
 def _patched_create_model(original: Any) -> Any:
@@ -45,7 +19,7 @@ def _patched_create_model(original: Any) -> Any:
         with _lock:
             if model_name in self._models:
                 raise _invalid(f'Cannot create already existing model "{_arn(self, "model", model_name)}".')
-            _role_fault(self, execution_role_arn)
+            check_execution_role(self, execution_role_arn)
             return original(self, model_name, execution_role_arn, *args, **kwargs)
 
     return create_model
@@ -57,19 +31,20 @@ def _patched_resource_from_arn(original: Any) -> Any:
         if kind == "inference-component":
             ic = _ics(self).get(name)
             if ic is None:
-                raise _invalid(f"Could not find {kind} with name {name}")
+                raise _not_found(self, kind, arn)
             return ic
         if kind == "endpoint":
             _sweep(self)
-        return original(self, arn)
+        resource = original(self, arn)
+        if resource is None and kind in KIND_WORDS:  # moto: None, then an AttributeError (HTTP 500)
+            raise _not_found(self, kind, arn)
+        return resource
 
     return _get_resource_from_arn
 
 
 def _add_tags(self: Any, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
     resource = self._get_resource_from_arn(arn)
-    if resource is None:
-        raise _invalid(f"Could not find resource {arn}")
     with _lock:
         for tag in tags or []:
             for existing in resource.tags:
@@ -79,3 +54,40 @@ def _add_tags(self: Any, arn: str, tags: list[dict[str, str]]) -> list[dict[str,
             else:
                 resource.tags.append({"Key": tag["Key"], "Value": tag.get("Value", "")})
         return resource.tags  # type: ignore[no-any-return]
+
+
+def _model_view(model: Any) -> dict[str, Any]:
+    """DescribeModel as AWS answers it: VpcConfig and Containers only when the model was created with them
+    (botocore's VpcConfig requires SecurityGroupIds and Subnets, so ``{}`` is not a valid answer)."""
+    out: dict[str, Any] = {"ModelName": model.model_name}
+    if model.primary_container:
+        out["PrimaryContainer"] = model.primary_container
+    if model.containers:
+        out["Containers"] = model.containers
+    if getattr(model, "rx_inference_execution_config", None):
+        out["InferenceExecutionConfig"] = model.rx_inference_execution_config
+    if model.execution_role_arn and model.execution_role_arn != "arn:test":
+        out["ExecutionRoleArn"] = model.execution_role_arn
+    if model.vpc_config:
+        out["VpcConfig"] = model.vpc_config
+    out["CreationTime"] = model.creation_time
+    out["ModelArn"] = model.arn
+    out["EnableNetworkIsolation"] = bool(model.enable_network_isolation)
+    return out
+
+
+def _describe_model(self: Any, model_name: str) -> Any:
+    model = self._models.get(model_name)
+    if model is None:
+        raise _not_found(self, "model", model_name)
+    return model
+
+
+def _delete_model(self: Any, model_name: str) -> None:
+    if self._models.pop(model_name, None) is None:
+        raise _not_found(self, "model", model_name)
+
+
+def _delete_endpoint_config(self: Any, endpoint_config_name: str) -> None:
+    if self.endpoint_configs.pop(endpoint_config_name, None) is None:
+        raise _not_found(self, "endpoint-config", endpoint_config_name)
