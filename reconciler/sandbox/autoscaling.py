@@ -10,6 +10,10 @@ from types import SimpleNamespace
 from typing import Any
 
 EXTRA_DIMENSIONS = ("sagemaker:inference-component:DesiredCopyCount",)
+SERVICE_LINKED_ROLES = {
+    "sagemaker": "arn:aws:iam::{account}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+                 "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+}
 
 
 class _Dimensions:
@@ -33,5 +37,16 @@ def install() -> None:
 
     if isinstance(models.ScalableDimensionValueSet, _Dimensions):
         return
+    backend = models.ApplicationAutoscalingBackend
+    original_register = backend.register_scalable_target
+
+    def register_scalable_target(self: Any, namespace: str, r_id: str, dimension: str, min_capacity: Any,
+                                 max_capacity: Any, role_arn: str, *args: Any, **kwargs: Any) -> Any:
+        # AWS answers with the service-linked role it uses when the request names none (RoleARN is required)
+        role_arn = role_arn or SERVICE_LINKED_ROLES.get(namespace, "").format(account=self.account_id)
+        return original_register(self, namespace, r_id, dimension, min_capacity, max_capacity, role_arn,
+                                 *args, **kwargs)
+
+    backend.register_scalable_target = register_scalable_target  # type: ignore[method-assign]
     models.ScalableDimensionValueSet = _Dimensions(models.ScalableDimensionValueSet)  # type: ignore[misc,assignment]
     responses.ScalableDimensionValueSet = models.ScalableDimensionValueSet  # type: ignore[attr-defined]

@@ -187,7 +187,7 @@ def _endpoint_view(backend: Any, ep: Any) -> dict[str, Any]:
         "CreationTime": ep.creation_time,
         "LastModifiedTime": ep.last_modified_time,
     }
-    if ep.endpoint_status != "Creating" and not (ep.endpoint_status == "Failed" and not ep.production_variants):
+    if ep.endpoint_status != "Creating" and ep.production_variants:  # botocore: min 1 when present
         out["ProductionVariants"] = ep.production_variants
     if ep.data_capture_config:
         dcc = ep.data_capture_config
