@@ -341,17 +341,29 @@ def schema(out_dir: str) -> None:
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("action", type=click.Choice(["start", "stop", "status", "reset"]))
+@click.argument("action", type=click.Choice(["start", "stop", "status", "reset", "env"]))
 @global_options
 def sandbox(action: str) -> None:
-    """Manage the embedded local AWS (moto, extended) used by --sandbox."""
+    """Manage the embedded local AWS (moto, extended) used by --sandbox.
+
+    \b
+    env: print the shell lines that point the aws CLI, boto3 or Terraform at the sandbox
+         (starting it if needed):  eval "$(reconcile sandbox env)"
+    """
     from reconciler import sandbox as sb
 
-    if action == "start":
+    if action == "env":
+        was_running = sb.status().running
+        st = sb.start()
+        if not was_running:
+            click.echo(f"sandbox started at {st.url} (pid {st.pid})", err=True)
+        click.echo("\n".join(sb.shell_lines(st, _settings().values.get("region"))))
+    elif action == "start":
         st = sb.start()
         click.echo(f"sandbox running at {st.url} (pid {st.pid}); state: {sb.home()}")
     elif action == "stop":
-        click.echo("sandbox stopped; its resources are gone" if sb.stop() else "sandbox was not running")
+        click.echo(f"sandbox stopped: forgot {sb.FORGETS}; the next --sandbox command starts an empty one "
+                   f"on a new port (re-run `reconcile sandbox env`)" if sb.stop() else "sandbox was not running")
     elif action == "status":
         st = sb.status()
         if st.running:
@@ -361,7 +373,7 @@ def sandbox(action: str) -> None:
             sys.exit(3)
     else:
         st = sb.reset()
-        click.echo(f"sandbox at {st.url} reset: every resource forgotten")
+        click.echo(f"sandbox at {st.url} reset: forgot {sb.FORGETS}; it keeps running at the same address")
 
 
 @cli.command("force-unlock", context_settings=CONTEXT)

@@ -98,6 +98,8 @@ def connect(opts: Options, stack: mf.Stack | None = None, region: str | None = N
 
         st = sb.start()
         os.environ.update(sb.environment(st))
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):  # the real account's, not ours
+            os.environ.pop(name, None)
         aws = Aws(region=opts.region or want_region or sb.DEFAULT_REGION, endpoint_url=st.url,
                   max_pool=max(10, opts.concurrency * 2))
     else:
