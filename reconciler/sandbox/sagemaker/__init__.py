@@ -14,7 +14,12 @@ WSGI dispatcher). What it adds, with AWS's API shapes (botocore's service model)
   ``RuntimeConfig`` shown as ``DesiredCopyCount``/``CurrentCopyCount``, tags on their ARN.
 - Endpoint configs without ``ModelName`` (inference-component based); every request field AWS echoes
   (ExecutionRoleArn, VpcConfig, EnableNetworkIsolation, ManagedInstanceScaling, RoutingConfig, …) is kept.
-- Any ``ml.*`` instance type; AWS's name patterns and lengths for models, configs, endpoints and components.
+- Instance types from botocore's ``ProductionVariantInstanceType`` enum (moto knows ~66 old ones); AWS's name
+  patterns and lengths for models, configs, endpoints and components.
+- Execution roles checked as SageMaker does (CreateModel, CreateEndpointConfig with ExecutionRoleArn): the role
+  must exist, trust sagemaker.amazonaws.com and be older than ``role_propagation_seconds`` (default 0).
+- DescribeModel without the ``VpcConfig``/``Containers`` it was not given; CreateEndpoint keeps DeploymentConfig;
+  one not-found answer everywhere (``Could not find <kind> "<ARN>".``), tags of missing resources included.
 - Timed statuses, computed lazily from timestamps: Creating -> InService, Updating -> InService,
   Deleting -> gone (same for inference components). Durations: env ``RECONCILE_SANDBOX_SAGEMAKER_CREATE_SECONDS``
   / ``_UPDATE_SECONDS`` / ``_DELETE_SECONDS`` (defaults 3 / 3 / 1) or ``POST /reconcile-sandbox/sagemaker/config``.
