@@ -82,7 +82,7 @@ def project_reads() -> set[tuple[str, str]]:
     return out
 
 
-def wait(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 10.0) -> Any:
+def wait(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = read()
@@ -112,7 +112,7 @@ def lists(c: Any) -> None:
 def drive_sagemaker(c: Any, server: MotoServer) -> None:
     """Every endpoint and inference-component status the emulator produces, each read while it lasts."""
     sm = c("sagemaker")
-    server.post(CONFIG, {"create_seconds": 0.6, "update_seconds": 0.6, "delete_seconds": 0.6})
+    server.post(CONFIG, {"create_seconds": 1.5, "update_seconds": 1.5, "delete_seconds": 1.5})  # windows to read each status in, even on a loaded machine
     sm.create_model(ModelName=N("m"), ExecutionRoleArn=ROLE, PrimaryContainer={
         "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/tgi:2.2", "Environment": {"HF_MODEL_ID": "o/m"}},
         Tags=[{"Key": "k", "Value": "v"}])
