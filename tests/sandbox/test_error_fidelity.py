@@ -151,6 +151,35 @@ def test_iam_not_found_already_exists_and_in_use(server: MotoServer, c: Any) -> 
     assert refused(lambda: iam.get_policy(PolicyArn=arn + "x")) == (404, "NoSuchEntity", f"Policy {arn}x was not found.")
 
 
+def test_iam_deletes_of_what_is_in_use_conflict(c: Any) -> None:
+    """AWS-FACTS.md: a user needs its access keys, MFA devices, login profile removed first; a policy must be
+    detached everywhere and its non-default versions deleted first (moto lets both through)."""
+    iam, user = c("iam"), N("u")
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+    conflict = (409, "DeleteConflict", "Cannot delete entity, must delete access keys first.")
+    assert refused(lambda: iam.delete_user(UserName=user)) == conflict
+    iam.delete_access_key(UserName=user, AccessKeyId=key)
+    iam.create_login_profile(UserName=user, Password="A-long-enough-passw0rd!")
+    assert refused(lambda: iam.delete_user(UserName=user)) == (
+        409, "DeleteConflict", "Cannot delete entity, must delete login profile first.")
+    iam.delete_login_profile(UserName=user)
+    iam.delete_user(UserName=user)
+
+    doc = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'
+    arn = iam.create_policy(PolicyName=N("p"), PolicyDocument=doc)["Policy"]["Arn"]
+    iam.create_user(UserName=user)
+    iam.attach_user_policy(UserName=user, PolicyArn=arn)
+    assert refused(lambda: iam.delete_policy(PolicyArn=arn)) == (
+        409, "DeleteConflict", "Cannot delete a policy attached to entities.")
+    iam.detach_user_policy(UserName=user, PolicyArn=arn)
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=doc.replace("GetObject", "PutObject"), SetAsDefault=True)
+    status, code, message = refused(lambda: iam.delete_policy(PolicyArn=arn))
+    assert (status, code) == (409, "DeleteConflict") and message.startswith("This policy has more than one version.")
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
+    iam.delete_policy(PolicyArn=arn)
+
+
 # -- Lambda, Secrets Manager, API Gateway v2 ---------------------------------------------------------
 
 
