@@ -30,6 +30,8 @@ class Options:
     concurrency: int = 8
     strict: bool = False
     progress: Any = field(default=lambda _msg: None)
+    #: one-off messages a user waiting on the command should see (stderr), even when progress is quiet
+    notice: Any = field(default=lambda _msg: None)
     #: set (an ExitStack) by commands that change the stack: plan() then takes the stack's lock into it
     locks: Any = None
     lock_timeout: float = 0.0
@@ -96,7 +98,10 @@ def connect(opts: Options, stack: mf.Stack | None = None, region: str | None = N
     if sandbox:
         from reconciler import sandbox as sb
 
-        st = sb.start()
+        st = sb.status()
+        if not st.running:
+            opts.notice("starting the local sandbox … (kept running between commands; `reconcile sandbox stop` ends it)")
+            st = sb.start()
         os.environ.update(sb.environment(st))
         aws = Aws(region=opts.region or want_region or sb.DEFAULT_REGION, endpoint_url=st.url,
                   max_pool=max(10, opts.concurrency * 2))

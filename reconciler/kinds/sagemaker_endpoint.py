@@ -297,7 +297,8 @@ def is_derived(endpoint: str, name: str) -> bool:
 
 
 def ic_name(endpoint: str, desired: dict[str, Any]) -> str:
-    return str((desired.get("inferenceComponent") or {}).get("name") or f"{endpoint[:60].rstrip('-')}-ic")
+    base = endpoint[:60].rstrip("-")
+    return str((desired.get("inferenceComponent") or {}).get("name") or (base if base.endswith("-ic") else f"{base}-ic"))
 
 
 # ---- the kind -----------------------------------------------------------------------------------
@@ -847,6 +848,12 @@ class EndpointKind(Kind):
         ctx.progress(f"Endpoint/{name}: smoke test passed ({len(text)} characters generated)")
 
     # ---- rollback -------------------------------------------------------------------------------
+    def rollback_preview(self, name: str, aws: Any) -> list[str]:
+        """What ``rollback`` would change (read-only), shown before asking; AwsError when it cannot."""
+        from reconciler.kinds.endpoint_rollback_preview import describe
+
+        return describe(aws, name)
+
     def rollback(self, name: str, ctx: ApplyContext, timeout: float | None = None) -> str:
         """Switch the endpoint back to the config (and model) it ran before the last update."""
         sm = ctx.aws.client("sagemaker")
