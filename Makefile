@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 install:  ## create .venv and install reconcile with its test tools
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	# compat mode: a plain .pth file; the default meta-path finder makes setuptools print a warning box
+	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 
 test:  ## lint, schema sync and the whole test suite (unit, kinds on moto, e2e against a moto server)
 	$(BIN)/ruff check .

@@ -313,6 +313,7 @@ class EndpointKind(Kind):
     name_rule = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
     replace_fields = frozenset({"type", "failed"})
     apply_only_fields = APPLY_ONLY
+    hidden_fields = frozenset({"status", "failed", "leftovers", "inferenceComponent.status"})
     delete_order = 40  # before the execution role (Role: 80)
     long_running = True  # apply waits for many endpoints together, beside --concurrency busy steps
     service = "sagemaker"
