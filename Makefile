@@ -7,8 +7,7 @@ BIN := $(VENV)/bin
 install:  ## create .venv and install reconcile with its test tools
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# compat mode: a plain .pth file; the default meta-path finder makes setuptools print a warning box
-	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(BIN)/pip install --quiet -e '.[dev]'
 
 test:  ## lint, schema sync and the whole test suite (unit, kinds on moto, e2e against a moto server)
 	$(BIN)/ruff check .

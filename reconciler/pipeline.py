@@ -52,10 +52,13 @@ def load(path: str | Path, strict: bool = False) -> tuple[mf.Manifests, Graph]:
     """Load, validate and lint; ManifestError (every issue at once) before any AWS call."""
     manifests = mf.load(path)
     issues: list[Issue] = []
+    from reconciler.lint import accepted
+
     for res in manifests.resources:
-        issues += REGISTRY[res.kind].lint(res)
+        ok = accepted(res)
+        issues += [i for i in REGISTRY[res.kind].lint(res) if not (i.severity == "warning" and i.code in ok)]
     if strict:
-        issues = [Issue(i.file, i.line, i.field, i.message) for i in issues]
+        issues = [Issue(i.file, i.line, i.field, i.message, code=i.code) for i in issues]
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise ManifestError(errors)

@@ -54,8 +54,8 @@ class Resource:
             p = p[:-1]
         return self.line
 
-    def issue(self, path: tuple, message: str, severity: str = "error") -> Issue:
-        return Issue(self.file, self.line_of(*path), ".".join(str(x) for x in path), message, severity)
+    def issue(self, path: tuple, message: str, severity: str = "error", code: str = "") -> Issue:
+        return Issue(self.file, self.line_of(*path), ".".join(str(x) for x in path), message, severity, code)
 
     def annotated(self, key: str) -> bool:
         """True when annotation ``key`` is set to "true"."""
