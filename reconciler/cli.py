@@ -343,6 +343,21 @@ def destroy(directory: str, auto_approve: bool, lock_timeout: str) -> None:
 
 
 @cli.command(context_settings=CONTEXT)
+@click.argument("directory", type=click.Path())
+@click.option("--name", default=None, help="Stack name (default: from the folder's name).")
+@click.option("--stack-region", "stack_region", default="us-east-1", show_default=True,
+              help="The Stack's spec.region.")
+@global_options
+def init(directory: str, name: str | None, stack_region: str) -> None:
+    """Write a starter stack into DIR (a new or empty folder): your copy to plan, apply, edit and prune."""
+    from reconciler import starter
+
+    files = starter.write(directory, name, stack_region)
+    click.echo(f"Wrote a starter stack to {directory}: {', '.join(f.name for f in files)}.\n"
+               f"Next: reconcile plan {directory}")
+
+
+@cli.command(context_settings=CONTEXT)
 @click.option("--out", "out_dir", type=click.Path(), default="schemas", show_default=True)
 @global_options
 def schema(out_dir: str) -> None:
