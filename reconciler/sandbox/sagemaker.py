@@ -1028,7 +1028,7 @@ def tgi_generate(payload: Any, label: str) -> list[dict[str, str]]:
         if isinstance(stop, str) and stop and stop in text:
             text = text[: text.index(stop) + len(stop)]
     if params.get("return_full_text"):
-        text = prompt + text
+        text = f"{prompt} {text}"
     return [{"generated_text": text}]
 
 
