@@ -1,6 +1,6 @@
 """The default inference component name: <endpoint>-ic, not doubled when the endpoint already ends in -ic."""
 
-from reconciler.kinds.sagemaker_endpoint import ic_name
+from reconciler.kinds.endpoint.naming import ic_name
 
 
 def test_default_component_name_is_not_doubled():

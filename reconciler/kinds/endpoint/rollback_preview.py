@@ -10,7 +10,7 @@ from typing import Any
 
 from reconciler.errors import AwsError
 from reconciler.invoke import not_found, where
-from reconciler.kinds.sagemaker_endpoint import PREVIOUS_CONFIG_TAG, PREVIOUS_MODEL_TAG
+from reconciler.kinds.endpoint.naming import PREVIOUS_CONFIG_TAG, PREVIOUS_MODEL_TAG
 
 
 def _model_line(sm: Any, model: str | None) -> str:
