@@ -11,12 +11,23 @@ SYMBOL = {Action.create: "+", Action.update: "~", Action.replace: "-/+", Action.
 COLOR = {Action.create: "green", Action.update: "yellow", Action.replace: "magenta", Action.delete: "red"}
 
 
-def value(v: Any, width: int = 90) -> list[str]:
-    """A value in one style, JSON: one line when short (strings always), else indented JSON lines."""
+def value(v: Any, width: int = 90, indent: int = 0) -> list[str]:
+    """A value in one style, JSON: one line when it fits (strings always), else one entry per line,
+    each entry again on one line when it fits (so leaf lists and small maps stay inline)."""
     one = json.dumps(v, sort_keys=False, default=str, ensure_ascii=False)
-    if len(one) <= width or not isinstance(v, (dict, list)):
+    if not isinstance(v, (dict, list)) or not v or indent + len(one) <= width:
         return [one]
-    return json.dumps(v, sort_keys=False, default=str, ensure_ascii=False, indent=2).splitlines()
+    items = list(v.items()) if isinstance(v, dict) else [(None, x) for x in v]
+    out = ["{" if isinstance(v, dict) else "["]
+    for n, (k, x) in enumerate(items):
+        key = "" if k is None else json.dumps(str(k), ensure_ascii=False) + ": "
+        sub = value(x, width, indent + 2 + len(key))
+        sub[0] = key + sub[0]
+        if n < len(items) - 1:
+            sub[-1] += ","
+        out += ["  " + line for line in sub]
+    out.append("}" if isinstance(v, dict) else "]")
+    return out
 
 
 def _field(sym: str, label: str, vals: list[str], note: str = "") -> list[tuple[str, str]]:

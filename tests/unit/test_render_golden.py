@@ -81,3 +81,14 @@ def test_no_internal_fields_and_one_value_style():
     assert not [x for x in lines if x.strip().endswith("...")]
     # YAML-style maps never appear: every map is JSON
     assert not [x for x in lines if x.strip().startswith(("+ - ", "- - "))]
+
+
+def test_multi_line_values_are_still_json():
+    import json
+
+    from reconciler.render.common import value
+
+    for width in (20, 40, 90):
+        lines = value(DOC, width=width)
+        assert json.loads("\n".join(lines)) == DOC
+        assert all(len(x) <= width or '"' in x for x in lines)
