@@ -87,3 +87,15 @@ def test_lock_is_named_with_debug(cli, tmp_path):
     r = cli("prune", str(m), "--auto-approve")
     assert r.code == 0 and "Prune complete: 1 deleted." in r.out and "Apply complete" not in r.out, r.text
     assert "lock id" not in r.err
+
+
+def test_commands_on_one_resource_keep_the_stacks_account_guard(cli, tmp_path):
+    m = write(tmp_path / "pinned", {"stack.yaml": FILES["stack.yaml"].replace("{region: eu-west-1}",
+                                                                           '{region: eu-west-1, accountId: "999999999999"}'),
+                                    "iam.yaml": FILES["iam.yaml"]})
+    for args in (["invoke", "far-llm", "--prompt", "hi"], ["rollback", "far-llm", "--auto-approve"],
+                 ["call-api", "far-api", "GET /"]):
+        r = cli(*args, "-f", str(m))
+        assert r.code == 1 and "pinned to account 999999999999" in r.err, (args, r.text)
+        r = Cli(cli.env, m)(*args)  # the same from the stack's folder
+        assert r.code == 1 and "pinned to account 999999999999" in r.err, (args, r.text)
