@@ -468,6 +468,7 @@ def _holds_manifests(folder: Path) -> bool:
 
 def _stack_target(manifests_dir: str | None) -> tuple[Any, str]:
     """(the Target, the stack name) for a command on one live resource: from -f DIR, or the current folder."""
+    from reconciler import manifests as mf
     from reconciler import pipeline
 
     s = _settings()
@@ -477,7 +478,7 @@ def _stack_target(manifests_dir: str | None) -> tuple[Any, str]:
         t = pipeline.connect(s.options())
         stack = ""
     else:
-        m, _graph = pipeline.load(manifests_dir)
+        m = mf.load(manifests_dir)  # (validated, not linted: only the Stack is needed)
         t = pipeline.connect(s.options(), m.stack)
         stack = m.stack.name
     if t.sandbox:
