@@ -16,6 +16,7 @@ from reconciler.errors import Issue, ManifestError, ReconcileError, UsageError
 from reconciler.graph import Graph, build
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import ApplyContext, PlanContext
+from reconciler.lint import accepted
 from reconciler.observe import declared, owned
 from reconciler.plan import Plan
 from reconciler.planner import plan as make_plan
@@ -52,8 +53,6 @@ def load(path: str | Path, strict: bool = False) -> tuple[mf.Manifests, Graph]:
     """Load, validate and lint; ManifestError (every issue at once) before any AWS call."""
     manifests = mf.load(path)
     issues: list[Issue] = []
-    from reconciler.lint import accepted
-
     for res in manifests.resources:
         ok = accepted(res)
         issues += [i for i in REGISTRY[res.kind].lint(res) if not (i.severity == "warning" and i.code in ok)]

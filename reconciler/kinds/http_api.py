@@ -306,8 +306,7 @@ class HttpApiKind(Kind):
 
             raise not_found("call", f"HttpApi/{name}", aws)
         if len(same) != 1:
-            raise AwsError(f"HttpApi/{name}: {'no' if not same else len(same)} HTTP APIs of that name "
-                           f"({'apply the manifests first' if not same else 'delete the extras'})")
+            raise AwsError(f"HttpApi/{name}: {len(same)} HTTP APIs of that name (delete the extras)")
         if aws.endpoint_url:
             from reconciler.sandbox.lambda_runtime import url as local_url
 
