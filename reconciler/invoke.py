@@ -71,5 +71,10 @@ def generate(aws: Any, endpoint: str, prompt: str, parameters: dict[str, Any], c
                               "Accept": "application/json", "Body": json.dumps(payload(prompt, parameters))}
     if component:
         kwargs["InferenceComponentName"] = component
-    resp = aws.client("sagemaker-runtime").call("invoke_endpoint", f"Endpoint/{endpoint}", **kwargs)
+    try:
+        resp = aws.client("sagemaker-runtime").call("invoke_endpoint", f"Endpoint/{endpoint}", **kwargs)
+    except AwsError as e:
+        if f"Endpoint {endpoint} of account" in str(e) and "not found" in str(e):  # AWS's words for a missing one
+            raise not_found("invoke", f"Endpoint/{endpoint}", aws) from e
+        raise
     return parse(resp["Body"].read())

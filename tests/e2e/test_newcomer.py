@@ -43,6 +43,8 @@ def test_invoke_and_rollback_take_the_region_from_the_stack(cli, moto_server, tm
     assert r.code == 1
     assert "Endpoint/far-llm: it does not exist in account 123456789012, region us-east-1" in r.err, r.err
     assert "--region" in r.err and "-f DIR" in r.err
+    r = cli("invoke", "far-llm", "--prompt", "hello", "--inference-component", "far-ic")  # (no describe first)
+    assert r.code == 1 and "it does not exist in account 123456789012, region us-east-1" in r.err, r.err
     r = cli("rollback", "far-llm", "--auto-approve")
     assert r.code == 1 and "does not exist in account 123456789012, region us-east-1" in r.err, r.err
     r = cli("call-api", "far-api", "GET /x")
