@@ -85,3 +85,32 @@ def test_execution_role_that_does_not_trust_sagemaker_is_a_plan_problem(cli, bot
     boto("iam").update_assume_role_policy(RoleName="lambda-only", PolicyDocument=json.dumps(trust))
     r = cli("plan", str(m))
     assert r.code == 0, r.text
+
+
+FUNCTION = """
+    apiVersion: reconciler/v1
+    kind: Function
+    metadata: {name: greeter}
+    spec:
+      code: code
+      runtime: python3.12
+      handler: app.handler
+      role: ROLE
+      environment:
+        API_TOKEN: {secretsManager: greeter-token}
+    """
+
+
+def test_function_role_not_trusting_lambda_and_missing_secret_are_both_reported(cli, boto, tmp_path):
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    arn = boto("iam").create_role(RoleName="sm-only", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    m = write(tmp_path / "m", {"stack.yaml": STACK, "fn.yaml": FUNCTION.replace("ROLE", arn),
+                               "code/app.py": "def handler(event, context):\n    return {}\n"})
+    r = cli("plan", str(m))
+    assert r.code == 1, r.text
+    assert f"fn.yaml:8: spec.role: role {arn} does not trust lambda.amazonaws.com" in r.out, r.out
+    assert "fn.yaml:10: spec.environment.API_TOKEN: secret 'greeter-token' does not exist" in r.out, r.out
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 1 and "refusing to apply" in r.err, r.text
+    assert boto("lambda").list_functions()["Functions"] == []
