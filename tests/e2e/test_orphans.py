@@ -47,7 +47,12 @@ def test_renamed_endpoint_is_listed_counted_and_exits_2(cli, boto, moto_server, 
     assert "will be deleted by `reconcile prune`" in r.out and "Endpoint/twin\n" in r.out + "\n"
     assert "1 to create" in r.out and "1 orphaned" in r.out, r.out
 
-    r = cli("apply", str(m), "--auto-approve")  # prune is off: the new endpoint only
+    # prune is off: a saved plan lists the orphan but holds no delete; applying it creates the new endpoint only
+    r = cli("plan", str(m), "--out", str(tmp_path / "plan.json"))
+    assert r.code == 0, r.text
+    saved = json.loads((tmp_path / "plan.json").read_text())
+    assert [s["action"] for s in saved["steps"] if s["action"] != "noop"] == ["create"]
+    r = cli("apply", str(tmp_path / "plan.json"), "--auto-approve")
     assert r.code == 0 and "Apply complete: 1 created." in r.out, r.text
     assert boto("sagemaker").describe_endpoint(EndpointName="twin")["EndpointStatus"] == "InService"
 
