@@ -48,7 +48,8 @@ def plan(
             common: dict[str, Any] = {"kind": res.kind, "name": res.name, "desired": want, "layer": layers.get(i, 0), "depends_on": deps}
             if obs is None:
                 steps.append(Step(action=Action.create, reason="does not exist", **common,
-                                  changes=tuple(kind.mask_change(c) for c in diff({}, want))))
+                                  changes=tuple(kind.mask_change(c) for c in diff({}, want)),
+                                  operations=tuple(kind.operations(res.name, want, None))))
                 continue
             changes = [kind.mask_change(c) for c in diff(obs.state, kind.comparable(want), kind.replace_fields)]
             live_digest = digest(obs.state)
@@ -72,6 +73,7 @@ def plan(
                     f"cannot be adopted as declared: {', '.join(forced)} differ from the live resource and "
                     "cannot be changed in place; declare the live values to adopt it, then change them")))
                 continue
+            common["operations"] = tuple(kind.operations(res.name, want, obs))
             if forced:
                 steps.append(Step(action=Action.replace, changes=tuple(changes), live_digest=live_digest,
                                   reason=kind.plan_reason("replace", forced, obs.state)
@@ -109,6 +111,7 @@ def plan(
                 changes=tuple(REGISTRY[obs.kind].mask_change(c) for c in diff(obs.state, {})),
                 live_digest=digest(obs.state),
                 layer=n_layers + REGISTRY[obs.kind].delete_order,
+                operations=tuple(REGISTRY[obs.kind].operations(obs.name, None, obs)),
             ))
 
     # a replaced resource is deleted and created again: whatever uses it (a role attaching a replaced

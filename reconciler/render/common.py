@@ -37,7 +37,20 @@ def change_lines(c: FieldChange) -> list[tuple[str, str]]:
     return ([("~", f"{c.path}:{note}")] + [("-", f"    {x}") for x in before] + [("+", f"    {x}") for x in after])
 
 
+def operation_lines(step: Step) -> list[tuple[str, str]]:
+    """One line per AWS call the step makes: ``> Action target  (detail)``; ``!`` where serving stops."""
+    out = []
+    for o in step.operations:
+        text = f"{o.action} {o.target}" + (f"  ({o.detail})" if o.detail else "")
+        out.append(("!", f"{text}  [interrupts serving]") if o.interrupts_serving else (">", text))
+    return out
+
+
 def step_lines(step: Step) -> list[tuple[str, str]]:
+    return _change_lines(step) + operation_lines(step)
+
+
+def _change_lines(step: Step) -> list[tuple[str, str]]:
     if step.action == Action.create:
         from reconciler.kinds import REGISTRY
 

@@ -12,9 +12,11 @@ from reconciler.errors import Issue
 from reconciler.kinds._secrets import MASK, SECRETISH, SecretRef, mask_environment_change
 from reconciler.kinds.base import ApplyContext, Kind, Observed, PlanContext, Reference, Resource
 from reconciler.kinds.endpoint import leftovers, rollback, rollout
+from reconciler.kinds.endpoint import operations as endpoint_ops
 from reconciler.kinds.endpoint import state as observed
 from reconciler.kinds.endpoint.naming import APPLY_ONLY, ENDPOINT_NAME, ROLE_ARN
 from reconciler.kinds.endpoint.spec import EndpointSpec
+from reconciler.plan import Operation
 
 
 class EndpointKind(Kind):
@@ -89,6 +91,10 @@ class EndpointKind(Kind):
 
     def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None) -> str | None:
         return observed.plan_reason(action, fields, state)
+
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
+        return endpoint_ops.operations(name, desired, observed.state if observed else None,
+                                       observed.meta if observed else {})
 
     # ---- read -----------------------------------------------------------------------------------
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
