@@ -18,6 +18,7 @@ from reconciler.kinds.endpoint import (
     ic_deployment_config,
     is_derived,
 )
+from reconciler.kinds.endpoint import operations as endpoint_ops
 from reconciler.plan import Action
 from tests.support.manifests import write
 
@@ -93,6 +94,44 @@ def _bad(tmp_path: Path, spec_lines: str) -> str:
     with pytest.raises(ManifestError) as e:
         pipeline.load(tmp_path / "bad")
     return str(e.value)
+
+
+STATE = {"type": "model-based", "image": "img", "environment": {"A": "1"}, "executionRole": "arn:role",
+         "instance": {"type": "ml.g5.2xlarge", "count": 1}, "startup": {}, "status": "InService",
+         "failed": None, "leftovers": [], "tags": {"team": "ml"}}
+
+
+def test_startup_is_a_config_field_not_a_model_field():
+    """The model's name leaves startup out: the reason and the operations say new config, not new model."""
+    assert KIND.plan_reason("update", ["startup"], STATE) == "new endpoint config + UpdateEndpoint, forced by startup"
+    desired = {**STATE, "startup": {"healthCheckTimeoutSeconds": 600}}
+    r = endpoint_ops.decide("llm", desired, STATE, {"model": "m", "config": "c"}, {})
+    assert [o.action for o in r.operations] == ["CreateEndpointConfig", "UpdateEndpoint", "AddTags"]
+    assert r.model == "m" and not r.new_model and r.update_endpoint
+
+
+def test_a_new_model_whose_secret_version_is_unknown_is_named_by_pattern():
+    desired = {**STATE, "environment": {"A": "1", "T": {"secretsManager": "hf", "version": "current"}}}
+    ops = KIND.operations("llm", desired, None)
+    assert [o.action for o in ops] == ["CreateModel", "CreateEndpointConfig", "CreateEndpoint"]
+    assert ops[0].target.startswith("llm-<hash") and is_derived("llm", ops[1].target) is False
+    named = endpoint_ops.create_operations("llm", desired, {"T": "v1"})
+    assert is_derived("llm", named[0].target) and is_derived("llm", named[1].target)
+
+
+def test_a_component_replaced_without_room_is_deleted_first_and_says_so():
+    ic_state = {**STATE, "type": "inference-component-based", "instance": {"type": "ml.g5.2xlarge", "count": 1}}
+    desired = {**ic_state, "inferenceComponent": {"name": "llm-ic", "copies": 1, "memoryMb": 1024}}
+    meta = {"model": "m", "config": "c", "configRole": "arn:role", "instanceCount": 1,
+            "components": [{"name": "old", "model": "m", "compute": {"MinMemoryRequiredInMb": 1024},
+                            "startup": {}, "copies": 1, "status": "InService"}]}
+    ops = endpoint_ops.decide("llm", desired, ic_state, meta, {}).operations
+    assert [(o.action, o.target, o.interrupts_serving) for o in ops[:2]] == [
+        ("DeleteInferenceComponent", "old", True), ("CreateInferenceComponent", "llm-ic", False)]
+    room = {**desired, "instance": {**desired["instance"], "managedScaling": {"minCount": 1, "maxCount": 2}}}
+    ops = endpoint_ops.ic_operations("llm", room, "m", ic_state, meta)
+    assert [(o.action, o.target, o.interrupts_serving) for o in ops] == [
+        ("CreateInferenceComponent", "llm-ic", False), ("DeleteInferenceComponent", "old", False)]
 
 
 def test_spec_limits_are_validated(tmp_path):
