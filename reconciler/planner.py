@@ -76,13 +76,15 @@ def plan(
             common["operations"] = tuple(kind.operations(res.name, want, obs))
             if forced:
                 steps.append(Step(action=Action.replace, changes=tuple(changes), live_digest=live_digest,
-                                  reason=kind.plan_reason("replace", forced, obs.state)
+                                  reason=kind.plan_reason("replace", forced, obs.state, common["operations"])
                                   or f"{', '.join(forced)} cannot be changed in place", **common))
             else:
                 fields = sorted({c.path.split(".")[0].split("[")[0] for c in changes})
+                why = kind.plan_reason("update", fields, obs.state, common["operations"])
+                if reason and why and common["operations"]:  # adopting: say what else apply does
+                    reason = f"{reason}; {why}"
                 steps.append(Step(action=Action.update, changes=tuple(changes), live_digest=live_digest,
-                                  reason=reason or kind.plan_reason("update", fields, obs.state)
-                                  or f"{', '.join(fields)} changed", **common))
+                                  reason=reason or why or f"{', '.join(fields)} changed", **common))
 
     if include_deletes or destroy:
         declared_ids = {(r.kind, r.name) for r in resources}

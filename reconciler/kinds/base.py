@@ -197,8 +197,10 @@ class Kind(ABC):
             return state
         return {k: v for k, v in state.items() if k not in self.apply_only_fields}
 
-    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None) -> str | None:
-        """This kind's wording of why ``action`` is planned for changed top-level ``fields`` (None: default)."""
+    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None,
+                    operations: tuple[Operation, ...] = ()) -> str | None:
+        """This kind's wording of why ``action`` is planned for changed top-level ``fields`` (None: default);
+        ``operations``: what ``operations()`` said apply will do, so the wording can match it."""
         return None
 
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:

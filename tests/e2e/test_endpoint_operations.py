@@ -230,6 +230,7 @@ def test_adopting_an_ic_endpoint_keeps_serving(cli, boto, moto_server, tmp_path)
     create, delete = step["operations"][:2]
     assert create["target"] == "sdk-ic-ic" and "created before" in create["detail"] and delete["target"] == old_ic
     assert not any(o["interrupts_serving"] for o in step["operations"])
+    assert f"inference component {old_ic} replaced by sdk-ic-ic (create before delete)" in step["reason"]
 
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text

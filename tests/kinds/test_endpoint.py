@@ -128,6 +128,8 @@ def test_a_component_replaced_without_room_is_deleted_first_and_says_so():
     ops = endpoint_ops.decide("llm", desired, ic_state, meta, {}).operations
     assert [(o.action, o.target, o.interrupts_serving) for o in ops[:2]] == [
         ("DeleteInferenceComponent", "old", True), ("CreateInferenceComponent", "llm-ic", False)]
+    assert "old replaced by llm-ic (delete first: interrupts serving)" in KIND.plan_reason(
+        "update", ["inferenceComponent"], ic_state, ops)
     room = {**desired, "instance": {**desired["instance"], "managedScaling": {"minCount": 1, "maxCount": 2}}}
     ops = endpoint_ops.ic_operations("llm", room, "m", ic_state, meta)
     assert [(o.action, o.target, o.interrupts_serving) for o in ops] == [

@@ -89,8 +89,9 @@ class EndpointKind(Kind):
             out["environment"] = {k: (MASK if isinstance(v, dict) else v) for k, v in env.items()}
         return out
 
-    def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None) -> str | None:
-        return observed.plan_reason(action, fields, state)
+    def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None,
+                    operations: tuple[Operation, ...] = ()) -> str | None:
+        return observed.plan_reason(action, fields, state, operations)
 
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
         return endpoint_ops.operations(name, desired, observed.state if observed else None,

@@ -20,6 +20,7 @@ from reconciler.kinds.endpoint.naming import (
 )
 from reconciler.kinds.endpoint.shapes import secret_version_state, startup_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
+from reconciler.plan import Operation
 
 
 def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
@@ -71,7 +72,8 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
     return state
 
 
-def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None) -> str | None:
+def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None,
+                operations: tuple[Operation, ...] = ()) -> str | None:
     """The step's reason, in the words of the operations it runs (operations.decide; content decides)."""
     state = state or {}
     if action == "replace" and "failed" in fields:
@@ -89,11 +91,23 @@ def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None) ->
     config_fields = [f for f in fields if f in (("instance", "executionRole") if ic_based else ("instance", "startup"))]
     parts = []
     if "instance" not in state and "instance" in fields:
-        parts.append("its endpoint config was deleted outside reconcile: create one (the endpoint keeps serving)")
+        how = ("a new one + UpdateEndpoint" if any(o.action == "UpdateEndpoint" for o in operations)
+               else "recreate it under the name the endpoint uses")
+        parts.append(f"its endpoint config was deleted outside reconcile: {how} (the endpoint keeps serving)")
     elif ic_based:
         if config_fields:
             parts.append(f"new endpoint config + UpdateEndpoint, forced by {', '.join(config_fields)}")
-        if model_fields or "inferenceComponent" in fields or "startup" in fields:
+        ic_ops = {o.action: o for o in operations if o.action.endswith("InferenceComponent")}
+        if "CreateInferenceComponent" in ic_ops:
+            new_ic = ic_ops["CreateInferenceComponent"]
+            gone = [o.target for o in operations if o.action == "DeleteInferenceComponent" and o.target != new_ic.target]
+            if gone:
+                order = ("delete first: interrupts serving" if any(o.interrupts_serving for o in operations)
+                         else "create before delete")
+                parts.append(f"inference component {', '.join(gone)} replaced by {new_ic.target} ({order})")
+            else:
+                parts.append(f"create inference component {new_ic.target}")
+        elif model_fields or "inferenceComponent" in fields or "startup" in fields:
             why = model_fields + [f for f in fields if f == "startup"]
             what = f"new model, forced by {', '.join(model_fields)}" if model_fields else (
                 f"forced by {', '.join(why)}" if why else "inference component changed")
