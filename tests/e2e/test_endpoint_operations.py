@@ -149,6 +149,25 @@ def test_a_config_deleted_by_hand_is_recreated_and_the_endpoint_keeps_serving(cl
     assert r.code == 0 and "No changes." in r.out, r.text
 
 
+def test_a_model_deleted_by_hand_is_recreated_under_its_name(cli, boto, moto_server, tmp_path):
+    fast(moto_server, cli)
+    sm = boto("sagemaker")
+    m = write(tmp_path / "m", OWN)
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    before = sm.describe_endpoint(EndpointName="twin")
+    model = sm.describe_endpoint_config(EndpointConfigName=before["EndpointConfigName"])["ProductionVariants"][0]["ModelName"]
+    sm.delete_model(ModelName=model)
+
+    step = endpoint_step(cli, m)
+    assert step["action"] == "update" and actions(step) == [("CreateModel", model)], step
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    after = sm.describe_endpoint(EndpointName="twin")
+    assert after["EndpointConfigName"] == before["EndpointConfigName"] and after["CreationTime"] == before["CreationTime"]
+    assert sm.describe_model(ModelName=model)["ModelName"] == model
+    assert cli("plan", str(m), "--detailed-exitcode").code == 0
+
+
 def test_a_type_change_says_it_interrupts_serving(cli, boto, moto_server, tmp_path):
     fast(moto_server, cli)
     m = write(tmp_path / "m", OWN)

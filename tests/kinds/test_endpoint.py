@@ -412,6 +412,12 @@ def test_prune_deletes_components_endpoint_configs_models_then_role(env):
         "deleting Role/exec")}
     assert list(idx.values()) == sorted(idx.values()), order
     assert env.models() == [] and env.configs() == []
+    # the step listed every delete apply made
+    step = next(s for s in p.changes if s.kind == "Endpoint")
+    what = {"DeleteEndpointConfig": "EndpointConfig", "DeleteModel": "Model", "DeleteInferenceComponent": "InferenceComponent"}
+    planned = {f"{what[o.action]}/{o.target}" for o in step.operations if o.action in what}
+    deleted = {m.split(":")[0] for m in env.log if re.match(r"(EndpointConfig|Model|InferenceComponent)/\S+: deleted$", m)}
+    assert planned == deleted and len(deleted) == 3, (planned, deleted)
 
 
 def test_prune_refuses_a_role_a_kept_endpoint_uses(env):

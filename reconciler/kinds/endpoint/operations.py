@@ -129,7 +129,7 @@ def decide(name: str, desired: dict[str, Any], state: dict[str, Any], meta: dict
     if ic_based and meta.get("configRole") != desired["executionRole"] and not missing:
         config_changed.append("executionRole")
     stuck = state.get("status") not in SETTLING
-    needs_config = missing or bool(config_changed) or (new_model and not ic_based)
+    needs_config = missing or bool(config_changed) or (not ic_based and model != live_model)
     config, new_config, update = live_cfg, False, False
     if needs_config:
         config = config_name(name, desired, model)
@@ -245,23 +245,20 @@ def create_operations(name: str, desired: dict[str, Any], versions: dict[str, st
 
 
 def delete_operations(name: str, state: dict[str, Any], meta: dict[str, Any], why: str) -> list[Operation]:
+    """Components, the endpoint, then every config and model reconcile made for it (the ones kept for
+    rollback and leftovers included): what ``rollout.delete`` removes."""
     ops = [op("DeleteInferenceComponent", c["name"], interrupts=True) for c in meta.get("components") or []]
     if not meta.get("orphan"):
         ops.append(op("DeleteEndpoint", name, why, interrupts=True))
-    for n in (meta.get("config"),):
-        if n and is_derived(name, n) and not meta.get("configMissing"):
-            ops.append(op("DeleteEndpointConfig", n))
-    for left in state.get("leftovers") or []:
-        kind, _, n = left.partition("/")
-        if kind == "config" and n != meta.get("config"):
-            ops.append(op("DeleteEndpointConfig", n))
-    for n in (meta.get("model"),):
-        if n and is_derived(name, n) and not meta.get("modelMissing"):
-            ops.append(op("DeleteModel", n))
-    for left in state.get("leftovers") or []:
-        kind, _, n = left.partition("/")
-        if kind == "model" and n != meta.get("model"):
-            ops.append(op("DeleteModel", n))
+    left = [x.partition("/") for x in state.get("leftovers") or []]
+    configs = [meta.get("config") if not meta.get("configMissing") else None, meta.get("previousConfig")]
+    models = [meta.get("model") if not meta.get("modelMissing") else None, meta.get("previousModelOfConfig"),
+              meta.get("previousModel"), *(meta.get("unplacedModels") or [])]
+    for action, names in (("DeleteEndpointConfig", configs + [n for k, _, n in left if k == "config"]),
+                          ("DeleteModel", models + [n for k, _, n in left if k == "model"])):
+        for n in dict.fromkeys(names):
+            if n and is_derived(name, n):
+                ops.append(op(action, n))
     return ops
 
 
