@@ -17,7 +17,8 @@ def render(plan: Plan, color: bool = False) -> str:
     out = [style(f"reconcile {plan.command} · {headline(plan)}", bold=True), ""]
     for step in plan.changes:
         sym = SYMBOL[step.action]
-        warn = style("  interrupts serving", "red", bold=True) if step.interrupts_serving else ""
+        said = "interrupts serving" in step.reason
+        warn = style("  interrupts serving", "red", bold=True) if step.interrupts_serving and not said else ""
         out.append(style(f"  {sym} {step.id}", COLOR.get(step.action), bold=True) + f"  ({step.reason})" + warn)
         for s, text in step_lines(step):
             out.append("      " + style(f"{s} {text}", LINE_COLOR.get(s)))

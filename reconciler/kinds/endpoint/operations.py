@@ -26,6 +26,10 @@ def op(action: str, target: str, detail: str | None = None, interrupts: bool = F
     return Operation(service=SERVICE, action=action, target=target, detail=detail, interrupts_serving=interrupts)
 
 
+def copies(n: int) -> str:
+    return f"{n} cop{'y' if n == 1 else 'ies'}"
+
+
 # ---- content and the names derived from it -------------------------------------------------------
 
 
@@ -156,6 +160,9 @@ def decide(name: str, desired: dict[str, Any], state: dict[str, Any], meta: dict
                 ops.append(op("DeleteModel", prev_model, "its model"))
     if ic_based:
         ops += ic_operations(name, desired, model, state, meta)
+        prev_model = meta.get("previousModel")
+        if model != live_model and prev_model and prev_model not in (model, live_model) and is_derived(name, prev_model):
+            ops.append(op("DeleteModel", prev_model, "the model before last is no longer kept for rollback"))
     ops += tag_operations(name, desired, state, bool(update or new_model and ic_based))
     keep = {str(o.target) for o in ops}
     for n in meta.get("unplacedModels") or []:
@@ -191,7 +198,7 @@ def ic_operations(name: str, desired: dict[str, Any], model: str | None, state: 
         mine = None
     if mine is None:
         serving = [c for c in others if c.get("status") != "Failed"]
-        create = op("CreateInferenceComponent", want["name"], f"{want['copies']} copies of {model or 'the new model'}")
+        create = op("CreateInferenceComponent", want["name"], f"{copies(want['copies'])} of {model or 'the new model'}")
         if not serving:
             ops.append(create)
         elif has_room(desired, meta):
@@ -240,7 +247,7 @@ def create_operations(name: str, desired: dict[str, Any], versions: dict[str, st
            op("CreateEndpoint", name)]
     if desired["type"] == "inference-component-based":
         ops.append(op("CreateInferenceComponent", desired["inferenceComponent"]["name"],
-                      f"{desired['inferenceComponent']['copies']} copies of {m}"))
+                      f"{copies(desired['inferenceComponent']['copies'])} of {m}"))
     return ops
 
 
