@@ -247,8 +247,14 @@ def test_model_based_four_steps_update_keeps_previous_and_cleans_older(env):
 
     # a third version: the oldest config/model go, the one it ran before stays
     env.write(**{"r.yaml": ROLE, "e.yaml": ENDPOINT.replace("org/model", "org/model-v2").replace("count: 1", "count: 2")})
+    [step] = env.plan().changes
+    new_config = step.operations[0].target
+    assert [(o.action, o.target) for o in step.operations] == [  # what apply does, deletes included
+        ("CreateEndpointConfig", new_config), ("UpdateEndpoint", "llm"), ("DeleteEndpointConfig", first),
+        ("DeleteModel", model), ("AddTags", "llm")]
     env.apply()
     d = env.sm.describe_endpoint(EndpointName="llm")
+    assert d["EndpointConfigName"] == new_config
     assert d["ProductionVariants"][0]["DesiredInstanceCount"] == 2  # a count change is applied, not retained
     assert env.configs() == sorted([d["EndpointConfigName"], second]) and first not in env.configs()
     assert model not in env.models() and len(env.models()) == 1  # count-only change reuses the model
