@@ -1,6 +1,7 @@
 """The Endpoint kind: its identity, static checks, and the entry points the pipeline calls.
 
 The work is done in this package's modules: ``state`` (desired/observed state, plan wording),
+``operations`` (which AWS calls a change makes, decided by content; plan shows them, apply runs them),
 ``rollout`` (create/update/delete), ``leftovers`` (owned parts and their cleanup), ``rollback``.
 """
 
