@@ -136,6 +136,22 @@ def test_a_component_replaced_without_room_is_deleted_first_and_says_so():
         ("CreateInferenceComponent", "llm-ic", False), ("DeleteInferenceComponent", "old", False)]
 
 
+def test_apply_refuses_calls_its_plan_did_not_show():
+    from reconciler.errors import AwsError
+    from reconciler.kinds.base import ApplyContext
+    from reconciler.kinds.endpoint import rollout
+
+    op = endpoint_ops.op
+    planned = (op("CreateModel", "llm-<hash of content and secret versions>"), op("AddTags", "llm"))
+    ctx = ApplyContext(aws=None, stack="s", account="1", region="r",  # type: ignore[arg-type]
+                       options={"planned_operations": {"Endpoint/llm": planned}})
+    rollout.check_planned("llm", (op("CreateModel", "llm-0123456789"),), ctx)  # a name the plan could not know
+    with pytest.raises(AwsError, match="planned CreateModel; it would now do CreateModel llm-0123456789, "
+                                       "UpdateEndpoint llm. Nothing was changed"):
+        rollout.check_planned("llm", (op("CreateModel", "llm-0123456789"), op("UpdateEndpoint", "llm")), ctx)
+    rollout.check_planned("other", (op("DeleteEndpoint", "other"),), ctx)  # steps without planned calls
+
+
 def test_spec_limits_are_validated(tmp_path):
     msg = _bad(tmp_path, "  startup: {healthCheckTimeoutSeconds: 30}\n")
     assert "spec.startup.healthCheckTimeoutSeconds" in msg and "60" in msg

@@ -57,11 +57,12 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
     what = f"Endpoint/{name}"
     timeout = wait_timeout(desired, ctx)
     d = smx.settle_endpoint(sm, name, progress=ctx.progress, timeout=timeout)
-    if d is None:
-        kind.create(name, desired, ctx)
-        return
-    if d["EndpointStatus"] == "Failed":
-        kind.delete(name, ctx)
+    if d is None or d["EndpointStatus"] == "Failed":
+        if (ctx.options.get("planned_operations") or {}).get(what):
+            raise AwsError(f"{what} {'is gone' if d is None else 'became Failed'} since the plan, which did not "
+                           "show creating it again. Nothing was changed; run plan again and review it")
+        if d is not None:
+            kind.delete(name, ctx)
         kind.create(name, desired, ctx)
         return
     settle_components(sm, name, ctx, timeout)
@@ -73,6 +74,7 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
     env, secret_tags, versions = resolve_env(ctx, desired["environment"])
     r = decide(name, desired, obs.state, obs.meta, versions)
     assert r.model is not None and r.config is not None  # (every secret version is known at apply)
+    check_planned(name, r.operations, ctx)
     actions = {o.action for o in r.operations}
     live_tags = smx.tags_of(sm, d["EndpointArn"], what)
     if "CreateModel" in actions:
@@ -118,6 +120,23 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
     cleanup(name, ctx, keep=keep)
     if changed:
         smoke(name, desired, ctx)
+
+
+def check_planned(name: str, now: tuple[Operation, ...], ctx: ApplyContext) -> None:
+    """Refuse, before any write, an update whose calls are no longer the ones its plan showed (the live
+    endpoint changed in a way the plan's fingerprint does not see, e.g. a component settled as Failed)."""
+    planned = (ctx.options.get("planned_operations") or {}).get(f"Endpoint/{name}")
+    if not planned:
+        return  # (a plan written before plans held operations, or a step re-linked to a replaced role)
+
+    def calls(ops: tuple[Operation, ...]) -> list[tuple[str, str]]:
+        return [(o.action, "" if "<" in o.target else o.target) for o in ops if not o.action.endswith("Tags")]
+
+    want, got = calls(planned), calls(now)
+    if len(want) != len(got) or any(a != b or (t and u and t != u) for (a, t), (b, u) in zip(want, got, strict=False)):
+        show = lambda xs: ", ".join(f"{a} {t}".strip() for a, t in xs) or "nothing"  # noqa: E731
+        raise AwsError(f"Endpoint/{name} changed since the plan: it planned {show(want)}; it would now "
+                       f"do {show(got)}. Nothing was changed; run plan again and review it")
 
 
 def delete(name: str, ctx: ApplyContext) -> None:
