@@ -218,22 +218,22 @@ def test_adopting_an_ic_endpoint_keeps_serving(cli, boto, moto_server, tmp_path)
     arn = role_arn(boto)
     image = images.uri("huggingfaceLlm", "2.2.0", REGION)
     sm.create_model(ModelName=SDK_MODEL, ExecutionRoleArn=arn, PrimaryContainer={"Image": image, "Environment": ENV})
-    sm.create_endpoint_config(EndpointConfigName="sdk-ic", ExecutionRoleArn=arn, ProductionVariants=[{
+    sm.create_endpoint_config(EndpointConfigName="sdk-serve", ExecutionRoleArn=arn, ProductionVariants=[{
         "VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1,
         "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 1, "MaxInstanceCount": 2}}])
-    sm.create_endpoint(EndpointName="sdk-ic", EndpointConfigName="sdk-ic")
-    wait_in_service(sm, "sdk-ic")
+    sm.create_endpoint(EndpointName="sdk-serve", EndpointConfigName="sdk-serve")
+    wait_in_service(sm, "sdk-serve")
     old_ic = "huggingface-pytorch-tgi-inference-2026-11-30-21-04-ic"
     sm.create_inference_component(
-        InferenceComponentName=old_ic, EndpointName="sdk-ic", VariantName="AllTraffic",
+        InferenceComponentName=old_ic, EndpointName="sdk-serve", VariantName="AllTraffic",
         Specification={"ModelName": SDK_MODEL, "ComputeResourceRequirements": {
             "MinMemoryRequiredInMb": 1024, "NumberOfAcceleratorDevicesRequired": 1}},
         RuntimeConfig={"CopyCount": 1})
-    wait_in_service(sm, "sdk-ic", ic=old_ic)
+    wait_in_service(sm, "sdk-serve", ic=old_ic)
     m = write(tmp_path / "m", {"stack.yaml": STACK, "endpoint.yaml": f"""
         apiVersion: reconciler/v1
         kind: Endpoint
-        metadata: {{name: sdk-ic, annotations: {{reconciler/adopt: "true"}}}}
+        metadata: {{name: sdk-serve, annotations: {{reconciler/adopt: "true"}}}}
         spec:
           type: inference-component-based
           executionRole: {arn}
@@ -247,17 +247,17 @@ def test_adopting_an_ic_endpoint_keeps_serving(cli, boto, moto_server, tmp_path)
     step = endpoint_step(cli, m)
     assert [a for a, _ in actions(step)] == ["CreateInferenceComponent", "DeleteInferenceComponent", "AddTags"], step
     create, delete = step["operations"][:2]
-    assert create["target"] == "sdk-ic-ic" and "created before" in create["detail"] and delete["target"] == old_ic
+    assert create["target"] == "sdk-serve-ic" and "created before" in create["detail"] and delete["target"] == old_ic
     assert not any(o["interrupts_serving"] for o in step["operations"])
-    assert f"inference component {old_ic} replaced by sdk-ic-ic (create before delete)" in step["reason"]
+    assert f"inference component {old_ic} replaced by sdk-serve-ic (create before delete)" in step["reason"]
 
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
     # the new component was InService before the old one went: the endpoint never served nothing
-    assert r.err.index("InferenceComponent/sdk-ic-ic: creating") < r.err.index(f"InferenceComponent/{old_ic}: deleting")
-    assert [c["InferenceComponentName"] for c in sm.list_inference_components(EndpointNameEquals="sdk-ic")[
-        "InferenceComponents"]] == ["sdk-ic-ic"]
-    assert sm.describe_endpoint(EndpointName="sdk-ic")["EndpointConfigName"] == "sdk-ic"
+    assert r.err.index("InferenceComponent/sdk-serve-ic: creating") < r.err.index(f"InferenceComponent/{old_ic}: deleting")
+    assert [c["InferenceComponentName"] for c in sm.list_inference_components(EndpointNameEquals="sdk-serve")[
+        "InferenceComponents"]] == ["sdk-serve-ic"]
+    assert sm.describe_endpoint(EndpointName="sdk-serve")["EndpointConfigName"] == "sdk-serve"
     assert [x["ModelName"] for x in sm.list_models()["Models"]] == [SDK_MODEL]
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 0 and "No changes." in r.out, r.text

@@ -294,7 +294,7 @@ def test_inference_components_create_update_and_copy_count_only(env):
     env.write(**{"r.yaml": ROLE, "e.yaml": IC_ENDPOINT.replace("copies: 1", "copies: 3")})
     [step] = env.plan().changes
     assert [(c.path, c.before, c.after) for c in step.changes] == [("inferenceComponent.copies", 1, 3)]
-    assert [(o.action, o.target) for o in step.operations] == [("UpdateInferenceComponentRuntimeConfig", "llm-ic-ic")]
+    assert [(o.action, o.target) for o in step.operations] == [("UpdateInferenceComponentRuntimeConfig", "llm-ic")]
     env.apply()
     assert any("UpdateInferenceComponentRuntimeConfig" in m for m in env.log)
     ic = env.sm.describe_inference_component(InferenceComponentName="llm-ic")
