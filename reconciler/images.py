@@ -130,3 +130,21 @@ def uri(key: str, version: str, region: str) -> str:
     tag = "-".join(x for x in (tag_prefix, processor, py, container) if x)
     repo = vc["repository"] + (f":{tag}" if tag else "")
     return f"{registries[region]}.dkr.{_dns_suffix(region)}/{repo}"
+
+
+def reverse(image: str, region: str, keys: tuple[str, ...] = ("huggingfaceLlm",)) -> tuple[str, str] | None:
+    """(family key, version) whose URI in ``region`` is ``image`` (the newest such version), else None.
+    For ``reconcile import``: a live model's image read back as the manifest's {huggingfaceLlm: {version}}."""
+    found = None
+    for key in keys:
+        try:
+            cfg = _config(FAMILIES[key].framework)
+        except (ImageError, OSError, KeyError):
+            continue
+        for version in _sorted(list(cfg["versions"])):
+            try:
+                if uri(key, version, region) == image:
+                    found = (key, version)
+            except (ImageError, KeyError, TypeError):
+                continue
+    return found

@@ -106,6 +106,15 @@ def source_arn(partition: str, region: str, account: str, api_id: str, route_key
     return f"arn:{partition}:execute-api:{region}:{account}:{api_id}/*/{'*' if method == 'ANY' else method}{path}"
 
 
+def _grants_api(statement: dict[str, Any]) -> bool:
+    """An Allow of lambda:InvokeFunction to API Gateway."""
+    principal = statement.get("Principal")
+    service = principal.get("Service") if isinstance(principal, dict) else principal
+    action = statement.get("Action")
+    return (statement.get("Effect") == "Allow" and service == PRINCIPAL
+            and action in ("lambda:InvokeFunction", ["lambda:InvokeFunction"], "lambda:*"))
+
+
 def _where(arn: str) -> tuple[str, str, str]:
     """(partition, region, account) of an ARN."""
     parts = arn.split(":")
@@ -192,11 +201,14 @@ class HttpApiKind(Kind):
                 uri = f"{integ.get('IntegrationType')} {uri} (payload format {integ.get('PayloadFormatVersion')})"
             routes[r["RouteKey"]] = {"function": uri, "invokePermission": False}
         for fn in {r["function"] for r in routes.values() if r["function"] and r["function"].startswith("arn:")}:
-            found = {s.get("Sid"): lamx.source_arn(s) for s in lamx.statements(aws, fn)}
+            stmts = lamx.statements(aws, fn)
+            found = {s.get("Sid"): lamx.source_arn(s) for s in stmts}
+            # content decides: a grant made outside reconcile (SAM's, of an adopted API) for this route counts
+            granted = {lamx.source_arn(s) for s in stmts if _grants_api(s)}
             for key, r in routes.items():
                 if r["function"] == fn:
-                    sid = statement_id(api_id, key)
-                    r["invokePermission"] = found.get(sid) == source_arn(*_where(fn), api_id, key)
+                    sid, src = statement_id(api_id, key), source_arn(*_where(fn), api_id, key)
+                    r["invokePermission"] = found.get(sid) == src or src in granted
         stage = gw.get("get_stage", what, ApiId=api_id, StageName=STAGE)
         state = {
             "description": api.get("Description", "") or "",

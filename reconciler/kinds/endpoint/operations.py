@@ -92,6 +92,11 @@ def ic_spec(desired: dict[str, Any], model: str | None) -> dict[str, Any]:
     return spec
 
 
+def owned(name: str, part: str, meta: dict[str, Any]) -> bool:
+    """A config/model this stack deletes when no longer used: one reconcile named, or one it adopted."""
+    return is_derived(name, part) or part in (meta.get("adopted") or ())
+
+
 # ---- the decision ---------------------------------------------------------------------------------
 
 
@@ -153,17 +158,19 @@ def decide(name: str, desired: dict[str, Any], state: dict[str, Any], meta: dict
         ops.append(op("UpdateEndpoint", name, f"{strategy_text(desired.get('deployment') or {})}; "
                                               "the old fleet serves until the new one is InService"))
         prev = meta.get("previousConfig")
-        if new_config and config != live_cfg and prev and prev not in (config, live_cfg) and is_derived(name, prev):
+        if new_config and config != live_cfg and prev and prev not in (config, live_cfg) and owned(name, prev, meta):
             ops.append(op("DeleteEndpointConfig", prev, "the config before last is no longer kept for rollback"))
             prev_model = meta.get("previousModelOfConfig")
-            if prev_model and prev_model not in (model, live_model) and is_derived(name, prev_model):
+            if prev_model and prev_model not in (model, live_model) and owned(name, prev_model, meta):
                 ops.append(op("DeleteModel", prev_model, "its model"))
     if ic_based:
         ops += ic_operations(name, desired, model, state, meta)
         prev_model = meta.get("previousModel")
-        if model != live_model and prev_model and prev_model not in (model, live_model) and is_derived(name, prev_model):
+        if model != live_model and prev_model and prev_model not in (model, live_model) and owned(name, prev_model, meta):
             ops.append(op("DeleteModel", prev_model, "the model before last is no longer kept for rollback"))
     ops += tag_operations(name, desired, state, bool(update or new_model and ic_based))
+    ops += [op("AddTags", n, f"{kind} made outside reconcile: adopted (reconciler:endpoint and ownership tags)")
+            for kind, n, _arn in meta.get("untagged") or []]
     keep = {str(o.target) for o in ops}
     for n in meta.get("unplacedModels") or []:
         if n != model:
@@ -264,7 +271,7 @@ def delete_operations(name: str, state: dict[str, Any], meta: dict[str, Any], wh
     for action, names in (("DeleteEndpointConfig", configs + [n for k, _, n in left if k == "config"]),
                           ("DeleteModel", models + [n for k, _, n in left if k == "model"])):
         for n in dict.fromkeys(names):
-            if n and is_derived(name, n):
+            if n and owned(name, n, meta):
                 ops.append(op(action, n))
     return ops
 

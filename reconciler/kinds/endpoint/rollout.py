@@ -7,7 +7,8 @@ from typing import Any
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError
 from reconciler.kinds.base import ApplyContext, Kind, PlanContext
-from reconciler.kinds.endpoint.leftovers import cleanup, discard, model_of_config
+from reconciler.kinds.endpoint import adopted
+from reconciler.kinds.endpoint.leftovers import cleanup, discard, in_use, model_of_config
 from reconciler.kinds.endpoint.naming import (
     ENDPOINT_TAG,
     INTERNAL_TAGS,
@@ -115,9 +116,12 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
         if k in keep_prev or live_tags.get(k):
             want_tags[k] = keep_prev.get(k) or live_tags[k]
     smx.set_tags(sm, d["EndpointArn"], what, live_tags, want_tags)
+    adopted.tag(sm, obs.meta.get("untagged") or [], desired["tags"], name)
     keep = {r.config, r.model, want_tags.get(PREVIOUS_CONFIG_TAG, ""), want_tags.get(PREVIOUS_MODEL_TAG, "")}
     keep.add(model_of_config(sm, want_tags.get(PREVIOUS_CONFIG_TAG)) or "")
     cleanup(name, ctx, keep=keep)
+    adopted.delete(sm, [*(obs.meta.get("adopted") or []), *(n for _k, n, _a in obs.meta.get("untagged") or [])],
+                   keep | in_use(sm, name), ctx.progress)
     if changed:
         smoke(name, desired, ctx)
 
@@ -142,6 +146,13 @@ def check_planned(name: str, now: tuple[Operation, ...], ctx: ApplyContext) -> N
 def delete(name: str, ctx: ApplyContext) -> None:
     sm = ctx.aws.client("sagemaker")
     timeout = wait_timeout({}, ctx)
+    # what it runs and keeps for rollback, read before it goes: the adopted ones among them go with it
+    d0 = smx.describe_endpoint(sm, name) or {}
+    tags0 = smx.tags_of(sm, d0["EndpointArn"], f"Endpoint/{name}") if d0 else {}
+    cfgs = [d0.get("EndpointConfigName"), tags0.get(PREVIOUS_CONFIG_TAG)]
+    parts = [("config", c) for c in cfgs] + [("model", model_of_config(sm, c)) for c in cfgs] + [
+        ("model", tags0.get(PREVIOUS_MODEL_TAG))] + [("model", m) for m in in_use(sm, name) if m]
+    _untagged, mine = adopted.classify(sm, name, ctx.stack, parts) if d0 else ([], [])
     for ic in smx.inference_components(sm, name):
         ctx.progress(f"InferenceComponent/{ic['InferenceComponentName']}: deleting")
         smx.delete_ic(sm, ic["InferenceComponentName"], progress=ctx.progress, timeout=timeout)
@@ -151,6 +162,7 @@ def delete(name: str, ctx: ApplyContext) -> None:
         smx.delete_endpoint(sm, name, progress=ctx.progress, timeout=timeout)
         ctx.progress(f"Endpoint/{name}: deleted")
     cleanup(name, ctx, keep=set(), stack=ctx.stack)
+    adopted.delete(sm, mine, set(), ctx.progress)
 
 
 def ensure_parts(name: str, desired: dict[str, Any], ctx: ApplyContext) -> dict[str, str]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler import PREVENT_DESTROY_ANNOTATION
+from reconciler import PREVENT_DESTROY_ANNOTATION, STACK_TAG
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import ManifestError
 from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import Kind, Observed, PlanContext, Resource, ownership_tags
+from reconciler.kinds.endpoint import adopted
 from reconciler.kinds.endpoint.leftovers import model_of_config, owned_parts
 from reconciler.kinds.endpoint.naming import (
     ENDPOINT_TAG,
@@ -193,6 +194,8 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         # operations.decide keeps the one the manifest maps to and deletes the others
         meta["unplacedModels"] = [x.partition("/")[2] for x in state["leftovers"] if x.startswith("model/")]
         state["leftovers"] = [x for x in state["leftovers"] if not x.startswith("model/")]
+    # parts made outside reconcile (an adopted endpoint's): tagged by the adoption, then this stack's own
+    meta["untagged"], meta["adopted"] = adopted.classify(sm, name, state["tags"].get(STACK_TAG), adopted.parts_of(meta))
     return Observed(kind.kind, name, d["EndpointArn"], state, meta=meta)
 
 

@@ -1,0 +1,69 @@
+"""Models and configs an adopted endpoint runs under names reconcile did not derive (the SageMaker SDK's
+``huggingface-pytorch-tgi-inference-<timestamp>``, a config named as the endpoint).
+
+Adoption keeps them serving and tags them (``reconciler:endpoint`` and the stack's ownership tags) as
+planned ``AddTags`` operations; from then on they are this stack's like its own: kept while in use or
+kept for rollback, deleted after the next change but one (as reconcile's own would be), and by prune
+and destroy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler import STACK_TAG
+from reconciler.aws import sagemaker as smx
+from reconciler.kinds.endpoint.naming import ENDPOINT_TAG, is_derived
+
+DESCRIBE = {"config": ("describe_endpoint_config", "EndpointConfigName", "EndpointConfigArn", "EndpointConfig"),
+            "model": ("describe_model", "ModelName", "ModelArn", "Model")}
+
+
+def arn_of(sm: Any, kind: str, name: str) -> str | None:
+    op, key, arn_key, what = DESCRIBE[kind]
+    d = sm.get(op, f"{what}/{name}", **{key: name})
+    return None if d is None else d[arn_key]
+
+
+def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, str | None]]) -> tuple[list, list]:
+    """(untagged: [[kind, name, arn]], adopted: [name]) of ``parts`` whose names reconcile did not derive:
+    those not yet tagged for ``endpoint``, and those tagged for it by this stack (an earlier adoption)."""
+    untagged, adopted = [], []
+    for kind, name in dict.fromkeys(parts):
+        if not name or is_derived(endpoint, name):
+            continue
+        arn = arn_of(sm, kind, name)
+        if arn is None:
+            continue
+        tags = smx.tags_of(sm, arn, name)
+        if tags.get(ENDPOINT_TAG) == endpoint and (stack is None or tags.get(STACK_TAG) == stack):
+            adopted.append(name)
+        elif not tags.get(ENDPOINT_TAG):
+            untagged.append([kind, name, arn])
+    return untagged, adopted
+
+
+def parts_of(meta: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """The configs and models an endpoint's read names (in use, or kept for rollback)."""
+    return [("config", None if meta.get("configMissing") else meta.get("config")),
+            ("config", meta.get("previousConfig")),
+            ("model", None if meta.get("modelMissing") else meta.get("model")),
+            ("model", meta.get("previousModel")), ("model", meta.get("previousModelOfConfig"))]
+
+
+def tag(sm: Any, untagged: list, tags: dict[str, str], endpoint: str) -> None:
+    """Tag the parts made outside reconcile as this endpoint's (the plan listed each as AddTags)."""
+    for _kind, name, arn in untagged:
+        live = smx.tags_of(sm, arn, name)
+        smx.set_tags(sm, arn, name, live, {**live, **tags, ENDPOINT_TAG: endpoint})
+
+
+def delete(sm: Any, adopted: list[str], keep: set[str], progress: Any) -> None:
+    """Delete the adopted configs, then models, not in ``keep`` (no longer used nor kept for rollback)."""
+    for kind in ("config", "model"):
+        op, key, _arn, what = DESCRIBE[kind]
+        for name in adopted:
+            if name in keep or arn_of(sm, kind, name) is None:
+                continue
+            sm.ignore_missing(op.replace("describe", "delete"), f"{what}/{name}", **{key: name})
+            progress(f"{what}/{name}: deleted (made outside reconcile, adopted)")
