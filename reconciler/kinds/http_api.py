@@ -301,13 +301,15 @@ class HttpApiKind(Kind):
     def _sync_permissions(api_id: str, fn: str, keys: set[str], ctx: ApplyContext) -> None:
         prefix = f"reconcile-{api_id}-"
         wanted = {statement_id(api_id, k): source_arn(*_where(fn), api_id, k) for k in keys}
-        have = {s.get("Sid"): lamx.source_arn(s) for s in lamx.statements(ctx.aws, fn)
-                if str(s.get("Sid", "")).startswith(prefix)}
+        stmts = lamx.statements(ctx.aws, fn)
+        have = {s.get("Sid"): lamx.source_arn(s) for s in stmts if str(s.get("Sid", "")).startswith(prefix)}
+        # a grant made outside reconcile (SAM's, of an adopted API) already lets the route call the function
+        others = {lamx.source_arn(s) for s in stmts if _grants_api(s) and not str(s.get("Sid", "")).startswith(prefix)}
         for sid, src in sorted(have.items()):
             if wanted.get(sid) != src:
                 lamx.remove_permission(ctx.aws, fn, sid)
         for sid, src in sorted(wanted.items()):
-            if have.get(sid) != src:
+            if have.get(sid) != src and src not in others:
                 lamx.add_permission(ctx.aws, fn, sid, PRINCIPAL, src)
 
     def url(self, aws: Any, name: str) -> str:
