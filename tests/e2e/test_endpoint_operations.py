@@ -82,7 +82,8 @@ def test_adopting_a_matching_sdk_endpoint_only_tags_it(cli, boto, moto_server, t
     step = endpoint_step(cli, m)
     assert step["action"] == "update" and step["reason"].startswith("adopt existing resource")
     assert [c["path"].split(".")[0] for c in step["changes"]] == ["tags", "tags"]
-    assert actions(step) == [("AddTags", "sdk-llm")]
+    # the endpoint, then the SDK-named config and model it keeps running: tagged as the stack's (issue 12)
+    assert actions(step) == [("AddTags", "sdk-llm"), ("AddTags", "sdk-llm"), ("AddTags", SDK_MODEL)]
     r = cli("plan", str(m))
     assert "> AddTags sdk-llm" in r.out and "CreateModel" not in r.out and "UpdateEndpoint" not in r.out
 
@@ -245,7 +246,9 @@ def test_adopting_an_ic_endpoint_keeps_serving(cli, boto, moto_server, tmp_path)
         """})
 
     step = endpoint_step(cli, m)
-    assert [a for a, _ in actions(step)] == ["CreateInferenceComponent", "DeleteInferenceComponent", "AddTags"], step
+    assert [a for a, _ in actions(step)] == ["CreateInferenceComponent", "DeleteInferenceComponent", "AddTags",
+                                             "AddTags", "AddTags"], step
+    assert actions(step)[3:] == [("AddTags", "sdk-serve"), ("AddTags", SDK_MODEL)]  # the SDK's config and model
     create, delete = step["operations"][:2]
     assert create["target"] == "sdk-serve-ic" and "created before" in create["detail"] and delete["target"] == old_ic
     assert not any(o["interrupts_serving"] for o in step["operations"])
