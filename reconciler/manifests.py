@@ -7,6 +7,8 @@ are errors, and only plain YAML types are constructed (no Python objects).
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +109,8 @@ class Manifests:
     resources: list[Resource]
     warnings: list[Issue] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    #: files under the folder that are not manifests (not *.yaml / *.yml): listed, never read
+    skipped: list[Path] = field(default_factory=list)
 
     def by_id(self) -> dict[tuple[str, str], Resource]:
         return {(r.kind, r.name): r for r in self.resources}
@@ -428,11 +432,86 @@ def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(current.model_fields) if current is not None else []
 
 
-def discover(root: Path) -> list[Path]:
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Discovery:
+    """What is under DIR: the manifests to read, the files skipped (not manifests), and the problems."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def is_manifest_name(name: str) -> bool:
+    """*.yaml and *.yml, in any case (policy.YAML is a manifest too)."""
+    return name.lower().endswith(MANIFEST_SUFFIXES)
+
+
+def discover(root: Path) -> Discovery:
+    """Every file under ``root`` is either read (a manifest) or reported (skipped, or an error).
+
+    Hidden files and folders (.git, .github …) are not looked at. A symlink is followed when it
+    resolves to a place inside ``root``; one that points outside, loops or dangles is an error. A file
+    reached twice (through a symlink and directly) is read once.
+    """
+    out = Discovery()
     if root.is_file():
-        return [root]
-    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        out.files.append(root)
+        return out
+    real_root = root.resolve()
+    seen: set[Path] = set()
+
+    def link_problem(path: Path, message: str) -> None:
+        out.issues.append(Issue(str(path), None, "", message))
+
+    def walk(folder: Path, real_folder: Path, ancestors: frozenset[Path]) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            link_problem(folder, f"cannot read the folder: {e.strerror}")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = folder / entry.name
+            real = real_folder / entry.name
+            if entry.is_symlink():
+                target = os.readlink(path)
+                try:
+                    real = path.resolve(strict=True)
+                except RuntimeError:
+                    link_problem(path, f"symbolic link loop (-> {target}); fix or remove the link")
+                    continue
+                except OSError as e:
+                    if e.errno == errno.ELOOP:
+                        link_problem(path, f"symbolic link loop (-> {target}); fix or remove the link")
+                    else:
+                        link_problem(path, f"dangling symbolic link: its target {target} does not exist; "
+                                           "fix or remove the link")
+                    continue
+                if not real.is_relative_to(real_root):
+                    link_problem(path, f"symbolic link to {real}, outside {root}; manifests are read only from "
+                                       "inside the folder: copy the files in, or point at the folder itself")
+                    continue
+            if real.is_dir():
+                if real in ancestors:
+                    link_problem(path, "symbolic link loop: it leads back to a folder that contains it")
+                    continue
+                walk(path, real, ancestors | {real})
+            elif real.is_file():
+                if real in seen:
+                    continue
+                seen.add(real)
+                (out.files if is_manifest_name(entry.name) else out.skipped).append(path)
+            elif is_manifest_name(entry.name):
+                link_problem(path, "not a regular file (a device, pipe or socket); manifests are regular files")
+            else:
+                out.skipped.append(path)
+
+    walk(root, real_root, frozenset({real_root}))
+    return out
 
 
 def load(root: str | Path) -> Manifests:
@@ -443,8 +522,11 @@ def load(root: str | Path) -> Manifests:
     issues: list[Issue] = []
     if not root.exists():
         raise ManifestError([Issue(str(root), None, "", "no such file or folder")])
-    files = discover(root)
-    if not files:
+    found = discover(root)
+    files = found.files
+    if found.issues:
+        issues.extend(found.issues)
+    elif not files:
         raise ManifestError([Issue(str(root), None, "", _no_manifests(root))])
     base = root if root.is_dir() else root.parent
     resources: list[Resource] = []
@@ -493,7 +575,7 @@ def load(root: str | Path) -> Manifests:
             seen[key] = r
         issues.extend(kind.check(r))
 
-    manifests = Manifests(root=root, stack=stack, resources=resources, files=files)
+    manifests = Manifests(root=root, stack=stack, resources=resources, files=files, skipped=found.skipped)
     # references are checked even when other documents have errors (every error at once); documents
     # that failed validation still count as declared, so references to them are not reported twice
     from reconciler.graph import build
@@ -517,7 +599,7 @@ def _no_manifests(root: Path) -> str:
     files = [p.relative_to(root) for p in root.rglob("*") if p.is_file()]
     hidden = [p for p in files if any(part.startswith(".") for part in p.parts)]
     others = sorted(str(p) for p in files if p not in hidden)
-    skipped = sum(1 for p in hidden if p.suffix in (".yaml", ".yml"))
+    skipped = sum(1 for p in hidden if is_manifest_name(p.name))
     note = f"; {skipped} manifest(s) in hidden files or folders are skipped" if skipped else ""
     if not others:
         return f"the folder is empty; manifests are *.yaml or *.yml files in it (or in its subfolders){note}"

@@ -90,7 +90,7 @@ def prepare(case: Path, tmp_path: Path) -> str:
     """Copy the case (without expect.json) to tmp_path/<case name>; returns the folder as given to the CLI."""
     spec, _ = expected_errors(case)
     target = tmp_path / case.name
-    shutil.copytree(case, target, ignore=shutil.ignore_patterns("expect.json"))
+    shutil.copytree(case, target, symlinks=True, ignore=shutil.ignore_patterns("expect.json"))
     gen = spec.get("generate")
     if gen:
         line = b"# " + b"x" * 1021 + b"\n"

@@ -66,3 +66,41 @@ def test_prune_refuses_a_resource_whose_owner_changed_while_it_waited_at_the_pro
     assert "Traceback" not in text
     assert _policy_arn(boto, "taken-over") is not None, "the policy that changed owner still exists"
     assert _policy_arn(boto, "keep-me") is not None
+
+
+def test_prune_keeps_what_a_symlinked_folder_and_an_upper_case_suffix_declare(cli, boto, tmp_path):
+    """Manifests behind a symlinked folder (inside DIR) and in policy.YAML are read: prune deletes none of them."""
+    m = write(tmp_path / "m", {"stack.yaml": STACK, "shared/real/a.yaml": POLICY.format(name="linked"),
+                               "upper.YAML": POLICY.format(name="upper"), "README.md": "notes\n"})
+    (m / "linked").symlink_to("shared/real", target_is_directory=True)
+    (m / "shared" / "real" / "a.yaml").rename(m / "shared" / "real" / "a.yml")
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    assert _policy_arn(boto, "linked") and _policy_arn(boto, "upper")
+    assert "note: skipped 1 file(s) that are not manifests" in r.err and "README.md" in r.err, r.err
+    # the real folder moves out of sight (hidden); the symlink now is the only way to it
+    (m / "shared").rename(m / ".shared")
+    (m / "linked").unlink()
+    (m / "linked").symlink_to(".shared/real", target_is_directory=True)
+    r = cli("prune", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    assert "Policy/linked" not in r.out and "Policy/upper" not in r.out, r.out
+    assert _policy_arn(boto, "linked") and _policy_arn(boto, "upper")
+
+
+def test_a_symlink_that_dangles_loops_or_leaves_the_folder_is_an_error_and_nothing_is_pruned(cli, boto, tmp_path):
+    m = write(tmp_path / "m", {"stack.yaml": STACK, "a.yaml": POLICY.format(name="stays")})
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "b.yaml").write_text(POLICY.format(name="outside"))
+    for link, target in (("gone.yaml", "missing.yaml"), ("loop", "loop"), ("out", "../elsewhere")):
+        (m / link).symlink_to(target)
+        (m / "a.yaml").rename(m / "a.yaml.off")
+        r = cli("prune", str(m), "--auto-approve")
+        (m / "a.yaml.off").rename(m / "a.yaml")
+        assert r.code == 1, r.text
+        assert f"{m / link}:" in r.err and "Traceback" not in r.text, r.err
+        want = {"gone.yaml": "dangling symbolic link", "loop": "symbolic link loop", "out": "outside"}[link]
+        assert want in r.err, r.err
+        (m / link).unlink()
+        assert _policy_arn(boto, "stays")
