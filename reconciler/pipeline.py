@@ -133,7 +133,7 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
     extra = []
     if deletes or destroy:
         exclude: dict[str, set[str]] = {}
-        for r in m.resources:
+        for r in m.resources if not destroy else []:  # destroy keeps nothing: every owned resource is found
             exclude.setdefault(r.kind, set()).add(r.name)
         extra = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
     p = make_plan(

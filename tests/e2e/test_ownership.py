@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import subprocess
 import time
 
+import pytest
+
 from tests.support.cli import reconcile_exe
+from tests.support.faults import Rule, fork_run, proxied, run_inprocess
 from tests.support.manifests import write
 
 STACK = "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: own}\n"
@@ -104,3 +108,53 @@ def test_a_symlink_that_dangles_loops_or_leaves_the_folder_is_an_error_and_nothi
         assert want in r.err, r.err
         (m / link).unlink()
         assert _policy_arn(boto, "stays")
+
+
+USER = """
+apiVersion: reconciler/v1
+kind: User
+metadata: {{name: {p}-deployer}}
+spec:
+  accessKey: {{store: {{secretsManager: {p}-deployer-key}}}}
+"""
+
+
+@pytest.mark.parametrize("command", ["destroy", "prune"])
+def test_killed_right_after_delete_user_the_rerun_still_deletes_the_key_secret(cli, moto_server, boto, tmp_path,
+                                                                               command):
+    """The secret is found by its own tags, not through its user (gone after DeleteUser)."""
+    p = f"k{command[0]}"
+    c, proxy = proxied(cli, moto_server)
+    stack = f"apiVersion: reconciler/v1\nkind: Stack\nmetadata: {{name: kill-{p}}}\n"
+    m = write(tmp_path / p, {"stack.yaml": stack, "user.yaml": USER.format(p=p),
+                             "keep.yaml": POLICY.format(name=f"{p}-keep")})
+    sm = boto("secretsmanager")
+    try:
+        r = run_inprocess(c.env, "apply", str(m), "--auto-approve")
+        assert r.code == 0, r.text
+        assert "DeletedDate" not in sm.describe_secret(SecretId=f"{p}-deployer-key")
+        if command == "prune":
+            (m / "user.yaml").unlink()
+        proxy.clear()
+        proxy.add(Rule("hold", match="iam:DeleteUser"))
+        pid = fork_run(c.env, command, str(m), "--auto-approve", "--concurrency", "1")
+        try:
+            assert proxy.held.wait(90), f"{command} never deleted the user"
+            os.kill(pid, signal.SIGKILL)
+        finally:
+            _, status = os.waitpid(pid, 0)
+            proxy.release.set()
+        assert os.WIFSIGNALED(status), status
+        proxy.clear()
+        assert f"{p}-deployer" not in [u["UserName"] for u in boto("iam").list_users()["Users"]]
+        assert "DeletedDate" not in sm.describe_secret(SecretId=f"{p}-deployer-key"), "killed before the secret"
+        r = run_inprocess(c.env, command, str(m), "--auto-approve")
+        assert r.code == 0, r.text
+        assert f"User/{p}-deployer" in r.out, r.out
+        assert "DeletedDate" in sm.describe_secret(SecretId=f"{p}-deployer-key"), "the rerun deleted the secret"
+        r = run_inprocess(c.env, command, str(m), "--auto-approve")
+        assert r.code == 0 and f"User/{p}-deployer" not in r.out, r.text
+        if command == "prune":
+            assert _policy_arn(boto, f"{p}-keep"), "prune kept what is declared"
+    finally:
+        proxy.stop()
