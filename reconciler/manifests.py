@@ -492,6 +492,9 @@ def discover(root: Path) -> Discovery:
                                            "fix or remove the link")
                     continue
                 if not real.is_relative_to(real_root):
+                    if real.is_file() and not is_manifest_name(entry.name):
+                        out.skipped.append(path)  # not a manifest, wherever it points: listed, not read
+                        continue
                     link_problem(path, f"symbolic link to {real}, outside {root}; manifests are read only from "
                                        "inside the folder: copy the files in, or point at the folder itself")
                     continue
@@ -541,7 +544,7 @@ def load(root: str | Path) -> Manifests:
                 issues.append(Issue(display, line, "", "a manifest document must be a mapping with apiVersion, kind, "
                                     f"metadata and spec; this one is {_describe(doc)}"))
                 continue
-            loaded = _load_document(doc, display, line, lines, issues)
+            loaded = _load_document(doc, display, line, lines, issues, root=base)
             if loaded is None and isinstance(doc.get("kind"), str) and isinstance(doc.get("metadata"), dict):
                 invalid_names.add((doc["kind"], str(doc["metadata"].get("name"))))
             if isinstance(loaded, Stack):
@@ -612,7 +615,8 @@ def _default_stack_name(base: Path) -> str:
     return name[:64]
 
 
-def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Issue]) -> Resource | Stack | None:
+def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Issue],
+                   root: Path | None = None) -> Resource | Stack | None:
     from reconciler.kinds import REGISTRY
 
     before = len(issues)
@@ -681,4 +685,5 @@ def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Is
             return None
         return Stack(name=metadata.name, spec=spec, file=file, line=line)  # type: ignore[arg-type]
     return Resource(kind=kind_name, name=metadata.name, spec=spec, tags=metadata.tags,
-                    annotations=metadata.annotations, file=file, line=line, lines=lines)
+                    annotations=metadata.annotations, file=file, line=line, lines=lines,
+                    root=str(root) if root is not None else None)

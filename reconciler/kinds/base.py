@@ -40,6 +40,8 @@ class Resource:
     file: str
     line: int
     lines: dict[tuple, int] = field(default_factory=dict, compare=False, repr=False)
+    #: the folder the manifests were loaded from (files a resource reads must stay in its repository)
+    root: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def id(self) -> str:

@@ -15,11 +15,8 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import io
 import os
 import re
-import stat
-import zipfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +26,7 @@ from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import lambda_ as lamx
 from reconciler.aws import secretsmanager
 from reconciler.errors import AwsError, Issue
+from reconciler.kinds import _code
 from reconciler.kinds._secrets import SecretRef, mask_environment_change
 from reconciler.kinds.base import (
     ApplyContext,
@@ -52,10 +50,6 @@ RESERVED_ENV = frozenset({
     "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 })
-MAX_ZIP_BYTES = 50 * 1024 * 1024  # direct upload (ZipFile) limit
-MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
-SKIPPED = ("__pycache__", ".git", ".DS_Store")
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 class FunctionSpec(Spec):
@@ -99,34 +93,18 @@ def runtimes() -> tuple[str, ...]:
 
 
 def source_path(res: Resource) -> Path:
-    return (Path(res.file).parent / res.spec.code).resolve()
+    """The code path as written (relative to the manifest file), symlinks not resolved yet."""
+    return Path(os.path.abspath(Path(res.file).parent / res.spec.code))
 
 
-def _files(root: Path) -> list[Path]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED)
-        for f in filenames:
-            if f in SKIPPED or f.endswith(".pyc"):
-                continue
-            out.append(Path(dirpath) / f)
-    return sorted(out, key=lambda p: p.relative_to(root).as_posix())
+def code_boundary(res: Resource) -> Path:
+    """Code is read only from inside this folder: the git work tree of the manifests folder, else that folder."""
+    return _code.repository(Path(res.root) if res.root else Path(res.file).parent)
 
 
-def package(path: Path) -> bytes:
-    """The deployment zip of ``path``: a .zip file as is, or a folder zipped reproducibly."""
-    if path.is_file():
-        return path.read_bytes()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for f in _files(path):
-            info = zipfile.ZipInfo(f.relative_to(path).as_posix(), date_time=FIXED_TIME)
-            mode = 0o755 if f.stat().st_mode & stat.S_IXUSR else 0o644
-            info.external_attr = (stat.S_IFREG | mode) << 16
-            info.create_system = 3
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, f.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
-    return buf.getvalue()
+def package(path: Path, boundary: Path | None = None) -> bytes:
+    """The deployment zip of ``path`` (see reconciler.kinds._code.package)."""
+    return _code.package(path, boundary)
 
 
 def sha256_b64(data: bytes) -> str:
@@ -183,22 +161,10 @@ class FunctionKind(Kind):
     def _code_issues(self, res: Resource) -> list[Issue]:
         spec, where = res.spec, ("spec", "code")
         path = source_path(res)
-        if not path.exists():
-            return [res.issue(where, f"no such file or folder: {_display_path(path)}")]
-        if path.is_file():
-            if not zipfile.is_zipfile(path):
-                return [res.issue(where, f"{_display_path(path)} is neither a folder nor a .zip file")]
-            if path.stat().st_size > MAX_ZIP_BYTES:
-                return [res.issue(where, "the zip is larger than the 50 MB Lambda accepts for direct upload")]
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-        else:
-            files = _files(path)
-            if not files:
-                return [res.issue(where, f"{_display_path(path)} holds no files")]
-            if sum(f.stat().st_size for f in files) > MAX_UNZIPPED_BYTES:
-                return [res.issue(where, "the code is larger than the 250 MB (unzipped) Lambda allows")]
-            names = {f.relative_to(path).as_posix() for f in files}
+        try:
+            _real, names = _code.check(path, code_boundary(res))
+        except _code.CodeError as e:
+            return [res.issue(where, str(e))]
         if spec.runtime.startswith("python") and "." in spec.handler:
             module = spec.handler.rsplit(".", 1)[0].replace(".", "/")
             if f"{module}.py" not in names and f"{module}/__init__.py" not in names:
@@ -229,10 +195,11 @@ class FunctionKind(Kind):
             "architecture": spec.architecture,
             "role": role,
             "environment": env,
-            "codeSha256": sha256_b64(package(path)),
+            "codeSha256": sha256_b64(package(path, code_boundary(res))),
             "tags": ownership_tags(ctx.stack, res.tags, res.annotated(PREVENT_DESTROY_ANNOTATION)),
             # apply inputs (not compared): where the code is, which variables are secrets
             "_code": _display_path(path),
+            "_root": _display_path(code_boundary(res)),
             "_secrets": {k: v.secretsManager for k, v in sorted(spec.environment.items()) if isinstance(v, SecretRef)},
         }
 
@@ -292,7 +259,10 @@ class FunctionKind(Kind):
         if not path.exists():
             raise AwsError(f"Failed to upload Function/{name}: its code {path} is not there (run apply from the "
                            "folder the plan was made in)")
-        data = package(path)
+        try:
+            data = package(path, Path(desired["_root"]).resolve() if desired.get("_root") else None)
+        except _code.CodeError as e:
+            raise AwsError(f"Failed to upload Function/{name}: {e}") from None
         if sha256_b64(data) != desired["codeSha256"]:
             raise AwsError(f"Failed to upload Function/{name}: the code in {path} changed since the plan was made; "
                            "run plan again")
