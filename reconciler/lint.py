@@ -26,9 +26,15 @@ def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
     from parliament import analyze_policy_string
 
     out: list[Issue] = []
+    if policy.problems(doc):
+        return out  # a malformed document is reported by the kind's check; linting it would only crash
     doc = policy.parse(doc)
-    analyzed = analyze_policy_string(json.dumps(doc))
-    for f in analyzed.findings:
+    try:
+        findings = analyze_policy_string(json.dumps(doc)).findings
+    except Exception as e:  # noqa: BLE001 - a linter's crash must never become ours
+        return [res.issue(path, f"lint could not check this document: parliament failed with "
+                                f"{type(e).__name__}: {str(e)[:200]}", "warning")]
+    for f in findings:
         if f.issue in IGNORED_FINDINGS:
             continue
         detail = f.detail if isinstance(f.detail, str) else json.dumps(f.detail, default=str)

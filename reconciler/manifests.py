@@ -8,6 +8,7 @@ are errors, and only plain YAML types are constructed (no Python objects).
 from __future__ import annotations
 
 import errno
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 64
 RESERVED_TAG_PREFIXES = ("aws:", "reconciler:")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")
 
 
 class Metadata(BaseModel):
@@ -149,15 +150,26 @@ def _nodes_to_python(node: yaml.Node, loader: _Loader, path: tuple, lines: dict,
                                        "manifests hold plain data: mappings, lists, strings, numbers, booleans, null")
     if isinstance(node, yaml.MappingNode):
         active.add(id(node))
+        explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
         loader.flatten_mapping(node)
+        merged = len(node.value) - explicit  # flatten_mapping puts the keys of `<<: *base` first
         out: dict[str, Any] = {}
-        for knode, vnode in node.value:
+        from_merge: set[str] = set()
+        for n, (knode, vnode) in enumerate(node.value):
             if not isinstance(knode, yaml.ScalarNode) or knode.tag not in _PLAIN_TAGS:
                 raise _YamlProblem(knode, path, "mapping keys must be plain strings")
             key = loader.construct_object(knode, deep=True)
-            if not isinstance(key, (str, int, float, bool)):
+            if isinstance(key, bool):
+                raise _YamlProblem(knode, path + (str(knode.value),), f"the key {knode.value!r} is read by YAML as the "
+                                   f"boolean {str(key).lower()}, not as text; quote it: '{knode.value}':")
+            if not isinstance(key, (str, int, float)):
                 raise _YamlProblem(knode, path, "mapping keys must be plain strings")
             key = str(key)
+            if key in from_merge:  # `<<: *base` then the same key: an override, as YAML intends
+                from_merge.discard(key)
+                del out[key]
+            if n < merged:
+                from_merge.add(key)
             if key in out:
                 first = lines.get(path + (key,))
                 raise _YamlProblem(knode, path + (key,), f"duplicate key {key!r}" +
@@ -175,6 +187,8 @@ def _nodes_to_python(node: yaml.Node, loader: _Loader, path: tuple, lines: dict,
         active.discard(id(node))
         return items
     value = loader.construct_object(node, deep=True)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _YamlProblem(node, path, f"{node.value} is not a finite number; give a number like 2 or 0.5")
     if isinstance(value, (bytes, bytearray)) or type(value).__module__ == "datetime":
         return str(node.value)
     return value
@@ -567,7 +581,9 @@ def load(root: str | Path) -> Manifests:
             shown = repr(r.name) if len(r.name) <= 40 else repr(r.name[:37] + "...")
             issues.append(r.issue(("metadata", "name"), f"{shown} ({len(r.name)} characters) is not a valid "
                                   f"{r.kind} name; allowed: {kind.name_rule}"))
-        key = (r.kind, r.name.lower() if kind.case_insensitive_names else r.name)
+        # IAM and SageMaker (endpoint, model and config names) compare names case-insensitively
+        folded = kind.case_insensitive_names or kind.service == "sagemaker"
+        key = (r.kind, r.name.lower() if folded else r.name)
         if key in seen:
             first = seen[key]
             same = (f"{first.name!r}" if first.name == r.name else
@@ -577,6 +593,8 @@ def load(root: str | Path) -> Manifests:
         else:
             seen[key] = r
         issues.extend(kind.check(r))
+        issues.extend(kind.lint(r))  # lint errors come with the schema errors, all at once
+        issues.extend(_plain_token_warnings(r))
 
     manifests = Manifests(root=root, stack=stack, resources=resources, files=files, skipped=found.skipped)
     # references are checked even when other documents have errors (every error at once); documents
@@ -594,6 +612,16 @@ def load(root: str | Path) -> Manifests:
         raise ManifestError(errors)
     manifests.warnings = [i for i in issues if i.severity == "warning"]
     return manifests
+
+
+def _plain_token_warnings(r: Resource) -> list[Issue]:
+    """A credential written in plain text anywhere in a spec (never shown: only what it looks like)."""
+    from reconciler.kinds._secrets import plain_tokens
+
+    return [r.issue(("spec", *path), f"looks like a plain-text {what}; it would be stored in AWS as plain text "
+                    "and sit in git: keep it in Secrets Manager and reference it as {secretsManager: NAME} "
+                    "(the value is masked in plans)", "warning")
+            for path, what in plain_tokens(r.spec.model_dump(mode="json"))]
 
 
 def _no_manifests(root: Path) -> str:

@@ -48,16 +48,7 @@ class Target:
 
 def load(path: str | Path, strict: bool = False) -> tuple[mf.Manifests, Graph]:
     """Load, validate and lint; ManifestError (every issue at once) before any AWS call."""
-    manifests = mf.load(path)
-    issues: list[Issue] = []
-    for res in manifests.resources:
-        issues += REGISTRY[res.kind].lint(res)
-    if strict:
-        issues = [Issue(i.file, i.line, i.field, i.message) for i in issues]
-    errors = [i for i in issues if i.severity == "error"]
-    if errors:
-        raise ManifestError(errors)
-    manifests.warnings += [i for i in issues if i.severity == "warning"]
+    manifests = mf.load(path)  # schema, limits, references and policy lint: every error at once
     if strict and manifests.warnings:
         raise ManifestError([Issue(i.file, i.line, i.field, i.message) for i in manifests.warnings])
     return manifests, build(manifests)

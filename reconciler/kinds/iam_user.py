@@ -75,7 +75,7 @@ class UserKind(Kind):
     spec_model = UserSpec
     description = "An IAM user with its policies and, optionally, one access key kept in a secret store."
     name_pattern = _iam.NAME_64
-    name_rule = "1-64 characters of letters, digits and +=,.@_-"
+    name_rule = "1-64 characters of ASCII letters, digits and +=,.@_-"
     case_insensitive_names = True
     delete_order = 70
     service = "iam"
@@ -91,6 +91,7 @@ class UserKind(Kind):
         issues += _iam.size_issue(res, ("spec", "inlinePolicies"), total, 2048, "the user's inline policies together")
         key = res.spec.accessKey
         if key and key.store.file:
+            issues += _store_file_issues(res, key.store.file)
             target = Path(key.store.file).expanduser()
             manifest_dir = Path(res.file).resolve().parent
             if not target.is_absolute() and (Path.cwd() / target).resolve().is_relative_to(manifest_dir):
@@ -284,6 +285,22 @@ class UserKind(Kind):
         for secret in sorted(secrets):
             if secretsmanager.delete_owned(ctx.aws, secret, ctx.stack):
                 ctx.progress(f"User/{name}: secret {secret} scheduled for deletion (7-day recovery window)")
+
+
+def _store_file_issues(res: Resource, file: str) -> list[Issue]:
+    """A secret file apply could not write (found at validate, not after the user was created)."""
+    where = ("spec", "accessKey", "store", "file")
+    target = Path(file).expanduser()
+    if target.is_dir():
+        return [res.issue(where, f"{file!r} is a folder; give the path of a file to write the access key to")]
+    if target.exists() and not target.is_file():
+        return [res.issue(where, f"{file!r} is not a regular file (a device, pipe or socket); give a file path")]
+    for parent in target.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return [res.issue(where, f"{file!r} cannot be created: {str(parent)!r} is not a folder")]
+            break
+    return []
 
 
 def write_secret_file(path: str, payload: str) -> None:

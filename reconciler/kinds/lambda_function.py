@@ -41,7 +41,7 @@ from reconciler.kinds.base import (
 
 ENV_TAG = "reconciler:env:"
 ENV_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
-ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-/]+$")
+ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-/]+$", re.ASCII)
 HANDLER = re.compile(r"^[^\s]{1,128}$")
 RESERVED_ENV = frozenset({
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
