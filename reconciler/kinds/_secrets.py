@@ -80,3 +80,16 @@ class SecretRef(Spec):
         if not SECRET_NAME.match(v):
             raise ValueError("secret names are 1-180 characters of letters, digits and /_+=.@-")
         return v
+
+
+def mask_plain(value: Any, key: str = "") -> Any:
+    """``value`` (a state as shown to people) with plain-text credentials masked: any string that looks
+    like a token, and plain values of secret-looking environment keys. References stay as they are."""
+    if isinstance(value, dict):
+        return {k: mask_plain(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_plain(v, key) for v in value]
+    if isinstance(value, str) and value and not value.startswith("(secret"):
+        if token_kind(value) or (key and SECRETISH.search(key)):
+            return MASK
+    return value

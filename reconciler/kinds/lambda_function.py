@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import hmac
 import os
 import re
 from pathlib import Path
@@ -119,6 +120,13 @@ def _display_path(p: Path) -> str:
         return str(p)
 
 
+def fingerprint(value: str, version: str) -> str:
+    """A short keyed digest of a secret-backed variable's value, recorded in its marker tag: a value
+    edited by hand in Lambda no longer matches it, so plan sees the drift without reading the secret.
+    (Truncated to 64 bits: it tells a changed value, it cannot stand in for the value.)"""
+    return hmac.new(f"reconcile-env:{version}".encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
+
+
 def _masked(name: str) -> str:
     return f"(secret {name})"
 
@@ -212,9 +220,15 @@ class FunctionKind(Kind):
         env: dict[str, str] = {}
         for key, value in sorted(((cfg.get("Environment") or {}).get("Variables") or {}).items()):
             if key in markers:
-                secret, _, version = markers[key].rpartition("@")
+                secret, _, recorded = markers[key].rpartition("@")
+                version, _, mark = recorded.partition("#")
                 current = aws.cached(f"secret-version:{secret}", lambda s=secret: secretsmanager.version(aws, s))
-                env[key] = _masked(secret) if current == version else f"(secret {secret}, changed since applied)"
+                if current != version:
+                    env[key] = f"(secret {secret}, changed since applied)"
+                elif mark and not hmac.compare_digest(mark, fingerprint(value, version)):
+                    env[key] = f"(secret {secret}, edited outside reconcile)"  # the live value is not the secret's
+                else:
+                    env[key] = _masked(secret)
             else:
                 env[key] = value
         state = {
@@ -276,7 +290,7 @@ class FunctionKind(Kind):
         for key, secret in desired.get("_secrets", {}).items():
             version = secretsmanager.version(ctx.aws, secret)
             variables[key] = secretsmanager.read(ctx.aws, secret)
-            markers[ENV_TAG + key] = f"{secret}@{version}"
+            markers[ENV_TAG + key] = f"{secret}@{version}#{fingerprint(variables[key], str(version))}"
         return variables, markers
 
     def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:

@@ -44,6 +44,7 @@ def step_lines(step: Step) -> list[tuple[str, str]]:
         lines: list[tuple[str, str]] = []
         kind = REGISTRY.get(step.kind)
         shown = kind.display(step.desired or {}) if kind else (step.desired or {})
+        shown = _mask_environments(shown)
         for key, v in shown.items():
             if v in (None, "", [], {}):
                 continue
@@ -57,6 +58,20 @@ def step_lines(step: Step) -> list[tuple[str, str]]:
     for c in step.changes:
         out += change_lines(c)
     return out
+
+
+def _mask_environments(state: dict) -> dict:
+    """Plain-text credentials in a shown state: masked in every environment, and wherever they look like tokens."""
+    from reconciler.kinds._secrets import mask_plain
+
+    def walk(v: object, key: str = "") -> object:
+        if isinstance(v, dict):
+            return {k: (mask_plain(x) if k == "environment" else walk(x, k)) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return mask_plain(v, "")
+
+    return walk(state)  # type: ignore[return-value]
 
 
 def headline(plan: Plan) -> str:
