@@ -2,7 +2,12 @@
 
 Unknown actions and prefixes (typos) are errors; iam:PassRole on Resource "*", whole-service
 wildcards (``lambda:*``) on Resource "*" and full-access AWS-managed policies are warnings (``--strict`` makes warnings errors).
+
+Every warning names its code (``PASSROLE_STAR``, ``SERVICE_WILDCARD``, ``FULL_ACCESS``, or parliament's, e.g.
+``RESOURCE_POLICY_PRIVILEGE_ESCALATION``). A resource acknowledges warnings it accepts with the annotation
+``reconciler/accept-lint: "PASSROLE_STAR,FULL_ACCESS"``; they are then not repeated (errors cannot be accepted).
 """
+
 
 from __future__ import annotations
 
@@ -20,6 +25,13 @@ IGNORED_FINDINGS = {"RESOURCE_MISMATCH", "UNKNOWN_CONDITION_FOR_ACTION", "RESOUR
                     "PERMISSIONS_MANAGEMENT_ACTIONS", "PRIVILEGE_ESCALATION", "UNKNOWN_FEDERATION_SOURCE"}
 BROAD_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(.*/)?(AdministratorAccess|PowerUserAccess|[A-Za-z0-9]*FullAccess)$")
 
+ACCEPT_LINT = "reconciler/accept-lint"
+
+
+def accepted(res: Resource) -> set[str]:
+    """The lint codes ``res`` acknowledges (its reconciler/accept-lint annotation)."""
+    return {c.strip().upper() for c in str(res.annotations.get(ACCEPT_LINT, "")).split(",") if c.strip()}
+
 
 def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
     """Lint one identity policy document of ``res`` at ``path``."""
@@ -28,9 +40,14 @@ def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
     out: list[Issue] = []
     if policy.problems(doc):
         return out  # a malformed document is reported by the kind's check; linting it would only crash
-    doc = policy.parse(doc)
+    # numbers and booleans in conditions are strings to AWS (and to parliament, which crashes on them)
+    doc = policy.stringified(doc)
     try:
-        findings = analyze_policy_string(json.dumps(doc)).findings
+        try:
+            analyzed = analyze_policy_string(json.dumps(_one_value_conditions(doc)))
+        except Exception:  # parliament crashes on some valid conditions (a list under Bool): lint without them
+            analyzed = analyze_policy_string(json.dumps(_without_conditions(doc)))
+        findings = analyzed.findings
     except Exception as e:  # noqa: BLE001 - a linter's crash must never become ours
         return [res.issue(path, f"lint could not check this document: parliament failed with "
                                 f"{type(e).__name__}: {str(e)[:200]}", "warning")]
@@ -43,7 +60,7 @@ def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
         where = _locate(doc, found) if isinstance(found, str) else ()
         if f.issue in ("UNKNOWN_ACTION", "UNKNOWN_PREFIX") and isinstance(found, str):
             detail += _suggest(found)
-        out.append(res.issue(path + where, f"policy lint {f.issue}: {detail}", severity))
+        out.append(res.issue(path + where, f"policy lint {f.issue}: {detail}", severity, f.issue))
     statements = doc.get("Statement", []) if isinstance(doc, dict) else []
     for i, st in enumerate([statements] if isinstance(statements, dict) else statements):
         if not isinstance(st, dict) or st.get("Effect") != "Allow":
@@ -54,20 +71,47 @@ def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
         resources = [resources] if isinstance(resources, str) else resources
         broad = sorted(a for a in actions if a == "*" or a.endswith(":*"))
         if "*" in resources and broad:
-            out.append(res.issue(path + ("Statement", i), f'{", ".join(broad)} on Resource "*" allows every action of '
-                                 "the service on every resource; list the actions and resources needed", "warning"))
+            out.append(res.issue(path + ("Statement", i), f'policy lint SERVICE_WILDCARD: {", ".join(broad)} on Resource '
+                                 '"*" allows every action of the service on every resource; list the actions and '
+                                 "resources needed", "warning", "SERVICE_WILDCARD"))
         if "*" in resources and any(fnmatch.fnmatchcase("iam:passrole", a.lower()) for a in actions):
-            out.append(res.issue(path + ("Statement", i), 'iam:PassRole on Resource "*" lets the holder pass any '
-                                 "role to any service; scope it to the role ARNs it needs", "warning"))
+            out.append(res.issue(path + ("Statement", i), 'policy lint PASSROLE_STAR: iam:PassRole on Resource "*" lets '
+                                 "the holder pass any role to any service; scope it to the role ARNs it needs",
+                                 "warning", "PASSROLE_STAR"))
     return out
+
+
+def _one_value_conditions(doc: Any) -> Any:
+    """One-element condition value lists as their element (the same to IAM; parliament needs it for Bool)."""
+    return _map_conditions(doc, lambda c: {op: {k: v[0] if isinstance(v, list) and len(v) == 1 else v
+                                                for k, v in kv.items()} if isinstance(kv, dict) else kv
+                                           for op, kv in c.items()})
+
+
+def _without_conditions(doc: Any) -> Any:
+    return _map_conditions(doc, lambda _c: None)
+
+
+def _map_conditions(doc: Any, fn: Any) -> Any:
+    """``doc`` with each statement's Condition replaced by ``fn(condition)`` (dropped when it returns None)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("Statement"), (dict, list)):
+        return doc
+    statements = doc["Statement"]
+    out = []
+    for st in [statements] if isinstance(statements, dict) else statements:
+        if isinstance(st, dict) and isinstance(st.get("Condition"), dict):
+            cond = fn(st["Condition"])
+            st = {k: v for k, v in st.items() if k != "Condition"} | ({"Condition": cond} if cond is not None else {})
+        out.append(st)
+    return {**doc, "Statement": out}
 
 
 def managed(res: Resource, path: tuple, arns: list[str]) -> list[Issue]:
     out = []
     for i, arn in enumerate(arns):
         if BROAD_MANAGED.match(arn):
-            out.append(res.issue(path + (i,), f"{arn.rsplit('/', 1)[-1]} grants full access; prefer a least-privilege "
-                                 "Policy declared in the manifests", "warning"))
+            out.append(res.issue(path + (i,), f"policy lint FULL_ACCESS: {arn.rsplit('/', 1)[-1]} grants full access; "
+                                 "prefer a least-privilege Policy declared in the manifests", "warning", "FULL_ACCESS"))
     return out
 
 
