@@ -396,3 +396,17 @@ def test_workshop_lambda_and_http_api_round_trip(cli, boto, tmp_path):
     assert r.code == 0, r.text
     assert lam.list_functions()["Functions"] == [] and boto("apigatewayv2").get_apis()["Items"] == []
     assert all(not x["RoleName"].startswith(SAM) for x in boto("iam").list_roles()["Roles"])
+
+
+def test_sandbox_get_function_location_downloads_the_code(boto):
+    """The sandbox answers GetFunction with a Code.Location the zip can be downloaded from, as AWS does."""
+    import base64
+    import hashlib
+    import urllib.request
+
+    fn = sam_sync(boto)
+    got = boto("lambda").get_function(FunctionName=fn)
+    with urllib.request.urlopen(got["Code"]["Location"], timeout=30) as r:
+        data = r.read()
+    assert base64.b64encode(hashlib.sha256(data).digest()).decode() == got["Configuration"]["CodeSha256"]
+    assert zipfile.ZipFile(io.BytesIO(data)).read("app.py").decode() == HANDLER

@@ -1,0 +1,49 @@
+"""The pure parts of `reconcile import`: YAML that reads back as written, image reverse lookup, secret
+detection, and the endpoint settings a manifest cannot express."""
+
+from __future__ import annotations
+
+import yaml
+
+from reconciler import images
+from reconciler.importer import endpoint, yamlout
+from reconciler.importer.model import Imported, environment, is_secret
+
+
+def test_yaml_reads_back_as_written_with_comments():
+    doc = {"apiVersion": "reconciler/v1", "kind": "Policy",
+           "metadata": {"name": "p", "annotations": {"reconciler/adopt": "true"}},
+           "spec": {"document": {"Version": "2012-10-17", "Statement": [
+               {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*"], "Resource": "*",
+                "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}}]},
+               "env": {"A": "1", "B": "yes", "C": "a: b", "D": "x #y", "E": "", "F": "null", "G": "多语言"}}}
+    text = yamlout.document(doc, {("spec", "env"): "a comment"}, ["head"])
+    assert yaml.safe_load(text) == doc
+    assert text.startswith("# head\n") and "env:  # a comment" in text
+
+
+def test_image_reverse_lookup():
+    uri = images.uri("huggingfaceLlm", "2.2.0", "eu-west-1")
+    assert images.reverse(uri, "eu-west-1") == ("huggingfaceLlm", "2.2.0")
+    assert images.reverse(uri, "us-east-1") is None  # another region's registry
+    assert images.reverse("123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1", "us-east-1") is None
+
+
+def test_secret_looking_values_become_references_without_their_value():
+    assert is_secret("HUGGING_FACE_HUB_TOKEN", "abc") and is_secret("OPENAI_API_KEY", "x")
+    assert is_secret("ANYTHING", "hf_abcdef") and not is_secret("HF_MODEL_ID", "org/model")
+    item = Imported("Endpoint", "e")
+    out = environment(item, {"HF_TOKEN": "hf_secret", "SM_NUM_GPUS": "1"}, ("spec",), "st", "Model/m")
+    assert out == {"HF_TOKEN": {"secretsManager": "st/e/hf-token"}, "SM_NUM_GPUS": "1"}
+    assert item.secrets == [("st/e/hf-token", "HF_TOKEN", "Model/m")]
+    assert "hf_secret" not in repr(item.comments)
+
+
+def test_unsupported_endpoint_settings_are_named():
+    cfg = {"ProductionVariants": [{"ModelName": "a"}, {"ModelName": "b"}], "AsyncInferenceConfig": {"x": 1}}
+    model = {"PrimaryContainer": {"Image": "i", "ModelDataUrl": "s3://b/m.tar.gz"}, "VpcConfig": {"Subnets": ["s"]}}
+    found = endpoint.unsupported({"EndpointStatus": "InService"}, cfg, model, [])
+    assert found == ["2 production variants (one is supported)", "asynchronous inference (AsyncInferenceConfig)",
+                     "VPC configuration (VpcConfig) of its model",
+                     "model artefacts from S3 (ModelDataUrl / ModelDataSource)"]
+    assert endpoint.unsupported({}, {"ProductionVariants": [{"ModelName": "a"}]}, {"PrimaryContainer": {}}, []) == []
