@@ -12,6 +12,25 @@ from reconciler.kinds.base import Observed, PlanContext
 DEFAULT_SESSION = 3600
 
 
+ORDER = ("Version", "Id", "Statement", "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
+         "Resource", "NotResource", "Condition")
+
+
+def readable(doc: Any) -> Any:
+    """A policy document as people write it: Version first, Effect before Action, one-item lists as a value
+    (the same document: reconcile compares canonical forms)."""
+    if isinstance(doc, list):
+        items = [readable(x) for x in doc]
+        return items[0] if len(items) == 1 and not isinstance(items[0], dict) else items
+    if not isinstance(doc, dict):
+        return doc
+    keys = sorted(doc, key=lambda k: (ORDER.index(k) if k in ORDER else len(ORDER), k))
+    out = {k: readable(doc[k]) for k in keys}
+    if "Statement" in out and isinstance(out["Statement"], dict):
+        out["Statement"] = [out["Statement"]]
+    return out
+
+
 def local_policy_name(arn: str, account: str) -> str | None:
     """The name of a customer managed policy of ``account`` (imported with its role/user), else None."""
     parts = arn.split(":")
@@ -44,7 +63,7 @@ def principal_spec(item: Imported, state: dict[str, Any], account: str) -> dict[
     if managed:
         spec["managedPolicies"] = managed
     if state.get("inlinePolicies"):
-        spec["inlinePolicies"] = dict(state["inlinePolicies"])
+        spec["inlinePolicies"] = {k: readable(v) for k, v in state["inlinePolicies"].items()}
     if state.get("permissionsBoundary"):
         spec["permissionsBoundary"] = state["permissionsBoundary"]
     return spec
@@ -60,7 +79,7 @@ def role_to_spec(obs: Observed, account: str) -> Imported:
     if services is not None:
         spec["assumedBy"] = services
     else:
-        spec["trustPolicy"] = s["trustPolicy"]
+        spec["trustPolicy"] = readable(s["trustPolicy"])
     if s.get("maxSessionDuration", DEFAULT_SESSION) != DEFAULT_SESSION:
         spec["maxSessionDuration"] = s["maxSessionDuration"]
     spec.update(principal_spec(item, s, account))
@@ -97,7 +116,7 @@ def policy_to_spec(obs: Observed) -> Imported:
         spec["description"] = s["description"]
     if s.get("path", "/") != "/":
         spec["path"] = s["path"]
-    spec["document"] = s["document"]
+    spec["document"] = readable(s["document"])
     item.doc = document("Policy", obs.name, s.get("tags") or {}, spec)
     return item
 

@@ -66,8 +66,7 @@ def environment(item: Imported, env: dict[str, Any], path: tuple, stack: str, wh
             name = secret_name(stack, item.name, key)
             out[key] = {"secretsManager": name}
             item.secrets.append((name, key, where))
-            item.comments[path + (key,)] = (f"was plain text in {where}: create this secret first (see the "
-                                            "import output); the value is not written here")
+            item.comments[path + (key,)] = "was plain text: create this secret first (the import output says how)"
         else:
             out[key] = value if isinstance(value, str) else str(value)
     return out

@@ -313,6 +313,10 @@ def test_import_refuses_to_overwrite_without_force(cli, boto, tmp_path):
     assert cli("import", str(m), f"Role/{ROLE}", "--force").code == 0
     r = cli("import", str(m), "Bucket/x")
     assert r.code != 0 and "unknown selector" in r.text
+    r = cli("import", str(m), f"Role/{ROLE}", "--force", "--stack", "other")
+    assert r.code == 1 and "conflicts with" in r.text  # DIR's stack.yaml names the stack
+    r = cli("import", str(tmp_path / "named"), f"Role/{ROLE}", "--stack", "llm-serving")
+    assert r.code == 0 and docs(tmp_path / "named" / "stack.yaml")[0]["metadata"]["name"] == "llm-serving"
 
 
 # ---- seed 003: the workshop's Lambda and HTTP API, as SAM made them -------------------------------------
