@@ -134,6 +134,8 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
     if deletes or destroy:
         exclude: dict[str, set[str]] = {}
         for r in m.resources:
+            if destroy and live.get((r.kind, r.name)) is None:
+                continue  # gone already (a destroy cut short): what it left behind is found by its tags
             exclude.setdefault(r.kind, set()).add(r.name)
         extra = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
     p = make_plan(

@@ -72,6 +72,10 @@ def plan(
                     f"cannot be adopted as declared: {', '.join(forced)} differ from the live resource and "
                     "cannot be changed in place; declare the live values to adopt it, then change them")))
                 continue
+            blocked = kind.problems(obs, "replace" if forced else "update")
+            if blocked:
+                problems.extend(Problem(kind=res.kind, name=res.name, code="conflict", message=m) for m in blocked)
+                continue
             if forced:
                 steps.append(Step(action=Action.replace, changes=tuple(changes), live_digest=live_digest,
                                   reason=kind.plan_reason("replace", forced, obs.state)
@@ -97,6 +101,10 @@ def plan(
                 problems.append(Problem(kind=obs.kind, name=obs.name, code="protected", message=(
                     "is protected by reconciler/prevent-destroy; apply the manifest with the annotation removed "
                     'or "false" to lift it before deleting')))
+                continue
+            blocked = REGISTRY[obs.kind].problems(obs, "delete")
+            if blocked:
+                problems.extend(Problem(kind=obs.kind, name=obs.name, code="conflict", message=m) for m in blocked)
                 continue
             users = kept_needs.get(obs.arn)
             if users:

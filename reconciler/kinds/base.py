@@ -200,6 +200,11 @@ class Kind(ABC):
         """This kind's wording of why ``action`` is planned for changed top-level ``fields`` (None: default)."""
         return None
 
+    def problems(self, live: Observed, action: str) -> list[str]:
+        """Why ``action`` (update | replace | delete) must not touch ``live`` although it is this stack's
+        (e.g. something not ours would go with it): each becomes a plan problem, which apply refuses."""
+        return []
+
     # ---- AWS -----------------------------------------------------------------------------------
     @abstractmethod
     def read(self, aws: Aws, name: str, ctx: PlanContext) -> Observed | None: ...

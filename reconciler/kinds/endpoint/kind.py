@@ -11,7 +11,7 @@ from typing import Any
 from reconciler.errors import Issue
 from reconciler.kinds._secrets import MASK, SECRETISH, SecretRef, mask_environment_change
 from reconciler.kinds.base import ApplyContext, Kind, Observed, PlanContext, Reference, Resource
-from reconciler.kinds.endpoint import leftovers, rollback, rollout
+from reconciler.kinds.endpoint import leftovers, ownership, rollback, rollout
 from reconciler.kinds.endpoint import state as observed
 from reconciler.kinds.endpoint.naming import APPLY_ONLY, ENDPOINT_NAME, ROLE_ARN
 from reconciler.kinds.endpoint.spec import EndpointSpec
@@ -89,6 +89,18 @@ class EndpointKind(Kind):
 
     def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None) -> str | None:
         return observed.plan_reason(action, fields, state)
+
+    def problems(self, live: Observed, action: str) -> list[str]:
+        out = []
+        foreign = live.meta.get("foreignComponents") or []
+        if action in ("replace", "delete") and foreign:
+            out.append(ownership.foreign_components_problem(live.name, foreign))
+        taken = live.meta.get("componentConflict")
+        if action in ("update", "replace") and taken:
+            out.append(f"its inference component {taken} exists on the endpoint but is not owned by this stack; "
+                       "reconcile will not change it. Set spec.inferenceComponent.name to another name, or "
+                       "delete that component")
+        return out
 
     # ---- read -----------------------------------------------------------------------------------
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:

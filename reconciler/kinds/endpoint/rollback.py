@@ -5,6 +5,7 @@ from __future__ import annotations
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError
 from reconciler.kinds.base import ApplyContext
+from reconciler.kinds.endpoint import ownership
 from reconciler.kinds.endpoint.naming import PREVIOUS_CONFIG_TAG, PREVIOUS_MODEL_TAG
 
 
@@ -33,9 +34,9 @@ def rollback(name: str, ctx: ApplyContext, timeout: float | None = None) -> str:
                           old_failure=d.get("FailureReason"), action="roll back")
         new_tags[PREVIOUS_CONFIG_TAG] = current
         done.append(f"config {current} -> {prev_cfg}")
-    ics = smx.inference_components(sm, name)
+    ics = ownership.components(sm, name, ctx.stack)[0]  # this stack's: never a component someone else added
     if ics and prev_model:
-        ic = ics[0]["InferenceComponentName"]
+        ic = ics[0]
         live = smx.describe_ic(sm, ic) or {}
         spec = dict(live.get("Specification") or {})
         old = spec.get("ModelName")

@@ -7,6 +7,7 @@ from typing import Any
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError
 from reconciler.kinds.base import ApplyContext, Kind
+from reconciler.kinds.endpoint import ownership
 from reconciler.kinds.endpoint.leftovers import cleanup, discard, model_of_config
 from reconciler.kinds.endpoint.naming import (
     ENDPOINT_TAG,
@@ -67,6 +68,9 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
         kwargs = update_kwargs(sm, current, desired)
         # (old_model stays if the update fails: it is what the endpoint still runs)
         ctx.progress(f"{what}: updating from config {current} to {parts['config']}")
+        before = live_tags.get(PREVIOUS_CONFIG_TAG)
+        if parts["config"] != current:  # the rollback point survives a kill while the update runs
+            ownership.record_previous(sm, name, PREVIOUS_CONFIG_TAG, current, live_tags)
         sm.call("update_endpoint", what, EndpointName=name, EndpointConfigName=parts["config"], **kwargs)
         try:
             smx.wait_endpoint(sm, name, progress=ctx.progress, timeout=timeout, want_config=parts["config"],
@@ -74,7 +78,9 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
         except smx.WaitTimeout:
             raise
         except AwsError:
-            discard(name, ctx, parts, keep={current, old_model or ""})
+            if parts["config"] != current:  # it still runs ``current``: its rollback point is the one before
+                ownership.restore_previous(sm, name, PREVIOUS_CONFIG_TAG, before)
+            discard(name, ctx, parts, keep={current, old_model or "", before or ""})
             raise
         if parts["config"] != current:
             keep_prev[PREVIOUS_CONFIG_TAG] = current  # (model-based: its model is the previous model)
@@ -101,10 +107,10 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
 def delete(name: str, ctx: ApplyContext) -> None:
     sm = ctx.aws.client("sagemaker")
     timeout = wait_timeout({}, ctx)
-    for ic in smx.inference_components(sm, name):
-        ctx.progress(f"InferenceComponent/{ic['InferenceComponentName']}: deleting")
-        smx.delete_ic(sm, ic["InferenceComponentName"], progress=ctx.progress, timeout=timeout)
-        ctx.progress(f"InferenceComponent/{ic['InferenceComponentName']}: deleted")
+    for ic in ownership.refuse_foreign_components(sm, name, ctx.stack):  # only ours; none if others run there
+        ctx.progress(f"InferenceComponent/{ic}: deleting")
+        smx.delete_ic(sm, ic, progress=ctx.progress, timeout=timeout)
+        ctx.progress(f"InferenceComponent/{ic}: deleted")
     if smx.describe_endpoint(sm, name) is not None:
         ctx.progress(f"Endpoint/{name}: deleting")
         smx.delete_endpoint(sm, name, progress=ctx.progress, timeout=timeout)
@@ -125,6 +131,9 @@ def ensure_parts(name: str, desired: dict[str, Any], ctx: ApplyContext) -> dict[
                         PrimaryContainer={"Image": desired["image"], "Environment": env},
                         Tags=base_tags + [{"Key": k, "Value": v} for k, v in sorted(secret_tags.items())]):
         ctx.progress(f"Model/{model}: created")
+    else:  # ours from an earlier run, or a clear failure: never another endpoint's
+        ownership.check_existing_part(sm, "Model", model, ctx.stack, name,
+                                      {"PrimaryContainer.Image": desired["image"], "ExecutionRoleArn": role})
     inst = desired["instance"]
     variant: dict[str, Any] = {"VariantName": VARIANT, "InstanceType": inst["type"],
                                "InitialInstanceCount": inst["count"]}
@@ -146,6 +155,10 @@ def ensure_parts(name: str, desired: dict[str, Any], ctx: ApplyContext) -> dict[
     if smx.create_if_missing(sm, "create_endpoint_config", f"EndpointConfig/{config}", EndpointConfigName=config,
                              ProductionVariants=[variant], Tags=base_tags, **cfg_kwargs):
         ctx.progress(f"EndpointConfig/{config}: created")
+    else:
+        ownership.check_existing_part(sm, "EndpointConfig", config, ctx.stack, name,
+                                      {f"ProductionVariants.0.{k}": v for k, v in variant.items()
+                                       if k in ("InstanceType", "ModelName")})
     return {"model": model, "config": config}
 
 
@@ -173,11 +186,13 @@ def converge_ic(name: str, desired: dict[str, Any], model: str, ctx: ApplyContex
     startup = startup_params(desired.get("startup") or {})
     if startup:
         spec["StartupParameters"] = startup
-    for other in smx.inference_components(sm, name):
-        if other["InferenceComponentName"] != ic:
-            ctx.progress(f"InferenceComponent/{other['InferenceComponentName']}: deleting (no longer declared)")
-            smx.delete_ic(sm, other["InferenceComponentName"], progress=ctx.progress, timeout=timeout)
+    for other in ownership.components(sm, name, ctx.stack)[0]:  # this stack's only: never anyone else's
+        if other != ic:
+            ctx.progress(f"InferenceComponent/{other}: deleting (no longer declared)")
+            smx.delete_ic(sm, other, progress=ctx.progress, timeout=timeout)
     d = smx.describe_ic(sm, ic)
+    if d is not None:
+        ownership.claim_component(sm, d, name, ctx.stack, tag_list(desired["tags"], name))
     if d is not None and d.get("InferenceComponentStatus") in smx.IC_TRANSITIONAL:
         # Creating/Updating, or Deleting after an interrupted delete: let it settle (or go) first
         smx.wait_ic_settled(sm, ic, progress=ctx.progress, timeout=timeout)
@@ -204,6 +219,8 @@ def converge_ic(name: str, desired: dict[str, Any], model: str, ctx: ApplyContex
         if dc:
             kwargs["DeploymentConfig"] = dc
         ctx.progress(f"{what}: updating (model {old_model} -> {model})" if old_model != model else f"{what}: updating")
+        if old_model and old_model != model:  # the rollback point survives a kill while the update runs
+            ownership.record_previous(sm, name, PREVIOUS_MODEL_TAG, old_model)
         sm.call("update_inference_component", what, InferenceComponentName=ic, **kwargs)
         smx.wait_ic(sm, ic, progress=ctx.progress, timeout=timeout, want_model=model, action="update")
         return old_model if old_model != model else None
