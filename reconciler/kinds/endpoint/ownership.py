@@ -117,18 +117,21 @@ def check_existing_part(sm: Any, kind: str, name: str, stack: str, endpoint: str
                    {p: _at(live, p) for p in expect})
 
 
-def record_previous(sm: Any, endpoint: str, key: str, value: str, live_tags: dict[str, str] | None = None) -> None:
+def record_previous(sm: Any, endpoint: str, key: str, value: str,
+                    live_tags: dict[str, str] | None = None) -> str | None:
     """Tag the endpoint with the rollback point (``reconciler:previous-config`` / ``-model``) *before* the
     call that moves it away from ``value``: a run killed while waiting still knows what ran before, and the
-    cleanup keeps it. ``live_tags`` (the endpoint's tags as last read) is updated in place."""
+    cleanup keeps it. ``live_tags`` (the endpoint's tags as last read) is updated in place. Returns the
+    point recorded until now (for ``restore_previous`` when the call fails)."""
     d = smx.describe_endpoint(sm, endpoint)
     if d is None or not value:
-        return
+        return None
     tags = live_tags if live_tags is not None else smx.tags_of(sm, d["EndpointArn"], f"Endpoint/{endpoint}")
-    if tags.get(key) == value:
-        return
-    sm.call("add_tags", f"Endpoint/{endpoint}", ResourceArn=d["EndpointArn"], Tags=[{"Key": key, "Value": value}])
-    tags[key] = value
+    before = tags.get(key)
+    if before != value:
+        sm.call("add_tags", f"Endpoint/{endpoint}", ResourceArn=d["EndpointArn"], Tags=[{"Key": key, "Value": value}])
+        tags[key] = value
+    return before
 
 
 def restore_previous(sm: Any, endpoint: str, key: str, before: str | None) -> None:

@@ -219,10 +219,17 @@ def converge_ic(name: str, desired: dict[str, Any], model: str, ctx: ApplyContex
         if dc:
             kwargs["DeploymentConfig"] = dc
         ctx.progress(f"{what}: updating (model {old_model} -> {model})" if old_model != model else f"{what}: updating")
-        if old_model and old_model != model:  # the rollback point survives a kill while the update runs
-            ownership.record_previous(sm, name, PREVIOUS_MODEL_TAG, old_model)
+        moving = bool(old_model and old_model != model)  # the rollback point survives a kill while it runs
+        before = ownership.record_previous(sm, name, PREVIOUS_MODEL_TAG, old_model) if moving else None
         sm.call("update_inference_component", what, InferenceComponentName=ic, **kwargs)
-        smx.wait_ic(sm, ic, progress=ctx.progress, timeout=timeout, want_model=model, action="update")
+        try:
+            smx.wait_ic(sm, ic, progress=ctx.progress, timeout=timeout, want_model=model, action="update")
+        except smx.WaitTimeout:
+            raise
+        except AwsError:
+            if moving:  # it still runs old_model: the rollback point is the one before
+                ownership.restore_previous(sm, name, PREVIOUS_MODEL_TAG, before)
+            raise
         return old_model if old_model != model else None
     if live_copies != want["copies"]:
         ctx.progress(f"{what}: copies {live_copies} -> {want['copies']} (UpdateInferenceComponentRuntimeConfig)")
