@@ -142,3 +142,53 @@ def test_parts_without_managed_by_are_never_leftovers_nor_deleted(cli, boto, mot
     assert "own-mb-0123456789" not in r.text and "own-mb-abcdef0123" not in r.text
     assert [x["ModelName"] for x in sm.list_models()["Models"]] == ["own-mb-0123456789"]
     assert [x["EndpointConfigName"] for x in sm.list_endpoint_configs()["EndpointConfigs"]] == ["own-mb-abcdef0123"]
+
+
+def test_adopting_an_endpoint_takes_its_declared_component_and_no_other(cli, boto, moto_server, tmp_path):
+    _fast(cli, moto_server)
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tgi:latest"
+    m = write(tmp_path / "m", {"stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: own}\n",
+                               "iam.yaml": ROLE})
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    sm = boto("sagemaker")
+    role = boto("iam").get_role(RoleName="own-exec")["Role"]["Arn"]
+    # an endpoint made by hand, with its component and a second one someone else runs there
+    sm.create_model(ModelName="adopt-model", ExecutionRoleArn=role,
+                    PrimaryContainer={"Image": image, "Environment": {"HF_MODEL_ID": "org/model"}})
+    sm.create_endpoint_config(EndpointConfigName="adopt-cfg", ExecutionRoleArn=role, ProductionVariants=[{
+        "VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="adopt", EndpointConfigName="adopt-cfg")
+    _wait(lambda: sm.describe_endpoint(EndpointName="adopt")["EndpointStatus"] == "InService", "endpoint")
+    for ic in ("adopt-ic", "aaa-other-ic"):
+        sm.create_inference_component(
+            InferenceComponentName=ic, EndpointName="adopt", VariantName="AllTraffic",
+            Specification={"ModelName": "adopt-model", "ComputeResourceRequirements": {
+                "MinMemoryRequiredInMb": 1024, "NumberOfAcceleratorDevicesRequired": 1}},
+            RuntimeConfig={"CopyCount": 1})
+        _wait(lambda ic=ic: (_ic(sm, ic) or {}).get("InferenceComponentStatus") == "InService", ic)
+    write(m, {"endpoint.yaml": f"""
+        apiVersion: reconciler/v1
+        kind: Endpoint
+        metadata:
+          name: adopt
+          annotations: {{reconciler/adopt: "true"}}
+        spec:
+          type: inference-component-based
+          executionRole: own-exec
+          model:
+            image: {{uri: {image}}}
+            environment: {{HF_MODEL_ID: org/model}}
+          instance: {{type: ml.g5.12xlarge, count: 1}}
+          inferenceComponent: {{copies: 1, acceleratorDevices: 1, memoryMb: 1024}}
+        """})
+    r = cli("plan", str(m))
+    assert r.code == 0 and "adopt existing resource" in r.out and "aaa-other-ic" not in r.out, r.text
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    arn = _ic(sm, "adopt-ic")["InferenceComponentArn"]
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
+    assert tags["reconciler:stack"] == "own" and tags["reconciler:endpoint"] == "adopt", tags
+    other = sm.list_tags(ResourceArn=_ic(sm, "aaa-other-ic")["InferenceComponentArn"])["Tags"]
+    assert not any(t["Key"].startswith("reconciler:") for t in other)
+    r = cli("plan", str(m), "--detailed-exitcode")
+    assert r.code == 0, r.text
