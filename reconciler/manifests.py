@@ -492,6 +492,8 @@ def load(root: str | Path) -> Manifests:
         else:
             seen[key] = r
         issues.extend(kind.check(r))
+    for kind in REGISTRY.values():
+        issues.extend(kind.check_all([r for r in resources if r.kind == kind.kind]))
 
     manifests = Manifests(root=root, stack=stack, resources=resources, files=files)
     # references are checked even when other documents have errors (every error at once); documents

@@ -163,6 +163,10 @@ class Kind(ABC):
         """Checks beyond the spec model (limits that need the whole document)."""
         return []
 
+    def check_all(self, resources: list[Resource]) -> list[Issue]:
+        """Static checks across all of this kind's resources in DIR (e.g. names they derive); no AWS."""
+        return []
+
     def lint(self, res: Resource) -> list[Issue]:
         """Policy lint findings (errors and warnings); run by validate and plan."""
         return []

@@ -13,7 +13,7 @@ from reconciler.kinds._secrets import MASK, SECRETISH, SecretRef, mask_environme
 from reconciler.kinds.base import ApplyContext, Kind, Observed, PlanContext, Reference, Resource
 from reconciler.kinds.endpoint import leftovers, ownership, rollback, rollout
 from reconciler.kinds.endpoint import state as observed
-from reconciler.kinds.endpoint.naming import APPLY_ONLY, ENDPOINT_NAME, ROLE_ARN
+from reconciler.kinds.endpoint.naming import APPLY_ONLY, ENDPOINT_NAME, ROLE_ARN, default_ic_name
 from reconciler.kinds.endpoint.spec import EndpointSpec
 
 
@@ -51,6 +51,21 @@ class EndpointKind(Kind):
         ic = spec.inferenceComponent
         if ic and ic.maxMemoryMb is not None and ic.maxMemoryMb < ic.memoryMb:
             issues.append(res.issue(("spec", "inferenceComponent", "maxMemoryMb"), "must be at least memoryMb"))
+        return issues
+
+    def check_all(self, resources: list[Resource]) -> list[Issue]:
+        """Inference component names (given, or derived from the endpoint name) are unique per account and
+        region, and SageMaker compares them case-insensitively: two endpoints in DIR never share one."""
+        issues, seen = [], {}
+        for r in resources:
+            if r.spec.inferenceComponent is None:
+                continue
+            n = r.spec.inferenceComponent.name or default_ic_name(r.name)
+            first = seen.setdefault(n.lower(), r)
+            if first is not r:
+                issues.append(r.issue(("spec", "inferenceComponent", "name"), (
+                    f"inference component name {n!r} is also Endpoint/{first.name}'s ({first.file}:{first.line}); "
+                    "inference component names are unique per account and region: set spec.inferenceComponent.name")))
         return issues
 
     def lint(self, res: Resource) -> list[Issue]:
