@@ -131,3 +131,32 @@ def test_a_prune_killed_after_delete_endpoint_is_finished_by_the_rerun(cli, moto
         assert r.code == 0, r.text
     finally:
         proxy.stop()
+
+
+IC_MANIFESTS = MANIFESTS.replace("  instance: {{type: ml.g5.2xlarge}}\n", """  type: inference-component-based
+  instance: {{type: ml.g5.12xlarge}}
+  inferenceComponent: {{copies: 1, acceleratorDevices: 1, memoryMb: 1024}}
+""")
+
+
+def test_a_kill_during_a_component_update_keeps_the_previous_model(cli, moto_server, boto, tmp_path):
+    c, proxy = _start(cli, moto_server)
+    sm = boto("sagemaker")
+    try:
+        m = write(tmp_path / "i", {"all.yaml": IC_MANIFESTS.format(p="i", model="v1")})
+        r = run_inprocess(c.env, "apply", str(m), "--auto-approve")
+        assert r.code == 0, r.text
+        first = sm.describe_inference_component(InferenceComponentName="i-llm-ic")["Specification"]["ModelName"]
+        (m / "all.yaml").write_text(IC_MANIFESTS.format(p="i", model="v2"))
+        _kill_after(c, proxy, "UpdateInferenceComponent", "apply", str(m), "--auto-approve")
+        r = run_inprocess(c.env, "apply", str(m), "--auto-approve")
+        assert r.code == 0, r.text
+        arn = sm.describe_endpoint(EndpointName="i-llm")["EndpointArn"]
+        tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
+        assert tags.get("reconciler:previous-model") == first, tags
+        assert sm.describe_model(ModelName=first)
+        r = run_inprocess(c.env, "rollback", "i-llm", "--auto-approve")
+        assert r.code == 0, r.text
+        assert sm.describe_inference_component(InferenceComponentName="i-llm-ic")["Specification"]["ModelName"] == first
+    finally:
+        proxy.stop()
