@@ -160,3 +160,57 @@ def test_a_kill_during_a_component_update_keeps_the_previous_model(cli, moto_ser
         assert sm.describe_inference_component(InferenceComponentName="i-llm-ic")["Specification"]["ModelName"] == first
     finally:
         proxy.stop()
+
+
+def _kill_at_request(c, proxy, k: int, *args: str) -> list:  # type: ignore[no-untyped-def]
+    """Run the CLI in a process; SIGKILL it once AWS did its k-th mutating request (answer never delivered)."""
+    proxy.clear()
+    proxy.reset_counts()
+    proxy.add(Rule("hold", mutating=True, after=k - 1, times=1))
+    pid = fork_run(c.env, *args)
+    try:
+        assert proxy.held.wait(90), f"{args[0]} never made mutating request {k}"
+        os.kill(pid, signal.SIGKILL)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        proxy.release.set()
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
+    proxy.clear()
+    return proxy.ops(mutating=True)
+
+
+def _left(boto, p: str) -> list[str]:  # type: ignore[no-untyped-def]
+    sm = boto("sagemaker")
+    models, configs = _parts(boto, f"{p}-")
+    endpoints = [x["EndpointName"] for x in sm.list_endpoints()["Endpoints"] if x["EndpointName"].startswith(f"{p}-")]
+    roles = [r["RoleName"] for r in boto("iam").list_roles()["Roles"] if r["RoleName"].startswith(f"{p}-")]
+    return models + configs + endpoints + roles
+
+
+def test_destroy_killed_at_every_mutating_request_is_finished_by_the_rerun(cli, moto_server, boto, tmp_path):
+    c, proxy = _start(cli, moto_server)
+    try:
+        # the reference destroy: its sequence of mutating requests (an endpoint with a kept previous config)
+        def deployed(p: str):  # type: ignore[no-untyped-def]
+            m = write(tmp_path / p, {"all.yaml": MANIFESTS.format(p=p, model="v1")})
+            assert run_inprocess(c.env, "apply", str(m), "--auto-approve").code == 0
+            (m / "all.yaml").write_text(MANIFESTS.format(p=p, model="v2"))
+            assert run_inprocess(c.env, "apply", str(m), "--auto-approve").code == 0
+            return m
+
+        m = deployed("x0")
+        proxy.reset_counts()
+        r = run_inprocess(c.env, "destroy", str(m), "--auto-approve")
+        assert r.code == 0 and _left(boto, "x0") == [], r.text
+        ops = [q.op for q in proxy.ops(mutating=True)]
+        assert "DeleteEndpoint" in ops and ops.count("DeleteModel") == 2, ops
+        for k in range(1, len(ops) + 1):
+            p = f"x{k}"
+            m = deployed(p)
+            done = _kill_at_request(c, proxy, k, "destroy", str(m), "--auto-approve")
+            assert [q.op for q in done] == ops[:k]
+            r = run_inprocess(c.env, "destroy", str(m), "--auto-approve")
+            assert r.code == 0, f"kill point {k} ({ops[k - 1]}): {r.text}"
+            assert _left(boto, p) == [], f"kill point {k} ({ops[k - 1]})"
+    finally:
+        proxy.stop()
