@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_NAMES = {
     "models": ["twinllama-3-1-8b-dpo-820096a2b4", "twinllama-3-1-8b-dpo-ic-9045f102e3"],
     "configs": ["twinllama-3-1-8b-dpo-cf20baab74", "twinllama-3-1-8b-dpo-ic-9579606225"],
-    "components": ["twinllama-3-1-8b-dpo-ic-ic"],
+    "components": ["twinllama-3-1-8b-dpo-ic"],  # an endpoint ending in -ic names its component
 }
 
 
@@ -154,7 +154,7 @@ def test_names_cover_the_full_endpoint_name_only_when_it_is_cut():
     content = {"image": "x"}
     assert derived_name("twinllama-3-1-8b-dpo", content) == derived_name("twinllama-3-1-8b-dpo", dict(content))
     assert derived_name(f"{SHARED}-one", content) != derived_name(f"{SHARED}-two", content)
-    assert default_ic_name("twinllama-3-1-8b-dpo-ic") == "twinllama-3-1-8b-dpo-ic-ic"
+    assert default_ic_name("twinllama-3-1-8b-dpo") == "twinllama-3-1-8b-dpo-ic"
     assert default_ic_name(f"{SHARED_IC}-a") != default_ic_name(f"{SHARED_IC}-b")
     for n in ("a" * 63, "a-" * 31 + "b", SHARED, f"{SHARED}-one", SHARED_IC, f"{SHARED_IC}-a"):
         assert len(derived_name(n, content)) <= 63 and ENDPOINT_NAME.match(derived_name(n, content))

@@ -92,7 +92,7 @@ def test_a_hand_made_component_on_our_endpoint_is_never_read_changed_or_deleted(
     hand = _ic(sm, "aaa-hand-ic")
     assert hand is not None and hand["Specification"]["ModelName"] == "hand-model"
     assert hand["RuntimeConfig"]["CurrentCopyCount"] == 1
-    assert sm.describe_inference_component(InferenceComponentName="own-ic-ic")["RuntimeConfig"]["DesiredCopyCount"] == 2
+    assert sm.describe_inference_component(InferenceComponentName="own-ic")["RuntimeConfig"]["DesiredCopyCount"] == 2
 
     # destroy (and prune) would delete the endpoint under it: refused in the plan, nothing deleted
     r = cli("destroy", str(m), "--auto-approve")
@@ -101,7 +101,7 @@ def test_a_hand_made_component_on_our_endpoint_is_never_read_changed_or_deleted(
     (m / "endpoint.yaml").unlink()
     r = cli("prune", str(m), "--auto-approve")
     assert r.code == 1 and "aaa-hand-ic" in r.text, r.text
-    assert _ic(sm, "aaa-hand-ic") is not None and _ic(sm, "own-ic-ic") is not None
+    assert _ic(sm, "aaa-hand-ic") is not None and _ic(sm, "own-ic") is not None
     assert sm.describe_endpoint(EndpointName="own-ic")["EndpointStatus"] == "InService"
     assert "Traceback" not in "".join(x.err for x in cli.history)
 

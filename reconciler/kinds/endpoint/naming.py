@@ -50,8 +50,12 @@ def is_derived(endpoint: str, name: str) -> bool:
 
 
 def default_ic_name(endpoint: str) -> str:
-    """``<endpoint>-ic``; an endpoint name too long for that is cut and followed by a hash of the full name,
-    so endpoints sharing their first 60 characters never share a component."""
+    """``<endpoint>-ic`` (the endpoint name itself when it ends in ``-ic`` already). An endpoint name too
+    long for that is cut and followed by a hash of the full name, so endpoints sharing their first 60
+    characters never share a component. (``X`` and ``X-ic`` would both derive ``X-ic``: validate refuses
+    that within a DIR, and apply never uses a component that is not this endpoint's.)"""
+    if endpoint.endswith("-ic"):
+        return endpoint
     if len(endpoint) + 3 <= 63:
         return f"{endpoint}-ic"
     return f"{endpoint[: 63 - 3 - HASH_LEN - 1].rstrip('-')}-{content_hash(endpoint)}-ic"
