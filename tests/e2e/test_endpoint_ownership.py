@@ -144,7 +144,7 @@ def test_parts_without_managed_by_are_never_leftovers_nor_deleted(cli, boto, mot
     assert [x["EndpointConfigName"] for x in sm.list_endpoint_configs()["EndpointConfigs"]] == ["own-mb-abcdef0123"]
 
 
-def test_adopting_an_endpoint_takes_its_declared_component_and_no_other(cli, boto, moto_server, tmp_path):
+def test_adopting_an_endpoint_takes_its_declared_component_never_another_stacks(cli, boto, moto_server, tmp_path):
     _fast(cli, moto_server)
     image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tgi:latest"
     m = write(tmp_path / "m", {"stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: own}\n",
@@ -152,19 +152,21 @@ def test_adopting_an_endpoint_takes_its_declared_component_and_no_other(cli, bot
     assert cli("apply", str(m), "--auto-approve").code == 0
     sm = boto("sagemaker")
     role = boto("iam").get_role(RoleName="own-exec")["Role"]["Arn"]
-    # an endpoint made by hand, with its component and a second one someone else runs there
+    # an endpoint made by hand, with its component and a second one another reconcile stack runs there
     sm.create_model(ModelName="adopt-model", ExecutionRoleArn=role,
                     PrimaryContainer={"Image": image, "Environment": {"HF_MODEL_ID": "org/model"}})
     sm.create_endpoint_config(EndpointConfigName="adopt-cfg", ExecutionRoleArn=role, ProductionVariants=[{
         "VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}])
     sm.create_endpoint(EndpointName="adopt", EndpointConfigName="adopt-cfg")
     _wait(lambda: sm.describe_endpoint(EndpointName="adopt")["EndpointStatus"] == "InService", "endpoint")
-    for ic in ("adopt-ic", "aaa-other-ic"):
+    other_stack = [{"Key": "reconciler:managed-by", "Value": "reconciler"}, {"Key": "reconciler:stack", "Value": "other"},
+                   {"Key": "reconciler:endpoint", "Value": "adopt"}]
+    for ic, tags in (("adopt-ic", []), ("aaa-other-ic", other_stack)):
         sm.create_inference_component(
             InferenceComponentName=ic, EndpointName="adopt", VariantName="AllTraffic",
             Specification={"ModelName": "adopt-model", "ComputeResourceRequirements": {
                 "MinMemoryRequiredInMb": 1024, "NumberOfAcceleratorDevicesRequired": 1}},
-            RuntimeConfig={"CopyCount": 1})
+            RuntimeConfig={"CopyCount": 1}, Tags=tags)
         _wait(lambda ic=ic: (_ic(sm, ic) or {}).get("InferenceComponentStatus") == "InService", ic)
     write(m, {"endpoint.yaml": f"""
         apiVersion: reconciler/v1
@@ -189,6 +191,6 @@ def test_adopting_an_endpoint_takes_its_declared_component_and_no_other(cli, bot
     tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn)["Tags"]}
     assert tags["reconciler:stack"] == "own" and tags["reconciler:endpoint"] == "adopt", tags
     other = sm.list_tags(ResourceArn=_ic(sm, "aaa-other-ic")["InferenceComponentArn"])["Tags"]
-    assert not any(t["Key"].startswith("reconciler:") for t in other)
+    assert {t["Key"]: t["Value"] for t in other}["reconciler:stack"] == "other"  # never taken, never changed
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 0, r.text

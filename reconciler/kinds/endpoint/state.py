@@ -202,19 +202,20 @@ def read_ic(sm: Any, endpoint: str, ctx: PlanContext, endpoint_tags: dict[str, s
     """The endpoint's own inference component: the declared one when it carries this stack's tags for this
     endpoint (else the first of this stack's). Components anyone else put on the endpoint are never read as
     its own: they go to ``meta["foreignComponents"]`` (a foreign one with the declared name also to
-    ``meta["componentConflict"]``); ``meta["ownComponents"]``: this stack's. An endpoint being adopted reads
-    its declared component whatever its tags."""
+    ``meta["componentConflict"]``); ``meta["ownComponents"]``: this stack's. An endpoint being adopted (not
+    yet this stack's: the plan says adopt) comes with its declared component and the components no reconcile
+    stack owns; another stack's stay foreign."""
     res = ctx.resources.get(("Endpoint", endpoint))
     declared = None
     if res is not None and getattr(res.spec, "inferenceComponent", None) is not None:
         declared = res.spec.inferenceComponent.name or default_ic_name(endpoint)
-    ours, foreign, _ = ownership.components(sm, endpoint, ctx.stack)
-    if declared in foreign:
-        if policy.owner_of(endpoint_tags) != ctx.stack:  # adopting: the component comes with the endpoint
-            foreign.remove(declared)
-            ours = sorted([*ours, declared])
-        else:
-            meta["componentConflict"] = declared
+    ours, foreign, tags = ownership.components(sm, endpoint, ctx.stack)
+    if policy.owner_of(endpoint_tags) != ctx.stack:  # adopting
+        taken = [n for n in foreign if n == declared or policy.owner_of(tags[n]) is None]
+        foreign = [n for n in foreign if n not in taken]
+        ours = sorted([*ours, *taken])
+    elif declared in foreign:
+        meta["componentConflict"] = declared
     meta["foreignComponents"] = foreign
     meta["ownComponents"] = ours
     if not ours:
