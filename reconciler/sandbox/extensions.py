@@ -19,6 +19,9 @@ def install() -> None:
     sagemaker.install()  # UpdateEndpoint, inference components, timed statuses, faults, TGI invoke
     lambda_runtime.install()  # Lambda Invoke runs Python handlers; execute-api routes
     iam_oidc.install()  # Add/RemoveClientIDToOpenIDConnectProvider
+    from reconciler.sandbox import validation
+
+    validation.install()  # requests checked against botocore's model constraints, refused as AWS does
 
 
 def in_front_of_server(middleware: Callable[[Any], Any]) -> None:
