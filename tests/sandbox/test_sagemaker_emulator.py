@@ -164,7 +164,7 @@ def test_endpoint_goes_creating_then_in_service_with_modern_instance_type(sm: An
 
 
 @pytest.mark.parametrize("instance_type", ["ml.g6.xlarge", "ml.p4d.24xlarge", "ml.p5.48xlarge", "ml.inf2.xlarge",
-                                           "ml.m6i.large", "ml.t3.medium"])
+                                           "ml.m6i.large", "ml.t2.medium"])
 def test_any_ml_instance_type_is_accepted(sm: Any, instance_type: str) -> None:
     model(sm)
     model_config(sm, N("c1"), instance_type=instance_type)
