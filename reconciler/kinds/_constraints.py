@@ -12,7 +12,7 @@ there is a reference to a resource in the manifests, resolved at apply time).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,17 +135,15 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 48 else text[:45] + "..."
 
 
-def message(v: Any, value: Any) -> str:
-    """People's wording of one awsmodel Violation."""
+def message(v: Any) -> str:
+    """People's wording of one awsmodel Violation: the value, the shape it breaks, what is allowed."""
     c = v.constraints
-    what = f"{c.service} {c.shape}" if c else ""
-    subject = {"key": "the name", "value": "the value"}.get(v.where, "")
-    shown = _shown(v.value)
-    if v.rule in ("length", "pattern", "enum") and isinstance(v.value, str):
-        head = f"{subject + ' ' if subject else ''}{shown} ({len(v.value)} characters)" if v.rule == "length" else \
-            f"{subject + ' ' if subject else ''}{shown}"
-        return f"{head} is not allowed by AWS ({what}): {v.allowed}"
-    return f"{shown}: {v.allowed} ({what})" if v.rule != "size" else f"{v.allowed} ({what})"
+    what = f"AWS ({c.service} {c.shape})" if c else "AWS"
+    if v.rule == "size":
+        return f"{v.allowed} allowed by {what}"
+    subject = {"key": "the name ", "value": "the value "}.get(v.where, "")
+    length = f" ({len(v.value)} characters)" if v.rule == "length" and isinstance(v.value, str) else ""
+    return f"{subject}{_shown(v.value)}{length} is not allowed by {what}: {v.allowed}"
 
 
 def _violations(p: Param, value: Any) -> list[Any]:
@@ -167,7 +165,7 @@ def _violations(p: Param, value: Any) -> list[Any]:
     return out
 
 
-def check(res: Resource, already: list[Issue] = (), *,  # type: ignore[assignment]
+def check(res: Resource, already: Sequence[Issue] = (), *,
           derived: Callable[[str], dict[str, str]] | None = None) -> list[Issue]:
     """Issues for every spec field of ``res`` that breaks its API parameter's shape; fields ``already`` reported
     by the kind's own checks are skipped. ``derived(name)`` gives names AWS will see that are derived from
@@ -189,7 +187,7 @@ def check(res: Resource, already: list[Issue] = (), *,  # type: ignore[assignmen
                 if field in reported or ".".join(str(x) for x in where) in reported:
                     continue
                 reported.add(field)
-                text = message(v, value)
+                text = message(v)
                 if field == "metadata.name" and v.rule == "length":
                     text += _longest(res, p, derived)
                 out.append(res.issue(path, text))

@@ -57,35 +57,44 @@ def identify(environ: dict[str, Any]) -> tuple[str, str] | None:
         return None
     if service == "iam":
         return (service, "")  # the Action is in the body
-    op = _rest_operation(service, environ.get("REQUEST_METHOD", "GET"), path)
+    op = _rest_operation(service, environ.get("REQUEST_METHOD", "GET"), path, environ.get("QUERY_STRING", ""))
     return (service, op[0]) if op else None
 
 
 @functools.cache
-def _uri_table(service: str) -> list[tuple[str, str, re.Pattern[str], list[str]]]:
-    """(method, operation, path regex, label names) per operation, the most literal template first
-    (/functions/{F}/policy before /functions/{F})."""
+def _uri_table(service: str) -> list[tuple[str, str, re.Pattern[str], list[str], dict[str, str]]]:
+    """(method, operation, path regex, label names, query the URI requires) per operation, the most literal
+    template first (/functions/{F}/policy before /functions/{F})."""
     model = awsmodel.service_model(service)
     rows = []
     for name in model.operation_names:
         http = model.operation_model(name).http
-        uri = http["requestUri"].split("?")[0]
+        uri, _, query = http["requestUri"].partition("?")
         parts = re.split(r"(\{[^}]+\})", uri)
         regex = "".join(("(.+)" if p.endswith("+}") else "([^/]+)") if p.startswith("{") else re.escape(p)
                         for p in parts)
         labels = [p.strip("{}+") for p in parts if p.startswith("{")]
         literal = len(re.sub(r"\{[^}]+\}", "", uri))
-        rows.append((literal, http["method"], name, re.compile(regex + "/?$"), labels))
+        needs = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        rows.append((literal, http["method"], name, re.compile(regex + "/?$"), labels, needs))
     rows.sort(key=lambda row: -row[0])
-    return [(method, name, regex, labels) for _n, method, name, regex, labels in rows]
+    return [row[1:] for row in rows]
 
 
-def _rest_operation(service: str, method: str, path: str) -> tuple[str, dict[str, str]] | None:
-    for http_method, name, regex, labels in _uri_table(service):
-        m = regex.match(path) if http_method == method else None
-        if m:
-            return name, dict(zip(labels, m.groups(), strict=True))
-    return None
+def _rest_operation(service: str, method: str, path: str, query: str = "") -> tuple[str, dict[str, str]] | None:
+    """The operation a rest-json request calls, and its URI labels; None when none or several fit."""
+    given = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+    found: list[tuple[int, str, dict[str, str]]] = []
+    pattern = None
+    for http_method, name, regex, labels, needs in _uri_table(service):
+        if http_method != method or (pattern is not None and regex.pattern != pattern):
+            continue
+        m = regex.match(path)
+        if m and all(k in given and (not v or given[k] == v) for k, v in needs.items()):
+            pattern = regex.pattern
+            found.append((len(needs), name, dict(zip(labels, m.groups(), strict=True))))
+    best = [f for f in found if f[0] == max((f[0] for f in found), default=0)]  # ?List=ALL beats no query
+    return (best[0][1], best[0][2]) if len(best) == 1 else None
 
 
 # ---- parameters from the wire ---------------------------------------------------------------------
@@ -171,7 +180,8 @@ def parameters(service: str, environ: dict[str, Any], body: bytes) -> tuple[str,
             return None
         shape = model.operation_model(op).input_shape
         return op, (_from_query(shape, form, "") or {}) if shape is not None else {}
-    found = _rest_operation(service, environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""))
+    found = _rest_operation(service, environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""),
+                            environ.get("QUERY_STRING", ""))
     if found is None:
         return None
     op, labels = found

@@ -134,3 +134,54 @@ def test_secretsmanager_name_too_long(moto_server: MotoServer) -> None:
     assert r["Error"]["Code"] == "ValidationException"
     assert r["Error"]["Message"].endswith("at 'secretId' failed to satisfy constraint: Member must have length less "
                                           "than or equal to 2048")
+
+
+# ---- the wire, parsed back into parameters (no server) ----------------------------------------------
+
+
+def environ(method: str, path: str, *, service: str = "", target: str = "", query: str = "") -> dict[str, Any]:
+    env = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query}
+    if target:
+        env["HTTP_X_AMZ_TARGET"] = target
+    if service:
+        env["HTTP_AUTHORIZATION"] = (f"AWS4-HMAC-SHA256 Credential=testing/20260101/{REGION}/{service}/aws4_request, "
+                                     "SignedHeaders=host, Signature=x")
+    return env
+
+
+def test_query_protocol_lists_and_numbers() -> None:
+    from reconciler.sandbox import validation
+
+    body = (b"Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument=%7B%7D&MaxSessionDuration=60"
+            b"&Tags.member.1.Key=a&Tags.member.1.Value=1&Tags.member.2.Key=b+c&Tags.member.2.Value=")
+    env = environ("POST", "/", service="iam")
+    assert validation.identify(env) == ("iam", "")
+    op, params = validation.parameters("iam", env, body)
+    assert op == "CreateRole" and params["MaxSessionDuration"] == 60
+    assert params["Tags"] == [{"Key": "a", "Value": "1"}, {"Key": "b c", "Value": ""}]
+
+
+def test_rest_json_uri_labels_query_and_location_names() -> None:
+    from reconciler.sandbox import validation
+
+    env = environ("POST", "/v2/apis/abc123/routes", service="apigateway")
+    assert validation.identify(env) == ("apigatewayv2", "CreateRoute")
+    op, params = validation.parameters("apigatewayv2", env, b'{"routeKey": "POST /generate", "target": "integrations/x"}')
+    assert op == "CreateRoute" and params == {"ApiId": "abc123", "RouteKey": "POST /generate", "Target": "integrations/x"}
+    env = environ("GET", "/2019-09-30/functions/f/provisioned-concurrency", service="lambda", query="List=ALL")
+    assert validation.identify(env) == ("lambda", "ListProvisionedConcurrencyConfigs")
+    assert validation.identify(environ("GET", "/restapis", service="apigateway")) is None  # API Gateway v1: not ours
+
+
+def test_requests_of_other_services_pass_untouched() -> None:
+    from reconciler.sandbox import validation
+
+    assert validation.identify(environ("POST", "/", service="sts")) is None
+    assert validation.identify(environ("POST", "/", target="DynamoDB_20120810.PutItem")) is None
+    assert validation.identify(environ("POST", "/moto-api/reset")) is None
+    seen = []
+    app = validation.wsgi_middleware(lambda env, start: seen.append(env["wsgi.input"].read()) or [b"moto"])
+    import io
+
+    env = {**environ("POST", "/", target="SageMaker.ListEndpoints"), "CONTENT_LENGTH": "2", "wsgi.input": io.BytesIO(b"{}")}
+    assert app(env, lambda *a: None) == [b"moto"] and seen == [b"{}"]  # the body reaches moto intact
