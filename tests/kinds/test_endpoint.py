@@ -11,7 +11,7 @@ import pytest
 
 from reconciler import pipeline
 from reconciler.errors import ManifestError
-from reconciler.kinds.sagemaker_endpoint import (
+from reconciler.kinds.endpoint import (
     KIND,
     deployment_config,
     derived_name,
