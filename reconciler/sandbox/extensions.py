@@ -14,11 +14,14 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    from reconciler.sandbox import iam_oidc, lambda_runtime, sagemaker
+    from reconciler.sandbox import autoscaling, errors, iam_oidc, lambda_runtime, sagemaker, wire
 
+    wire.install()  # first, so innermost: only moto's own answers are cleaned of nulls
     sagemaker.install()  # UpdateEndpoint, inference components, timed statuses, faults, TGI invoke
     lambda_runtime.install()  # Lambda Invoke runs Python handlers; execute-api routes
     iam_oidc.install()  # Add/RemoveClientIDToOpenIDConnectProvider
+    autoscaling.install()  # sagemaker:inference-component:DesiredCopyCount
+    errors.install()  # IAM / Secrets Manager not-found answers as AWS words them
     from reconciler.sandbox import validation
 
     validation.install()  # requests checked against botocore's model constraints, refused as AWS does

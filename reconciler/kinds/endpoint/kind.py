@@ -1,7 +1,8 @@
 """The Endpoint kind: its identity, static checks, and the entry points the pipeline calls.
 
 The work is done in this package's modules: ``state`` (desired/observed state, plan wording),
-``rollout`` (create/update/delete), ``leftovers`` (owned parts and their cleanup), ``rollback``.
+``rollout`` (create/update/delete), ``leftovers`` (owned parts and their cleanup), ``rollback`` (and
+``rollback_preview``: what it would do, read-only).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class EndpointKind(Kind):
     name_rule = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
     replace_fields = frozenset({"type", "failed"})
     apply_only_fields = APPLY_ONLY
+    hidden_fields = frozenset({"status", "failed", "leftovers", "inferenceComponent.status"})
     delete_order = 40  # before the execution role (Role: 80)
     long_running = True  # apply waits for many endpoints together, beside --concurrency busy steps
     service = "sagemaker"
@@ -109,6 +111,12 @@ class EndpointKind(Kind):
 
     def delete(self, name: str, ctx: ApplyContext) -> None:
         rollout.delete(name, ctx)
+
+    def rollback_preview(self, name: str, aws: Any) -> list[str]:
+        """What ``rollback`` would change (read-only), shown before asking; AwsError when it cannot."""
+        from reconciler.kinds.endpoint.rollback_preview import describe
+
+        return describe(aws, name)
 
     def rollback(self, name: str, ctx: ApplyContext, timeout: float | None = None) -> str:
         """Switch the endpoint back to the config (and model) it ran before the last update."""

@@ -41,4 +41,5 @@ def is_derived(endpoint: str, name: str) -> bool:
 
 
 def ic_name(endpoint: str, desired: dict[str, Any]) -> str:
-    return str((desired.get("inferenceComponent") or {}).get("name") or f"{endpoint[:60].rstrip('-')}-ic")
+    base = endpoint[:60].rstrip("-")
+    return str((desired.get("inferenceComponent") or {}).get("name") or (base if base.endswith("-ic") else f"{base}-ic"))

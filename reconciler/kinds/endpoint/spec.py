@@ -120,7 +120,7 @@ class InferenceComponentSpec(Spec):
     """The inference component (inference-component-based endpoints): compute per copy, number of copies."""
 
     name: str | None = Field(None, max_length=63, pattern=COMPONENT_NAME.pattern,
-                             description="Inference component name (default: <endpoint>-ic).")
+                             description="Inference component name (default: <endpoint>-ic, or the endpoint's name when it ends in -ic).")
     copies: int = Field(1, ge=0, le=1000, description="Number of copies (CopyCount). Changing only this uses "
                                                        "UpdateInferenceComponentRuntimeConfig.")
     acceleratorDevices: float | None = Field(None, ge=0, description="GPUs / accelerators per copy.")
