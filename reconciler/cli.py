@@ -110,6 +110,15 @@ def _print_warnings(warnings: list[Any]) -> None:
         click.echo(click.style("warning: ", fg="yellow") + str(w), err=True)
 
 
+def _note_skipped(m: Any) -> None:
+    """Files under DIR that are not manifests are listed (never silently ignored)."""
+    skipped = getattr(m, "skipped", None)
+    if skipped:
+        shown = ", ".join(str(p) for p in skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+        click.echo(f"note: skipped {len(skipped)} file(s) that are not manifests (not *.yaml or *.yml): {shown}",
+                   err=True)
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("directory", type=click.Path())
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
@@ -119,6 +128,7 @@ def validate(directory: str, strict: bool) -> None:
     from reconciler.pipeline import load
 
     m, graph = load(directory, strict=strict)
+    _note_skipped(m)
     _print_warnings(m.warnings)
     n = len(m.resources)
     click.echo(f"{directory}: {n} resource{'s' if n != 1 else ''} in stack {m.stack.name!r} are valid"
@@ -142,7 +152,8 @@ def _emit_plan(p: Any, fmt: str, out: str | None) -> None:
 @click.argument("directory", type=click.Path())
 @click.option("--out", "out", type=click.Path(), default=None, help="Save the plan (JSON) for `reconcile apply PLAN`.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when changes are pending or orphans (owned, no longer declared) exist; 0 when none.")
 @click.option("--prune", is_flag=True, help="Also plan deleting owned resources no longer declared.")
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
 @global_options
@@ -152,10 +163,11 @@ def plan(directory: str, out: str | None, fmt: str, detailed_exitcode: bool, pru
 
     s = _settings()
     p, _t, _m = pipeline.plan(directory, s.options(strict), command="plan", deletes=prune)
+    _note_skipped(_m)
     _emit_plan(p, fmt, out)
     if p.problems:
         sys.exit(1)
-    if detailed_exitcode and p.has_changes:
+    if detailed_exitcode and p.pending:  # changes, or orphans left for `reconcile prune`
         sys.exit(2)
 
 
@@ -296,6 +308,7 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
         return
     opts = _locked(s.options(strict), lock_timeout)
     p, t, m = pipeline.plan(target, opts, command="apply", deletes=prune)
+    _note_skipped(m)
     click.echo(render(p, "text", color=s.use_color))
     if p.problems:
         raise ReconcileError("refusing to apply: fix the problems above first; nothing was changed")
@@ -313,6 +326,7 @@ def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_time
     command = "destroy" if destroy else "prune"
     opts = _locked(s.options(), lock_timeout)
     p, t, m = pipeline.plan(directory, opts, command=command, deletes=True, declared_only=False, destroy=destroy)
+    _note_skipped(m)
     click.echo(render(p, "text", color=s.use_color))
     if p.problems:
         raise ReconcileError(f"refusing to {command}: fix the problems above first; nothing was deleted")
