@@ -179,8 +179,9 @@ class RoleKind(Kind):
         iam.call("create_role", f"Role/{name}", RoleName=name, Path=desired["path"],
                  AssumeRolePolicyDocument=json.dumps(desired["trustPolicy"]), Description=desired["description"],
                  MaxSessionDuration=desired["maxSessionDuration"], Tags=policy.tag_list(desired["tags"]), **kwargs)
-        iamx.sync_attached(iam, "role", name, desired["managedPolicies"])
-        iamx.sync_inline(iam, "role", name, desired["inlinePolicies"])
+        # just created: nothing is attached or inline yet, so nothing to read back before adding
+        iamx.sync_attached(iam, "role", name, desired["managedPolicies"], live=[])
+        iamx.sync_inline(iam, "role", name, desired["inlinePolicies"], live={})
 
     def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
         iam = ctx.aws.client("iam")
