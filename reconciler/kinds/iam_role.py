@@ -155,6 +155,7 @@ class RoleKind(Kind):
         """Read ``names``: from the account listing when that costs fewer calls (see iamx.bulk), else one by one."""
         if not iamx.bulk(aws, len(names)):
             return pmap(lambda n: self.read(aws, n, ctx), names)
+        pmap(lambda fetch: fetch(aws), [iamx.account, iamx.role_settings])  # both listings at once (kept in aws.cached)
         roles = iamx.account(aws).roles
         return [self._from_listing(aws, roles[n.lower()], ctx) if n.lower() in roles else None for n in names]
 

@@ -59,3 +59,12 @@ spec:
     home = tmp_path / "home"
     assert imported(home, "validate", str(folder)) == ["parliament"]  # linted once (without pkg_resources) …
     assert imported(home, "validate", str(folder)) == []  # … then answered from the cache
+
+
+def test_diffing_does_not_import_numpy_or_pandas():
+    code = ("import sys; from reconciler.diff import diff; "
+            "assert [c.path for c in diff({'a': [1], 'b': 1}, {'a': [2], 'b': 1})] == ['a[0]']; "
+            "print(sorted(m for m in ('deepdiff', 'numpy', 'pandas', 'polars') if m in sys.modules))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+    assert p.stdout.strip() == "['deepdiff']", p.stderr
