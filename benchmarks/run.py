@@ -109,6 +109,8 @@ class Bench:
         })
         self.runs = 0
         self.profiled = False
+        #: set while running the --before checkout's reconcile (same emulator, proxy and machine load)
+        self.pythonpath: str | None = None
 
     def close(self) -> None:
         self.proxy.stop()
@@ -122,8 +124,10 @@ class Bench:
         moto_cpu = self.moto.cpu()
         started = time.monotonic()
         with open(log, "wb") as out:
+            env = self.env if self.pythonpath is None else {**self.env, "PYTHONPATH": self.pythonpath,
+                                                            "RECONCILE_HOME": str(self.workdir / "home-before")}
             proc = subprocess.Popen([PY, "-m", "reconciler", *argv], stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=self.env, cwd=self.workdir)
+                                    stdin=subprocess.DEVNULL, env=env, cwd=self.workdir)
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - started
@@ -157,7 +161,7 @@ class Bench:
         print(f"    {_line(out['apply'], count)}", flush=True)
         out["plan"] = self.reconcile("plan", str(d), "--detailed-exitcode", *c, label=f"plan-{count}-c{concurrency}")
         print(f"  plan (no change): {_line(out['plan'], count)}", flush=True)
-        if self.args.profile and concurrency == self.args.concurrency and not self.profiled:
+        if self.args.profile and concurrency == self.args.concurrency and not self.profiled and not self.pythonpath:
             self.profiled = True
             out["profile"] = self.profile_plan(d)
         if not full:
@@ -318,6 +322,18 @@ def report(res: dict[str, Any]) -> str:
             lines.append(f"| {op} | {r['wall']:.2f} | {r['cpu']:.2f} ({r.get('cpu_user', 0):.2f}+{r.get('cpu_sys', 0):.2f}) | "
                          f"{r['calls']} | {r['calls'] / n:.2f} | {r['rss_mb']:.0f} | {r['moto_seconds']:.2f} | "
                          f"{r.get('moto_cpu', 0):.2f} | {r['calls'] * res['latency']:.1f} | {base} |")
+        before = main.get("before")
+        if before:
+            lines += ["", f"### Before ({res['args'].get('before')}) and after, in the same run", "",
+                      "| operation | wall s before → after | reconcile CPU s before → after | calls before → after | "
+                      "peak MB before → after | moto CPU s before → after | wall speed-up |",
+                      "|---|---:|---:|---:|---:|---:|---:|"]
+            for op in ("apply", "plan", "plan_zero_latency", "plan_edit", "prune"):
+                r, b = main["c"].get(op), before.get(op)
+                if r and b:
+                    lines.append(f"| {op} | {b['wall']:.2f} → {r['wall']:.2f} | {b['cpu']:.2f} → {r['cpu']:.2f} | "
+                                 f"{b['calls']} → {r['calls']} | {b['rss_mb']:.0f} → {r['rss_mb']:.0f} | "
+                                 f"{b.get('moto_cpu', 0):.2f} → {r.get('moto_cpu', 0):.2f} | {b['wall'] / r['wall']:.2f}× |")
         z = main["c"].get("plan_zero_latency")
         if z:
             lines += ["", f"No-change plan with 0 ms latency (the emulator's and the tool's own cost): "
@@ -397,6 +413,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="stacks without endpoints (N=300: the 250-resource IAM stack)")
     ap.add_argument("--profile", action="store_true",
                     help="profile the no-change plan: top modules by import time, top functions by own time")
+    ap.add_argument("--before", metavar="DIR",
+                    help="also run the main stack with the reconcile of another checkout (e.g. `git worktree add "
+                         "/tmp/before main`), right after this one, against the same emulator: before/after ratios")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, manifests)")
     args = ap.parse_args(argv)
     scale = [int(x) for x in args.scale.split(",") if x]
@@ -418,6 +437,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  --help {res['startup']['help_s']:.3f} s, validate {res['startup']['validate_s']:.3f} s", flush=True)
         print(f"main stack, --concurrency {args.concurrency} …", flush=True)
         res["main"] = {"c": bench.cycle(args.n, args.concurrency)}
+        if args.before:
+            print(f"the same with the reconcile of {args.before} (--before) …", flush=True)
+            bench.pythonpath = str(Path(args.before).resolve())
+            try:
+                res["main"]["before"] = bench.cycle(args.n, args.concurrency)
+            finally:
+                bench.pythonpath = None
         if not args.no_baseline:
             print("baseline, --concurrency 1 …", flush=True)
             res["main"]["baseline"] = bench.cycle(args.n, 1)
