@@ -100,8 +100,10 @@ class Bench:
         self.workdir = workdir
         self.moto = Moto(workdir)
         self.proxy = Proxy(self.moto.port, latency=args.latency).start()
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith("AWS_") and k not in ("RECONCILE_SANDBOX",)}
+        # reconcile runs with its bytecode cached, as an installed package does (pip compiles it):
+        # PYTHONDONTWRITEBYTECODE (set in some dev shells) would make every command recompile reconciler/
+        dropped = ("RECONCILE_SANDBOX",) + (() if args.no_bytecode_cache else ("PYTHONDONTWRITEBYTECODE",))
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in dropped}
         self.env.update({
             "AWS_ENDPOINT_URL": self.proxy.url, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "RECONCILE_HOME": str(workdir / "home"),
@@ -416,6 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--before", metavar="DIR",
                     help="also run the main stack with the reconcile of another checkout (e.g. `git worktree add "
                          "/tmp/before main`), right after this one, against the same emulator: before/after ratios")
+    ap.add_argument("--no-bytecode-cache", action="store_true",
+                    help="keep PYTHONDONTWRITEBYTECODE if set (every command then compiles reconciler/ again)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, manifests)")
     args = ap.parse_args(argv)
     scale = [int(x) for x in args.scale.split(",") if x]
