@@ -136,3 +136,9 @@ def test_no_temporary_files_are_left(folders, tmp_path):
     _lint_all(folders)
     _lint_all(folders)
     assert [p.name for p in (tmp_path / "home" / "lint-cache").iterdir() if not p.name.endswith(".json")] == []
+
+
+def test_the_parliament_version_is_the_installed_one():
+    from importlib.metadata import version
+
+    assert lint_cache._parliament_version() == version("parliament")
