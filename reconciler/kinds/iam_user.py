@@ -143,7 +143,8 @@ class UserKind(Kind):
     def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
         return _iam.principal_depends_on(state)
 
-    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None) -> str | None:
+    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None,
+                    operations: tuple[Any, ...] = ()) -> str | None:
         if action != "update" or "unmanagedAccessKeys" not in fields:
             return None
         others = [f for f in fields if f != "unmanagedAccessKeys"]
