@@ -14,11 +14,12 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    from reconciler.sandbox import iam_oidc, lambda_runtime, sagemaker
+    from reconciler.sandbox import audit, iam_oidc, lambda_runtime, sagemaker
 
     sagemaker.install()  # UpdateEndpoint, inference components, timed statuses, faults, TGI invoke
     lambda_runtime.install()  # Lambda Invoke runs Python handlers; execute-api routes
     iam_oidc.install()  # Add/RemoveClientIDToOpenIDConnectProvider
+    audit.install()  # keep last: outermost, records every write with the status the client saw
 
 
 def in_front_of_server(middleware: Callable[[Any], Any]) -> None:
