@@ -19,7 +19,9 @@ resources) or ``write`` (everything else, an operation the models do not know in
 kept; writes and data-plane calls are, with a sequence number, the time, service, operation, HTTP
 status, the resource identifiers found in the request (only identifier fields and tags: never a
 secret value, a policy document or a code archive), the tags the request sets, and the identifiers
-AWS chose and answered with (``answer``: an HTTP API's ``ApiId``, from JSON answers only).
+AWS chose and answered with (``answer``: an HTTP API's ``ApiId``, from JSON answers only), and the
+``caller``: a short hash of the access key id that signed the request (so a test can tell its CLI's
+writes from its own boto3 writes made at the same time; the id itself is not kept).
 
 A refused write is recorded with its status (4xx/5xx): it was an attempt, and the audit checks
 attempts, so a write to something the plan did not list fails the check even when AWS refused it.
@@ -33,6 +35,7 @@ Routes (JSON):
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -152,6 +155,12 @@ def _match_rest(service: str, method: str, path: str) -> tuple[str, dict[str, st
     return None
 
 
+def caller(environ: dict[str, Any]) -> str | None:
+    """Who made the request: a short hash of the access key id it was signed with (not the id itself)."""
+    m = re.search(r"Credential=([^/,\s]+)/", environ.get("HTTP_AUTHORIZATION") or "")
+    return hashlib.sha256(m.group(1).encode()).hexdigest()[:12] if m else None
+
+
 def _signing_name(environ: dict[str, Any]) -> str | None:
     auth = environ.get("HTTP_AUTHORIZATION") or ""
     m = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
@@ -263,12 +272,13 @@ def _created(service: str, operation: str, body: bytes) -> dict[str, str]:
 
 
 def record(service: str, operation: str, kind: str, status: int, params: dict[str, Any],
-           answer: dict[str, str] | None = None) -> dict[str, Any]:
+           answer: dict[str, str] | None = None, who: str | None = None) -> dict[str, Any]:
     global _seq
     with _lock:
         _seq += 1
         entry = {"seq": _seq, "time": time.time(), "service": service, "operation": operation, "class": kind,
-                 "status": status, "ids": identifiers(params), "tags": _tags(params), "answer": answer or {}}
+                 "status": status, "ids": identifiers(params), "tags": _tags(params), "answer": answer or {},
+                 "caller": who}
         _records.append(entry)
     return entry
 
@@ -323,7 +333,7 @@ def wsgi_middleware(app: Any) -> Any:
                 status: list[int] = []
                 result = app(environ, _capture(start_response, status))
                 record("execute-api", f"{environ.get('REQUEST_METHOD', 'GET')} {path}", "data",
-                       status[0] if status else 0, {})
+                       status[0] if status else 0, {}, None, caller(environ))
                 return result
             return app(environ, start_response)
         try:
@@ -346,7 +356,7 @@ def wsgi_middleware(app: Any) -> Any:
         if hasattr(result, "close"):
             result.close()
         record(resolved[0], resolved[1], kind, status[0] if status else 0, resolved[2],
-               _created(resolved[0], resolved[1], b"".join(chunks)))
+               _created(resolved[0], resolved[1], b"".join(chunks)), caller(environ))
         return chunks
 
     return middleware

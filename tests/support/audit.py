@@ -7,6 +7,8 @@ belongs to and returns the violations:
 - ``unplanned``: a write to something no changing step of the plan lists;
 - ``noop-wrote``: a write that belongs only to a step planned as no-op;
 - ``not-in-operations``: a step that lists its AWS operations (``Step.operations``) made another one;
+- ``beyond-changes``: a step whose planned changes are only tags (an adoption of a resource that already
+  matches) made a write other than tagging;
 - ``step-without-writes``: a planned create/update/replace/delete made no write at all (checked only
   when the command succeeded: a failed apply stops before its later steps).
 
@@ -43,7 +45,7 @@ ENDPOINT_TAG = "reconciler:endpoint"
 
 @dataclass(frozen=True)
 class Violation:
-    code: str  # unplanned | noop-wrote | not-in-operations | step-without-writes
+    code: str  # unplanned | noop-wrote | not-in-operations | beyond-changes | step-without-writes
     message: str
     record: dict[str, Any] | None = None
 
@@ -223,6 +225,16 @@ def _owns_child(step: dict[str, Any], child: str) -> bool:
     return False
 
 
+TAG_OPERATION = re.compile(r"^(Tag|Untag|AddTags|DeleteTags|RemoveTags)")
+
+
+def _tags_only(step: dict[str, Any]) -> bool:
+    """An update whose every field change is a tag (adoption of a resource that already matches)."""
+    changes = step.get("changes") or ()
+    return step.get("action") == "update" and bool(changes) and all(
+        c.get("path") == "tags" or str(c.get("path", "")).startswith("tags.") for c in changes)
+
+
 def _operation_names(step: dict[str, Any]) -> set[str] | None:
     """The AWS operations a step lists (``Step.operations``), as CamelCase names; None when it lists none."""
     ops = step.get("operations")
@@ -284,6 +296,11 @@ def check(plan: dict[str, Any] | None, writes: list[dict[str, Any]], *, succeede
             continue
         for s in changing:
             wrote.add((s["kind"], s["name"]))
+        if all(_tags_only(s) for s in changing) and not TAG_OPERATION.match(rec["operation"]):
+            violations.append(Violation("beyond-changes", f"{describe(rec)} belongs to "
+                                        + ", ".join(f"{s['kind']}/{s['name']}" for s in changing)
+                                        + ", whose plan changes only tags", rec))
+            continue
         allowed = [_operation_names(s) for s in changing]
         if all(a is not None for a in allowed) and not any(rec["operation"] in a for a in allowed if a):
             violations.append(Violation("not-in-operations", f"{describe(rec)} is not among the operations "
@@ -338,8 +355,9 @@ def _command(args: tuple[str, ...]) -> tuple[str | None, list[str]]:
 
 
 class WriteAudit:
-    """Before a command: note the sandbox's sequence number (writes made since, by the test's own boto3
-    calls, are learnt from, never audited). After it: the command's writes against its expectation."""
+    """Before a command: note the sandbox's sequence number and give the command an access key id of its
+    own. After it: the writes signed with that key are the command's, checked against its expectation;
+    everything else in between (the test's boto3 calls, a forked run) is learnt from, never audited."""
 
     def __init__(self, url: str):
         import tempfile
@@ -350,7 +368,9 @@ class WriteAudit:
         self.folder = tempfile.mkdtemp(prefix="reconcile-audit-")
         self.calls = 0
         self.plan_path = ""
+        self.caller: str | None = None
         self.writes: list[dict[str, Any]] = []  # the last audited command's records
+        self.pid = __import__("os").getpid()  # a forked child (tests/support/faults.py fork_run) is not audited
 
     @staticmethod
     def applies(args: tuple[str, ...], env: dict[str, str]) -> bool:
@@ -359,34 +379,62 @@ class WriteAudit:
         sandboxed = "--sandbox" in args or env.get("RECONCILE_SANDBOX", "") not in ("", "0")
         return command not in (None, "sandbox") and not sandboxed
 
-    def begin(self) -> str:
+    def begin(self, env: dict[str, str] | None = None) -> dict[str, str]:
+        """Start auditing one command; the environment it runs with on top of ``env``."""
+        import hashlib
         import os
+        import uuid
 
-        if self.since is None:
-            self.since = 0
-        between, self.since = fetch(self.url, self.since)
+        between, self.since = fetch(self.url, self.since or 0)
         self.know.learn(between)
         self.calls += 1
         self.plan_path = os.path.join(self.folder, f"plan-{self.calls}.json")
-        return self.plan_path
+        extra = {"RECONCILE_AUDIT_PLAN_OUT": self.plan_path}
+        self.caller = None
+        if (env or {}).get("AWS_ACCESS_KEY_ID") and not (env or {}).get("AWS_PROFILE"):
+            key = "AKIAAUDIT" + uuid.uuid4().hex[:11].upper()
+            extra["AWS_ACCESS_KEY_ID"] = key
+            self.caller = hashlib.sha256(key.encode()).hexdigest()[:12]
+        return extra
 
     def end(self, args: tuple[str, ...], res: Any) -> None:
         import os
 
         records, self.since = fetch(self.url, self.since or 0)
-        self.writes = records
+        self.know.learn(records)
+        mine = [r for r in records if self.caller is None or r.get("caller") == self.caller]
+        self.writes = mine
         command, positional = _command(args)
         plan = None
         if os.path.exists(self.plan_path):
             with open(self.plan_path) as fh:
                 plan = json.load(fh)
         if command in PLAN_DRIVEN:
-            violations = check(plan, records, succeeded=res.code == 0, know=self.know)
+            violations = check(plan, mine, succeeded=res.code == 0, know=self.know)
         elif command == "rollback" and positional:
-            violations = check_only(records, [("Endpoint", positional[0])], know=self.know)
+            violations = check_only(mine, [("Endpoint", positional[0])], know=self.know)
         else:  # plan, validate, render, import, invoke, call-api, force-unlock: no write but the lock's
-            violations = check(None, records, succeeded=False, know=self.know)
+            violations = check(None, mine, succeeded=False, know=self.know)
         if violations:
             shown = "\n  ".join(str(v) for v in violations)
             raise WriteViolation(f"write audit of `reconcile {' '.join(args)}` (exit {res.code}):\n  {shown}\n"
                                  f"output:\n{res.text[-3000:]}")
+
+
+# The audit of the running test's `cli` fixture, for CLI runs made in-process (tests/support/faults.py
+# run_inprocess): the environment names it by ENV_MARKER (the moto server's URL).
+ENV_MARKER = "RECONCILE_TEST_WRITE_AUDIT"
+_active: dict[str, WriteAudit] = {}
+
+
+def register(audit: WriteAudit) -> None:
+    _active[audit.url] = audit
+
+
+def active_for(env: dict[str, str]) -> WriteAudit | None:
+    import os
+
+    audit = _active.get(env.get(ENV_MARKER, ""))
+    if audit is None or getattr(audit, "pid", os.getpid()) != os.getpid():
+        return None
+    return audit

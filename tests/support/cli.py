@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.audit import WriteAudit
+from tests.support.audit import ENV_MARKER, WriteAudit, register
 
 
 def reconcile_exe() -> str:
@@ -42,12 +42,15 @@ class Cli:
         self.cwd = cwd
         self.history: list[Result] = []
         self.audit = WriteAudit(audit_url) if audit_url else None
+        if self.audit:
+            register(self.audit)
+            env[ENV_MARKER] = audit_url or ""  # in place: tests share this dict (aws_env, cli.env)
 
     def __call__(self, *args: str, input: str | None = None, timeout: float = 300, env: dict | None = None) -> Result:
         run_env = {**self.env, **(env or {})}
         audit = self.audit if self.audit and self.audit.applies(args, run_env) else None
         if audit:
-            run_env["RECONCILE_AUDIT_PLAN_OUT"] = audit.begin()
+            run_env.update(audit.begin(run_env))
         proc = subprocess.run(
             [reconcile_exe(), *args], cwd=self.cwd, env=run_env, input=input,
             capture_output=True, text=True, timeout=timeout,

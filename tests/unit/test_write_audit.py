@@ -115,3 +115,14 @@ def test_commands_on_their_own_sandbox_are_not_audited():
     assert not WriteAudit.applies(("apply", "m"), {"RECONCILE_SANDBOX": "1"})
     assert not WriteAudit.applies(("sandbox", "status"), {})
     assert WriteAudit.applies(("apply", "m"), {})
+
+
+def test_a_tags_only_update_may_only_tag():
+    """Adopting a resource that already matches plans tags only: a redeploy under it is flagged."""
+    tags = [{"path": "tags.reconciler:stack", "op": "add", "before": None, "after": "s"}]
+    plan = {"steps": [step("Endpoint", "twin", "update", changes=tags)]}
+    ok = [write("sagemaker", "AddTags", {"ResourceArn": "arn:aws:sagemaker:r:1:endpoint/twin"})]
+    assert check(plan, ok, succeeded=True) == []
+    redeploy = [write("sagemaker", "CreateModel", {"ModelName": "twin-0123456789"}, {"reconciler:endpoint": "twin"}),
+                write("sagemaker", "UpdateEndpoint", {"EndpointName": "twin"}, seq=2)]
+    assert codes(check(plan, ok + redeploy, succeeded=True)) == ["beyond-changes", "beyond-changes"]
