@@ -174,3 +174,116 @@ def test_in_process_runs_and_concurrent_boto3_writes(cli, boto, tmp_path):
     boto("iam").create_role(RoleName="during", AssumeRolePolicyDocument="{}")
     audit.end(("plan", str(m)), Result(0, "", ""))
     assert extra["AWS_ACCESS_KEY_ID"] != cli.env["AWS_ACCESS_KEY_ID"] and audit.writes == []
+
+
+def _actions(cli) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {f"{s['kind']}/{s['name']}": s["action"] for s in _executed(cli)["steps"] if s["action"] != "noop"}
+
+
+def test_function_and_http_api_lifecycle_is_audited(cli, moto_server, tmp_path):
+    """Create, update (code, route, CORS) and destroy of the workshop's API, function and role: every write
+    (routes, integrations, stage, Lambda permissions, code) belongs to its step."""
+    import shutil
+    from pathlib import Path
+
+    m = tmp_path / "workshop"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "manifests" / "workshop", m)
+    (m / "endpoint.yaml").unlink()
+    (m / "sam-deployer.yaml").unlink()
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    ops = {w["operation"] for w in cli.audit.writes}
+    assert {"CreateFunction", "CreateApi", "CreateRoute", "CreateIntegration", "CreateStage", "AddPermission"} <= ops
+
+    (m / "functions" / "generate" / "handler.py").write_text(
+        (m / "functions" / "generate" / "handler.py").read_text() + "\n# changed\n")
+    api = (m / "api.yaml").read_text()
+    (m / "api.yaml").write_text(api.replace('"POST /generate": {function: workshop-generate}',
+                                            '"POST /generate": {function: workshop-generate}\n'
+                                            '    "POST /v2/generate": {function: workshop-generate}')
+                                .replace("maxAge: 300", "maxAge: 600"))
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    assert _actions(cli) == {"Function/workshop-generate": "update", "HttpApi/workshop-llm-api": "update"}
+    assert {"UpdateFunctionCode", "CreateRoute", "AddPermission"} <= {w["operation"] for w in cli.audit.writes}
+
+    r = cli("destroy", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    assert set(_actions(cli).values()) == {"delete"}
+    assert {"DeleteApi", "DeleteFunction", "DeleteRole"} <= {w["operation"] for w in cli.audit.writes}
+
+
+REPLACED = """
+apiVersion: reconciler/v1
+kind: Policy
+metadata: {name: replaced-read}
+spec:
+  description: DESCRIPTION
+  document:
+    Version: "2012-10-17"
+    Statement: [{Effect: Allow, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*"}]
+---
+apiVersion: reconciler/v1
+kind: Role
+metadata: {name: replaced-exec}
+spec:
+  path: PATH
+  assumedBy: [sagemaker.amazonaws.com]
+  managedPolicies: [replaced-read]
+"""
+
+
+def test_replacing_a_policy_and_a_role_is_audited(cli, tmp_path):
+    m = write(tmp_path / "m", {"stack.yaml": FILES["stack.yaml"],
+                               "r.yaml": REPLACED.replace("DESCRIPTION", "first").replace("PATH", "/a/")})
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    write(m, {"r.yaml": REPLACED.replace("DESCRIPTION", "second").replace("PATH", "/b/")})
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    assert _actions(cli) == {"Policy/replaced-read": "replace", "Role/replaced-exec": "replace"}
+    ops = [w["operation"] for w in cli.audit.writes]
+    assert {"DeletePolicy", "CreatePolicy", "DeleteRole", "CreateRole"} <= set(ops), ops
+
+
+ENDPOINT = """
+apiVersion: reconciler/v1
+kind: Role
+metadata: {name: ep-exec}
+spec: {assumedBy: [sagemaker.amazonaws.com]}
+---
+apiVersion: reconciler/v1
+kind: Endpoint
+metadata: {name: audited-llm}
+spec:
+  type: TYPE
+  executionRole: ep-exec
+  model:
+    image: {huggingfaceLlm: {version: "2.2.0"}}
+    environment: {HF_MODEL_ID: mlabonne/TwinLlama-3.1-8B-DPO}
+  instance: {type: ml.g5.2xlarge}
+"""
+COMPONENT = "  inferenceComponent: {copies: 1, acceleratorDevices: 1, cpuCores: 2, memoryMb: 5120}\n"
+
+
+def test_endpoint_type_replace_a_failed_create_and_its_retry_are_audited(cli, moto_server, tmp_path):
+    moto_server.post("/reconcile-sandbox/sagemaker/config",
+                     {"create_seconds": 0.2, "update_seconds": 0.2, "delete_seconds": 0.1})
+    cli.env["RECONCILE_POLL_SECONDS"] = "0.05"
+    m = write(tmp_path / "m", {"stack.yaml": FILES["stack.yaml"], "e.yaml": ENDPOINT.replace("TYPE", "model-based")})
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    write(m, {"e.yaml": ENDPOINT.replace("TYPE", "inference-component-based") + COMPONENT})
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    assert _actions(cli) == {"Endpoint/audited-llm": "replace"}
+    ops = [w["operation"] for w in cli.audit.writes]
+    assert {"DeleteEndpoint", "CreateEndpoint", "CreateInferenceComponent"} <= set(ops), ops
+
+    # a create that fails on AWS's side, then the retry: each run writes only its planned Endpoint
+    (m / "e.yaml").write_text((m / "e.yaml").read_text().replace("audited-llm", "audited-llm-2"))
+    moto_server.post("/reconcile-sandbox/sagemaker/faults",
+                     {"endpoint": "audited-llm-2", "on": "create", "mode": "fail", "reason": "capacity"})
+    r = cli("apply", str(m), "--auto-approve", "--prune")
+    assert r.code == 1 and "capacity" in r.text, r.text
+    r = cli("apply", str(m), "--auto-approve", "--prune")
+    assert r.code == 0, r.text
+    assert _actions(cli)["Endpoint/audited-llm-2"] in ("create", "replace", "update")

@@ -7,6 +7,8 @@ belongs to and returns the violations:
 - ``unplanned``: a write to something no changing step of the plan lists;
 - ``noop-wrote``: a write that belongs only to a step planned as no-op;
 - ``not-in-operations``: a step that lists its AWS operations (``Step.operations``) made another one;
+- ``action-not-planned``: a create or update step that deleted its own resource (a replace the plan
+  did not show), or a delete step that created it;
 - ``beyond-changes``: a step whose planned changes are only tags (an adoption of a resource that already
   matches) made a write other than tagging;
 - ``step-without-writes``: a planned create/update/replace/delete made no write at all (checked only
@@ -45,7 +47,7 @@ ENDPOINT_TAG = "reconciler:endpoint"
 
 @dataclass(frozen=True)
 class Violation:
-    code: str  # unplanned | noop-wrote | not-in-operations | beyond-changes | step-without-writes
+    code: str  # unplanned | noop-wrote | not-in-operations | action-not-planned | beyond-changes | step-without-writes
     message: str
     record: dict[str, Any] | None = None
 
@@ -225,6 +227,26 @@ def _owns_child(step: dict[str, Any], child: str) -> bool:
     return False
 
 
+# The call that deletes / creates the resource of a step itself (not one of its children).
+OWN = {"Role": ("CreateRole", "DeleteRole"), "User": ("CreateUser", "DeleteUser"),
+       "Policy": ("CreatePolicy", "DeletePolicy"), "Endpoint": ("CreateEndpoint", "DeleteEndpoint"),
+       "Function": ("CreateFunction", "DeleteFunction"), "HttpApi": ("CreateApi", "DeleteApi"),
+       "OidcProvider": ("CreateOpenIDConnectProvider", "DeleteOpenIDConnectProvider"),
+       "InferenceComponent": ("CreateInferenceComponent", "DeleteInferenceComponent")}
+
+
+def _undoes(step: dict[str, Any], rec: dict[str, Any], know: Knowledge) -> bool:
+    """A create or update step that deletes its own resource (a replace the plan did not show), or a delete
+    step that creates it."""
+    ops = OWN.get(step["kind"])
+    if not ops or (step["kind"], step["name"]) not in candidates(rec, know)[0]:
+        return False
+    create, delete = ops
+    if step["action"] in ("create", "update"):
+        return rec["operation"] == delete
+    return step["action"] == "delete" and rec["operation"] == create
+
+
 TAG_OPERATION = re.compile(r"^(Tag|Untag|AddTags|DeleteTags|RemoveTags)")
 
 
@@ -296,6 +318,12 @@ def check(plan: dict[str, Any] | None, writes: list[dict[str, Any]], *, succeede
             continue
         for s in changing:
             wrote.add((s["kind"], s["name"]))
+        hidden = [s for s in changing if _undoes(s, rec, know)]
+        if hidden:
+            violations.append(Violation("action-not-planned", f"{describe(rec)} under "
+                                        + ", ".join(f"{s['kind']}/{s['name']} (planned: {s['action']})"
+                                                    for s in hidden), rec))
+            continue
         if all(_tags_only(s) for s in changing) and not TAG_OPERATION.match(rec["operation"]):
             violations.append(Violation("beyond-changes", f"{describe(rec)} belongs to "
                                         + ", ".join(f"{s['kind']}/{s['name']}" for s in changing)

@@ -91,7 +91,7 @@ def test_step_operations_when_listed_are_matched_exactly():
     ok = [write("sagemaker", "CreateEndpointConfig", {"EndpointConfigName": "twin-0123456789"}),
           write("sagemaker", "UpdateEndpoint", {"EndpointName": "twin"}, seq=2)]
     assert check(plan, ok, succeeded=True) == []
-    extra = write("sagemaker", "DeleteEndpoint", {"EndpointName": "twin"}, seq=3)
+    extra = write("sagemaker", "DeleteModel", {"ModelName": "twin-0123456789"}, seq=3)
     assert codes(check(plan, [*ok, extra], succeeded=True)) == ["not-in-operations"]
 
 
@@ -126,3 +126,15 @@ def test_a_tags_only_update_may_only_tag():
     redeploy = [write("sagemaker", "CreateModel", {"ModelName": "twin-0123456789"}, {"reconciler:endpoint": "twin"}),
                 write("sagemaker", "UpdateEndpoint", {"EndpointName": "twin"}, seq=2)]
     assert codes(check(plan, ok + redeploy, succeeded=True)) == ["beyond-changes", "beyond-changes"]
+
+
+def test_an_update_that_deletes_its_own_resource_is_a_replace_the_plan_did_not_show():
+    plan = {"steps": [step("Endpoint", "twin", "update"), step("Role", "old", "delete")]}
+    writes = [write("sagemaker", "DeleteEndpoint", {"EndpointName": "twin"}),
+              write("sagemaker", "CreateEndpoint", {"EndpointName": "twin"}, seq=2),
+              write("iam", "DeleteRole", {"RoleName": "old"}, seq=3)]
+    assert codes(check(plan, writes, succeeded=True)) == ["action-not-planned"]
+    replace = {"steps": [step("Endpoint", "twin", "replace"), step("Role", "old", "delete")]}
+    assert check(replace, writes, succeeded=True) == []
+    recreate = [write("iam", "CreateRole", {"RoleName": "old"})]
+    assert codes(check({"steps": [step("Role", "old", "delete")]}, recreate, succeeded=True)) == ["action-not-planned"]
