@@ -346,7 +346,12 @@ def wsgi_middleware(app: Any) -> Any:
             resolved = resolve(environ, body)
         except Exception:  # the audit never breaks a request
             resolved = None
-        kind = classify(resolved[1]) if resolved else "read"
+        if resolved is None:
+            kind = "read"
+        elif " " in resolved[1]:  # a path no operation of the model matches: the method decides
+            kind = "read" if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD", "OPTIONS") else "write"
+        else:
+            kind = classify(resolved[1])
         if kind == "read":
             return app(environ, start_response)
         status = []
