@@ -2,7 +2,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint schemas bench sandbox-demo
+.PHONY: install test lint schemas bench mutation sandbox-demo
 
 install:  ## create .venv and install reconcile with its test tools
 	$(PY) -m venv $(VENV)
@@ -22,3 +22,6 @@ schemas:  ## regenerate schemas/ from the pydantic models
 
 bench:
 	$(BIN)/python -m benchmarks
+
+mutation:  ## mutation score of the pure core (policy, diff, planner, plan) against the unit tests; not part of `make test`
+	$(BIN)/python tests/mutation/score.py

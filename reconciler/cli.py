@@ -58,7 +58,8 @@ class Settings:
         from reconciler.pipeline import Options
 
         return Options(profile=self.profile, region=self.region, sandbox=self.sandbox,
-                       concurrency=self.concurrency, strict=strict, progress=self.progress)
+                       concurrency=self.concurrency, strict=strict, progress=self.progress,
+                       notice=lambda msg: None if self.quiet else click.echo(msg, err=True))
 
 
 def global_options(f):  # type: ignore[no-untyped-def]
@@ -168,13 +169,22 @@ def _confirm(auto_approve: bool, what: str) -> None:
         raise UsageError(f"{what} cancelled; nothing was changed")
 
 
-def _run_apply(p: Any, t: Any, stack: str, opts: Any = None) -> None:
+def _lock_note(opts: Any) -> None:
+    """The lock held (file or table, and its id): for --debug, and after a failure."""
+    note = getattr(getattr(opts, "lock", None), "held_note", "")
+    if note:
+        click.echo(note, err=True)
+
+
+def _run_apply(p: Any, t: Any, stack: str, opts: Any = None, verb: str = "Apply") -> None:
     """Apply ``p``; ``opts`` are those the plan was made with (they hold the stack's lock)."""
     from reconciler import pipeline
     from reconciler.apply import describe_failure
 
     s = _settings()
     _write_executed_plan(p)
+    if s.debug:
+        _lock_note(opts)
     result = pipeline.apply(p, t, opts or s.options(), stack)
     o = result.outcome
     counts: dict[str, int] = {}
@@ -188,19 +198,22 @@ def _run_apply(p: Any, t: Any, stack: str, opts: Any = None) -> None:
 
                 click.echo("".join(traceback.format_exception(err)), err=True)
             click.echo(click.style("Error: ", fg="red", bold=True) + describe_failure(step, err), err=True)
-        click.echo(f"Apply failed after {done}; {len(o.skipped)} step(s) not started. "
-                   "Fix the cause and run apply again: it continues from the live state.", err=True)
+        click.echo(f"{verb} failed after {done}; {len(o.skipped)} step(s) not started. "
+                   f"Fix the cause and run {verb.lower()} again: it continues from the live state.", err=True)
+        _lock_note(opts)
         sys.exit(1)
     if o.interrupted:
-        click.echo(f"Apply interrupted after {done}; {len(o.skipped)} step(s) not started. Run apply again to finish.",
-                   err=True)
+        click.echo(f"{verb} interrupted after {done}; {len(o.skipped)} step(s) not started. "
+                   f"Run {verb.lower()} again to finish.", err=True)
+        _lock_note(opts)
         sys.exit(130)
     if result.drift:
         click.echo(click.style("Error: ", fg="red", bold=True) +
                    "apply finished but AWS still differs from the manifests:\n" +
                    "\n".join(f"  {d}" for d in result.drift), err=True)
+        _lock_note(opts)
         sys.exit(1)
-    click.echo(click.style(f"Apply complete: {done}.", fg="green" if s.use_color else None, bold=s.use_color))
+    click.echo(click.style(f"{verb} complete: {done}.", fg="green" if s.use_color else None, bold=s.use_color))
 
 
 def _write_executed_plan(p: Any) -> None:
@@ -317,7 +330,7 @@ def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_time
     if not p.has_changes:
         return
     _confirm(auto_approve, f"{command} {len(p.changes)} resource(s)")
-    _run_apply(p, t, m.stack.name, opts)
+    _run_apply(p, t, m.stack.name, opts, verb=command.capitalize())
 
 
 @cli.command(context_settings=CONTEXT)
@@ -338,6 +351,21 @@ def prune(directory: str, auto_approve: bool, lock_timeout: str) -> None:
 def destroy(directory: str, auto_approve: bool, lock_timeout: str) -> None:
     """Delete everything this stack owns, in reverse dependency order."""
     _delete_command(directory, auto_approve, destroy=True, lock_timeout=lock_timeout)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", type=click.Path())
+@click.option("--name", default=None, help="Stack name (default: from the folder's name).")
+@click.option("--stack-region", "stack_region", default="us-east-1", show_default=True,
+              help="The Stack's spec.region.")
+@global_options
+def init(directory: str, name: str | None, stack_region: str) -> None:
+    """Write a starter stack into DIR (a new or empty folder): your copy to plan, apply, edit and prune."""
+    from reconciler import starter
+
+    files = starter.write(directory, name, stack_region)
+    click.echo(f"Wrote a starter stack to {directory}: {', '.join(f.name for f in files)}.\n"
+               f"Next: reconcile plan {directory}")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -368,7 +396,9 @@ def sandbox(action: str) -> None:
         if st.running:
             click.echo(f"sandbox running at {st.url} (pid {st.pid})")
         else:
-            click.echo("sandbox not running (it starts on demand with --sandbox)")
+            click.echo("sandbox not running; a command that talks to AWS starts it when given --sandbox, "
+                       "when RECONCILE_SANDBOX=1 is set, or when no AWS credentials are found "
+                       "(no profile, AWS_PROFILE, AWS_ENDPOINT_URL, access keys or instance role)")
             sys.exit(3)
     else:
         st = sb.reset()
@@ -428,6 +458,45 @@ if __name__ == "__main__":
 # ---- endpoints: invoke and rollback -------------------------------------------------------------
 
 
+def manifests_option(f):  # type: ignore[no-untyped-def]
+    return click.option(
+        "-f", "--manifests", "manifests_dir", type=click.Path(), default=None, metavar="DIR",
+        help="The stack's manifests: region, account guard and stack name come from them "
+             "(default: the current folder when it holds manifests).")(f)
+
+
+def _holds_manifests(folder: Path) -> bool:
+    """True when ``folder`` itself has a reconcile manifest (apiVersion reconciler/…) among its YAML files."""
+    for f in sorted(folder.glob("*.y*ml"))[:50]:
+        try:
+            with f.open("rb") as fh:
+                if b"apiVersion: reconciler/" in fh.read(65536):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def _stack_target(manifests_dir: str | None) -> tuple[Any, str]:
+    """(the Target, the stack name) for a command on one live resource: from -f DIR, or the current folder."""
+    from reconciler import manifests as mf
+    from reconciler import pipeline
+
+    s = _settings()
+    if manifests_dir is None and _holds_manifests(Path.cwd()):
+        manifests_dir = "."
+    if manifests_dir is None:
+        t = pipeline.connect(s.options())
+        stack = ""
+    else:
+        m = mf.load(manifests_dir)  # (validated, not linted: only the Stack is needed)
+        t = pipeline.connect(s.options(), m.stack)
+        stack = m.stack.name
+    if t.sandbox:
+        click.echo(f"SANDBOX (local emulated AWS) · account {t.account} · {t.region}", err=True)
+    return t, stack
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("endpoint")
 @click.option("--prompt", required=True, help="The prompt (sent as TGI 'inputs').")
@@ -439,14 +508,14 @@ if __name__ == "__main__":
 @click.option("--stop", multiple=True, help="Stop sequence (repeatable).")
 @click.option("--inference-component", default=None,
               help="Inference component to call (default: the endpoint's only one, if it uses components).")
+@manifests_option
 @global_options
 def invoke(endpoint: str, prompt: str, max_new_tokens: Any, temperature: Any, top_p: Any, repetition_penalty: Any,
-           return_full_text: Any, stop: tuple[str, ...], inference_component: Any) -> None:
+           return_full_text: Any, stop: tuple[str, ...], inference_component: Any, manifests_dir: Any) -> None:
     """Send one prompt to a deployed LLM endpoint and print the generated text."""
     from reconciler import invoke as inv
-    from reconciler import pipeline
 
-    t = pipeline.connect(_settings().options())
+    t, _stack = _stack_target(manifests_dir)
     params = {"max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p,
               "repetition_penalty": repetition_penalty, "return_full_text": return_full_text,
               "stop": list(stop) or None}
@@ -457,22 +526,24 @@ def invoke(endpoint: str, prompt: str, max_new_tokens: Any, temperature: Any, to
 @click.argument("endpoint")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
 @click.option("--timeout", type=click.IntRange(60), default=3600, show_default=True, help="Seconds to wait for InService.")
+@manifests_option
 @global_options
-def rollback(endpoint: str, auto_approve: bool, timeout: int) -> None:
+def rollback(endpoint: str, auto_approve: bool, timeout: int, manifests_dir: Any) -> None:
     """Switch ENDPOINT back to the config/model it ran before its last update (kept for this).
 
     The manifests still describe the newer version: revert them in git, or the next apply rolls forward again.
     """
-    from reconciler import pipeline
     from reconciler.kinds import REGISTRY
     from reconciler.kinds.base import ApplyContext
 
     s = _settings()
-    t = pipeline.connect(s.options())
+    t, stack = _stack_target(manifests_dir)
+    kind = REGISTRY["Endpoint"]
+    click.echo("\n".join(kind.rollback_preview(endpoint, t.aws)))  # type: ignore[attr-defined]
     _confirm(auto_approve, f"roll back endpoint {endpoint}")
-    ctx = ApplyContext(aws=t.aws, stack="", account=t.account, region=t.region, partition=t.aws.partition,
+    ctx = ApplyContext(aws=t.aws, stack=stack, account=t.account, region=t.region, partition=t.aws.partition,
                        progress=s.progress)
-    done = REGISTRY["Endpoint"].rollback(endpoint, ctx, timeout=timeout)  # type: ignore[attr-defined]
+    done = kind.rollback(endpoint, ctx, timeout=timeout)  # type: ignore[attr-defined]
     click.echo(f"Rolled back Endpoint/{endpoint}: {done}. Revert the manifest change too, "
                "or the next apply rolls forward again.")
 
@@ -486,8 +557,10 @@ def rollback(endpoint: str, auto_approve: bool, timeout: int) -> None:
 @click.option("--json", "body_json", default=None, help="JSON request body (sent as application/json).")
 @click.option("--data", default=None, help="Raw request body.")
 @click.option("--header", "-H", "headers", multiple=True, help="Extra header 'Name: value' (repeatable).")
+@manifests_option
 @global_options
-def call_api(api: str, route: str, body_json: str | None, data: str | None, headers: tuple[str, ...]) -> None:
+def call_api(api: str, route: str, body_json: str | None, data: str | None, headers: tuple[str, ...],
+             manifests_dir: Any) -> None:
     """Send one HTTP request to a route of HttpApi API and print the answer (the sandbox serves it locally).
 
     \b
@@ -497,7 +570,6 @@ def call_api(api: str, route: str, body_json: str | None, data: str | None, head
     import urllib.error
     import urllib.request
 
-    from reconciler import pipeline
     from reconciler.kinds import REGISTRY
 
     method, _, path = route.strip().partition(" ")
@@ -518,7 +590,7 @@ def call_api(api: str, route: str, body_json: str | None, data: str | None, head
         if not sep:
             raise UsageError(f"--header {h!r}: give 'Name: value'")
         sent[name.strip().lower()] = value.strip()
-    t = pipeline.connect(_settings().options())
+    t, _stack = _stack_target(manifests_dir)
     base = REGISTRY["HttpApi"].url(t.aws, api)  # type: ignore[attr-defined]
     req = urllib.request.Request(base + path, data=body, method=method.upper(), headers=sent)
     try:

@@ -21,6 +21,8 @@ class Issue:
     field: str
     message: str
     severity: str = "error"  # error | warning
+    #: lint code (e.g. PASSROLE_STAR): a warning a resource accepts with reconciler/accept-lint is not repeated
+    code: str = ""
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"

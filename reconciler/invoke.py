@@ -14,6 +14,17 @@ from typing import Any
 from reconciler.errors import AwsError
 
 
+def where(aws: Any) -> str:
+    """'account 123456789012, region eu-west-1': where a command looked."""
+    return f"account {aws.identity()['Account']}, region {aws.region}"
+
+
+def not_found(verb: str, what: str, aws: Any) -> AwsError:
+    """The "does not exist" error of a command addressing one resource: where it looked, how to look elsewhere."""
+    return AwsError(f"Failed to {verb} {what}: it does not exist in {where(aws)}. If it lives in another region, "
+                    "give --region REGION, or -f DIR for the region and account of the stack's manifests")
+
+
 def payload(prompt: str, parameters: dict[str, Any]) -> dict[str, Any]:
     return {"inputs": prompt, "parameters": {k: v for k, v in parameters.items() if v is not None}}
 
@@ -25,7 +36,7 @@ def component_for(aws: Any, endpoint: str) -> str | None:
     sm = aws.client("sagemaker")
     d = smx.describe_endpoint(sm, endpoint)
     if d is None:
-        raise AwsError(f"Failed to invoke Endpoint/{endpoint}: it does not exist")
+        raise not_found("invoke", f"Endpoint/{endpoint}", aws)
     cfg_name = d.get("EndpointConfigName", "")
     cfg = sm.get("describe_endpoint_config", f"EndpointConfig/{cfg_name}", EndpointConfigName=cfg_name) or {}
     if all(v.get("ModelName") for v in cfg.get("ProductionVariants") or [{"ModelName": "?"}]):
@@ -60,5 +71,10 @@ def generate(aws: Any, endpoint: str, prompt: str, parameters: dict[str, Any], c
                               "Accept": "application/json", "Body": json.dumps(payload(prompt, parameters))}
     if component:
         kwargs["InferenceComponentName"] = component
-    resp = aws.client("sagemaker-runtime").call("invoke_endpoint", f"Endpoint/{endpoint}", **kwargs)
+    try:
+        resp = aws.client("sagemaker-runtime").call("invoke_endpoint", f"Endpoint/{endpoint}", **kwargs)
+    except AwsError as e:
+        if f"Endpoint {endpoint} of account" in str(e) and "not found" in str(e):  # AWS's words for a missing one
+            raise not_found("invoke", f"Endpoint/{endpoint}", aws) from e
+        raise
     return parse(resp["Body"].read())

@@ -2,7 +2,12 @@
 
 Unknown actions and prefixes (typos) are errors; iam:PassRole on Resource "*", whole-service
 wildcards (``lambda:*``) on Resource "*" and full-access AWS-managed policies are warnings (``--strict`` makes warnings errors).
+
+Every warning names its code (``PASSROLE_STAR``, ``SERVICE_WILDCARD``, ``FULL_ACCESS``, or parliament's, e.g.
+``RESOURCE_POLICY_PRIVILEGE_ESCALATION``). A resource acknowledges warnings it accepts with the annotation
+``reconciler/accept-lint: "PASSROLE_STAR,FULL_ACCESS"``; they are then not repeated (errors cannot be accepted).
 """
+
 
 from __future__ import annotations
 
@@ -19,6 +24,13 @@ ERROR_FINDINGS = {"UNKNOWN_ACTION", "UNKNOWN_PREFIX", "MALFORMED", "INVALID_ARN"
 IGNORED_FINDINGS = {"RESOURCE_MISMATCH", "UNKNOWN_CONDITION_FOR_ACTION", "RESOURCE_STAR", "CREDENTIALS_EXPOSURE",
                     "PERMISSIONS_MANAGEMENT_ACTIONS", "PRIVILEGE_ESCALATION", "UNKNOWN_FEDERATION_SOURCE"}
 BROAD_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(.*/)?(AdministratorAccess|PowerUserAccess|[A-Za-z0-9]*FullAccess)$")
+
+ACCEPT_LINT = "reconciler/accept-lint"
+
+
+def accepted(res: Resource) -> set[str]:
+    """The lint codes ``res`` acknowledges (its reconciler/accept-lint annotation)."""
+    return {c.strip().upper() for c in str(res.annotations.get(ACCEPT_LINT, "")).split(",") if c.strip()}
 
 
 def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
@@ -37,7 +49,7 @@ def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
         where = _locate(doc, found) if isinstance(found, str) else ()
         if f.issue in ("UNKNOWN_ACTION", "UNKNOWN_PREFIX") and isinstance(found, str):
             detail += _suggest(found)
-        out.append(res.issue(path + where, f"policy lint {f.issue}: {detail}", severity))
+        out.append(res.issue(path + where, f"policy lint {f.issue}: {detail}", severity, f.issue))
     statements = doc.get("Statement", []) if isinstance(doc, dict) else []
     for i, st in enumerate([statements] if isinstance(statements, dict) else statements):
         if not isinstance(st, dict) or st.get("Effect") != "Allow":
@@ -48,11 +60,13 @@ def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
         resources = [resources] if isinstance(resources, str) else resources
         broad = sorted(a for a in actions if a == "*" or a.endswith(":*"))
         if "*" in resources and broad:
-            out.append(res.issue(path + ("Statement", i), f'{", ".join(broad)} on Resource "*" allows every action of '
-                                 "the service on every resource; list the actions and resources needed", "warning"))
+            out.append(res.issue(path + ("Statement", i), f'policy lint SERVICE_WILDCARD: {", ".join(broad)} on Resource '
+                                 '"*" allows every action of the service on every resource; list the actions and '
+                                 "resources needed", "warning", "SERVICE_WILDCARD"))
         if "*" in resources and any(fnmatch.fnmatchcase("iam:passrole", a.lower()) for a in actions):
-            out.append(res.issue(path + ("Statement", i), 'iam:PassRole on Resource "*" lets the holder pass any '
-                                 "role to any service; scope it to the role ARNs it needs", "warning"))
+            out.append(res.issue(path + ("Statement", i), 'policy lint PASSROLE_STAR: iam:PassRole on Resource "*" lets '
+                                 "the holder pass any role to any service; scope it to the role ARNs it needs",
+                                 "warning", "PASSROLE_STAR"))
     return out
 
 
@@ -60,8 +74,8 @@ def managed(res: Resource, path: tuple, arns: list[str]) -> list[Issue]:
     out = []
     for i, arn in enumerate(arns):
         if BROAD_MANAGED.match(arn):
-            out.append(res.issue(path + (i,), f"{arn.rsplit('/', 1)[-1]} grants full access; prefer a least-privilege "
-                                 "Policy declared in the manifests", "warning"))
+            out.append(res.issue(path + (i,), f"policy lint FULL_ACCESS: {arn.rsplit('/', 1)[-1]} grants full access; "
+                                 "prefer a least-privilege Policy declared in the manifests", "warning", "FULL_ACCESS"))
     return out
 
 

@@ -114,6 +114,7 @@ class StackLock:
     """One stack's lock; ``acquire`` / ``release`` / ``current`` / ``force_release``."""
 
     where: str = ""
+    held_note: str = ""
 
     def __init__(self, stack: str, account: str):
         self.stack, self.account = stack, account
@@ -341,7 +342,7 @@ def held(stack: Any, target: Any, timeout: float, progress: Callable[[str], None
     """Hold the stack's lock for the duration of the block; yields the lock (see ``StackLock.lost``)."""
     lock = for_stack(stack, target)
     holder = lock.acquire(timeout, progress)
-    progress(f"locked stack {stack.name!r} ({lock.where}; lock id {holder.id})")
+    lock.held_note = f"locked stack {stack.name!r} ({lock.where}; lock id {holder.id})"  # shown with --debug or on failure
     try:
         yield lock
     finally:

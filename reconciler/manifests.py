@@ -266,6 +266,8 @@ def _yaml_msg(e: yaml.YAMLError) -> str:
         problem = "the file ends inside a quoted string; close the quote"
     elif problem == "mapping values are not allowed here":
         problem = "a 'key: value' where none is allowed (check the indentation, or quote a value containing ': ')"
+    elif problem.startswith("expected <block end>, but found"):
+        return _indentation_msg(e)
     elif problem.startswith("expected ',' or ']'"):
         problem = problem + "; close the [ … ] list"
     elif problem.startswith("expected ',' or '}'"):
@@ -275,6 +277,17 @@ def _yaml_msg(e: yaml.YAMLError) -> str:
         started = f" started at line {cmark.line + 1}" if cmark is not None else ""
         return f"{problem} ({context}{started})"
     return problem
+
+
+def _indentation_msg(e: yaml.YAMLError) -> str:
+    """PyYAML's "expected <block end>, but found …", said in words: the line does not line up with its siblings."""
+    mark, cmark = getattr(e, "problem_mark", None), getattr(e, "context_mark", None)
+    col = mark.column + 1 if mark is not None else None
+    if cmark is None or col is None:
+        return "this line is indented differently from the lines before it at the same level; line it up with them"
+    return (f"this line is indented differently from its siblings: it starts in column {col}, the entries of the "
+            f"mapping or list that began at line {cmark.line + 1} start in column {cmark.column + 1}; indent it "
+            "exactly like them")
 
 
 _UNION_TAG = re.compile(r"^(str|int|float|bool|none|[\w-]+\[.*\])$")
@@ -363,6 +376,10 @@ def _pydantic_issues(err: ValidationError, res_file: str, lines: dict, prefix: t
         if first["type"] == "extra_forbidden" and model is not None:
             allowed = _allowed_fields(model, loc[:-1])
             msg = "unknown field" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+            home = _belongs_under(model, prefix, loc)
+            if home:
+                msg = f"unknown field here; {loc[-1]} belongs under {home}" + (
+                    f" (allowed here: {', '.join(allowed)})" if allowed else "")
         elif len(errs) > 1 and all(tag for _, tag in errs) and all(e["type"] in _WANTS for e, _ in errs):
             kinds = [_TYPE_NAMES.get(tag.split("[")[0], tag) for _, tag in errs]  # type: ignore[union-attr]
             msg = f"must be {' or '.join(dict.fromkeys(kinds))}, got {_describe(first.get('input'))}"
@@ -371,8 +388,30 @@ def _pydantic_issues(err: ValidationError, res_file: str, lines: dict, prefix: t
         desc = info.description if info is not None else None
         if desc and first["type"] not in ("extra_forbidden", "value_error", "assertion_error"):
             msg = f"{msg} ({desc.rstrip('.')})"
+        key = re.match(r"^([^\s:]+): ", msg)  # "KEY: …" about one entry of a mapping: point at the key's own line
+        if first["type"] == "value_error" and key and full + (key.group(1),) in lines:
+            full, line, msg = full + (key.group(1),), lines[full + (key.group(1),)], msg[key.end():]
         out.append(Issue(res_file, line, _field(full), msg))
     return out
+
+
+def _belongs_under(model: type[BaseModel], prefix: tuple, loc: tuple) -> str | None:
+    """Where an unknown field at ``loc`` exists one level down or up (e.g. 'spec.model'), if it does."""
+    name, parent = loc[-1], tuple(loc[:-1])
+    holder = _model_at(model, parent) if parent else model
+    if not isinstance(name, str) or holder is None:
+        return None
+    for field_name in holder.model_fields:  # one level down: a sibling's field
+        inner = _model_at(model, parent + (field_name,))
+        if inner is not None and inner is not holder and name in inner.model_fields:
+            return ".".join(str(x) for x in prefix + parent + (field_name,))
+    named = [i for i, part in enumerate(parent) if isinstance(part, str)]
+    if named:  # one level up: the field of the enclosing mapping
+        up = parent[: named[-1]]
+        outer = _model_at(model, up) if up else model
+        if outer is not None and name in outer.model_fields:
+            return ".".join(str(x) for x in prefix + up) or "the top level"
+    return None
 
 
 def _line_of(lines: dict, path: tuple, default: int) -> int:
@@ -452,6 +491,7 @@ def load(root: str | Path) -> Manifests:
     invalid_names: set[tuple[str, str]] = set()
     for path in files:
         display = str(path)
+        before = len(issues)
         for doc, line, lines in _read_documents(path, display, issues):
             if doc is None:
                 continue
@@ -466,6 +506,8 @@ def load(root: str | Path) -> Manifests:
                 stacks.append(loaded)
             elif loaded is not None:
                 resources.append(loaded)
+        if any(i.message.startswith("invalid YAML") for i in issues[before:]):
+            invalid_names |= _names_in_unparsed(path)  # its YAML error is the one to report, not references to it
     if len(stacks) > 1:
         for s in stacks[1:]:
             issues.append(Issue(s.file or "", s.line, "kind", f"a second Stack ({s.name!r}); at most one Stack is allowed "
@@ -505,10 +547,30 @@ def load(root: str | Path) -> Manifests:
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         order = {str(f): n for n, f in enumerate(files)}
-        errors.sort(key=lambda i: (order.get(i.file, -1), i.line or 0))  # file by file, top to bottom
+        # YAML syntax errors first (they explain the rest), then file by file, top to bottom
+        errors.sort(key=lambda i: (not i.message.startswith("invalid YAML"), order.get(i.file, -1), i.line or 0))
         raise ManifestError(errors)
     manifests.warnings = [i for i in issues if i.severity == "warning"]
     return manifests
+
+
+def _names_in_unparsed(path: Path) -> set[tuple[str, str]]:
+    """(kind, name) of the documents a file that failed to parse seems to declare (a best-effort text scan)."""
+    from reconciler.kinds import REGISTRY
+
+    try:
+        text = path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", "replace")
+    except OSError:
+        return set()
+    out: set[tuple[str, str]] = set()
+    for chunk in re.split(r"(?m)^---", text):
+        kind = re.search(r"(?m)^kind:\s*[\"']?([A-Za-z]+)", chunk)
+        meta = chunk.split("metadata:", 1)[1] if "metadata:" in chunk else ""
+        name = re.search(r"\bname:\s*[\"']?([^\"'\s#,}]+)", meta)
+        if name:
+            kinds = [kind.group(1)] if kind else list(REGISTRY)
+            out |= {(k, name.group(1)) for k in kinds}
+    return out
 
 
 def _no_manifests(root: Path) -> str:

@@ -16,6 +16,7 @@ from reconciler.errors import Issue, ManifestError, ReconcileError, UsageError
 from reconciler.graph import Graph, build
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import ApplyContext, PlanContext
+from reconciler.lint import accepted
 from reconciler.observe import declared, owned
 from reconciler.plan import Plan
 from reconciler.planner import plan as make_plan
@@ -30,6 +31,8 @@ class Options:
     concurrency: int = 8
     strict: bool = False
     progress: Any = field(default=lambda _msg: None)
+    #: one-off messages a user waiting on the command should see (stderr), even when progress is quiet
+    notice: Any = field(default=lambda _msg: None)
     #: set (an ExitStack) by commands that change the stack: plan() then takes the stack's lock into it
     locks: Any = None
     lock_timeout: float = 0.0
@@ -51,9 +54,10 @@ def load(path: str | Path, strict: bool = False) -> tuple[mf.Manifests, Graph]:
     manifests = mf.load(path)
     issues: list[Issue] = []
     for res in manifests.resources:
-        issues += REGISTRY[res.kind].lint(res)
+        ok = accepted(res)
+        issues += [i for i in REGISTRY[res.kind].lint(res) if not (i.severity == "warning" and i.code in ok)]
     if strict:
-        issues = [Issue(i.file, i.line, i.field, i.message) for i in issues]
+        issues = [Issue(i.file, i.line, i.field, i.message, code=i.code) for i in issues]
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise ManifestError(errors)
@@ -96,7 +100,10 @@ def connect(opts: Options, stack: mf.Stack | None = None, region: str | None = N
     if sandbox:
         from reconciler import sandbox as sb
 
-        st = sb.start()
+        st = sb.status()
+        if not st.running:
+            opts.notice("starting the local sandbox … (kept running between commands; `reconcile sandbox stop` ends it)")
+            st = sb.start()
         os.environ.update(sb.environment(st))
         aws = Aws(region=opts.region or want_region or sb.DEFAULT_REGION, endpoint_url=st.url,
                   max_pool=max(10, opts.concurrency * 2))

@@ -131,7 +131,7 @@ def poll(fetch: Callable[[], dict[str, Any] | None], status_key: str, what: str,
         d = fetch()
         status = None if d is None else str(d.get(status_key, ""))
         if until(status):
-            if status is not None:
+            if status is not None and ticker.last_status is not None:  # (no wait, no line: "InService (0s elapsed)")
                 ticker.tick(status)
             return d
         ticker.tick(f"{status}{doing}")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from reconciler.kinds.base import Kind
+from reconciler.kinds.endpoint import KIND as ENDPOINT
 from reconciler.kinds.http_api import KIND as HTTP_API
 from reconciler.kinds.iam_oidc_provider import KIND as OIDC_PROVIDER
 from reconciler.kinds.iam_policy import KIND as POLICY
 from reconciler.kinds.iam_role import KIND as ROLE
 from reconciler.kinds.iam_user import KIND as USER
 from reconciler.kinds.lambda_function import KIND as FUNCTION
-from reconciler.kinds.sagemaker_endpoint import KIND as ENDPOINT
 
 REGISTRY: dict[str, Kind] = {
     POLICY.kind: POLICY,

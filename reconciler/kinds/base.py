@@ -54,8 +54,8 @@ class Resource:
             p = p[:-1]
         return self.line
 
-    def issue(self, path: tuple, message: str, severity: str = "error") -> Issue:
-        return Issue(self.file, self.line_of(*path), ".".join(str(x) for x in path), message, severity)
+    def issue(self, path: tuple, message: str, severity: str = "error", code: str = "") -> Issue:
+        return Issue(self.file, self.line_of(*path), ".".join(str(x) for x in path), message, severity, code)
 
     def annotated(self, key: str) -> bool:
         """True when annotation ``key`` is set to "true"."""
@@ -157,6 +157,10 @@ class Kind(ABC):
     #: desired-state fields that tell apply *how* to change the resource (rollout strategy, timeouts);
     #: they cannot be read back from AWS, so plan and verify never diff them
     apply_only_fields: ClassVar[frozenset[str]] = frozenset()
+    #: desired-state fields that are bookkeeping, not something a reviewer asked for (dotted paths, e.g.
+    #: ``status``, ``inferenceComponent.status``): a create does not list them. Fields starting with ``_``
+    #: (apply inputs such as a code path) are never listed either. Changes to them still show.
+    hidden_fields: ClassVar[frozenset[str]] = frozenset()
 
     # ---- static (no AWS) -------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:

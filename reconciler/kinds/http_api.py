@@ -301,9 +301,12 @@ class HttpApiKind(Kind):
     def url(self, aws: Any, name: str) -> str:
         """Where HTTP API ``name`` answers: its execute-api URL, or the sandbox's local one on an emulator."""
         same = [a for a in self._apis(aws, cached=False) if a["Name"] == name]
+        if not same:
+            from reconciler.invoke import not_found
+
+            raise not_found("call", f"HttpApi/{name}", aws)
         if len(same) != 1:
-            raise AwsError(f"HttpApi/{name}: {'no' if not same else len(same)} HTTP APIs of that name "
-                           f"({'apply the manifests first' if not same else 'delete the extras'})")
+            raise AwsError(f"HttpApi/{name}: {len(same)} HTTP APIs of that name (delete the extras)")
         if aws.endpoint_url:
             from reconciler.sandbox.lambda_runtime import url as local_url
 

@@ -11,30 +11,59 @@ SYMBOL = {Action.create: "+", Action.update: "~", Action.replace: "-/+", Action.
 COLOR = {Action.create: "green", Action.update: "yellow", Action.replace: "magenta", Action.delete: "red"}
 
 
-def value(v: Any, width: int = 90) -> list[str]:
-    """A value as one JSON line when short, else as block YAML lines (leaf lists inline)."""
-    import yaml
-
-    one = json.dumps(v, sort_keys=False, default=str)
-    if len(one) <= width:
+def value(v: Any, width: int = 90, indent: int = 0) -> list[str]:
+    """A value in one style, JSON: one line when it fits (strings always), else one entry per line,
+    each entry again on one line when it fits (so leaf lists and small maps stay inline)."""
+    one = json.dumps(v, sort_keys=False, default=str, ensure_ascii=False)
+    if not isinstance(v, (dict, list)) or not v or indent + len(one) <= width:
         return [one]
-    text = yaml.safe_dump(v, sort_keys=False, default_flow_style=None, width=100, allow_unicode=True)
-    return [""] + text.rstrip("\n").splitlines()
+    items = list(v.items()) if isinstance(v, dict) else [(None, x) for x in v]
+    out = ["{" if isinstance(v, dict) else "["]
+    for n, (k, x) in enumerate(items):
+        key = "" if k is None else json.dumps(str(k), ensure_ascii=False) + ": "
+        sub = value(x, width, indent + 2 + len(key))
+        sub[0] = key + sub[0]
+        if n < len(items) - 1:
+            sub[-1] += ","
+        out += ["  " + line for line in sub]
+    out.append("}" if isinstance(v, dict) else "]")
+    return out
 
 
-def change_lines(c: FieldChange) -> list[tuple[str, str]]:
+def _field(sym: str, label: str, vals: list[str], note: str = "") -> list[tuple[str, str]]:
+    """``label: value`` lines; a multi-line value continues indented under its label."""
+    return [(sym, f"{label}: {vals[0]}{note}")] + [(sym, f"  {x}") for x in vals[1:]]
+
+
+def change_lines(c: FieldChange, width: int = 90) -> list[tuple[str, str]]:
     """(symbol, text) lines describing one field change."""
     note = "   # forces replacement" if c.forces_replacement else ""
     if c.op == "add":
-        vals = value(c.after)
-        return [("+", f"{c.path}: {vals[0]}{note if len(vals) == 1 else ''}")] + [("+", f"    {x}") for x in vals[1:]]
+        return _field("+", c.path, value(c.after), note)
     if c.op == "remove":
-        vals = value(c.before)
-        return [("-", f"{c.path}: {vals[0]}")] + [("-", f"    {x}") for x in vals[1:]]
+        return _field("-", c.path, value(c.before), note)
     before, after = value(c.before), value(c.after)
-    if len(before) == 1 and len(after) == 1:
+    if len(before) == 1 and len(after) == 1 and len(before[0]) + len(after[0]) + len(c.path) + 5 <= width:
         return [("~", f"{c.path}: {before[0]} → {after[0]}{note}")]
-    return ([("~", f"{c.path}:{note}")] + [("-", f"    {x}") for x in before] + [("+", f"    {x}") for x in after])
+    return [("~", f"{c.path}:{note}")] + [("-", f"  {x}") for x in before] + [("+", f"  {x}") for x in after]
+
+
+def _drop(state: dict[str, Any], path: str) -> dict[str, Any]:
+    head, _, rest = path.partition(".")
+    if head not in state:
+        return state
+    if not rest:
+        return {k: v for k, v in state.items() if k != head}
+    inner = state[head]
+    return {**state, head: _drop(inner, rest)} if isinstance(inner, dict) else state
+
+
+def shown(kind: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """What a create lists: the kind's display form, without internal (``_x``) and hidden fields, nor empties."""
+    out = kind.display(state) if kind else state
+    for path in getattr(kind, "hidden_fields", ()):
+        out = _drop(out, path)
+    return {k: v for k, v in out.items() if not k.startswith("_") and v not in (None, "", [], {})}
 
 
 def step_lines(step: Step) -> list[tuple[str, str]]:
@@ -42,14 +71,8 @@ def step_lines(step: Step) -> list[tuple[str, str]]:
         from reconciler.kinds import REGISTRY
 
         lines: list[tuple[str, str]] = []
-        kind = REGISTRY.get(step.kind)
-        shown = kind.display(step.desired or {}) if kind else (step.desired or {})
-        for key, v in shown.items():
-            if v in (None, "", [], {}):
-                continue
-            vals = value(v)
-            lines.append(("+", f"{key}: {vals[0]}".rstrip()))
-            lines += [("+", f"    {x}") for x in vals[1:]]
+        for key, v in shown(REGISTRY.get(step.kind), step.desired or {}).items():
+            lines += _field("+", key, value(v))
         return lines
     if step.action == Action.delete:
         return []

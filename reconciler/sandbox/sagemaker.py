@@ -1022,14 +1022,13 @@ def tgi_generate(payload: Any, label: str) -> list[dict[str, str]]:
         raise ValueError("max_new_tokens must be an integer") from None
     if max_new < 1:
         raise ValueError("`max_new_tokens` must be strictly positive")
-    digest = hashlib.sha256(prompt.encode()).hexdigest()[:8]
-    words = f"[{label} {digest}] {CANNED}".split()
-    text = " " + " ".join(words[:max_new])
+    words = CANNED.split()  # (no leading space, no "[label hash]" tag: a user reads this answer)
+    text = " ".join(words[:max_new])
     for stop in params.get("stop") or []:
         if isinstance(stop, str) and stop and stop in text:
             text = text[: text.index(stop) + len(stop)]
     if params.get("return_full_text"):
-        text = prompt + text
+        text = f"{prompt} {text}"
     return [{"generated_text": text}]
 
 

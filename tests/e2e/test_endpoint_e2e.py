@@ -51,7 +51,7 @@ def test_endpoint_lifecycle_with_a_secret(cli, boto, moto_server, tmp_path):
     r = cli("invoke", "twin", "--prompt", "Write about RAG", "--max-new-tokens", "6", "--temperature", "0.7",
             "--top-p", "0.9", "--repetition-penalty", "1.1", "--no-return-full-text")
     assert r.code == 0, r.text
-    assert r.out.startswith(" [twin ") and len(r.out.split()) == 6
+    assert r.out.startswith("Here is a short") and len(r.out.split()) == 6
 
     # change an environment variable: an update of the endpoint, then a failed update that rolls back
     (m / "endpoint.yaml").write_text((m / "endpoint.yaml").read_text().replace("DPO", "SFT"))

@@ -19,14 +19,19 @@ def test_newcomer_cycle_in_the_sandbox_without_credentials(tmp_path):
     try:
         r = cli("sandbox", "status")
         assert r.code == 3 and "not running" in r.out
+        # status says exactly when a command starts it
+        assert "--sandbox" in r.out and "RECONCILE_SANDBOX=1" in r.out and "no AWS credentials are found" in r.out
         r = cli("plan", str(m))
         assert r.code == 0, r.text
         assert "SANDBOX" in r.out and "to create" in r.out
+        # the wait for the server is announced on stderr, only when it starts
+        assert "starting the local sandbox" in r.err and "starting" not in r.out
         st = cli("sandbox", "status")
         assert st.code == 0 and "running at http://127.0.0.1:" in st.out
         assert cli("apply", str(m), "--auto-approve").code == 0
         # the same server answers the next command: the state was kept
-        assert "No changes." in cli("plan", str(m)).out
+        r = cli("plan", str(m))
+        assert "No changes." in r.out and "starting the local sandbox" not in r.err
         assert cli("sandbox", "status").out == st.out
         # reset forgets everything
         assert "reset" in cli("sandbox", "reset").out
@@ -48,5 +53,10 @@ def test_explicit_sandbox_flag_and_env(tmp_path, aws_env):
         assert "SANDBOX" in cli("plan", str(m), env={"RECONCILE_SANDBOX": "1"}).out
         r = cli("plan", str(m))
         assert r.code == 0 and "Plan: 1 to create" in r.out and "SANDBOX" not in r.out
+        # commands on one live resource say SANDBOX too (on stderr: stdout stays the answer)
+        r = cli("invoke", "nope", "--prompt", "hi", "--sandbox")
+        assert r.code == 1 and "SANDBOX (local emulated AWS)" in r.err and "does not exist" in r.err, r.text
+        r = cli("call-api", "nope", "GET /", "--sandbox")
+        assert r.code == 1 and "SANDBOX (local emulated AWS)" in r.err, r.text
     finally:
         cli("sandbox", "stop")

@@ -11,7 +11,7 @@ import pytest
 
 from reconciler import pipeline
 from reconciler.errors import ManifestError
-from reconciler.kinds.sagemaker_endpoint import (
+from reconciler.kinds.endpoint import (
     KIND,
     deployment_config,
     derived_name,
@@ -222,7 +222,7 @@ def test_inference_components_create_update_and_copy_count_only(env):
     variant = cfg["ProductionVariants"][0]
     assert "ModelName" not in variant and cfg["ExecutionRoleArn"].endswith(":role/exec")
     assert variant["ManagedInstanceScaling"]["MaxInstanceCount"] == 2
-    ic = env.sm.describe_inference_component(InferenceComponentName="llm-ic-ic")
+    ic = env.sm.describe_inference_component(InferenceComponentName="llm-ic")
     assert ic["RuntimeConfig"]["DesiredCopyCount"] == 1
     assert ic["Specification"]["ComputeResourceRequirements"]["MinMemoryRequiredInMb"] == 5120
     model = ic["Specification"]["ModelName"]
@@ -233,13 +233,13 @@ def test_inference_components_create_update_and_copy_count_only(env):
     assert [(c.path, c.before, c.after) for c in step.changes] == [("inferenceComponent.copies", 1, 3)]
     env.apply()
     assert any("UpdateInferenceComponentRuntimeConfig" in m for m in env.log)
-    ic = env.sm.describe_inference_component(InferenceComponentName="llm-ic-ic")
+    ic = env.sm.describe_inference_component(InferenceComponentName="llm-ic")
     assert ic["RuntimeConfig"]["DesiredCopyCount"] == 3 and ic["Specification"]["ModelName"] == model
 
     env.write(**{"r.yaml": ROLE, "e.yaml": IC_ENDPOINT.replace("memoryMb: 5120", "memoryMb: 8192")
                  .replace("org/model", "org/other")})
     env.apply()
-    ic = env.sm.describe_inference_component(InferenceComponentName="llm-ic-ic")
+    ic = env.sm.describe_inference_component(InferenceComponentName="llm-ic")
     assert ic["Specification"]["ModelName"] != model
     assert ic["Specification"]["ComputeResourceRequirements"]["MinMemoryRequiredInMb"] == 8192
     assert not env.plan().has_changes
@@ -367,7 +367,7 @@ def test_prune_deletes_components_endpoint_configs_models_then_role(env):
                                                                                       ("Role", Action.delete)]
     order = [m for m in env.log if re.search(r"(deleted|deleting)", m)]
     idx = {key: next(i for i, m in enumerate(order) if key in m) for key in (
-        "InferenceComponent/llm-ic-ic: deleted", "Endpoint/llm-ic: deleted", "EndpointConfig/", "Model/",
+        "InferenceComponent/llm-ic: deleted", "Endpoint/llm-ic: deleted", "EndpointConfig/", "Model/",
         "deleting Role/exec")}
     assert list(idx.values()) == sorted(idx.values()), order
     assert env.models() == [] and env.configs() == []
@@ -382,11 +382,11 @@ def test_prune_refuses_a_role_a_kept_endpoint_uses(env):
 
 
 def test_smoke_test_runs_after_create_and_fails_the_apply(env):
-    doc = ENDPOINT + "  smokeTest: {inputs: hello, parameters: {max_new_tokens: 4}, expect: \"[llm\"}\n"
+    doc = ENDPOINT + "  smokeTest: {inputs: hello, parameters: {max_new_tokens: 4}, expect: \"Here is\"}\n"
     env.write(**{"r.yaml": ROLE, "e.yaml": doc})
     env.apply()
     assert any("smoke test passed" in m for m in env.log)
-    env.write(**{"r.yaml": ROLE, "e.yaml": doc.replace('expect: "[llm"', "expect: never-said").replace("org/model", "v2")})
+    env.write(**{"r.yaml": ROLE, "e.yaml": doc.replace('expect: "Here is"', "expect: never-said").replace("org/model", "v2")})
     _, result = env.apply(ok=False)
     [(_, err)] = result.outcome.failed
     assert "Smoke test of Endpoint/llm failed" in str(err) and "never-said" in str(err)

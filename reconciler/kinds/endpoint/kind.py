@@ -1,0 +1,123 @@
+"""The Endpoint kind: its identity, static checks, and the entry points the pipeline calls.
+
+The work is done in this package's modules: ``state`` (desired/observed state, plan wording),
+``rollout`` (create/update/delete), ``leftovers`` (owned parts and their cleanup), ``rollback`` (and
+``rollback_preview``: what it would do, read-only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.errors import Issue
+from reconciler.kinds._secrets import MASK, SECRETISH, SecretRef, mask_environment_change
+from reconciler.kinds.base import ApplyContext, Kind, Observed, PlanContext, Reference, Resource
+from reconciler.kinds.endpoint import leftovers, rollback, rollout
+from reconciler.kinds.endpoint import state as observed
+from reconciler.kinds.endpoint.naming import APPLY_ONLY, ENDPOINT_NAME, ROLE_ARN
+from reconciler.kinds.endpoint.spec import EndpointSpec
+
+
+class EndpointKind(Kind):
+    kind = "Endpoint"
+    spec_model = EndpointSpec
+    description = ("A SageMaker real-time endpoint serving an LLM, with its model, endpoint config and (for "
+                   "inference-component-based endpoints) inference component.")
+    name_pattern = ENDPOINT_NAME
+    name_rule = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
+    replace_fields = frozenset({"type", "failed"})
+    apply_only_fields = APPLY_ONLY
+    hidden_fields = frozenset({"status", "failed", "leftovers", "inferenceComponent.status"})
+    delete_order = 40  # before the execution role (Role: 80)
+    long_running = True  # apply waits for many endpoints together, beside --concurrency busy steps
+    service = "sagemaker"
+
+    # ---- static ---------------------------------------------------------------------------------
+    def check(self, res: Resource) -> list[Issue]:
+        from reconciler import images
+
+        spec: EndpointSpec = res.spec
+        issues = []
+        fam = spec.model.image.family()
+        if fam:
+            problem = images.check_version(*fam)
+            if problem:
+                issues.append(res.issue(("spec", "model", "image", fam[0], "version"), problem))
+        role = spec.executionRole
+        if role.startswith("arn:") and not ROLE_ARN.match(role):
+            issues.append(res.issue(("spec", "executionRole"), f"{role!r} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
+        secrets = sum(1 for v in spec.model.environment.values() if isinstance(v, SecretRef))
+        if len(res.tags) + 4 + secrets > 50:
+            issues.append(res.issue(("metadata", "tags"), f"{len(res.tags)} tags plus reconcile's 4 and one per secret "
+                                                          f"({secrets}) exceed AWS's 50 tags per model"))
+        ic = spec.inferenceComponent
+        if ic and ic.maxMemoryMb is not None and ic.maxMemoryMb < ic.memoryMb:
+            issues.append(res.issue(("spec", "inferenceComponent", "maxMemoryMb"), "must be at least memoryMb"))
+        return issues
+
+    def lint(self, res: Resource) -> list[Issue]:
+        out = []
+        for key, value in res.spec.model.environment.items():
+            if isinstance(value, str) and value and SECRETISH.search(key):
+                out.append(res.issue(("spec", "model", "environment", key),
+                                     f"{key} looks like a secret but is written in the manifest; use "
+                                     "{secretsManager: NAME} so it stays out of git, plans and logs", "warning"))
+        return out
+
+    def references(self, res: Resource, names: dict[str, set[str]]) -> list[Reference]:
+        role = res.spec.executionRole
+        if role.startswith("arn:"):
+            return []
+        return [Reference(("spec", "executionRole"), "Role", role)]
+
+    def arn(self, name: str, spec: Any, ctx: PlanContext) -> str:
+        return f"arn:{ctx.partition}:sagemaker:{ctx.region}:{ctx.account}:endpoint/{name.lower()}"
+
+    def desired(self, res: Resource, ctx: PlanContext) -> dict[str, Any]:
+        return observed.desired(res, ctx)
+
+    def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
+        return [state["executionRole"]] if state.get("executionRole") else []
+
+    def mask_change(self, change: Any) -> Any:
+        return mask_environment_change(change)
+
+    def display(self, state: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in state.items() if k not in APPLY_ONLY or v}
+        env = state.get("environment")
+        if isinstance(env, dict):
+            out["environment"] = {k: (MASK if isinstance(v, dict) else v) for k, v in env.items()}
+        return out
+
+    def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None) -> str | None:
+        return observed.plan_reason(action, fields, state)
+
+    # ---- read -----------------------------------------------------------------------------------
+    def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
+        return observed.read(self, aws, name, ctx)
+
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+        return leftovers.list_owned(self, aws, stack, ctx, exclude)
+
+    # ---- apply ----------------------------------------------------------------------------------
+    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+        rollout.create(name, desired, ctx)
+
+    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+        rollout.update(self, name, desired, ctx)
+
+    def delete(self, name: str, ctx: ApplyContext) -> None:
+        rollout.delete(name, ctx)
+
+    def rollback_preview(self, name: str, aws: Any) -> list[str]:
+        """What ``rollback`` would change (read-only), shown before asking; AwsError when it cannot."""
+        from reconciler.kinds.endpoint.rollback_preview import describe
+
+        return describe(aws, name)
+
+    def rollback(self, name: str, ctx: ApplyContext, timeout: float | None = None) -> str:
+        """Switch the endpoint back to the config (and model) it ran before the last update."""
+        return rollback.rollback(name, ctx, timeout)
+
+
+KIND = EndpointKind()

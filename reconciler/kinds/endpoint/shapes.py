@@ -1,0 +1,125 @@
+"""Pure mappings between the desired state and SageMaker's request/response shapes."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from reconciler.aws import sagemaker as smx
+from reconciler.kinds.base import ApplyContext
+from reconciler.kinds.endpoint.naming import ENDPOINT_TAG, SECRET_TAG_PREFIX
+from reconciler.kinds.endpoint.spec import size
+
+
+def wait_timeout(desired: dict[str, Any], ctx: ApplyContext) -> float:
+    """Wait timeout: the apply option, else RECONCILE_WAIT_TIMEOUT (seconds), else spec.waitTimeoutSeconds."""
+    override = ctx.options.get("wait_timeout") or os.environ.get("RECONCILE_WAIT_TIMEOUT")
+    return float(override or desired.get("waitTimeoutSeconds") or smx.DEFAULT_TIMEOUT)
+
+
+def tag_list(tags: dict[str, str], endpoint: str) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted({**tags, ENDPOINT_TAG: endpoint}.items())]
+
+
+STARTUP_KEYS = (("healthCheckTimeoutSeconds", "ContainerStartupHealthCheckTimeoutInSeconds"),
+                ("modelDownloadTimeoutSeconds", "ModelDataDownloadTimeoutInSeconds"))
+
+
+def startup_of(params: dict[str, Any]) -> dict[str, Any]:
+    """AWS's startup parameters -> spec.startup keys."""
+    return {ours: params[theirs] for ours, theirs in STARTUP_KEYS if params.get(theirs) is not None}
+
+
+def startup_params(startup: dict[str, Any]) -> dict[str, Any]:
+    """spec.startup -> AWS's startup parameters."""
+    return {theirs: startup[ours] for ours, theirs in STARTUP_KEYS if startup.get(ours) is not None}
+
+
+def compute(ic: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"MinMemoryRequiredInMb": ic["memoryMb"]}
+    if ic.get("maxMemoryMb") is not None:
+        out["MaxMemoryRequiredInMb"] = ic["maxMemoryMb"]
+    if ic.get("acceleratorDevices") is not None:
+        out["NumberOfAcceleratorDevicesRequired"] = float(ic["acceleratorDevices"])
+    if ic.get("cpuCores") is not None:
+        out["NumberOfCpuCoresRequired"] = float(ic["cpuCores"])
+    return out
+
+
+def ic_live(spec: dict[str, Any]) -> dict[str, Any]:
+    req = spec.get("ComputeResourceRequirements") or {}
+    return {"memoryMb": req.get("MinMemoryRequiredInMb"), "maxMemoryMb": req.get("MaxMemoryRequiredInMb"),
+            "acceleratorDevices": req.get("NumberOfAcceleratorDevicesRequired"),
+            "cpuCores": req.get("NumberOfCpuCoresRequired")}
+
+
+def secret_version_state(aws: Any, secret: str, version: str) -> str:
+    from reconciler.aws import secretsmanager
+
+    now = secretsmanager.version(aws, secret)
+    if now is None:
+        return "missing"
+    return "current" if now == version else "previous"
+
+
+def resolve_env(ctx: ApplyContext, env: dict[str, Any]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(environment with secrets resolved, model tags recording them, {key: secret version}). Values stay in memory."""
+    out: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    versions: dict[str, str] = {}
+    sm = ctx.aws.client("secretsmanager")
+    for k, v in env.items():
+        if isinstance(v, dict):
+            secret = v["secretsManager"]
+            got = sm.call("get_secret_value", f"secret {secret}", SecretId=secret)
+            out[k] = str(got["SecretString"]) if "SecretString" in got else bytes(got.get("SecretBinary", b"")).decode()
+            versions[k] = str(got.get("VersionId", ""))
+            tags[SECRET_TAG_PREFIX + k] = f"{versions[k]}:{secret}"
+        else:
+            out[k] = str(v)
+    return out, tags, versions
+
+
+def deployment_config(dep: dict[str, Any]) -> dict[str, Any] | None:
+    """spec.deployment -> UpdateEndpoint's DeploymentConfig (None: AWS's default blue/green all at once)."""
+    strategy = dep.get("strategy", "all-at-once")
+    alarms = [{"AlarmName": a} for a in dep.get("autoRollbackAlarms") or []]
+    wait = int(dep.get("waitSeconds", 0))
+    out: dict[str, Any] = {}
+    if strategy == "rolling":
+        out["RollingUpdatePolicy"] = _rolling(dep, "INSTANCE_COUNT")
+    elif strategy != "all-at-once" or alarms or set(dep) - {"strategy"}:
+        routing: dict[str, Any] = {"Type": strategy.upper().replace("-", "_"), "WaitIntervalInSeconds": wait}
+        if strategy == "canary":
+            routing["CanarySize"] = size(dep.get("canarySize"), "INSTANCE_COUNT")
+        if strategy == "linear":
+            routing["LinearStepSize"] = size(dep.get("linearStepSize"), "INSTANCE_COUNT")
+        bg: dict[str, Any] = {"TrafficRoutingConfiguration": routing}
+        if dep.get("terminationWaitSeconds") is not None:
+            bg["TerminationWaitInSeconds"] = dep["terminationWaitSeconds"]
+        if dep.get("maxExecutionSeconds"):
+            bg["MaximumExecutionTimeoutInSeconds"] = dep["maxExecutionSeconds"]
+        out["BlueGreenUpdatePolicy"] = bg
+    if alarms:
+        out["AutoRollbackConfiguration"] = {"Alarms": alarms}
+    return out or None
+
+
+def _rolling(dep: dict[str, Any], unit: str) -> dict[str, Any]:
+    policy: dict[str, Any] = {"MaximumBatchSize": size(dep.get("batchSize"), unit),
+                              "WaitIntervalInSeconds": int(dep.get("waitSeconds", 0))}
+    if dep.get("maxExecutionSeconds"):
+        policy["MaximumExecutionTimeoutInSeconds"] = dep["maxExecutionSeconds"]
+    if dep.get("rollbackBatchSize") is not None:
+        policy["RollbackMaximumBatchSize"] = size(dep["rollbackBatchSize"], unit)
+    return policy
+
+
+def ic_deployment_config(dep: dict[str, Any]) -> dict[str, Any] | None:
+    """spec.deployment -> UpdateInferenceComponent's DeploymentConfig (rolling only; else AWS's default)."""
+    if dep.get("strategy") != "rolling":
+        return None
+    out: dict[str, Any] = {"RollingUpdatePolicy": _rolling(dep, "COPY_COUNT")}
+    if dep.get("autoRollbackAlarms"):
+        out["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": a} for a in dep["autoRollbackAlarms"]]}
+    return out

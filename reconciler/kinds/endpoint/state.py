@@ -1,0 +1,199 @@
+"""Desired state from a manifest, observed state from AWS, and the plan's wording of a change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler import PREVENT_DESTROY_ANNOTATION
+from reconciler.aws import sagemaker as smx
+from reconciler.errors import ManifestError
+from reconciler.kinds._secrets import SecretRef
+from reconciler.kinds.base import Kind, Observed, PlanContext, Resource, ownership_tags
+from reconciler.kinds.endpoint.leftovers import model_of_config, owned_parts
+from reconciler.kinds.endpoint.naming import (
+    ENDPOINT_TAG,
+    INTERNAL_TAGS,
+    PREVIOUS_CONFIG_TAG,
+    PREVIOUS_MODEL_TAG,
+    SECRET_TAG_PREFIX,
+    ic_name,
+)
+from reconciler.kinds.endpoint.shapes import secret_version_state, startup_of
+from reconciler.kinds.endpoint.spec import EndpointSpec
+
+
+def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
+    from reconciler import images
+
+    spec: EndpointSpec = res.spec
+    role = spec.executionRole if spec.executionRole.startswith("arn:") else ctx.arn_of("Role", spec.executionRole)
+    fam = spec.model.image.family()
+    if fam:
+        try:
+            image = images.uri(fam[0], fam[1], ctx.region)
+        except images.ImageError as e:
+            raise ManifestError([res.issue(("spec", "model", "image", fam[0]), str(e))]) from None
+    else:
+        image = str(spec.model.image.uri)
+    env: dict[str, Any] = {}
+    for k, v in sorted(spec.model.environment.items()):
+        env[k] = {"secretsManager": v.secretsManager, "version": "current"} if isinstance(v, SecretRef) else v
+    instance: dict[str, Any] = {"type": spec.instance.type, "count": spec.instance.count}
+    if spec.instance.managedScaling:
+        instance["managedScaling"] = spec.instance.managedScaling.model_dump()
+    if spec.instance.routing:
+        instance["routing"] = spec.instance.routing
+    startup = {k: v for k, v in (spec.startup.model_dump() if spec.startup else {}).items() if v is not None}
+    state: dict[str, Any] = {
+        "type": spec.type,
+        "executionRole": role,
+        "image": image,
+        "environment": env,
+        "instance": instance,
+        "startup": startup,
+        "status": "InService",
+        "failed": None,
+        "leftovers": [],
+        "tags": ownership_tags(ctx.stack, res.tags, res.annotated(PREVENT_DESTROY_ANNOTATION)),
+        "deployment": spec.deployment.model_dump(exclude_defaults=True),
+        "smokeTest": spec.smokeTest.model_dump(exclude_none=True) if spec.smokeTest else None,
+        "waitTimeoutSeconds": spec.waitTimeoutSeconds,
+    }
+    if spec.inferenceComponent:
+        ic = spec.inferenceComponent
+        state["inferenceComponent"] = {
+            "name": ic.name or ic_name(res.name, {}), "copies": ic.copies, "memoryMb": ic.memoryMb,
+            **({"maxMemoryMb": ic.maxMemoryMb} if ic.maxMemoryMb is not None else {}),
+            **({"acceleratorDevices": ic.acceleratorDevices} if ic.acceleratorDevices is not None else {}),
+            **({"cpuCores": ic.cpuCores} if ic.cpuCores is not None else {}),
+            "status": "InService",
+        }
+    return state
+
+
+def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None) -> str | None:
+    if action == "replace" and "failed" in fields:
+        why = (state or {}).get("failed") or "no FailureReason"
+        return f"the endpoint is Failed ({why}): delete it, wait until gone, create it again"
+    if action != "update":
+        return None
+    ic_based = (state or {}).get("type") == "inference-component-based"
+    model_fields = [f for f in fields if f in ("image", "environment", "executionRole", "startup")]
+    config_fields = [f for f in fields if f in ("instance", "executionRole")]
+    forced = sorted(set(model_fields + config_fields))
+    parts = []
+    if ic_based:
+        if config_fields:
+            parts.append(f"new endpoint config + UpdateEndpoint, forced by {', '.join(config_fields)}")
+        if model_fields or "inferenceComponent" in fields:
+            what = f"new model, forced by {', '.join(model_fields)}" if model_fields else "inference component changed"
+            parts.append(f"UpdateInferenceComponent ({what})")
+    elif forced:
+        parts.append(f"new model/config + UpdateEndpoint, forced by {', '.join(forced)}")
+    if "status" in fields and not forced:
+        parts.append(f"wait for it to be InService (now {(state or {}).get('status')})")
+    if "leftovers" in fields:
+        parts.append("delete leftover models/configs")
+    if "tags" in fields:
+        parts.append("tags changed")
+    return "; ".join(parts) or None
+
+
+def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
+    sm = aws.client("sagemaker")
+    d = smx.describe_endpoint(sm, name)
+    if d is None:
+        return None
+    what = f"Endpoint/{name}"
+    all_tags = smx.tags_of(sm, d["EndpointArn"], what)
+    status = d.get("EndpointStatus", "")
+    state: dict[str, Any] = {
+        "status": status,
+        "failed": (d.get("FailureReason") or "no FailureReason given") if status == "Failed" else None,
+        "tags": {k: v for k, v in all_tags.items() if k not in INTERNAL_TAGS and k != ENDPOINT_TAG},
+    }
+    cfg_name = d.get("EndpointConfigName", "")
+    meta: dict[str, Any] = {"config": cfg_name, "arn": d["EndpointArn"], "failureReason": d.get("FailureReason"),
+                            "previousConfig": all_tags.get(PREVIOUS_CONFIG_TAG),
+                            "previousModel": all_tags.get(PREVIOUS_MODEL_TAG)}
+    cfg = sm.get("describe_endpoint_config", f"EndpointConfig/{cfg_name}", EndpointConfigName=cfg_name)
+    model_name = None
+    if cfg is not None:
+        v = (cfg.get("ProductionVariants") or [{}])[0]
+        instance: dict[str, Any] = {"type": v.get("InstanceType"), "count": v.get("InitialInstanceCount")}
+        scaling = v.get("ManagedInstanceScaling") or {}
+        if scaling.get("Status") == "ENABLED":
+            instance["managedScaling"] = {"minCount": scaling.get("MinInstanceCount"),
+                                          "maxCount": scaling.get("MaxInstanceCount")}
+        if (v.get("RoutingConfig") or {}).get("RoutingStrategy"):
+            instance["routing"] = v["RoutingConfig"]["RoutingStrategy"]
+        state["instance"] = instance
+        if v.get("ModelName"):
+            state["type"] = "model-based"
+            model_name = v["ModelName"]
+            state["startup"] = startup_of(v)
+        else:
+            state["type"] = "inference-component-based"
+            ic = read_ic(sm, name)
+            if ic is not None:
+                state["inferenceComponent"], model_name = ic
+                meta["component"] = state["inferenceComponent"]["name"]
+            state["startup"] = meta.pop("startup", None) or ic_startup(sm, meta.get("component"))
+    if model_name:
+        meta["model"] = model_name
+        state.update(read_model(aws, sm, model_name))
+    in_use = {cfg_name, model_name, meta["previousConfig"], meta["previousModel"],
+              (d.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")}
+    meta["previousModelOfConfig"] = model_of_config(sm, meta["previousConfig"])
+    in_use.add(meta["previousModelOfConfig"])
+    state["leftovers"] = [f"{k}/{n}" for k, n in owned_parts(sm, name, state["tags"], skip=in_use, aws=aws)]
+    return Observed(kind.kind, name, d["EndpointArn"], state, meta=meta)
+
+
+def read_ic(sm: Any, endpoint: str) -> tuple[dict[str, Any], str | None] | None:
+    ics = smx.inference_components(sm, endpoint)
+    if not ics:
+        return None
+    ics.sort(key=lambda s: s["InferenceComponentName"])
+    d = smx.describe_ic(sm, ics[0]["InferenceComponentName"])
+    if d is None:
+        return None
+    spec = d.get("Specification") or {}
+    req = spec.get("ComputeResourceRequirements") or {}
+    out: dict[str, Any] = {"name": d["InferenceComponentName"],
+                           "copies": (d.get("RuntimeConfig") or {}).get("DesiredCopyCount"),
+                           "memoryMb": req.get("MinMemoryRequiredInMb")}
+    if req.get("MaxMemoryRequiredInMb") is not None:
+        out["maxMemoryMb"] = req["MaxMemoryRequiredInMb"]
+    if req.get("NumberOfAcceleratorDevicesRequired") is not None:
+        out["acceleratorDevices"] = float(req["NumberOfAcceleratorDevicesRequired"])
+    if req.get("NumberOfCpuCoresRequired") is not None:
+        out["cpuCores"] = float(req["NumberOfCpuCoresRequired"])
+    out["status"] = d.get("InferenceComponentStatus")
+    if len(ics) > 1:
+        out["others"] = [s["InferenceComponentName"] for s in ics[1:]]
+    return out, spec.get("ModelName")
+
+
+def ic_startup(sm: Any, name: str | None) -> dict[str, Any]:
+    if not name:
+        return {}
+    d = smx.describe_ic(sm, name) or {}
+    return startup_of((d.get("Specification") or {}).get("StartupParameters") or {})
+
+
+def read_model(aws: Any, sm: Any, model_name: str) -> dict[str, Any]:
+    m = sm.get("describe_model", f"Model/{model_name}", ModelName=model_name)
+    if m is None:
+        return {"image": None, "environment": {}, "executionRole": None}
+    container = m.get("PrimaryContainer") or (m.get("Containers") or [{}])[0]
+    tags = smx.tags_of(sm, m["ModelArn"], f"Model/{model_name}")
+    env: dict[str, Any] = {}
+    for k, v in sorted((container.get("Environment") or {}).items()):
+        ref = tags.get(SECRET_TAG_PREFIX + k)
+        if ref and ":" in ref:
+            version, secret = ref.split(":", 1)
+            env[k] = {"secretsManager": secret, "version": secret_version_state(aws, secret, version)}
+        else:
+            env[k] = v
+    return {"image": container.get("Image"), "environment": env, "executionRole": m.get("ExecutionRoleArn")}

@@ -1,0 +1,94 @@
+"""Golden output of the text and markdown renderers for a Plan built in code.
+
+Regenerate after an intended change with ``RECONCILE_UPDATE_GOLDEN=1 pytest tests/unit/test_render_golden.py``
+and review the diff of tests/unit/golden/ like any other change.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from reconciler.plan import Action, FieldChange, Plan, Problem, Step
+from reconciler.render import render
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("RECONCILE_UPDATE_GOLDEN") == "1"
+
+OWNED = {"reconciler:managed-by": "reconciler", "reconciler:stack": "demo"}
+IMAGE = "763104351884.dkr.ecr.eu-west-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi2.2.0-gpu-py310-cu121-ubuntu22.04"
+DOC = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::models", "arn:aws:s3:::models/*"]}]}
+DOC2 = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::models-v2", "arn:aws:s3:::models-v2/*"]}]}
+
+
+def example_plan() -> Plan:
+    steps = [
+        Step(kind="Role", name="app-exec", action=Action.create, reason="new", layer=1, desired={
+            "path": "/", "description": "", "maxSessionDuration": 3600,
+            "trustPolicy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                                    "Principal": {"Service": "sagemaker.amazonaws.com"}}]},
+            "managedPolicies": ["arn:aws:iam::123456789012:policy/app-read"], "inlinePolicies": {}, "tags": OWNED}),
+        Step(kind="Function", name="generate", action=Action.create, reason="new", layer=2, desired={
+            "runtime": "python3.12", "handler": "app.handler", "memorySize": 256, "timeout": 30,
+            "role": "arn:aws:iam::123456789012:role/app-exec", "environment": {"ENDPOINT": "llm"},
+            "codeSha256": "abc=", "tags": OWNED, "_code": "functions/generate", "_secrets": {}}),
+        Step(kind="Endpoint", name="llm", action=Action.create, reason="new model/config + CreateEndpoint", layer=2,
+             desired={"type": "inference-component-based", "executionRole": "arn:aws:iam::123456789012:role/app-exec",
+                      "image": IMAGE, "environment": {"HF_MODEL_ID": "org/model", "HF_TOKEN": {"secretsManager": "hf"}},
+                      "instance": {"type": "ml.g5.2xlarge", "count": 1}, "startup": {}, "status": "InService",
+                      "failed": None, "leftovers": [], "tags": OWNED, "deployment": {}, "smokeTest": None,
+                      "waitTimeoutSeconds": None,
+                      "inferenceComponent": {"name": "llm-ic", "copies": 1, "memoryMb": 5120, "status": "InService"}}),
+        Step(kind="Policy", name="app-read", action=Action.update, reason="new default policy version", layer=0,
+             changes=(FieldChange(path="document", op="change", before=DOC, after=DOC2),)),
+        Step(kind="Endpoint", name="chat", action=Action.update, reason="new model/config + UpdateEndpoint", layer=2,
+             changes=(FieldChange(path="image", op="change", before=IMAGE, after=IMAGE.replace("2.2.0", "2.4.0")),
+                      FieldChange(path="instance.count", op="change", before=1, after=2),
+                      FieldChange(path="environment.MAX_INPUT_LENGTH", op="add", after="4096"))),
+        Step(kind="Policy", name="old-path", action=Action.replace, reason="path cannot change in place", layer=0,
+             changes=(FieldChange(path="path", op="change", before="/", after="/llm/", forces_replacement=True),)),
+        Step(kind="User", name="gone", action=Action.delete, reason="no longer declared", layer=0),
+        Step(kind="Role", name="same", action=Action.noop, reason="up to date", layer=0),
+    ]
+    return Plan(command="plan", stack="demo", account="123456789012", region="eu-west-1", sandbox=True,
+                created_at="2026-01-01T00:00:00Z", steps=tuple(steps),
+                problems=(Problem(kind="Role", name="taken", code="conflict",
+                                  message="exists without this stack's tags; adopt it with reconciler/adopt: \"true\""),),
+                warnings=("iam.yaml:12: spec.document.Statement.0: iam:PassRole on Resource \"*\" [PASSROLE_STAR]",))
+
+
+@pytest.mark.parametrize("fmt,suffix", [("text", "txt"), ("markdown", "md")])
+def test_render_matches_golden(fmt, suffix):
+    got = render(example_plan(), fmt, color=False)
+    path = GOLDEN / f"plan.{suffix}"
+    if UPDATE:
+        path.write_text(got)
+    assert got == path.read_text(), f"{fmt} rendering changed; if intended, regenerate (see the module docstring)"
+
+
+def test_no_internal_fields_and_one_value_style():
+    text = render(example_plan(), "text")
+    for internal in ("_code", "_secrets", "status", "failed", "leftovers"):
+        assert internal not in text, internal
+    assert "(secret)" in text and "hf" not in text.split("HF_TOKEN")[1].split("\n")[0].replace("(secret)", "")
+    lines = text.splitlines()
+    # no empty "-"/"+" lines and no YAML document-end marker
+    assert not [x for x in lines if x.strip() in ("-", "+", "- ...", "+ ...", "-     ...", "+     ...")]
+    assert not [x for x in lines if x.strip().endswith("...")]
+    # YAML-style maps never appear: every map is JSON
+    assert not [x for x in lines if x.strip().startswith(("+ - ", "- - "))]
+
+
+def test_multi_line_values_are_still_json():
+    import json
+
+    from reconciler.render.common import value
+
+    for width in (20, 40, 90):
+        lines = value(DOC, width=width)
+        assert json.loads("\n".join(lines)) == DOC
+        assert all(len(x) <= width or '"' in x for x in lines)
