@@ -444,6 +444,12 @@ class WriteAudit:
             violations = check_only(mine, [("Endpoint", positional[0])], know=self.know)
         else:  # plan, validate, render, import, invoke, call-api, force-unlock: no write but the lock's
             violations = check(None, mine, succeeded=False, know=self.know)
+        stats = os.environ.get("RECONCILE_AUDIT_STATS")  # a file: one line per audited command (measuring)
+        if stats:
+            with open(stats, "a") as fh:
+                fh.write(json.dumps({"command": command, "steps": len((plan or {}).get("steps") or ()),
+                                     "writes": sum(1 for r in mine if r.get("class") == "write" and not is_lock(r)),
+                                     "violations": len(violations)}) + "\n")
         if violations:
             shown = "\n  ".join(str(v) for v in violations)
             raise WriteViolation(f"write audit of `reconcile {' '.join(args)}` (exit {res.code}):\n  {shown}\n"

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.audit import ENV_MARKER, WriteAudit, register
+from tests.support.audit import ENV_MARKER, WriteAudit, active_for, register
 
 
 def reconcile_exe() -> str:
@@ -41,10 +41,10 @@ class Cli:
         self.env = env
         self.cwd = cwd
         self.history: list[Result] = []
-        self.audit = WriteAudit(audit_url) if audit_url else None
-        if self.audit:
+        self.audit = WriteAudit(audit_url) if audit_url else active_for(env)  # a Cli(cli.env, …) shares cli's
+        if audit_url and self.audit:
             register(self.audit)
-            env[ENV_MARKER] = audit_url or ""  # in place: tests share this dict (aws_env, cli.env)
+            env[ENV_MARKER] = audit_url  # in place: tests share this dict (aws_env, cli.env)
 
     def __call__(self, *args: str, input: str | None = None, timeout: float = 300, env: dict | None = None) -> Result:
         run_env = {**self.env, **(env or {})}

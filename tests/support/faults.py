@@ -323,7 +323,7 @@ def proxied(cli: Any, moto_server: Any) -> tuple[Any, FaultProxy]:
     from tests.support.cli import Cli
 
     proxy = FaultProxy(moto_server.url).start()
-    return Cli({**cli.env, "AWS_ENDPOINT_URL": proxy.url}, cli.cwd, cli.audit.url if cli.audit else None), proxy
+    return Cli({**cli.env, "AWS_ENDPOINT_URL": proxy.url}, cli.cwd), proxy  # audited as `cli`: its env names the audit
 
 
 def record_figures(test: str, **figures: int) -> None:
