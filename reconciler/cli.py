@@ -142,7 +142,8 @@ def _emit_plan(p: Any, fmt: str, out: str | None) -> None:
 @click.argument("directory", type=click.Path())
 @click.option("--out", "out", type=click.Path(), default=None, help="Save the plan (JSON) for `reconcile apply PLAN`.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when changes are pending or orphans (owned, no longer declared) exist; 0 when none.")
 @click.option("--prune", is_flag=True, help="Also plan deleting owned resources no longer declared.")
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
 @global_options
@@ -155,7 +156,7 @@ def plan(directory: str, out: str | None, fmt: str, detailed_exitcode: bool, pru
     _emit_plan(p, fmt, out)
     if p.problems:
         sys.exit(1)
-    if detailed_exitcode and p.has_changes:
+    if detailed_exitcode and p.pending:  # changes, or orphans left for `reconcile prune`
         sys.exit(2)
 
 
@@ -380,17 +381,29 @@ def schema(out_dir: str) -> None:
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("action", type=click.Choice(["start", "stop", "status", "reset"]))
+@click.argument("action", type=click.Choice(["start", "stop", "status", "reset", "env"]))
 @global_options
 def sandbox(action: str) -> None:
-    """Manage the embedded local AWS (moto, extended) used by --sandbox."""
+    """Manage the embedded local AWS (moto, extended) used by --sandbox.
+
+    \b
+    env: print the shell lines that point the aws CLI, boto3 or Terraform at the sandbox
+         (starting it if needed):  eval "$(reconcile sandbox env)"
+    """
     from reconciler import sandbox as sb
 
-    if action == "start":
+    if action == "env":
+        was_running = sb.status().running
+        st = sb.start()
+        if not was_running:
+            click.echo(f"sandbox started at {st.url} (pid {st.pid})", err=True)
+        click.echo("\n".join(sb.shell_lines(st, _settings().values.get("region"))))
+    elif action == "start":
         st = sb.start()
         click.echo(f"sandbox running at {st.url} (pid {st.pid}); state: {sb.home()}")
     elif action == "stop":
-        click.echo("sandbox stopped; its resources are gone" if sb.stop() else "sandbox was not running")
+        click.echo(f"sandbox stopped: forgot {sb.FORGETS}; the next --sandbox command starts an empty one "
+                   f"on a new port (re-run `reconcile sandbox env`)" if sb.stop() else "sandbox was not running")
     elif action == "status":
         st = sb.status()
         if st.running:
@@ -402,7 +415,7 @@ def sandbox(action: str) -> None:
             sys.exit(3)
     else:
         st = sb.reset()
-        click.echo(f"sandbox at {st.url} reset: every resource forgotten")
+        click.echo(f"sandbox at {st.url} reset: forgot {sb.FORGETS}; it keeps running at the same address")
 
 
 @cli.command("force-unlock", context_settings=CONTEXT)

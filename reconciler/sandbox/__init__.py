@@ -93,6 +93,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def server_env() -> dict[str, str]:
+    """The server's environment: the caller's, without its AWS settings (a profile that names a real
+    account, or one missing from ~/.aws/config, must neither reach nor break the local server)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_DEFAULT_REGION": DEFAULT_REGION})
+    return env
+
+
 def start(port: int | None = None, timeout: float = 60.0) -> Status:
     """Start the sandbox server in the background (no-op when already running)."""
     current = status()
@@ -104,7 +113,7 @@ def start(port: int | None = None, timeout: float = 60.0) -> Status:
     proc = subprocess.Popen(
         [sys.executable, "-m", "reconciler.sandbox.server", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
+        env=server_env(),
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -144,6 +153,26 @@ def reset() -> Status:
     with urllib.request.urlopen(req, timeout=60):
         pass
     return st
+
+
+FORGETS = ("every resource in it (IAM roles, users and policies, SageMaker models, configs, endpoints and "
+           "inference components, Lambda functions, HTTP APIs, secrets, scaling targets), its injected faults "
+           "and delay settings")
+
+
+def shell_lines(st: Status, region: str | None = None) -> list[str]:
+    """POSIX shell lines that point the aws CLI, boto3 and Terraform's AWS provider at the sandbox."""
+    region = region or DEFAULT_REGION
+    return [
+        f"# reconcile sandbox at {st.url}: local emulated AWS, account 123456789012, dummy credentials",
+        "# use: eval \"$(reconcile sandbox env)\"",
+        f"export AWS_ENDPOINT_URL={st.url}",
+        f"export AWS_ACCESS_KEY_ID={ACCESS_KEY}",
+        f"export AWS_SECRET_ACCESS_KEY={SECRET_KEY}",
+        f"export AWS_REGION={region}",
+        f"export AWS_DEFAULT_REGION={region}",
+        "unset AWS_PROFILE AWS_SESSION_TOKEN",
+    ]
 
 
 def environment(st: Status) -> dict[str, str]:

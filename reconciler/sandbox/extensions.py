@@ -14,11 +14,14 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    from reconciler.sandbox import audit, iam_oidc, lambda_runtime, sagemaker
+    from reconciler.sandbox import audit, autoscaling, errors, iam_oidc, lambda_runtime, sagemaker, wire
 
+    wire.install()  # first, so innermost: only moto's own answers are cleaned of nulls
     sagemaker.install()  # UpdateEndpoint, inference components, timed statuses, faults, TGI invoke
     lambda_runtime.install()  # Lambda Invoke runs Python handlers; execute-api routes
     iam_oidc.install()  # Add/RemoveClientIDToOpenIDConnectProvider
+    autoscaling.install()  # sagemaker:inference-component:DesiredCopyCount
+    errors.install()  # IAM / Secrets Manager not-found answers as AWS words them
     audit.install()  # keep last: outermost, records every write with the status the client saw
 
 

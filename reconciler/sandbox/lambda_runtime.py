@@ -276,17 +276,29 @@ def http_response(payload: str) -> tuple[int, dict[str, str], bytes]:
 
 def _permitted(fn: Any, source: str) -> bool:
     """Does the function's resource policy let API Gateway invoke it from ``source`` (an execute-api ARN)?"""
-    from reconciler.aws.lambda_ import source_arn
-
     for st in getattr(fn.policy, "statements", []):
         principal = st.get("Principal")
         service = principal.get("Service") if isinstance(principal, dict) else principal
         if st.get("Effect", "Allow") != "Allow" or service != "apigateway.amazonaws.com":
             continue
-        pattern = source_arn(st)
-        if pattern is None or fnmatch.fnmatchcase(source, pattern):
+        if _conditions_allow(st.get("Condition") or {}, source):
             return True
     return False
+
+
+def _conditions_allow(condition: dict[str, Any], source: str) -> bool:
+    """IAM's evaluation of the statement's ``aws:SourceArn`` conditions (ArnLike/ArnEquals/StringLike/
+    StringEquals, any value of a list matching); a statement without one allows every source. Written
+    here, not shared with reconcile's adapters, so that the emulator checks the client independently."""
+    for operator, tests in condition.items():
+        for key, values in (tests or {}).items():
+            if key.lower() != "aws:sourcearn":
+                continue
+            values = values if isinstance(values, list) else [values]
+            exact = operator in ("ArnEquals", "StringEquals")
+            if not any((source == v) if exact else fnmatch.fnmatchcase(source, str(v)) for v in values):
+                return False
+    return True
 
 
 def _find_api(api_id: str) -> tuple[Any, str, str] | None:
@@ -392,6 +404,28 @@ def _reason(status: int) -> str:
 # install
 
 
+def _install_role_check() -> None:
+    """CreateFunction refuses a role Lambda cannot assume (missing, not trusting lambda.amazonaws.com, or
+    younger than the sandbox's role_propagation_seconds): InvalidParameterValueException, as AWS."""
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.awslambda.models import LambdaBackend
+
+    from reconciler.sandbox.roles import why_not_assumable
+    from reconciler.sandbox.sagemaker.controls import get_config
+
+    original = LambdaBackend.create_function
+
+    def create_function(self: Any, spec: dict[str, Any]) -> Any:
+        role = str(spec.get("Role") or "")
+        if re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", role) and role.split(":")[4] == self.account_id:
+            if why_not_assumable(self.account_id, role, "lambda.amazonaws.com",
+                                 get_config()["role_propagation_seconds"]):
+                raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.")
+        return original(self, spec)
+
+    LambdaBackend.create_function = create_function  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Patch moto's Lambda invoke and the server's dispatcher in this process (idempotent)."""
     global _installed
@@ -402,6 +436,7 @@ def install() -> None:
     from moto.awslambda.models import LambdaFunction
 
     LambdaFunction.invoke = _invoke  # type: ignore[method-assign]
+    _install_role_check()
     from reconciler.sandbox.extensions import in_front_of_server
 
     in_front_of_server(wsgi_middleware)

@@ -32,11 +32,13 @@ def N(base: str) -> str:  # noqa: N802 - reads like a name in the tests
     return f"t{UID}-{base}"
 
 
-@pytest.fixture
-def server(moto_server: MotoServer) -> MotoServer:
+def prepare(moto_server: MotoServer) -> MotoServer:
+    """Fresh names for the test (see N), short delays, the execution role the tests run as."""
     global UID
     UID = uuid.uuid4().hex[:8]
-    moto_server.post(CONFIG, {"create_seconds": DELAY, "update_seconds": DELAY, "delete_seconds": DELAY})
+    moto_server.post(CONFIG, {"create_seconds": DELAY, "update_seconds": DELAY, "delete_seconds": DELAY,
+                              "role_propagation_seconds": 0})
+    ensure_role(moto_server, "sm-exec", "sagemaker.amazonaws.com")
     return moto_server
 
 
@@ -45,14 +47,18 @@ def client(server: MotoServer, service: str) -> Any:
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-@pytest.fixture
-def sm(server: MotoServer) -> Any:
-    return client(server, "sagemaker")
+def trust(service: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
 
 
-@pytest.fixture
-def rt(server: MotoServer) -> Any:
-    return client(server, "sagemaker-runtime")
+def ensure_role(server: MotoServer, name: str, service: str) -> str:
+    """The execution role the tests run as: SageMaker (like AWS) refuses one that does not exist."""
+    iam = client(server, "iam")
+    try:
+        return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust(service))["Role"]["Arn"])
+    except iam.exceptions.EntityAlreadyExistsException:
+        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
 
 
 def wait_for(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 5.0) -> Any:
@@ -164,8 +170,8 @@ def test_endpoint_goes_creating_then_in_service_with_modern_instance_type(sm: An
 
 
 @pytest.mark.parametrize("instance_type", ["ml.g6.xlarge", "ml.p4d.24xlarge", "ml.p5.48xlarge", "ml.inf2.xlarge",
-                                           "ml.m6i.large", "ml.t3.medium"])
-def test_any_ml_instance_type_is_accepted(sm: Any, instance_type: str) -> None:
+                                           "ml.m6i.large", "ml.t2.medium"])
+def test_modern_instance_types_of_botocores_enum_are_accepted(sm: Any, instance_type: str) -> None:
     model(sm)
     model_config(sm, N("c1"), instance_type=instance_type)
     assert sm.describe_endpoint_config(EndpointConfigName=N("c1"))["ProductionVariants"][0]["InstanceType"] == instance_type
@@ -552,6 +558,7 @@ def test_reset_clears_faults_and_restores_config(server: MotoServer, sm: Any) ->
     server.post(CONFIG, {"create_seconds": 42})
     assert N("llm") in [f.get("endpoint") for f in http(server, "GET", FAULTS)[1]["faults"]]
     server.reset()
+    ensure_role(server, "sm-exec", "sagemaker.amazonaws.com")
     assert http(server, "GET", FAULTS) == (200, {"faults": []})
     defaults = http(server, "GET", CONFIG)[1]
     assert defaults["create_seconds"] != 42

@@ -1,0 +1,93 @@
+"""Models (CreateModel's checks) and tags (AddTags overwriting, ARNs of inference components)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .assume import check_execution_role
+from .common import KIND_WORDS, _arn, _check_name, _ics, _invalid, _not_found
+from .components import _sweep
+from .controls import _lock
+
+# --------------------------------------------------------------------------------------------------
+# models, tags
+
+
+def _patched_create_model(original: Any) -> Any:
+    def create_model(self: Any, model_name: str, execution_role_arn: str, *args: Any, **kwargs: Any) -> Any:
+        _check_name("model", model_name)
+        with _lock:
+            if model_name in self._models:
+                raise _invalid(f'Cannot create already existing model "{_arn(self, "model", model_name)}".')
+            check_execution_role(self, execution_role_arn)
+            return original(self, model_name, execution_role_arn, *args, **kwargs)
+
+    return create_model
+
+
+def _patched_resource_from_arn(original: Any) -> Any:
+    def _get_resource_from_arn(self: Any, arn: str) -> Any:
+        kind, _, name = arn.split(":")[-1].partition("/")
+        if kind == "inference-component":
+            ic = _ics(self).get(name)
+            if ic is None:
+                raise _not_found(self, kind, arn)
+            return ic
+        if kind == "endpoint":
+            _sweep(self)
+        resource = original(self, arn)
+        if resource is None and kind in KIND_WORDS:  # moto: None, then an AttributeError (HTTP 500)
+            raise _not_found(self, kind, arn)
+        return resource
+
+    return _get_resource_from_arn
+
+
+def _add_tags(self: Any, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
+    resource = self._get_resource_from_arn(arn)
+    with _lock:
+        for tag in tags or []:
+            for existing in resource.tags:
+                if existing["Key"] == tag["Key"]:
+                    existing["Value"] = tag.get("Value", "")
+                    break
+            else:
+                resource.tags.append({"Key": tag["Key"], "Value": tag.get("Value", "")})
+        return resource.tags  # type: ignore[no-any-return]
+
+
+def _model_view(model: Any) -> dict[str, Any]:
+    """DescribeModel as AWS answers it: VpcConfig and Containers only when the model was created with them
+    (botocore's VpcConfig requires SecurityGroupIds and Subnets, so ``{}`` is not a valid answer)."""
+    out: dict[str, Any] = {"ModelName": model.model_name}
+    if model.primary_container:
+        out["PrimaryContainer"] = model.primary_container
+    if model.containers:
+        out["Containers"] = model.containers
+    if getattr(model, "rx_inference_execution_config", None):
+        out["InferenceExecutionConfig"] = model.rx_inference_execution_config
+    if model.execution_role_arn and model.execution_role_arn != "arn:test":
+        out["ExecutionRoleArn"] = model.execution_role_arn
+    if model.vpc_config:
+        out["VpcConfig"] = model.vpc_config
+    out["CreationTime"] = model.creation_time
+    out["ModelArn"] = model.arn
+    out["EnableNetworkIsolation"] = bool(model.enable_network_isolation)
+    return out
+
+
+def _describe_model(self: Any, model_name: str) -> Any:
+    model = self._models.get(model_name)
+    if model is None:
+        raise _not_found(self, "model", model_name)
+    return model
+
+
+def _delete_model(self: Any, model_name: str) -> None:
+    if self._models.pop(model_name, None) is None:
+        raise _not_found(self, "model", model_name)
+
+
+def _delete_endpoint_config(self: Any, endpoint_config_name: str) -> None:
+    if self.endpoint_configs.pop(endpoint_config_name, None) is None:
+        raise _not_found(self, "endpoint-config", endpoint_config_name)
