@@ -132,10 +132,6 @@ spec:
 """
 
 
-@pytest.mark.xfail(strict=True, raises=WriteViolation,
-                   reason="issue 10 point 4: adopting a model-based endpoint whose live model and config match "
-                          "plans only tags, but apply creates a Model and an EndpointConfig and runs "
-                          "UpdateEndpoint (the Endpoint kind compares derived names, not content)")
 def test_adopting_an_endpoint_that_already_matches_only_tags_it(cli, boto, moto_server, tmp_path):
     moto_server.post("/reconcile-sandbox/sagemaker/config", {"create_seconds": 0.2, "update_seconds": 0.2})
     cli.env["RECONCILE_POLL_SECONDS"] = "0.05"
@@ -153,7 +149,9 @@ def test_adopting_an_endpoint_that_already_matches_only_tags_it(cli, boto, moto_
     assert r.code == 0, r.text
     step = json.loads(r.out)["steps"][0]
     assert step["action"] == "update" and all(c["path"].startswith("tags.") for c in step["changes"]), step
-    cli("apply", str(m), "--auto-approve")  # the audit raises: writes beyond the tags the plan lists
+    r = cli("apply", str(m), "--auto-approve")  # the audit: a tags-only step that only tags (issue 10 point 4)
+    assert r.code == 0, r.text
+    assert {w["operation"] for w in cli.audit.writes} == {"AddTags"}, cli.audit.writes
 
 
 def test_in_process_runs_and_concurrent_boto3_writes(cli, boto, tmp_path):
