@@ -282,6 +282,9 @@ def owning_steps(rec: dict[str, Any], steps: list[dict[str, Any]], know: Knowled
             out += [s for s in steps if s["kind"] == "User" and name in _secrets_of(s)]
     for child in children:
         out += [s for s in steps if s["kind"] in ("Endpoint", "InferenceComponent") and _owns_child(s, child)]
+    named = {str(v).lower() for v in rec.get("ids", {}).values() if isinstance(v, str)}
+    out += [s for s in steps if any(isinstance(o, dict) and str(o.get("target", "")).lower() in named
+                                    for o in s.get("operations") or ())]  # a target the plan names
     unique: dict[tuple[str, str], dict[str, Any]] = {}
     for s in out:
         unique[(s["kind"], s["name"])] = s
