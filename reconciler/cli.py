@@ -194,6 +194,7 @@ def _run_apply(p: Any, t: Any, stack: str, opts: Any = None, verb: str = "Apply"
     from reconciler.apply import describe_failure
 
     s = _settings()
+    _write_executed_plan(p)
     if s.debug:
         _lock_note(opts)
     result = pipeline.apply(p, t, opts or s.options(), stack)
@@ -225,6 +226,16 @@ def _run_apply(p: Any, t: Any, stack: str, opts: Any = None, verb: str = "Apply"
         _lock_note(opts)
         sys.exit(1)
     click.echo(click.style(f"{verb} complete: {done}.", fg="green" if s.use_color else None, bold=s.use_color))
+
+
+def _write_executed_plan(p: Any) -> None:
+    """Debugging aid: with RECONCILE_AUDIT_PLAN_OUT=PATH, apply, prune and destroy write the plan they are
+    about to execute to PATH (JSON, as `plan --out`), so a write audit can check each AWS call against it."""
+    import os
+
+    out = os.environ.get("RECONCILE_AUDIT_PLAN_OUT")
+    if out:
+        Path(out).write_text(p.model_dump_json(indent=2) + "\n")
 
 
 def _is_saved_plan(path: str) -> bool:
