@@ -366,7 +366,7 @@ def stack_of_plan(plan: Any) -> Any:
 
     if plan.manifests_path and Path(plan.manifests_path).exists():
         with contextlib.suppress(ReconcileError):
-            stack = mf.load(plan.manifests_path).stack
+            stack = mf.load(plan.manifests_path, getattr(plan, "environment", None)).stack
             if stack.name == plan.stack:
                 return stack
     return mf.Stack(plan.stack, mf.StackSpec())

@@ -37,6 +37,7 @@ class Options:
     locks: Any = None
     lock_timeout: float = 0.0
     lock: Any = None  # the lock held (set by plan() when ``locks`` is given)
+    env: str | None = None  # --env: the environment to compose (kind: Environment)
 
 
 @dataclass
@@ -49,15 +50,17 @@ class Target:
     sandbox: bool
 
 
-def load(path: str | Path, strict: bool = False) -> tuple[mf.Manifests, Graph]:
+def load(path: str | Path, strict: bool = False, env: str | None = None,
+         command: str = "this command") -> tuple[mf.Manifests, Graph]:
     """Load, validate and lint; ManifestError (every issue at once) before any AWS call."""
-    manifests = mf.load(path)
+    manifests = mf.load(path, env, command)
     issues: list[Issue] = []
     for res in manifests.resources:
         ok = accepted(res)
         issues += [i for i in REGISTRY[res.kind].lint(res) if not (i.severity == "warning" and i.code in ok)]
     if strict:
         issues = [Issue(i.file, i.line, i.field, i.message, code=i.code) for i in issues]
+    issues = manifests.composition.locate(issues) if manifests.composition else issues
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise ManifestError(errors)
@@ -128,7 +131,7 @@ def plan_context(m: mf.Manifests, t: Target) -> PlanContext:
 def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool = False,
          declared_only: bool = True, destroy: bool = False) -> tuple[Plan, Target, mf.Manifests]:
     """Build the plan for ``path``. ``deletes``: include owned-but-undeclared resources."""
-    m, graph = load(path, opts.strict)
+    m, graph = load(path, opts.strict, opts.env, command)
     t = connect(opts, m.stack)
     if opts.locks is not None:  # before reading anything: what we read must not change under us
         from reconciler.lock import held
@@ -152,6 +155,8 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
         sandbox=t.sandbox, manifests_digest=manifests_digest(m), manifests_path=str(path),
         warnings=tuple(str(w) for w in m.warnings),
     )
+    if m.environment:
+        p = p.model_copy(update={"environment": m.environment})
     return p, t, m
 
 
@@ -206,7 +211,7 @@ def check_fresh(p: Plan, t: Target, opts: Options) -> None:
                      "in a checkout of the same commit, from the folder where plan ran")
     else:
         try:
-            m = mf.load(p.manifests_path)
+            m = mf.load(p.manifests_path, p.environment)
         except ManifestError:
             stale.append(f"the manifests in {p.manifests_path} changed (and no longer validate)")
         else:
