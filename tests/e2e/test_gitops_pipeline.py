@@ -12,8 +12,10 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
+from tests.support.cli import reconcile_exe
 from tests.support.manifests import write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -137,3 +139,107 @@ def test_dispatch_confirmation_reads_the_stack_name(tmp_path):
     bad = script("confirm", "--operation", "destroy", "--confirm", "destroy llm-serving", "--manifests", "manifests",
                  cwd=tmp_path, summary=summary)
     assert bad.returncode == 1 and "allow-destroy" in bad.stdout
+
+
+# ---- the pipeline per environment, each job's step being the composite action's own script -------------
+ENVS = {
+    "stack.yaml": STACK,
+    "iam.yaml": IAM,
+    "environments/dev.yaml": """
+        apiVersion: reconciler/v1
+        kind: Environment
+        metadata: {name: dev}
+        spec:
+          stack: llm-serving-dev
+          patches:
+            - target: Role/app-exec
+              patch: {metadata: {name: dev-app-exec}, spec: {managedPolicies: [dev-app-read]}}
+            - target: Policy/app-read
+              patch: {metadata: {name: dev-app-read}}
+        """,
+    "environments/prod.yaml": """
+        apiVersion: reconciler/v1
+        kind: Environment
+        metadata: {name: prod}
+        spec: {stack: llm-serving}
+        """,
+}
+
+
+def action(operation: str, env: str, cwd: Path, aws_env: dict, out: str = "reconcile-out") -> dict[str, str]:
+    """Run the composite action's reconcile step (its real bash script) as a job would; its outputs."""
+    import yaml
+
+    steps = yaml.safe_load((REPO / ".github" / "actions" / "reconcile" / "action.yml").read_text())["runs"]["steps"]
+    script = next(s["run"] for s in steps if s.get("id") == "run")
+    outputs = cwd / f"github-output-{env}-{operation}"
+    outputs.write_text("")
+    run_env = {**aws_env, "MANIFESTS": "manifests", "RECONCILE_ENV": env, "OPERATION": operation, "OUT": out,
+               "GITHUB_OUTPUT": str(outputs), "PATH": f"{Path(reconcile_exe()).parent}:{os.environ['PATH']}"}
+    r = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=cwd, env=run_env,
+                       capture_output=True, text=True, timeout=300)
+    got = dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
+    got["rc"], got["log"] = str(r.returncode), r.stdout + r.stderr
+    return got
+
+
+def test_pipeline_per_environment(aws_env, boto, tmp_path):
+    iam = boto("iam")
+    m = write(tmp_path / "manifests", ENVS)
+    summary = tmp_path / "summary.md"
+
+    # pull request: one plan job per environment (a matrix), each uploading reconcile-plan-<env>
+    for env in ("dev", "prod"):
+        out = f"plans/reconcile-plan-{env}"
+        got = action("plan", env, tmp_path, aws_env, out)
+        assert got["rc"] == "0" and got["exit-code"] == "0", got["log"]
+        (tmp_path / out / "exit-code").write_text(got["exit-code"])
+        assert got["stack"] == {"dev": "llm-serving-dev", "prod": "llm-serving"}[env]
+    # the comment job: one comment, a section per environment
+    r = script("sections", "--dir", "plans", "--environments", "dev,prod", cwd=tmp_path, summary=summary)
+    assert r.returncode == 0, r.stderr
+    text = summary.read_text()
+    assert text.startswith(MARKER) and text.count(MARKER) == 1
+    assert "| `dev` | stack `llm-serving-dev`: 2 to create; 0 orphan(s) |" in text
+    assert "| `prod` | stack `llm-serving`: 2 to create; 0 orphan(s) |" in text
+    assert text.index("`Role/dev-app-exec`") < text.index("### Environment `prod`") < text.index("`Role/app-exec`")
+
+    # push to main: apply dev, then prod (each plans, then applies exactly that plan)
+    for env in ("dev", "prod"):
+        got = action("apply", env, tmp_path, aws_env)
+        assert got["rc"] == "0" and "Apply complete: 2 created." in got["log"], got["log"]
+    tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName="dev-app-exec")["Tags"]}
+    assert tags["reconciler:stack"] == "llm-serving-dev"
+
+    # drift per environment: dev drifted out of band, prod did not
+    iam.update_role(RoleName="dev-app-exec", Description="edited in the console")
+    dev, prod = action("drift", "dev", tmp_path, aws_env, "d-dev"), action("drift", "prod", tmp_path, aws_env, "d-prod")
+    assert (dev["exit-code"], prod["exit-code"]) == ("2", "0"), dev["log"] + prod["log"]
+    d = script("drift", "--plan", "d-dev/plan.json", "--markdown", "d-dev/plan.md", "--exit-code", "2",
+               "--environment", "dev", cwd=tmp_path, summary=summary)
+    assert d.returncode == 2 and "::error title=Drift (dev): Role/dev-app-exec::" in d.stdout
+
+    # an orphan in dev (declared no more) shows in dev's section only; prune in dev leaves prod intact
+    (m / "iam.yaml").write_text(IAM.split("---")[0].replace("  managedPolicies: [app-read]\n", ""))
+    (m / "environments" / "dev.yaml").write_text(textwrap.dedent("""
+        apiVersion: reconciler/v1
+        kind: Environment
+        metadata: {name: dev}
+        spec:
+          stack: llm-serving-dev
+          patches:
+            - target: Role/app-exec
+              patch: {metadata: {name: dev-app-exec}}
+        """))
+    for env in ("dev", "prod"):
+        out = f"plans2/reconcile-plan-{env}"
+        got = action("plan", env, tmp_path, aws_env, out)
+        (tmp_path / out / "exit-code").write_text(got["exit-code"])
+    script("sections", "--dir", "plans2", "--environments", "dev,prod", cwd=tmp_path, summary=summary)
+    text = summary.read_text().split(MARKER)[-1]
+    assert "`reconcile prune --env dev` deletes them: `Policy/dev-app-read`" in text
+    assert "`reconcile prune --env prod` deletes them: `Policy/app-read`" in text
+    got = action("prune", "dev", tmp_path, aws_env)
+    assert got["rc"] == "0", got["log"]
+    policies = {p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]}
+    assert "dev-app-read" not in policies and "app-read" in policies
