@@ -53,28 +53,42 @@ def one(v):  # type: ignore[no-untyped-def]
     return v[0] if isinstance(v, list) and len(v) == 1 else v
 
 
-def test_bootstrap_is_one_local_apply(cli, boto, tmp_path):
-    shutil.copytree(REPO / "bootstrap" / "github-actions", tmp_path / "bootstrap")
-    r = cli("plan", "bootstrap", "--format", "json")
+def test_bootstrap_is_one_local_apply_per_environment(cli, boto, tmp_path):
+    b = tmp_path / "bootstrap"
+    shutil.copytree(REPO / "bootstrap" / "github-actions", b)
+    dev = b / "environments" / "dev.yaml"  # the placeholder: dev's account is this (moto's) one
+    dev.write_text(dev.read_text().replace("111122223333", "123456789012"))
+    r = cli("plan", "bootstrap")
+    assert r.code == 1 and "declare environments (dev, prod)" in r.err, r.text
+    r = cli("plan", "bootstrap", "--env", "prod")  # prod's account guard refuses this account
+    assert r.code == 1 and "pinned to account 444455556666" in r.err, r.text
+    r = cli("plan", "bootstrap", "--env", "dev", "--format", "json")
     assert r.code == 0, r.text
     layer = {s["kind"] + "/" + s["name"]: s["layer"] for s in json.loads(r.out)["steps"]}
     # AWS refuses a trust policy naming an OIDC provider that does not exist yet: provider first
     assert layer["OidcProvider/token.actions.githubusercontent.com"] < layer["Role/reconcile-github-actions"]
     assert layer["OidcProvider/token.actions.githubusercontent.com"] < layer["Role/reconcile-github-actions-plan"]
-    r = cli("apply", "bootstrap", "--auto-approve")
+    r = cli("apply", "bootstrap", "--env", "dev", "--auto-approve")
     assert r.code == 0 and "Apply complete: 5 created." in r.out, r.text
-    assert cli("plan", "bootstrap", "--detailed-exitcode").code == 0
+    assert "stack github-actions-bootstrap-dev" in r.out
+    assert cli("plan", "bootstrap", "--env", "dev", "--detailed-exitcode").code == 0
     iam = boto("iam")
     (provider,) = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
     assert provider["Arn"].endswith(":oidc-provider/token.actions.githubusercontent.com")
-    trust = iam.get_role(RoleName="reconcile-github-actions")["Role"]["AssumeRolePolicyDocument"]
-    (st,) = trust["Statement"]
+    role = iam.get_role(RoleName="reconcile-github-actions")["Role"]
+    (st,) = role["AssumeRolePolicyDocument"]["Statement"]
     cond = {k: one(v) for k, v in st["Condition"]["StringEquals"].items()}  # AWS keeps lists or strings
     assert one(st["Principal"]["Federated"]) == provider["Arn"] and one(st["Action"]) == "sts:AssumeRoleWithWebIdentity"
+    # the apply role trusts only jobs in the GitHub Environment dev, and may change only stack llm-serving-dev
     assert cond == {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                    "token.actions.githubusercontent.com:sub": "repo:my-org/my-repo:ref:refs/heads/main"}
+                    "token.actions.githubusercontent.com:sub": "repo:my-org/my-repo:environment:dev"}
+    tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName="reconcile-github-actions")["Tags"]}
+    assert tags["reconcile-stack"] == "llm-serving-dev" and tags["reconciler:stack"] == "github-actions-bootstrap-dev"
     attached = iam.list_attached_role_policies(RoleName="reconcile-github-actions-plan")["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["reconcile-github-actions-read"]
+    plan_trust = iam.get_role(RoleName="reconcile-github-actions-plan")["Role"]["AssumeRolePolicyDocument"]
+    subs = plan_trust["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert sorted(subs) == ["repo:my-org/my-repo:pull_request", "repo:my-org/my-repo:ref:refs/heads/main"]
 
 
 def test_pipeline_steps_in_order(cli, boto, tmp_path):
