@@ -451,8 +451,9 @@ def sandbox(action: str) -> None:
 @cli.command("force-unlock", context_settings=CONTEXT)
 @click.argument("stack_or_dir", metavar="STACK_OR_DIR")
 @click.argument("lock_id", metavar="LOCK_ID")
+@env_option
 @global_options
-def force_unlock(stack_or_dir: str, lock_id: str) -> None:
+def force_unlock(stack_or_dir: str, lock_id: str, env: str | None) -> None:
     """Release a stack's lock left behind by a run that is gone.
 
     \b
@@ -463,7 +464,7 @@ def force_unlock(stack_or_dir: str, lock_id: str) -> None:
     from reconciler import lock, pipeline
 
     s = _settings()
-    stack = lock.stack_named(stack_or_dir)
+    stack = lock.stack_named(stack_or_dir, env)
     t = pipeline.connect(s.options(), stack)
     was = lock.for_stack(stack, t).force_release(lock_id)
     click.echo(f"Released the lock of stack {stack.name!r} that was held by {was.describe()}.")
