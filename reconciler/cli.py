@@ -534,7 +534,7 @@ def _stack_target(manifests_dir: str | None, env: str | None = None) -> tuple[An
         t = pipeline.connect(s.options())
         stack = ""
     else:
-        m = mf.load(manifests_dir, env)  # (validated, not linted: only the Stack is needed)
+        m = mf.load(manifests_dir, env, click.get_current_context().info_name or "this command")  # (not linted)
         t = pipeline.connect(s.options(), m.stack)
         stack = m.stack.name
     if t.sandbox:

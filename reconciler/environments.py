@@ -22,7 +22,7 @@ from reconciler.errors import Issue, UsageError
 
 ENVIRONMENTS_ANNOTATION = "reconciler/environments"
 _STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
-_TARGET = re.compile(r"^[A-Za-z]+/[^/\s]+$")
+_TARGET = re.compile(r"^(Stack|[A-Za-z]+/[^/\s]+)$")
 
 #: one parsed YAML document: (value, file, first line, path -> line)
 Doc = tuple[Any, str, int, dict]
@@ -290,6 +290,10 @@ def compose(docs: list[Doc], env: str | None, default_stack: str, issues: list[I
                                  f"the patch on {p.target}: {why}"))
             continue
         doc, file, line, lines = found
+        if p.target == "Stack" and "metadata" in p.patch:
+            issues.append(_issue(selected.file, pline, ppath + ("patch", "metadata"),
+                                 "the Stack's name is the environment's spec.stack; set that instead of patching it"))
+            continue
         merge(doc, p.patch, (), lines, ppath + ("patch",), selected.lines, selected.file,
               comp.origins.setdefault((file, line), {}))
     return out, comp

@@ -173,3 +173,18 @@ def test_metadata_name_can_be_patched(tmp_path):
     renamed = DEV.replace("metadata: {tags: {tier: null, env: dev}}", "metadata: {name: app-role-dev}")
     m = folder(tmp_path, **{"environments/dev.yaml": renamed})
     assert ("Role", "app-role-dev") in mf.load(m, "dev").by_id()
+
+
+def test_stack_is_patched_through_spec_not_its_name(tmp_path):
+    lock = DEV + """\
+    - target: Stack
+      patch: {spec: {lock: {dynamodbTable: dev-locks}}}
+"""
+    dev = mf.load(folder(tmp_path, **{"environments/dev.yaml": lock}), "dev").stack
+    assert dev.name == "llm-dev" and dev.spec.lock is not None
+    renamed = DEV + """\
+    - target: Stack
+      patch: {metadata: {name: other}}
+"""
+    with pytest.raises(ManifestError, match="the Stack's name is the environment's spec.stack"):
+        mf.load(folder(tmp_path / "b", **{"environments/dev.yaml": renamed}), "dev")
