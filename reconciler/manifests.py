@@ -616,7 +616,7 @@ def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Is
         msg = "required field is missing" if api is None else f"unsupported apiVersion {api!r}"
         issues.append(Issue(file, lines.get(("apiVersion",), line), "apiVersion", f"{msg}; allowed: {API_VERSION}"))
     kind_name = doc.get("kind")
-    allowed_kinds = ["Stack", "Environment", *REGISTRY]
+    allowed_kinds = ["Stack", *REGISTRY, "Environment"]
     if kind_name not in allowed_kinds:
         msg = "required field is missing" if kind_name is None else f"unknown kind {kind_name!r}"
         issues.append(Issue(file, lines.get(("kind",), line), "kind", f"{msg}; allowed: {', '.join(allowed_kinds)}"))
