@@ -168,7 +168,8 @@ def _emit_plan(p: Any, fmt: str, out: str | None) -> None:
 @click.argument("directory", type=click.Path())
 @click.option("--out", "out", type=click.Path(), default=None, help="Save the plan (JSON) for `reconcile apply PLAN`.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when changes are pending or orphans (owned, no longer declared) exist; 0 when none.")
 @click.option("--prune", is_flag=True, help="Also plan deleting owned resources no longer declared.")
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
 @env_option
@@ -183,7 +184,7 @@ def plan(directory: str, out: str | None, fmt: str, detailed_exitcode: bool, pru
     _emit_plan(p, fmt, out)
     if p.problems:
         sys.exit(1)
-    if detailed_exitcode and p.has_changes:
+    if detailed_exitcode and p.pending:  # changes, or orphans left for `reconcile prune`
         sys.exit(2)
 
 

@@ -38,8 +38,12 @@ def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
     from parliament import analyze_policy_string
 
     out: list[Issue] = []
-    doc = policy.parse(doc)
-    analyzed = analyze_policy_string(json.dumps(doc))
+    # numbers and booleans in conditions are strings to AWS (and to parliament, which crashes on them)
+    doc = policy.stringified(doc)
+    try:
+        analyzed = analyze_policy_string(json.dumps(_one_value_conditions(doc)))
+    except Exception:  # parliament crashes on some valid conditions (a list under Bool): lint without them
+        analyzed = analyze_policy_string(json.dumps(_without_conditions(doc)))
     for f in analyzed.findings:
         if f.issue in IGNORED_FINDINGS:
             continue
@@ -68,6 +72,31 @@ def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
                                  "the holder pass any role to any service; scope it to the role ARNs it needs",
                                  "warning", "PASSROLE_STAR"))
     return out
+
+
+def _one_value_conditions(doc: Any) -> Any:
+    """One-element condition value lists as their element (the same to IAM; parliament needs it for Bool)."""
+    return _map_conditions(doc, lambda c: {op: {k: v[0] if isinstance(v, list) and len(v) == 1 else v
+                                                for k, v in kv.items()} if isinstance(kv, dict) else kv
+                                           for op, kv in c.items()})
+
+
+def _without_conditions(doc: Any) -> Any:
+    return _map_conditions(doc, lambda _c: None)
+
+
+def _map_conditions(doc: Any, fn: Any) -> Any:
+    """``doc`` with each statement's Condition replaced by ``fn(condition)`` (dropped when it returns None)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("Statement"), (dict, list)):
+        return doc
+    statements = doc["Statement"]
+    out = []
+    for st in [statements] if isinstance(statements, dict) else statements:
+        if isinstance(st, dict) and isinstance(st.get("Condition"), dict):
+            cond = fn(st["Condition"])
+            st = {k: v for k, v in st.items() if k != "Condition"} | ({"Condition": cond} if cond is not None else {})
+        out.append(st)
+    return {**doc, "Statement": out}
 
 
 def managed(res: Resource, path: tuple, arns: list[str]) -> list[Issue]:

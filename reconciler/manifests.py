@@ -76,6 +76,12 @@ class StackSpec(BaseModel):
     accountId: str | None = Field(
         None, description="When set, every command refuses to touch any other AWS account.", pattern=r"^\d{12}$"
     )
+    prune: bool = Field(
+        False, description="Make apply delete what this stack owns (by its tags) that the manifests no longer "
+                           "declare, like Flux's prune: true. Off by default: plan lists such orphans and "
+                           "`reconcile prune` deletes them. Resources annotated reconciler/prevent-destroy, or "
+                           "still used by a declared one, are kept and listed."
+    )
     lock: LockSpec | None = Field(
         None, description="Lock that keeps applies, prunes and destroys of this stack from overlapping across "
                           "machines: {dynamodbTable: NAME} (see docs/locking.md). Without it, runs on one machine "

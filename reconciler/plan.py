@@ -29,6 +29,17 @@ class FieldChange(BaseModel):
     forces_replacement: bool = False
 
 
+class Operation(BaseModel):
+    """One AWS call apply will make for a step, as a reviewer (and the write audit) needs to see it."""
+
+    model_config = ConfigDict(frozen=True)
+    service: str = Field(description="AWS service, as botocore names it: sagemaker")
+    action: str = Field(description="AWS operation name: CreateModel, UpdateEndpoint, DeleteInferenceComponent, …")
+    target: str = Field(description="Name of the resource the call acts on")
+    detail: str | None = Field(None, description="For people: deployment strategy, why, what it replaces")
+    interrupts_serving: bool = Field(False, description="True where the endpoint stops serving while this runs")
+
+
 class Step(BaseModel):
     """One resource and what apply will do to it."""
 
@@ -42,10 +53,15 @@ class Step(BaseModel):
     live_digest: str | None = Field(None, description="Fingerprint of the live state planned against (stale-plan check)")
     layer: int = 0
     depends_on: tuple[str, ...] = ()
+    operations: tuple[Operation, ...] = Field((), description="The AWS calls apply makes, in order (kinds that say)")
 
     @property
     def id(self) -> str:
         return f"{self.kind}/{self.name}"
+
+    @property
+    def interrupts_serving(self) -> bool:
+        return any(o.interrupts_serving for o in self.operations)
 
 
 class Problem(BaseModel):
@@ -54,8 +70,23 @@ class Problem(BaseModel):
     model_config = ConfigDict(frozen=True)
     kind: str
     name: str
-    code: str = Field(description="conflict | protected | in-use | account")
+    code: str = Field(description="conflict | protected | in-use | account | check")
     message: str
+    file: str | None = Field(None, description="Manifest file that names what failed (check problems)")
+    line: int | None = None
+
+
+class Orphan(BaseModel):
+    """A resource this stack owns (by its tags) that the manifests no longer declare."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: str
+    name: str
+    reason: str = "owned by this stack, no longer declared"
+    protected: bool = Field(False, description="Carries reconciler/prevent-destroy: prune refuses it")
+    used_by: tuple[str, ...] = Field((), description="Declared resources that still use it: prune refuses it")
+    deleted: bool = Field(False, description="This plan deletes it (a delete step): --prune, `reconcile prune` "
+                                             "or Stack spec.prune")
 
 
 class Plan(BaseModel):
@@ -73,6 +104,7 @@ class Plan(BaseModel):
     steps: tuple[Step, ...] = ()
     problems: tuple[Problem, ...] = ()
     warnings: tuple[str, ...] = ()
+    orphans: tuple[Orphan, ...] = Field((), description="Owned resources no longer declared (deleted or not)")
 
     @property
     def changes(self) -> list[Step]:
@@ -82,6 +114,16 @@ class Plan(BaseModel):
     def has_changes(self) -> bool:
         return bool(self.changes)
 
+    @property
+    def pending_orphans(self) -> list[Orphan]:
+        """Orphans this plan leaves in place: `reconcile prune` (or Stack spec.prune) deletes them."""
+        return [o for o in self.orphans if not o.deleted]
+
+    @property
+    def pending(self) -> bool:
+        """Anything for --detailed-exitcode to report: changes, or orphans left in place."""
+        return self.has_changes or bool(self.pending_orphans)
+
     def counts(self) -> dict[str, int]:
         out = {a.value: 0 for a in Action}
         for s in self.steps:
@@ -90,5 +132,8 @@ class Plan(BaseModel):
 
     def summary(self) -> str:
         c = self.counts()
-        return (f"{c['create']} to create, {c['update']} to update, "
-                f"{c['replace']} to replace, {c['delete']} to delete")
+        out = (f"{c['create']} to create, {c['update']} to update, "
+               f"{c['replace']} to replace, {c['delete']} to delete")
+        if self.pending_orphans:
+            out += f", {len(self.pending_orphans)} orphaned (not declared; `reconcile prune` deletes)"
+        return out

@@ -8,8 +8,8 @@ from typing import Any
 from reconciler import ADOPT_ANNOTATION
 from reconciler.diff import diff, digest
 from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import Observed, Resource
-from reconciler.plan import Action, Plan, Problem, Step
+from reconciler.kinds.base import Check, Observed, Resource
+from reconciler.plan import Action, Orphan, Plan, Problem, Step
 
 Id = tuple[str, str]
 
@@ -28,14 +28,23 @@ def plan(
     command: str = "plan",
     include_declared: bool = True,
     include_deletes: bool = False,
+    auto_prune: bool = False,
     destroy: bool = False,
     sandbox: bool = False,
     manifests_digest: str | None = None,
     manifests_path: str | None = None,
     warnings: tuple[str, ...] = (),
+    check_failures: list[tuple[Resource, Check, str]] = (),  # type: ignore[assignment]
 ) -> Plan:
     steps: list[Step] = []
     problems: list[Problem] = []
+    notes: list[str] = []
+    # read-only checks (secrets exist, outside roles exist and trust their service): each failure blocks apply
+    for res, check, why in check_failures:
+        line = res.line_of(*check.field)
+        where = ".".join(str(x) for x in check.field)
+        problems.append(Problem(kind=res.kind, name=res.name, code="check", file=res.file, line=line,
+                                message=f"{res.file}:{line}: {where}: {why}"))
     n_layers = max(layers.values(), default=-1) + 1
 
     if include_declared and not destroy:
@@ -48,9 +57,12 @@ def plan(
             common: dict[str, Any] = {"kind": res.kind, "name": res.name, "desired": want, "layer": layers.get(i, 0), "depends_on": deps}
             if obs is None:
                 steps.append(Step(action=Action.create, reason="does not exist", **common,
-                                  changes=tuple(kind.mask_change(c) for c in diff({}, want))))
+                                  changes=tuple(kind.mask_change(c) for c in diff({}, want)),
+                                  operations=tuple(kind.operations(res.name, want, None))))
                 continue
-            changes = [kind.mask_change(c) for c in diff(obs.state, kind.comparable(want), kind.replace_fields)]
+            cmp = kind.comparable(want)
+            changes = [kind.mask_change(c) for c in diff(kind.live_comparable(obs.state, cmp), cmp, kind.replace_fields)]
+            notes += [f"{res.kind}/{res.name} {w}" for w in kind.plan_warnings(obs.state, want)]
             live_digest = digest(obs.state)
             if obs.stack != stack:
                 owner = f"stack {obs.stack!r}" if obs.stack else "no reconcile stack"
@@ -72,17 +84,21 @@ def plan(
                     f"cannot be adopted as declared: {', '.join(forced)} differ from the live resource and "
                     "cannot be changed in place; declare the live values to adopt it, then change them")))
                 continue
+            common["operations"] = tuple(kind.operations(res.name, want, obs))
             if forced:
                 steps.append(Step(action=Action.replace, changes=tuple(changes), live_digest=live_digest,
-                                  reason=kind.plan_reason("replace", forced, obs.state)
+                                  reason=kind.plan_reason("replace", forced, obs.state, common["operations"])
                                   or f"{', '.join(forced)} cannot be changed in place", **common))
             else:
                 fields = sorted({c.path.split(".")[0].split("[")[0] for c in changes})
+                why = kind.plan_reason("update", fields, obs.state, common["operations"])
+                if reason and why and common["operations"]:  # adopting: say what else apply does
+                    reason = f"{reason}; {why}"
                 steps.append(Step(action=Action.update, changes=tuple(changes), live_digest=live_digest,
-                                  reason=reason or kind.plan_reason("update", fields, obs.state)
-                                  or f"{', '.join(fields)} changed", **common))
+                                  reason=reason or why or f"{', '.join(fields)} changed", **common))
 
-    if include_deletes or destroy:
+    orphans: list[Orphan] = []
+    if include_deletes or destroy or owned:
         declared_ids = {(r.kind, r.name) for r in resources}
         candidates = list(owned)
         if destroy:
@@ -92,16 +108,27 @@ def plan(
             for i, want in desired.items():
                 for arn in REGISTRY[i[0]].depends_on_arns(want):
                     kept_needs.setdefault(arn, []).append(f"{i[0]}/{i[1]}")
+        # explicit (--prune, `reconcile prune`, destroy): what cannot be deleted is a problem;
+        # Stack spec.prune (every apply): it is left in place and listed, so a protected leftover
+        # does not block every apply of the stack
+        deleting = include_deletes or destroy or auto_prune
+        explicit = include_deletes or destroy
         for obs in sorted(candidates, key=lambda o: (REGISTRY[o.kind].delete_order, o.kind, o.name)):
-            if obs.protected:
+            users = tuple(sorted(kept_needs.get(obs.arn, ())))
+            deletable = deleting and not obs.protected and not users
+            if not destroy:
+                orphans.append(Orphan(kind=obs.kind, name=obs.name, protected=obs.protected, used_by=users,
+                                      deleted=deletable))
+            if obs.protected and explicit:
                 problems.append(Problem(kind=obs.kind, name=obs.name, code="protected", message=(
                     "is protected by reconciler/prevent-destroy; apply the manifest with the annotation removed "
                     'or "false" to lift it before deleting')))
                 continue
-            users = kept_needs.get(obs.arn)
-            if users:
+            if users and explicit:
                 problems.append(Problem(kind=obs.kind, name=obs.name, code="in-use", message=(
-                    f"is no longer declared but {', '.join(sorted(users))} still uses it")))
+                    f"is no longer declared but {', '.join(users)} still uses it")))
+                continue
+            if not deletable:
                 continue
             steps.append(Step(
                 kind=obs.kind, name=obs.name, action=Action.delete,
@@ -109,6 +136,7 @@ def plan(
                 changes=tuple(REGISTRY[obs.kind].mask_change(c) for c in diff(obs.state, {})),
                 live_digest=digest(obs.state),
                 layer=n_layers + REGISTRY[obs.kind].delete_order,
+                operations=tuple(REGISTRY[obs.kind].operations(obs.name, None, obs)),
             ))
 
     # a replaced resource is deleted and created again: whatever uses it (a role attaching a replaced
@@ -126,5 +154,5 @@ def plan(
         command=command, stack=stack, account=account, region=region, sandbox=sandbox,
         manifests_digest=manifests_digest, manifests_path=manifests_path,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        steps=tuple(steps), problems=tuple(problems), warnings=warnings,
+        steps=tuple(steps), problems=tuple(problems), warnings=tuple(warnings) + tuple(notes), orphans=tuple(orphans),
     )

@@ -96,8 +96,33 @@ def canonical(doc: Any) -> dict[str, Any]:
             else:
                 c[k] = v
         canon.append(dict(sorted(c.items())))
-    out["Statement"] = sorted(canon, key=lambda s: json.dumps(s, sort_keys=True))
+    # a statement given twice grants (or denies) nothing more than once: IAM evaluates the document
+    # the same, so the canonical form keeps one copy. Plan (diff) and apply (canonical ==) both
+    # compare this form, so they agree (tests/unit/test_policy_equality.py)
+    unique = {json.dumps(c, sort_keys=True): c for c in canon}
+    out["Statement"] = [unique[k] for k in sorted(unique)]
     return dict(sorted(out.items()))
+
+
+def stringified(doc: Any) -> Any:
+    """``doc`` with bool/int/float condition values as the strings AWS stores them as (for tools that
+    expect strings, like the policy linter); anything else unchanged."""
+    doc = parse(doc)
+    if not isinstance(doc, dict):
+        return doc
+    statements = doc.get("Statement")
+    single = isinstance(statements, dict)
+    out = []
+    for st in [statements] if single else (statements if isinstance(statements, list) else []):
+        if isinstance(st, dict) and isinstance(st.get("Condition"), dict):
+            cond = {op: ({k: [_scalar(x) for x in v] if isinstance(v, list) else _scalar(v) for k, v in kv.items()}
+                         if isinstance(kv, dict) else kv)
+                    for op, kv in st["Condition"].items()}
+            st = {**st, "Condition": cond}
+        out.append(st)
+    if statements is None or not isinstance(statements, (dict, list)):
+        return doc
+    return {**doc, "Statement": out[0] if single else out}
 
 
 def equal(a: Any, b: Any) -> bool:
@@ -122,7 +147,10 @@ def problems(doc: Any, *, trust: bool = False) -> list[tuple[str, str]]:
     unknown = set(doc) - {"Version", "Id", "Statement"}
     if unknown:
         out.append((sorted(unknown)[0], f"unknown key(s) {sorted(unknown)}; allowed: Version, Id, Statement"))
-    if "Version" in doc and doc["Version"] not in VERSIONS:
+    if "Version" not in doc:
+        out.append(("Version", 'is missing; add Version: "2012-10-17" (AWS refuses a policy without it: '
+                               '"Policy document must be version 2012-10-17 or greater")'))
+    elif doc["Version"] not in VERSIONS:
         out.append(("Version", f"must be one of {list(VERSIONS)}, got {doc['Version']!r}"))
     statements = doc.get("Statement")
     if statements is None:

@@ -30,6 +30,7 @@ def remaining(aws: Aws, steps: list[Step], ctx: PlanContext, concurrency: int) -
             problems.append(f"{step.id} does not exist after {step.action.value}")
             continue
         kind = REGISTRY[step.kind]
-        for c in diff(obs.state, kind.comparable(step.desired or {}), kind.replace_fields):
+        want = kind.comparable(step.desired or {})
+        for c in diff(kind.live_comparable(obs.state, want), want, kind.replace_fields):
             problems.append(f"{step.id}: {c.path} is {c.before!r}, expected {c.after!r}")
     return problems

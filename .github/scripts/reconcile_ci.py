@@ -140,6 +140,9 @@ def drifted(plan: dict[str, Any]) -> list[tuple[str, str]]:
         what = {"create": "missing in AWS (deleted out of band?)", "delete": "owned but no longer declared"}.get(
             s["action"], f"{s['action']}: " + (", ".join(fields) if fields else s.get("reason", "")))
         out.append((f"{s['kind']}/{s['name']}", what))
+    for o in plan.get("orphans", []):  # owned, no longer declared, left for `reconcile prune`
+        if not o.get("deleted"):
+            out.append((f"{o['kind']}/{o['name']}", "owned but no longer declared (`reconcile prune` deletes it)"))
     return out
 
 

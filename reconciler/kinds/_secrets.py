@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from reconciler.kinds.base import Spec
+from reconciler.kinds.base import Check, PlanContext, Resource, Spec
 
 SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,180}$")
 #: environment keys whose plain-text values are treated as secrets in plans and output
@@ -55,3 +55,22 @@ class SecretRef(Spec):
         if not SECRET_NAME.match(v):
             raise ValueError("secret names are 1-180 characters of letters, digits and /_+=.@-")
         return v
+
+
+def environment_checks(environment: dict[str, Any], path: tuple) -> list[Check]:
+    """A "secret exists" check for every {secretsManager: NAME} value of an environment at ``path``."""
+    return [Check("secret", v.secretsManager, path + (k,)) for k, v in sorted(environment.items())
+            if isinstance(v, SecretRef)]
+
+
+def role_checks(res: Resource, role: str, path: tuple, service: str, ctx: PlanContext) -> list[Check]:
+    """A "role exists and trusts ``service``" check for a role given as an ARN that the manifests do not
+    declare (a declared Role is created and given its trust by the plan itself)."""
+    if not role.startswith("arn:"):
+        return []
+    account, name = role.split(":")[4], role.rsplit("/", 1)[-1]
+    if account != ctx.account:  # another account's role: GetRole cannot read it from here
+        return []
+    if any(k == "Role" and n.lower() == name.lower() for k, n in ctx.resources):
+        return []
+    return [Check("role", role, path, service)]

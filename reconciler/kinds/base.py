@@ -20,6 +20,7 @@ from reconciler.errors import Issue
 
 if TYPE_CHECKING:
     from reconciler.aws import Aws
+    from reconciler.plan import Operation
 
 
 class Spec(BaseModel):
@@ -97,6 +98,20 @@ class Observed:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A read-only fact about AWS that plan verifies before any write (declared by ``Kind.plan_checks``).
+
+    ``what``: "secret" (the secret ``target`` exists; its value is never read) or "role" (the role
+    ARN ``target`` exists and trusts ``service`` to assume it). ``field``: where the manifest names it.
+    """
+
+    what: str
+    target: str
+    field: tuple
+    service: str = ""
+
+
+@dataclass(frozen=True)
 class PlanContext:
     """What the planner knows when it turns manifests into concrete desired state."""
 
@@ -157,6 +172,9 @@ class Kind(ABC):
     #: desired-state fields that tell apply *how* to change the resource (rollout strategy, timeouts);
     #: they cannot be read back from AWS, so plan and verify never diff them
     apply_only_fields: ClassVar[frozenset[str]] = frozenset()
+    #: live-state fields compared only when the desired state has them (facts read from AWS that the
+    #: manifest may leave alone, e.g. a user's access keys reconcile did not create)
+    observed_only_fields: ClassVar[frozenset[str]] = frozenset()
     #: desired-state fields that are bookkeeping, not something a reviewer asked for (dotted paths, e.g.
     #: ``status``, ``inferenceComponent.status``): a create does not list them. Fields starting with ``_``
     #: (apply inputs such as a code path) are never listed either. Changes to them still show.
@@ -200,9 +218,34 @@ class Kind(ABC):
             return state
         return {k: v for k, v in state.items() if k not in self.apply_only_fields}
 
-    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None) -> str | None:
-        """This kind's wording of why ``action`` is planned for changed top-level ``fields`` (None: default)."""
+    def live_comparable(self, live: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
+        """The part of a live state that is diffed against ``desired`` (observed_only_fields it omits dropped)."""
+        if not self.observed_only_fields:
+            return live
+        return {k: v for k, v in live.items() if k not in self.observed_only_fields or k in desired}
+
+    def plan_warnings(self, live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+        """Things a reviewer should know about this resource that are not changes (shown with the plan)."""
+        return []
+
+    def plan_checks(self, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> list[Check]:
+        """Read-only checks plan runs (concurrently with the reads) before anything is written:
+        referenced secrets exist, role ARNs from outside the manifests exist and trust their service."""
+        return []
+
+    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None,
+                    operations: tuple[Operation, ...] = ()) -> str | None:
+        """This kind's wording of why ``action`` is planned for changed top-level ``fields`` (None: default);
+        ``operations``: what ``operations()`` said apply will do, so the wording can match it."""
         return None
+
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
+        """The AWS calls apply will make to take ``observed`` (None: absent) to ``desired`` (None: delete).
+
+        Pure (no AWS): computed at plan time into ``Step.operations``. Kinds whose apply decides among
+        several AWS paths (the Endpoint) say which here, and apply takes the same decision. Default: none.
+        """
+        return []
 
     # ---- AWS -----------------------------------------------------------------------------------
     @abstractmethod

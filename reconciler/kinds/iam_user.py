@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -33,7 +33,27 @@ from reconciler.kinds.base import (
 )
 
 ACCESS_KEY_TAG = "reconciler:access-key"
+#: the id of the key reconcile created (``keep ID …`` while one is being created: the keys it must not touch)
+ACCESS_KEY_ID_TAG = "reconciler:access-key-id"
 PENDING = "pending:"
+KEEP = "keep"
+
+
+def classify_keys(key_ids: list[str], marker: str | None, id_tag: str | None) -> tuple[list[str], list[str]]:
+    """(keys reconcile created, keys it did not create) of a user, from its tags.
+
+    Marker and key id set: that key is ours, any other is not. Marker without id (a key made by an
+    older reconcile): every key is ours. No marker: none is. A pending marker (an interrupted
+    create): the keys listed as ``keep`` are not ours, every other one is (unstored, to delete).
+    """
+    if not marker:
+        return [], list(key_ids)
+    if marker.startswith(PENDING):
+        keep = set((id_tag or "").split()[1:]) if (id_tag or "").startswith(KEEP) else set()
+        return [k for k in key_ids if k not in keep], [k for k in key_ids if k in keep]
+    if id_tag and not id_tag.startswith(KEEP):
+        return [k for k in key_ids if k == id_tag], [k for k in key_ids if k != id_tag]
+    return list(key_ids), []
 
 
 class KeyStore(Spec):
@@ -66,6 +86,10 @@ class UserSpec(_iam.PrincipalSpec):
     """An IAM user."""
 
     accessKey: AccessKeySpec | None = Field(None, description="Create one access key and store its secret.")
+    unmanagedAccessKeys: Literal["keep", "delete"] = Field(
+        "keep", description="Access keys of the user that reconcile did not create (e.g. of an adopted user): "
+                            "keep (default) leaves them alone and warns at plan; delete makes apply delete them "
+                            "(planned as a change of unmanagedAccessKeys).")
 
 
 class UserKind(Kind):
@@ -77,6 +101,8 @@ class UserKind(Kind):
     case_insensitive_names = True
     delete_order = 70
     service = "iam"
+    #: unmanagedAccessKeys is compared only when the manifest asks to delete them
+    observed_only_fields = frozenset({"unmanagedAccessKeys"})
 
     def check(self, res: Resource) -> list[Issue]:
         issues = _iam.arn_issues(res) + _iam.inline_name_issues(res)
@@ -110,11 +136,27 @@ class UserKind(Kind):
         return {
             **_iam.principal_state(res, ctx),
             "accessKey": res.spec.accessKey.store.ref() if res.spec.accessKey else None,
+            **({"unmanagedAccessKeys": []} if res.spec.unmanagedAccessKeys == "delete" else {}),
             "tags": ownership_tags(ctx.stack, res.tags, res.annotated(PREVENT_DESTROY_ANNOTATION)),
         }
 
     def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
         return _iam.principal_depends_on(state)
+
+    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None) -> str | None:
+        if action != "update" or "unmanagedAccessKeys" not in fields:
+            return None
+        others = [f for f in fields if f != "unmanagedAccessKeys"]
+        foreign = ", ".join((live or {}).get("unmanagedAccessKeys") or [])
+        return (f"delete access key(s) reconcile did not create ({foreign})"
+                + (f"; {', '.join(others)} changed" if others else ""))
+
+    def plan_warnings(self, live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+        foreign = live.get("unmanagedAccessKeys") or []
+        if not foreign or "unmanagedAccessKeys" in desired:
+            return []
+        return [f"has access key(s) reconcile did not create ({', '.join(foreign)}); they are kept. Set "
+                "spec.unmanagedAccessKeys: delete to delete them"]
 
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         iam = aws.client("iam")
@@ -129,19 +171,22 @@ class UserKind(Kind):
     def _observed(self, aws: Any, u: dict[str, Any], attached: list[str], inline: dict[str, Any]) -> Observed:
         tags = policy.normalize_tags(u.get("Tags", []))
         marker = tags.pop(ACCESS_KEY_TAG, None)
+        id_tag = tags.pop(ACCESS_KEY_ID_TAG, None)
         keys = iamx.access_keys(aws, u["UserName"])
-        if not keys:
+        ours, foreign = classify_keys([k["AccessKeyId"] for k in keys], marker, id_tag)
+        if not ours:
             access = None
-        elif marker and not marker.startswith(PENDING):
+        elif not marker.startswith(PENDING):  # type: ignore[union-attr]  # ours is empty without a marker
             access = marker
         else:
-            access = "(unmanaged key)" if not marker else "(unstored key from an interrupted apply)"
+            access = "(unstored key from an interrupted apply)"
         state = {
             "path": u.get("Path", "/"),
             "managedPolicies": attached,
             "inlinePolicies": inline,
             "permissionsBoundary": (u.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
             "accessKey": access,
+            "unmanagedAccessKeys": sorted(foreign),
             "tags": tags,
         }
         return Observed(self.kind, u["UserName"], u["Arn"], state, meta={"marker": marker, "keys": len(keys)})
@@ -192,38 +237,44 @@ class UserKind(Kind):
         iamx.sync_inline(iam, "user", name, desired["inlinePolicies"])
         live_tags = policy.normalize_tags(list(iam.paginate("list_user_tags", "Tags", what, UserName=name)))
         marker = live_tags.get(ACCESS_KEY_TAG)
-        iamx.sync_tags(iam, "user", name, live_tags, desired["tags"], keep=(ACCESS_KEY_TAG,))
-        keys = list(iam.paginate("list_access_keys", "AccessKeyMetadata", what, UserName=name))
+        iamx.sync_tags(iam, "user", name, live_tags, desired["tags"], keep=(ACCESS_KEY_TAG, ACCESS_KEY_ID_TAG))
+        keys = [k["AccessKeyId"] for k in iam.paginate("list_access_keys", "AccessKeyMetadata", what, UserName=name)]
+        ours, foreign = classify_keys(keys, marker, live_tags.get(ACCESS_KEY_ID_TAG))
         want = desired.get("accessKey")
+
+        def drop(key_ids: list[str]) -> None:
+            for key_id in key_ids:
+                iam.ignore_missing("delete_access_key", what, UserName=name, AccessKeyId=key_id)
+
         if marker and marker.startswith(PENDING):
             # keys made by an interrupted apply whose secret was never stored: useless, remove them
-            for k in keys:
-                iam.ignore_missing("delete_access_key", what, UserName=name, AccessKeyId=k["AccessKeyId"])
-            keys = []
-            marker = None
-        if want and keys and marker == want:
+            drop(ours)
+            ours, marker = [], None
+        if desired.get("unmanagedAccessKeys") == [] and foreign:  # spec.unmanagedAccessKeys: delete
+            drop(foreign)
+            ctx.progress(f"{what}: deleted {len(foreign)} access key(s) reconcile did not create")
+            foreign = []
+        if want and ours and marker == want:
             return
-        if want and keys and not marker:
-            raise AwsError(f"Failed to manage the access key of {what}: the user has an access key reconcile did not "
-                           "create; delete it (or remove spec.accessKey) so reconcile can create one it can store")
         if want:
             # store changed (or key missing): make the new key first, then retire the old ones
-            old = [k["AccessKeyId"] for k in keys]
-            if len(old) >= 2:
-                raise AwsError(f"Failed to rotate the access key of {what}: the user already has 2 keys (AWS's limit)")
-            self._new_key(name, want, ctx)
-            for key_id in old:
-                iam.ignore_missing("delete_access_key", what, UserName=name, AccessKeyId=key_id)
+            if len(ours) + len(foreign) >= 2:
+                raise AwsError(f"Failed to create the access key of {what}: the user already has 2 keys (AWS's limit)"
+                               + (", not made by reconcile; delete one, or set spec.unmanagedAccessKeys: delete"
+                                  if foreign else ""))
+            self._new_key(name, want, ctx, keep=foreign)
+            drop(ours)
             return
         if marker:  # accessKey removed from the manifest: delete the key reconcile created
-            for k in keys:
-                iam.ignore_missing("delete_access_key", what, UserName=name, AccessKeyId=k["AccessKeyId"])
-            iam.call("untag_user", what, UserName=name, TagKeys=[ACCESS_KEY_TAG])
+            drop(ours)
+            iam.call("untag_user", what, UserName=name, TagKeys=[ACCESS_KEY_TAG, ACCESS_KEY_ID_TAG])
 
-    def _new_key(self, name: str, store: str, ctx: ApplyContext) -> None:
+    def _new_key(self, name: str, store: str, ctx: ApplyContext, keep: list[str] = ()) -> None:  # type: ignore[assignment]
+        """Create the key and store its secret; ``keep``: the user's keys reconcile did not create."""
         iam = ctx.aws.client("iam")
         what = f"User/{name}"
-        iam.call("tag_user", what, UserName=name, Tags=[{"Key": ACCESS_KEY_TAG, "Value": PENDING + store}])
+        iam.call("tag_user", what, UserName=name, Tags=[{"Key": ACCESS_KEY_TAG, "Value": PENDING + store},
+                                                        {"Key": ACCESS_KEY_ID_TAG, "Value": " ".join([KEEP, *keep])}])
         key = iam.call("create_access_key", what, UserName=name)["AccessKey"]
         payload = json.dumps({"UserName": name, "AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]})
         try:
@@ -237,8 +288,10 @@ class UserKind(Kind):
             iam.ignore_missing("delete_access_key", what, UserName=name, AccessKeyId=key["AccessKeyId"])
             raise
         finally:
+            key_id = key["AccessKeyId"]
             del payload, key
-        iam.call("tag_user", what, UserName=name, Tags=[{"Key": ACCESS_KEY_TAG, "Value": store}])
+        iam.call("tag_user", what, UserName=name, Tags=[{"Key": ACCESS_KEY_TAG, "Value": store},
+                                                        {"Key": ACCESS_KEY_ID_TAG, "Value": key_id}])
         ctx.progress(f"{what}: access key created; its secret was written to {store} (not shown)")
 
     def delete(self, name: str, ctx: ApplyContext) -> None:

@@ -29,9 +29,10 @@ from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import lambda_ as lamx
 from reconciler.aws import secretsmanager
 from reconciler.errors import AwsError, Issue
-from reconciler.kinds._secrets import SecretRef, mask_environment_change
+from reconciler.kinds._secrets import SecretRef, environment_checks, mask_environment_change, role_checks
 from reconciler.kinds.base import (
     ApplyContext,
+    Check,
     Kind,
     Observed,
     PlanContext,
@@ -213,6 +214,10 @@ class FunctionKind(Kind):
 
     def arn(self, name: str, spec: Any, ctx: PlanContext) -> str:
         return f"arn:{ctx.partition}:lambda:{ctx.region}:{ctx.account}:function:{name}"
+
+    def plan_checks(self, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> list[Check]:
+        return (environment_checks(res.spec.environment, ("spec", "environment"))
+                + role_checks(res, res.spec.role, ("spec", "role"), "lambda.amazonaws.com", ctx))
 
     def desired(self, res: Resource, ctx: PlanContext) -> dict[str, Any]:
         spec = res.spec

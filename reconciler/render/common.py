@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan import Action, FieldChange, Plan, Step
+from reconciler.plan import Action, FieldChange, Orphan, Plan, Step
 
 SYMBOL = {Action.create: "+", Action.update: "~", Action.replace: "-/+", Action.delete: "-", Action.noop: " "}
 COLOR = {Action.create: "green", Action.update: "yellow", Action.replace: "magenta", Action.delete: "red"}
@@ -66,7 +66,20 @@ def shown(kind: Any, state: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if not k.startswith("_") and v not in (None, "", [], {})}
 
 
+def operation_lines(step: Step) -> list[tuple[str, str]]:
+    """One line per AWS call the step makes: ``> Action target  (detail)``; ``!`` where serving stops."""
+    out = []
+    for o in step.operations:
+        text = f"{o.action} {o.target}" + (f"  ({o.detail})" if o.detail else "")
+        out.append(("!", f"{text}  [interrupts serving]") if o.interrupts_serving else (">", text))
+    return out
+
+
 def step_lines(step: Step) -> list[tuple[str, str]]:
+    return _change_lines(step) + operation_lines(step)
+
+
+def _change_lines(step: Step) -> list[tuple[str, str]]:
     if step.action == Action.create:
         from reconciler.kinds import REGISTRY
 
@@ -90,6 +103,23 @@ def headline(plan: Plan) -> str:
 
 
 def summary(plan: Plan) -> str:
-    if not plan.has_changes:
+    if not plan.has_changes and not plan.pending_orphans:
         return "No changes. Live AWS matches the manifests."
+    if not plan.has_changes:
+        n = len(plan.pending_orphans)
+        return (f"No changes to declared resources; {n} orphaned (owned by this stack, no longer declared; "
+                "`reconcile prune` deletes).")
     return f"Plan: {plan.summary()}."
+
+
+ORPHANS_TITLE = "Owned by this stack but no longer declared (will be deleted by `reconcile prune`):"
+
+
+def orphan_note(o: Orphan) -> str:
+    """Why an orphan stays, when prune would refuse it."""
+    notes = []
+    if o.protected:
+        notes.append("protected by reconciler/prevent-destroy: prune refuses it")
+    if o.used_by:
+        notes.append(f"still used by {', '.join(o.used_by)}: prune refuses it")
+    return "; ".join(notes)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.plan import Plan
-from reconciler.render.common import SYMBOL, headline, step_lines, summary
+from reconciler.render.common import ORPHANS_TITLE, SYMBOL, headline, orphan_note, step_lines, summary
 
 MARKER = "<!-- reconcile-plan -->"
 
@@ -13,13 +13,19 @@ def render(plan: Plan) -> str:
     if plan.changes:
         out += ["| | resource | why |", "|---|---|---|"]
         for s in plan.changes:
-            out.append(f"| `{SYMBOL[s.action]}` | `{s.id}` | {s.reason} |")
+            warn = " **interrupts serving**" if s.interrupts_serving else ""
+            out.append(f"| `{SYMBOL[s.action]}` | `{s.id}` | {s.reason}{warn} |")
         out += ["", "<details><summary>Details</summary>", "", "```diff"]
         for s in plan.changes:
             out.append(f"{_diff_sym(SYMBOL[s.action])} {s.id}  ({s.reason})")
             for sym, text in step_lines(s):
                 out.append(f"{_diff_sym(sym)}     {text}")
         out += ["```", "", "</details>"]
+    if plan.pending_orphans:
+        out += ["", f"**{ORPHANS_TITLE}**", ""]
+        for o in plan.pending_orphans:
+            note = orphan_note(o)
+            out.append(f"- :wastebasket: `{o.kind}/{o.name}`" + (f" ({note})" if note else ""))
     if plan.problems:
         out += ["", "**Problems that block apply:**", ""]
         out += [f"- :x: `{p.kind}/{p.name}` ({p.code}): {p.message}" for p in plan.problems]
@@ -30,4 +36,5 @@ def render(plan: Plan) -> str:
 
 def _diff_sym(sym: str) -> str:
     # diff highlighting keys on the first character: + green, - red, ! orange
-    return {"+": "+", "-": "-", "~": "!", "-/+": "!"}.get(sym, " ")
+    # ("!" from an operation line: it interrupts serving, shown red)
+    return {"+": "+", "-": "-", "~": "!", "-/+": "!", "!": "-"}.get(sym, " ")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from reconciler.plan import Action, Plan
-from reconciler.render.common import COLOR, SYMBOL, headline, step_lines, summary
+from reconciler.render.common import COLOR, ORPHANS_TITLE, SYMBOL, headline, orphan_note, step_lines, summary
 
-LINE_COLOR = {"+": "green", "-": "red", "~": "yellow"}
+LINE_COLOR = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "!": "red"}
 
 
 def render(plan: Plan, color: bool = False) -> str:
@@ -17,12 +17,20 @@ def render(plan: Plan, color: bool = False) -> str:
     out = [style(f"reconcile {plan.command} · {headline(plan)}", bold=True), ""]
     for step in plan.changes:
         sym = SYMBOL[step.action]
-        out.append(style(f"  {sym} {step.id}", COLOR.get(step.action), bold=True) + f"  ({step.reason})")
+        said = "interrupts serving" in step.reason
+        warn = style("  interrupts serving", "red", bold=True) if step.interrupts_serving and not said else ""
+        out.append(style(f"  {sym} {step.id}", COLOR.get(step.action), bold=True) + f"  ({step.reason})" + warn)
         for s, text in step_lines(step):
             out.append("      " + style(f"{s} {text}", LINE_COLOR.get(s)))
     noop = [s for s in plan.steps if s.action == Action.noop]
     if noop:
         out.append(style(f"  {len(noop)} resource{'s' if len(noop) != 1 else ''} up to date", "bright_black"))
+    if plan.pending_orphans:
+        out.append("")
+        out.append(style(f"  {ORPHANS_TITLE}", "red", bold=True))
+        for o in plan.pending_orphans:
+            note = orphan_note(o)
+            out.append(style(f"    ? {o.kind}/{o.name}", "red") + (f"  ({note})" if note else ""))
     for p in plan.problems:
         out.append(style(f"  ! {p.kind}/{p.name} [{p.code}]: {p.message}", "red", bold=True))
     for w in plan.warnings:

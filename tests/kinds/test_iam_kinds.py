@@ -208,3 +208,25 @@ def test_prune_empties_users_and_roles_first(stack, tmp_path):
     assert iam().list_users()["Users"] == []
     assert [r["RoleName"] for r in iam().list_roles()["Roles"]] == []
     assert [p["PolicyName"] for p in iam().list_policies(Scope="Local")["Policies"]] == []
+
+
+def test_user_interrupted_key_creation_never_deletes_a_key_reconcile_did_not_create(stack, tmp_path):
+    """A first key creation killed on a user that also has a foreign key: the unstored key goes, the foreign stays."""
+    keyfile = tmp_path / "k.json"
+    iam().create_user(UserName="deployer", Tags=[{"Key": "reconciler:managed-by", "Value": "reconciler"},
+                                                  {"Key": "reconciler:stack", "Value": "test"}])
+    foreign = iam().create_access_key(UserName="deployer")["AccessKey"]["AccessKeyId"]
+    stack.write({"p.yaml": POLICY, "u.yaml": USER.replace("KEYFILE", str(keyfile))})
+    assert [w for w in stack.plan().warnings if foreign in w]
+    # an apply killed between CreateAccessKey and storing its secret, as _new_key leaves it
+    iam().tag_user(UserName="deployer", Tags=[{"Key": "reconciler:access-key", "Value": f"pending:file:{keyfile}"},
+                                              {"Key": "reconciler:access-key-id", "Value": f"keep {foreign}"}])
+    lost = iam().create_access_key(UserName="deployer")["AccessKey"]["AccessKeyId"]
+    p = stack.plan()
+    step = next(s for s in p.changes if s.kind == "User")
+    assert ("accessKey", "(unstored key from an interrupted apply)") in [(c.path, c.before) for c in step.changes]
+    stack.apply()
+    keys = sorted(k["AccessKeyId"] for k in iam().list_access_keys(UserName="deployer")["AccessKeyMetadata"])
+    new = json.loads(keyfile.read_text())["AccessKeyId"]
+    assert keys == sorted([foreign, new]) and lost not in keys
+    assert not stack.plan().has_changes

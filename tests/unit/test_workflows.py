@@ -429,3 +429,17 @@ def test_drift_names_the_environment(tmp_path, monkeypatch, capsys):
     assert code == 2
     assert "::error title=Drift (prod): Role/r::Role/r update: description" in capsys.readouterr().out
     assert "Environment `prod`: drift detected" in (tmp_path / "s.md").read_text()
+
+
+def test_drift_names_orphans_left_for_prune(tmp_path):
+    mod = ci()
+    plan = {"steps": [], "orphans": [
+        {"kind": "Endpoint", "name": "old-name", "deleted": False},
+        {"kind": "Role", "name": "gone", "deleted": True},  # this plan deletes it: a step, not an orphan left
+    ]}
+    (tmp_path / "d.json").write_text(json.dumps(plan))
+    code, lines, summary = mod.drift_report(tmp_path / "d.json", "md", 2)
+    assert code == 2
+    assert lines == ["::error title=Drift: Endpoint/old-name::Endpoint/old-name owned but no longer declared "
+                     "(`reconcile prune` deletes it)"]
+    assert "1 resource(s) differ" in summary

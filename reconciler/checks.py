@@ -1,0 +1,79 @@
+"""Read-only checks at plan time (Kind.plan_checks): referenced secrets exist, role ARNs from outside
+the manifests exist and trust the service that assumes them. Reads only: DescribeSecret (never the
+secret's value) and GetRole. Each failure becomes a plan problem naming file:line (planner.py)."""
+
+from __future__ import annotations
+
+import fnmatch
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from reconciler import policy
+from reconciler.errors import AwsError
+from reconciler.kinds.base import Check, Resource
+
+if TYPE_CHECKING:
+    from reconciler.aws import Aws
+
+#: (resource, check, why it fails)
+Failure = tuple[Resource, Check, str]
+
+
+def run(aws: Aws, checks: list[tuple[Resource, Check]], concurrency: int = 8) -> list[Failure]:
+    """Run every check (each distinct one once), concurrently; the failures, in the order given."""
+    distinct = list(dict.fromkeys((c.what, c.target, c.service) for _r, c in checks))
+
+    def one(key: tuple[str, str, str]) -> str | None:
+        what, target, service = key
+        try:
+            return _secret(aws, target) if what == "secret" else _role(aws, target, service)
+        except AwsError as e:
+            return f"could not be checked: {e}"
+
+    if not distinct:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(distinct))), thread_name_prefix="check") as ex:
+        verdicts = dict(zip(distinct, ex.map(one, distinct), strict=True))
+    out: list[Failure] = []
+    for res, c in checks:
+        why = verdicts[(c.what, c.target, c.service)]
+        if why:
+            out.append((res, c, why))
+    return out
+
+
+def _secret(aws: Aws, name: str) -> str | None:
+    got = aws.client("secretsmanager").get("describe_secret", f"secret {name}", SecretId=name)
+    if got is None:
+        return (f"secret {name!r} does not exist in Secrets Manager; create it (e.g. aws secretsmanager "
+                f"create-secret --name {name} --secret-string …) before applying")
+    if got.get("DeletedDate"):
+        return f"secret {name!r} is scheduled for deletion; restore it (aws secretsmanager restore-secret) first"
+    return None
+
+
+def _role(aws: Aws, arn: str, service: str) -> str | None:
+    name = arn.rsplit("/", 1)[-1]
+    got = aws.client("iam").get("get_role", f"Role/{name}", RoleName=name)
+    if got is None:
+        return f"role {arn} does not exist; declare it as a Role in the manifests, or create it first"
+    if got["Role"].get("Arn") and got["Role"]["Arn"] != arn:
+        return f"role {arn} does not exist (a role {name!r} exists as {got['Role']['Arn']})"
+    if not trusts(got["Role"].get("AssumeRolePolicyDocument") or {}, service):
+        return (f"role {arn} does not trust {service}: its trust policy must allow sts:AssumeRole to "
+                f"Principal {{Service: {service}}}")
+    return None
+
+
+def trusts(document: object, service: str) -> bool:
+    """Does this trust policy let ``service`` assume the role (an Allow of sts:AssumeRole to it)?"""
+    doc = policy.canonical(document)
+    for st in doc.get("Statement", []) if isinstance(doc, dict) else []:
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        if not any(fnmatch.fnmatchcase("sts:assumerole", a.lower()) for a in st.get("Action", [])):
+            continue
+        principal = st.get("Principal") or {}
+        if service in principal.get("Service", []) or "*" in principal.get("AWS", []):
+            return True
+    return False

@@ -1,0 +1,110 @@
+"""Orphans are never silent (issue 10, point 5): every plan lists owned resources the manifests no
+longer declare, counts them, and --detailed-exitcode exits 2 while any exist; Stack spec.prune: true
+makes apply delete them."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.manifests import write
+
+STACK = "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: orph}\n"
+ROLE = """
+    apiVersion: reconciler/v1
+    kind: Role
+    metadata: {name: llm-exec}
+    spec: {assumedBy: [sagemaker.amazonaws.com]}
+    """
+ENDPOINT = """
+    apiVersion: reconciler/v1
+    kind: Endpoint
+    metadata: {name: NAME}
+    spec:
+      executionRole: llm-exec
+      model:
+        image: {huggingfaceLlm: {version: "2.2.0"}}
+        environment: {HF_MODEL_ID: mlabonne/TwinLlama-3.1-8B-DPO}
+      instance: {type: ml.g5.2xlarge}
+    """
+
+
+def _fast(cli, moto_server):
+    moto_server.post("/reconcile-sandbox/sagemaker/config",
+                     {"create_seconds": 0.1, "update_seconds": 0.1, "delete_seconds": 0.1})
+    cli.env["RECONCILE_POLL_SECONDS"] = "0.05"
+
+
+def test_renamed_endpoint_is_listed_counted_and_exits_2(cli, boto, moto_server, tmp_path):
+    _fast(cli, moto_server)
+    m = write(tmp_path / "m", {"stack.yaml": STACK, "iam.yaml": ROLE,
+                               "endpoint.yaml": ENDPOINT.replace("NAME", "twin")})
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+
+    (m / "endpoint.yaml").write_text((m / "endpoint.yaml").read_text().replace("name: twin", "name: twin-renamed"))
+    r = cli("plan", str(m), "--detailed-exitcode")
+    assert r.code == 2, r.text
+    assert "will be deleted by `reconcile prune`" in r.out and "Endpoint/twin\n" in r.out + "\n"
+    assert "1 to create" in r.out and "1 orphaned" in r.out, r.out
+
+    # prune is off: a saved plan lists the orphan but holds no delete; applying it creates the new endpoint only
+    r = cli("plan", str(m), "--out", str(tmp_path / "plan.json"))
+    assert r.code == 0, r.text
+    saved = json.loads((tmp_path / "plan.json").read_text())
+    assert [s["action"] for s in saved["steps"] if s["action"] != "noop"] == ["create"]
+    r = cli("apply", str(tmp_path / "plan.json"), "--auto-approve")
+    assert r.code == 0 and "Apply complete: 1 created." in r.out, r.text
+    assert boto("sagemaker").describe_endpoint(EndpointName="twin")["EndpointStatus"] == "InService"
+
+    # the next plan does not say "No changes": the old endpoint is listed, counted, exit 2
+    r = cli("plan", str(m), "--detailed-exitcode")
+    assert r.code == 2, r.text
+    assert "No changes. Live AWS matches" not in r.out
+    assert "1 orphaned" in r.out and "Endpoint/twin" in r.out
+    r = cli("plan", str(m), "--format", "markdown")
+    assert r.code == 0 and "will be deleted by `reconcile prune`" in r.out and "`Endpoint/twin`" in r.out, r.out
+    r = cli("plan", str(m), "--format", "json")
+    orphans = json.loads(r.out)["orphans"]
+    assert [(o["kind"], o["name"], o["deleted"]) for o in orphans] == [("Endpoint", "twin", False)]
+
+
+def test_stack_spec_prune_makes_apply_delete_orphans(cli, boto, moto_server, tmp_path):
+    _fast(cli, moto_server)
+    m = write(tmp_path / "m", {"stack.yaml": STACK, "iam.yaml": ROLE,
+                               "endpoint.yaml": ENDPOINT.replace("NAME", "twin"),
+                               "extra.yaml": ROLE.replace("llm-exec", "left-over")})
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    (m / "extra.yaml").unlink()
+    (m / "endpoint.yaml").write_text((m / "endpoint.yaml").read_text().replace("name: twin", "name: twin2"))
+    (m / "stack.yaml").write_text(STACK + "spec: {prune: true}\n")
+
+    # the plan shows the deletes as steps (what apply will do), saved and applied as is
+    plan_file = tmp_path / "plan.json"
+    r = cli("plan", str(m), "--out", str(plan_file), "--detailed-exitcode")
+    assert r.code == 2, r.text
+    assert "- Endpoint/twin" in r.out and "- Role/left-over" in r.out, r.out
+    assert "1 to create" in r.out and "2 to delete" in r.out and "orphaned" not in r.out, r.out
+    r = cli("apply", str(plan_file), "--auto-approve")
+    assert r.code == 0, r.text
+    assert "Apply complete: 1 created, 2 deleted." in r.out, r.out
+    names = [e["EndpointName"] for e in boto("sagemaker").list_endpoints()["Endpoints"]]
+    assert names == ["twin2"]
+    roles = [x["RoleName"] for x in boto("iam").list_roles()["Roles"]]
+    assert "left-over" not in roles and "llm-exec" in roles
+    r = cli("plan", str(m), "--detailed-exitcode")
+    assert r.code == 0 and "No changes." in r.out, r.text
+
+
+def test_spec_prune_keeps_a_protected_orphan_and_lists_it(cli, boto, moto_server, tmp_path):
+    _fast(cli, moto_server)
+    keep = ROLE.replace("llm-exec", "guarded").replace(
+        "metadata: {name: guarded}", "metadata: {name: guarded, annotations: {reconciler/prevent-destroy: \"true\"}}")
+    m = write(tmp_path / "m", {"stack.yaml": STACK + "spec: {prune: true}\n", "iam.yaml": ROLE, "keep.yaml": keep})
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    (m / "keep.yaml").unlink()
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    assert "Role/guarded" in r.out and "prevent-destroy" in r.out
+    assert "guarded" in [x["RoleName"] for x in boto("iam").list_roles()["Roles"]]
+    r = cli("plan", str(m), "--detailed-exitcode")
+    assert r.code == 2 and "1 orphaned" in r.out, r.text
