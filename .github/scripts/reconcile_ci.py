@@ -184,8 +184,8 @@ def stack_name(manifests: str, environment: str | None = None) -> str:
 
 # ---- one comment, a section per environment --------------------------------------------------------
 def orphans(plan: dict[str, Any]) -> list[str]:
-    """What a `plan --prune` would delete: owned by the stack, no longer declared."""
-    return [f"{s['kind']}/{s['name']}" for s in plan.get("steps", []) if s.get("action") == "delete"]
+    """The plan's orphans left in place: owned by the stack, no longer declared (`reconcile prune` deletes)."""
+    return [f"{o['kind']}/{o['name']}" for o in plan.get("orphans", []) if not o.get("deleted")]
 
 
 def environment_section(name: str, folder: Path) -> tuple[str, str]:
@@ -206,8 +206,7 @@ def environment_section(name: str, folder: Path) -> tuple[str, str]:
     for st in plan.get("steps", []):
         counts[st["action"]] = counts.get(st["action"], 0) + 1
     changes = ", ".join(f"{n} to {a}" for a, n in sorted(counts.items()) if a != "noop") or "no changes"
-    orphan_json = folder / "orphans.json"
-    left = orphans(json.loads(orphan_json.read_text())) if orphan_json.exists() else []
+    left = orphans(plan)
     stack = plan.get("stack", "?")
     if left:
         listed = ", ".join(f"`{o}`" for o in left)

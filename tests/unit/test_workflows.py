@@ -255,7 +255,7 @@ def test_pipeline_commands():
     assert uploads[0]["with"]["name"] == "reconcile-plan-${{ matrix.environment }}"
     text = ACTION.read_text()
     assert '--out "$OUT/plan.json" --format markdown > "$OUT/plan.md"' in text
-    assert '--detailed-exitcode' in text and '--prune --format json > "$OUT/orphans.json"' in text
+    assert '--detailed-exitcode' in text
 
 
 # ---- .github/scripts/reconcile_ci.py -----------------------------------------------------------------
@@ -383,14 +383,12 @@ def test_confirmation():
     assert check("apply", "apply llm-serving", "llm-serving", True) is not None
 
 
-def _env_artifacts(root, name, md, plan, orphan_plan=None, code=0):  # type: ignore[no-untyped-def]
+def _env_artifacts(root, name, md, plan, code=0):  # type: ignore[no-untyped-def]
     d = root / f"reconcile-plan-{name}"
     d.mkdir(parents=True)
     (d / "plan.md").write_text(md)
     (d / "plan.json").write_text(json.dumps(plan))
     (d / "exit-code").write_text(f"{code}\n")
-    if orphan_plan is not None:
-        (d / "orphans.json").write_text(json.dumps(orphan_plan))
     return d
 
 
@@ -399,8 +397,8 @@ def test_sections_one_comment_per_environment_kept_in_place(tmp_path, monkeypatc
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "s.md"))
     plans = tmp_path / "plans"
     _env_artifacts(plans, "dev", f"{MARKER}\n### reconcile plan\n+ Role/r\n", {"stack": "llm-dev", "steps": [
-        {"kind": "Role", "name": "r", "action": "create"}]}, {"steps": [
-        {"kind": "Role", "name": "r", "action": "create"}, {"kind": "Policy", "name": "old", "action": "delete"}]})
+        {"kind": "Role", "name": "r", "action": "create"}], "orphans": [
+        {"kind": "Policy", "name": "old", "deleted": False}, {"kind": "Policy", "name": "gone", "deleted": True}]})
     d = _env_artifacts(plans, "prod", "", {}, code=1)
     (d / "plan.log").write_text("Error: AccessDenied for prod\n")
     api = FakeGitHub()
