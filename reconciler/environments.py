@@ -335,5 +335,29 @@ def validate_all(path: str, strict: bool, names: list[str]) -> list[tuple[str, A
         except ManifestError as e:
             problems += e.issues
     if problems:
-        raise ManifestError(problems)
+        raise ManifestError(_grouped(problems))
     return done
+
+
+_IN_ENV = re.compile(r" \(environment '([^']+)'\)$")
+
+
+def _grouped(issues: list[Issue]) -> list[Issue]:
+    """One issue for an error no patch is involved in, naming every environment it occurs in."""
+    out: list[Issue] = []
+    where: dict[tuple, tuple[int, list[str]]] = {}
+    for i in issues:
+        m = _IN_ENV.search(i.message)
+        if m is None:
+            out.append(i)
+            continue
+        key = (i.file, i.line, i.field, i.message[: m.start()], i.severity, i.code)
+        if key in where:
+            where[key][1].append(m.group(1))
+            continue
+        where[key] = (len(out), [m.group(1)])
+        out.append(i)
+    for (file, line, fld, msg, severity, code), (n, envs) in where.items():
+        if len(envs) > 1:
+            out[n] = Issue(file, line, fld, f"{msg} (environments {', '.join(repr(e) for e in envs)})", severity, code)
+    return out

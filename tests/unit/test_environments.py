@@ -188,3 +188,18 @@ def test_stack_is_patched_through_spec_not_its_name(tmp_path):
 """
     with pytest.raises(ManifestError, match="the Stack's name is the environment's spec.stack"):
         mf.load(folder(tmp_path / "b", **{"environments/dev.yaml": renamed}), "dev")
+
+
+def test_validate_every_environment_names_each_once_per_error(tmp_path):
+    from reconciler.environments import validate_all
+
+    bad_base = IAM.replace("description: base", "description: base\n  nonsense: 1")
+    bad_dev = DEV.replace("maxSessionDuration: 7200", "maxSessionDuration: 99999")
+    m = folder(tmp_path, **{"iam.yaml": bad_base, "environments/dev.yaml": bad_dev})
+    with pytest.raises(ManifestError) as e:
+        validate_all(str(m), False, ["dev", "prod"])
+    text = [str(i) for i in e.value.issues]
+    shared = [t for t in text if "spec.nonsense:" in t]
+    assert len(shared) == 1 and shared[0].endswith("(environments 'dev', 'prod')"), text
+    patched = [t for t in text if "spec.maxSessionDuration:" in t]
+    assert len(patched) == 1 and "environment 'dev'; set by the patch at" in patched[0], text
