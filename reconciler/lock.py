@@ -354,7 +354,7 @@ def stack_named(stack_or_dir: str, env: str | None = None) -> Any:
     from reconciler import manifests as mf
 
     if Path(stack_or_dir).exists():
-        return mf.load(stack_or_dir, env).stack
+        return mf.load(stack_or_dir, env, "force-unlock").stack
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", stack_or_dir):
         raise UsageError(f"{stack_or_dir!r} is neither a manifests folder nor a stack name")
     return mf.Stack(stack_or_dir, mf.StackSpec())

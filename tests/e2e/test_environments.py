@@ -159,3 +159,18 @@ def test_validate_names_the_environment_and_the_patch(cli, tmp_path):
     assert "environment 'dev'" not in r.err
     r = cli("render", str(m), "--env", "dev")
     assert r.code == 0 and "name: dev-app-role" in r.out, r.text
+
+
+def test_every_command_that_touches_aws_refuses_without_env_and_lists_them(cli, tmp_path):
+    m = write(tmp_path / "m", SHARED)
+    for args in (["plan", str(m)], ["plan", str(m), "--detailed-exitcode"], ["apply", str(m), "--auto-approve"],
+                 ["prune", str(m), "--auto-approve"], ["destroy", str(m), "--auto-approve"],
+                 ["invoke", "x", "--prompt", "hi", "-f", str(m)], ["rollback", "x", "-f", str(m)],
+                 ["call-api", "x", "GET /", "-f", str(m)], ["force-unlock", str(m), "some-id"]):
+        r = cli(*args)
+        assert r.code == 1 and f"declare environments (dev, prod): {args[0]} needs --env NAME" in r.err, (args, r.text)
+    r = cli("plan", str(m), "--env", "qa")
+    assert r.code == 1 and "--env qa: no such environment; the manifests declare: dev, prod" in r.err, r.text
+    plain = write(tmp_path / "plain", {"iam.yaml": SHARED["iam.yaml"]})
+    r = cli("plan", str(plain), "--env", "dev")
+    assert r.code == 1 and "declare no environments" in r.err, r.text
