@@ -116,6 +116,15 @@ def _print_warnings(warnings: list[Any]) -> None:
         click.echo(click.style("warning: ", fg="yellow") + str(w), err=True)
 
 
+def _note_skipped(m: Any) -> None:
+    """Files under DIR that are not manifests are listed (never silently ignored)."""
+    skipped = getattr(m, "skipped", None)
+    if skipped:
+        shown = ", ".join(str(p) for p in skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+        click.echo(f"note: skipped {len(skipped)} file(s) that are not manifests (not *.yaml or *.yml): {shown}",
+                   err=True)
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("directory", type=click.Path())
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
@@ -132,6 +141,7 @@ def validate(directory: str, strict: bool, env: str | None) -> None:
         done = [(env, load(directory, strict=strict, env=env)[0])]
     except EnvironmentsRequired as e:
         done = validate_all(directory, strict, e.names)
+    _note_skipped(done[0][1])
     for name, m in done:
         _print_warnings(m.warnings)
         n = len(m.resources)
@@ -181,6 +191,7 @@ def plan(directory: str, out: str | None, fmt: str, detailed_exitcode: bool, pru
 
     s = _settings()
     p, _t, _m = pipeline.plan(directory, _with_env(s.options(strict), env), command="plan", deletes=prune)
+    _note_skipped(_m)
     _emit_plan(p, fmt, out)
     if p.problems:
         sys.exit(1)
@@ -336,6 +347,7 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
         return
     opts = _locked(_with_env(s.options(strict), env), lock_timeout)
     p, t, m = pipeline.plan(target, opts, command="apply", deletes=prune)
+    _note_skipped(m)
     click.echo(render(p, "text", color=s.use_color))
     if p.problems:
         raise ReconcileError("refusing to apply: fix the problems above first; nothing was changed")
@@ -354,6 +366,7 @@ def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_time
     command = "destroy" if destroy else "prune"
     opts = _locked(_with_env(s.options(), env), lock_timeout)
     p, t, m = pipeline.plan(directory, opts, command=command, deletes=True, declared_only=False, destroy=destroy)
+    _note_skipped(m)
     click.echo(render(p, "text", color=s.use_color))
     if p.problems:
         raise ReconcileError(f"refusing to {command}: fix the problems above first; nothing was deleted")

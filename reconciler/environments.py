@@ -314,7 +314,7 @@ def rendered(directory: str, env: str) -> str:
     mf.load(directory, env)
     root = Path(directory)
     parsed: list[Doc] = []
-    for f in mf.discover(root):
+    for f in mf.discover(root).files:
         parsed += [(doc, str(f), line, lines) for doc, line, lines in mf._read_documents(f, str(f), [])
                    if isinstance(doc, dict)]
     docs, _ = compose(parsed, env, mf._default_stack_name(root if root.is_dir() else root.parent), [])
