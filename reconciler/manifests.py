@@ -659,6 +659,8 @@ def load(root: str | Path, env: str | None = None, command: str = "this command"
         issues.extend(i for i in kind.lint(r) if not (i.severity == "warning" and i.code in ok))
         issues.extend(_plain_token_warnings(r))
 
+    for kind in REGISTRY.values():  # checks across a kind's resources (e.g. names they derive)
+        issues.extend(kind.check_all([r for r in resources if r.kind == kind.kind]))
     manifests = Manifests(root=root, stack=stack, resources=resources, files=files, skipped=found.skipped,
                           environment=env if composition.selected else None, composition=composition)
     # references are checked even when other documents have errors (every error at once); documents
