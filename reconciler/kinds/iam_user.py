@@ -124,7 +124,8 @@ class UserKind(Kind):
                 issues.append(res.issue(("spec", "accessKey", "store", "file"),
                                         "the secret file would be written inside the manifests folder (and end up in git)",
                                         severity="warning"))
-        return issues
+        from reconciler.kinds import _constraints  # API parameters vs botocore's model
+        return issues + _constraints.check(res, issues)
 
     def lint(self, res: Resource) -> list[Issue]:
         return _iam.lint_principal(res)
@@ -234,8 +235,9 @@ class UserKind(Kind):
             kwargs["PermissionsBoundary"] = desired["permissionsBoundary"]
         iam.call("create_user", f"User/{name}", UserName=name, Path=desired["path"],
                  Tags=policy.tag_list(desired["tags"]), **kwargs)
-        iamx.sync_attached(iam, "user", name, desired["managedPolicies"])
-        iamx.sync_inline(iam, "user", name, desired["inlinePolicies"])
+        # just created: nothing is attached or inline yet, so nothing to read back before adding
+        iamx.sync_attached(iam, "user", name, desired["managedPolicies"], live=[])
+        iamx.sync_inline(iam, "user", name, desired["inlinePolicies"], live={})
         if desired.get("accessKey"):
             self._new_key(name, desired["accessKey"], ctx)
 
