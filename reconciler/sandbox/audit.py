@@ -172,7 +172,10 @@ def resolve(environ: dict[str, Any], body: bytes) -> tuple[str, str, dict[str, A
     signing = _signing_name(environ)
     target = environ.get("HTTP_X_AMZ_TARGET")
     method = environ.get("REQUEST_METHOD", "GET")
-    path = environ.get("PATH_INFO", "")
+    # the path as sent (PATH_INFO is decoded: an ARN in it, as TagResource's /v2/tags/{resource-arn}, would
+    # split into segments and match no operation); path parameters are decoded after matching
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    path = raw.split("?", 1)[0] if raw else environ.get("PATH_INFO", "")
     if signing is None and not target:
         form = _form(environ, body)
         if "Action" in form:  # unsigned query call (AssumeRoleWithWebIdentity)

@@ -12,6 +12,7 @@ import zipfile
 import yaml
 
 from reconciler import images
+from tests.support import audit
 
 REGION = "us-east-1"
 ROLE = "llm-engineering-sagemaker-execution"
@@ -123,6 +124,15 @@ def endpoint_ops(got):
     return step["operations"]
 
 
+TAGGING = {"AddTags", "TagRole", "TagUser", "TagPolicy", "TagResource"}
+
+
+def applied_writes(moto_server, since):
+    """The AWS writes (not reads, not invokes) the sandbox's audit recorded after ``since``."""
+    records, _ = audit.fetch(moto_server.url, since)
+    return [r for r in records if r.get("class") == "write"]
+
+
 def names(sm):
     return (sorted(m["ModelName"] for m in sm.list_models()["Models"]),
             sorted(c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]))
@@ -168,8 +178,11 @@ def test_model_based_round_trip(cli, boto, moto_server, tmp_path):
     endpoint_step = next(s for s in got if s["kind"] == "Endpoint")
     assert sorted((o["action"], o["target"]) for o in endpoint_step["operations"]) == [
         ("AddTags", SDK_MODEL), ("AddTags", "twinllama"), ("AddTags", "twinllama")]  # endpoint, its config, its model
+    _, since = audit.fetch(moto_server.url)
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
+    writes = applied_writes(moto_server, since)
+    assert writes and {w["operation"] for w in writes} <= TAGGING, [audit.describe(w) for w in writes]
     after = sm.describe_endpoint(EndpointName="twinllama")
     assert after["EndpointConfigName"] == "twinllama" and after["CreationTime"] == before["CreationTime"]
     assert after["LastModifiedTime"] == before["LastModifiedTime"]  # no UpdateEndpoint
@@ -242,8 +255,11 @@ def test_inference_component_round_trip(cli, boto, moto_server, tmp_path):
     assert ep["spec"]["instance"] == {"type": "ml.g5.2xlarge", "count": 1, "routing": "LEAST_OUTSTANDING_REQUESTS"}
 
     assert_only_tags(cli, m)
+    _, since = audit.fetch(moto_server.url)
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
+    writes = applied_writes(moto_server, since)
+    assert writes and {w["operation"] for w in writes} <= TAGGING, [audit.describe(w) for w in writes]
     after = sm.describe_endpoint(EndpointName="twinllama-ic")
     assert after["LastModifiedTime"] == before["LastModifiedTime"]
     assert names(sm) == ([SDK_MODEL_IC], ["twinllama-ic"])
@@ -363,7 +379,7 @@ def sam_sync(boto) -> str:
     return fn
 
 
-def test_workshop_lambda_and_http_api_round_trip(cli, boto, tmp_path):
+def test_workshop_lambda_and_http_api_round_trip(cli, boto, moto_server, tmp_path):
     fn = sam_sync(boto)
     lam = boto("lambda")
     sha = lam.get_function(FunctionName=fn)["Configuration"]["CodeSha256"]
@@ -379,8 +395,11 @@ def test_workshop_lambda_and_http_api_round_trip(cli, boto, tmp_path):
     assert function["metadata"]["tags"] == {"lambda:createdBy": "SAM"}
 
     assert_only_tags(cli, m)
+    _, since = audit.fetch(moto_server.url)
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
+    writes = applied_writes(moto_server, since)
+    assert writes and {w["operation"] for w in writes} <= TAGGING, [audit.describe(w) for w in writes]
     assert lam.get_function(FunctionName=fn)["Configuration"]["CodeSha256"] == sha  # code not re-uploaded
     assert lam.get_policy(FunctionName=fn)["Policy"] == policy_before  # SAM's grant is enough: no new statement
     r = cli("plan", str(m), "--detailed-exitcode")
