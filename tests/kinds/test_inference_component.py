@@ -109,14 +109,20 @@ def test_removing_one_prunes_only_it_and_its_model_and_leaves_a_hand_made_one(en
         RuntimeConfig={"CopyCount": 1})
     assert not env.plan().has_changes  # apply does not touch it
     env.write(**{"r.yaml": ROLE, "e.yaml": SHARED, "small.yaml": SMALL})
-    p = env.plan(include_deletes=True)
-    [orphan] = p.orphans
-    assert (orphan.kind, orphan.name) == ("InferenceComponent", "big")
-    env.apply(include_deletes=True)
+    p, _ = env.apply(deletes=True)
+    assert [(s.kind, s.name, s.action) for s in p.changes] == [("InferenceComponent", "big", Action.delete)]
+    [step] = p.changes
+    assert [o.action for o in step.operations] == ["DeleteInferenceComponent", "DeleteModel"]
     names = {c["InferenceComponentName"] for c in env.sm.list_inference_components()["InferenceComponents"]}
     assert names == {"small", "hand-made"}
     assert big_model not in env.models() and "hand" in env.models() and _model_of(env, "small") in env.models()
     assert not env.plan().has_changes
+
+    # destroy: this stack's components go, then the endpoint, which refuses while the hand-made one runs there
+    env.write(**{"r.yaml": ROLE, "e.yaml": SHARED, "small.yaml": SMALL})
+    p = env.plan(destroy=True)
+    assert any(pr.kind == "Endpoint" and "hand-made" in pr.message for pr in p.problems), p.problems
+    env.sm.delete_inference_component(InferenceComponentName="hand-made")
 
 
 def test_shorthand_endpoint_beside_separate_components_keeps_its_own(env):
