@@ -161,3 +161,16 @@ def test_an_endpoint_of_another_type_is_refused(env):
                                                                                                 "endpoint: llm")})
     with pytest.raises(ManifestError, match="need type inference-component-based"):
         manifests.load(env.root)
+
+
+def test_plan_says_when_a_new_component_needs_sagemaker_to_add_instances(env):
+    env.write(**{"r.yaml": ROLE, "e.yaml": SHARED, "big.yaml": BIG})
+    env.apply()
+    env.write(**{"r.yaml": ROLE, "e.yaml": SHARED, "big.yaml": BIG, "more.yaml": component("more", "org/more", gpus=3)})
+    [step] = env.plan().changes
+    [create] = [o for o in step.operations if o.action == "CreateInferenceComponent"]
+    assert "need 2 instance(s), 1 more than instance.count: managed instance scaling adds them" in create.detail
+    env.apply()
+    d = env.sm.describe_endpoint(EndpointName="shared")
+    assert d["ProductionVariants"][0]["CurrentInstanceCount"] == 2  # the sandbox scaled out as the plan said
+    assert not env.plan().has_changes

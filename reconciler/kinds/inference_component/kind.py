@@ -28,7 +28,7 @@ class InferenceComponentKind(Kind):
     name_pattern = COMPONENT_NAME
     name_rule = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
     replace_fields = frozenset({"endpoint", "failed"})
-    apply_only_fields = frozenset({"deployment", "smokeTest", "waitTimeoutSeconds"})
+    apply_only_fields = frozenset({"deployment", "smokeTest", "waitTimeoutSeconds", "_placement"})
     hidden_fields = frozenset({"status", "failed"})
     delete_order = 35  # before its endpoint (Endpoint: 40), which is created before it (a reference)
     long_running = True

@@ -63,7 +63,24 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
         "deployment": spec.deployment.model_dump(exclude_defaults=True),
         "smokeTest": spec.smokeTest.model_dump(exclude_none=True) if spec.smokeTest else None,
         "waitTimeoutSeconds": spec.waitTimeoutSeconds,
+        "_placement": placement(res, ctx),
     }
+
+
+def placement(res: Resource, ctx: PlanContext) -> str | None:
+    """When the declared components on the endpoint need more instances than ``instance.count``: what the
+    plan says (SageMaker's managed instance scaling adds them; validate refused what cannot fit at all)."""
+    from reconciler.kinds.inference_component.capacity import scale_out
+
+    ep = ctx.resources.get(("Endpoint", res.spec.endpoint))
+    if ep is None or ep.spec.type != "inference-component-based":
+        return None
+    comps = [r for (k, _), r in ctx.resources.items() if k == "InferenceComponent" and r.spec.endpoint == ep.name]
+    extra = scale_out(ep, comps)
+    if not extra:
+        return None
+    return (f"the components on Endpoint/{ep.name} need {ep.spec.instance.count + extra} instance(s), "
+            f"{extra} more than instance.count: managed instance scaling adds them (as long as a create)")
 
 
 def compute_of(req: dict[str, Any]) -> dict[str, Any]:
@@ -160,7 +177,8 @@ def operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] 
         if want is None or want not in models or state is not None:
             ops.append(op("CreateModel", shown))
         ops.append(op("CreateInferenceComponent", name, f"{copies(desired['copies'])} of {shown} on "
-                                                        f"Endpoint/{desired['endpoint']}"))
+                                                        f"Endpoint/{desired['endpoint']}"
+                      + (f"; {desired['_placement']}" if desired.get("_placement") else "")))
         return ops + [op("DeleteModel", m, "no longer used") for m in models if m != want]
     ops = []
     live_model = meta.get("model")
@@ -174,7 +192,8 @@ def operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] 
         what = f"model {live_model} -> {shown}" if model != live_model else "compute/startup changed"
         ops.append(op("UpdateInferenceComponent", name, f"{what}; {how}"))
     elif state.get("copies") != desired["copies"]:
-        ops.append(op("UpdateInferenceComponentRuntimeConfig", name, f"copies {state.get('copies')} -> {desired['copies']}"))
+        ops.append(op("UpdateInferenceComponentRuntimeConfig", name, f"copies {state.get('copies')} -> {desired['copies']}"
+                      + (f"; {desired['_placement']}" if desired.get("_placement") else "")))
     elif state.get("status") != "InService":
         ops.append(op("WaitInferenceComponent", name, f"now {state.get('status')}"))
     live, tags = state.get("tags") or {}, desired.get("tags") or {}
