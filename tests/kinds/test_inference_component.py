@@ -174,3 +174,11 @@ def test_plan_says_when_a_new_component_needs_sagemaker_to_add_instances(env):
     d = env.sm.describe_endpoint(EndpointName="shared")
     assert d["ProductionVariants"][0]["CurrentInstanceCount"] == 2  # the sandbox scaled out as the plan said
     assert not env.plan().has_changes
+
+
+def test_a_component_on_an_endpoint_outside_the_manifests_needs_its_role(env):
+    from reconciler import manifests
+
+    env.write(**{"c.yaml": component("c", "org/c").replace("endpoint: shared", "endpoint: live-one")})
+    with pytest.raises(ManifestError, match="Endpoint/live-one is not in the manifests: give executionRole"):
+        manifests.load(env.root)

@@ -52,7 +52,13 @@ class InferenceComponentKind(Kind):
         return issues
 
     def check_stack(self, resources: list[Resource]) -> list[Issue]:
-        return capacity.check(resources)
+        """Components fit their endpoints; a component on an endpoint outside DIR names its role."""
+        endpoints = {r.name for r in resources if r.kind == "Endpoint"}
+        issues = [r.issue(("spec", "executionRole"), f"Endpoint/{r.spec.endpoint} is not in the manifests: give "
+                                                     "executionRole (a Role name or ARN) for the component's model")
+                  for r in resources if r.kind == self.kind and r.spec.endpoint not in endpoints
+                  and not r.spec.executionRole]
+        return issues + capacity.check(resources)
 
     def lint(self, res: Resource) -> list[Issue]:
         return [res.issue(("spec", "model", "environment", k),
