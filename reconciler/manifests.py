@@ -661,6 +661,7 @@ def load(root: str | Path, env: str | None = None, command: str = "this command"
 
     for kind in REGISTRY.values():  # checks across a kind's resources (e.g. names they derive)
         issues.extend(kind.check_all([r for r in resources if r.kind == kind.kind]))
+        issues.extend(kind.check_stack(resources))
     manifests = Manifests(root=root, stack=stack, resources=resources, files=files, skipped=found.skipped,
                           environment=env if composition.selected else None, composition=composition)
     # references are checked even when other documents have errors (every error at once); documents

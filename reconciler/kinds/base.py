@@ -207,6 +207,10 @@ class Kind(ABC):
         """Static checks across all of this kind's resources in DIR (e.g. names they derive); no AWS."""
         return []
 
+    def check_stack(self, resources: list[Resource]) -> list[Issue]:
+        """Static checks needing other kinds' resources in DIR too (e.g. components fit their endpoint); no AWS."""
+        return []
+
     def lint(self, res: Resource) -> list[Issue]:
         """Policy lint findings (errors and warnings); run by validate and plan."""
         return []

@@ -12,9 +12,11 @@ REPO = Path(__file__).resolve().parents[2]
 #: what the example manifests derived before names learnt to cover the full endpoint name (they are short:
 #: nothing was truncated, so nothing may change)
 EXAMPLE_NAMES = {
-    "models": ["twinllama-3-1-8b-dpo-820096a2b4", "twinllama-3-1-8b-dpo-ic-9045f102e3"],
-    "configs": ["twinllama-3-1-8b-dpo-cf20baab74", "twinllama-3-1-8b-dpo-ic-9579606225"],
-    "components": ["twinllama-3-1-8b-dpo-ic"],  # an endpoint ending in -ic names its component
+    "models": ["small-instruct-607badc117", "twinllama-172208246f",  # (multi-model.yaml: <component>-<hash>)
+               "twinllama-3-1-8b-dpo-820096a2b4", "twinllama-3-1-8b-dpo-ic-9045f102e3"],
+    "configs": ["llm-shared-3604081564", "twinllama-3-1-8b-dpo-cf20baab74", "twinllama-3-1-8b-dpo-ic-9579606225"],
+    # an endpoint ending in -ic names its component; InferenceComponent documents name theirs
+    "components": ["small-instruct", "twinllama", "twinllama-3-1-8b-dpo-ic"],
 }
 
 

@@ -41,10 +41,10 @@ def test_example_manifests_cycle(cli, boto, tmp_path):
     shutil.copytree(REPO / "manifests", m)
     r = cli("plan", str(m), "--env", "dev", "--detailed-exitcode")
     assert r.code == 2, r.text
-    assert "Plan: 12 to create, 0 to update, 0 to replace, 0 to delete." in r.out
+    assert "Plan: 15 to create, 0 to update, 0 to replace, 0 to delete." in r.out
     r = cli("apply", str(m), "--env", "dev", "--auto-approve")
     assert r.code == 0, r.text
-    assert "Apply complete: 12 created." in r.out
+    assert "Apply complete: 15 created." in r.out
     r = cli("plan", str(m), "--env", "dev", "--detailed-exitcode")
     assert r.code == 0, r.text
     assert "No changes." in r.out

@@ -48,7 +48,7 @@ class EndpointKind(Kind):
 
         spec: EndpointSpec = res.spec
         issues = []
-        fam = spec.model.image.family()
+        fam = spec.model.image.family() if spec.model else None
         if fam:
             problem = images.check_version(*fam)
             if problem:
@@ -56,7 +56,7 @@ class EndpointKind(Kind):
         role = spec.executionRole
         if role.startswith("arn:") and not ROLE_ARN.match(role):
             issues.append(res.issue(("spec", "executionRole"), f"{role!r} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
-        secrets = sum(1 for v in spec.model.environment.values() if isinstance(v, SecretRef))
+        secrets = sum(1 for v in (spec.model.environment if spec.model else {}).values() if isinstance(v, SecretRef))
         if len(res.tags) + 4 + secrets > 50:
             issues.append(res.issue(("metadata", "tags"), f"{len(res.tags)} tags plus reconcile's 4 and one per secret "
                                                           f"({secrets}) exceed AWS's 50 tags per model"))
@@ -85,7 +85,7 @@ class EndpointKind(Kind):
 
     def lint(self, res: Resource) -> list[Issue]:
         out = []
-        for key, value in res.spec.model.environment.items():
+        for key, value in (res.spec.model.environment if res.spec.model else {}).items():
             if isinstance(value, str) and value and SECRETISH.search(key):
                 out.append(res.issue(("spec", "model", "environment", key),
                                      f"{key} looks like a secret but is written in the manifest; use "
@@ -106,7 +106,7 @@ class EndpointKind(Kind):
 
     def plan_checks(self, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> list[Check]:
         """Before any write: the model's secrets exist; an executionRole ARN exists and trusts SageMaker."""
-        return (environment_checks(res.spec.model.environment, ("spec", "model", "environment"))
+        return (environment_checks(res.spec.model.environment if res.spec.model else {}, ("spec", "model", "environment"))
                 + role_checks(res, res.spec.executionRole, ("spec", "executionRole"), "sagemaker.amazonaws.com", ctx))
 
     def depends_on_arns(self, state: dict[str, Any]) -> list[str]:

@@ -14,6 +14,9 @@ ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]
 HASH_LEN = 10
 VARIANT = "AllTraffic"
 ENDPOINT_TAG = "reconciler:endpoint"
+#: on a component (and its models) made by the InferenceComponent kind: its name. Such a component is the
+#: stack's but not its endpoint's part: the Endpoint neither changes nor deletes it
+COMPONENT_TAG = "reconciler:inference-component"
 PREVIOUS_CONFIG_TAG = "reconciler:previous-config"
 PREVIOUS_MODEL_TAG = "reconciler:previous-model"
 SECRET_TAG_PREFIX = "reconciler:secret:"

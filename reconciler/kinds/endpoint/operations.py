@@ -119,8 +119,10 @@ def decide(name: str, desired: dict[str, Any], state: dict[str, Any], meta: dict
     ic_based = desired["type"] == "inference-component-based"
     live_model = meta.get("model")
     changed_model = [f for f in MODEL_FIELDS if state.get(f) != desired.get(f)]
-    want_model = model_name(name, desired, versions)
-    if live_model and not changed_model:
+    want_model = model_name(name, desired, versions) if "image" in desired else None
+    if "image" not in desired:  # components declared as InferenceComponent documents: no model of its own
+        model, new_model = None, False
+    elif live_model and not changed_model:
         model, new_model = live_model, False
     elif not live_model and want_model and want_model in (meta.get("unplacedModels") or []):
         model, new_model = want_model, False  # the config naming it is gone, the model is not
@@ -163,7 +165,7 @@ def decide(name: str, desired: dict[str, Any], state: dict[str, Any], meta: dict
             prev_model = meta.get("previousModelOfConfig")
             if prev_model and prev_model not in (model, live_model) and owned(name, prev_model, meta):
                 ops.append(op("DeleteModel", prev_model, "its model"))
-    if ic_based:
+    if ic_based and desired.get("inferenceComponent"):
         ops += ic_operations(name, desired, model, state, meta)
         prev_model = meta.get("previousModel")
         if model != live_model and prev_model and prev_model not in (model, live_model) and owned(name, prev_model, meta):
@@ -248,6 +250,8 @@ def tag_operations(name: str, desired: dict[str, Any], state: dict[str, Any], ro
 
 
 def create_operations(name: str, desired: dict[str, Any], versions: dict[str, str] | None) -> list[Operation]:
+    if "image" not in desired:  # (its components are InferenceComponent documents)
+        return [op("CreateEndpointConfig", str(config_name(name, desired, None))), op("CreateEndpoint", name)]
     model = model_name(name, desired, versions)
     m = model or f"{prefix(name)}-<hash of content and secret versions>"
     ops = [op("CreateModel", m), op("CreateEndpointConfig", config_name(name, desired, model) or f"{prefix(name)}-<hash>"),

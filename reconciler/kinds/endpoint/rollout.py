@@ -45,7 +45,7 @@ def create(name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
         sm.call("create_endpoint", f"Endpoint/{name}", EndpointName=name, EndpointConfigName=parts["config"],
                 Tags=tags)
     smx.wait_endpoint(sm, name, progress=ctx.progress, timeout=timeout, want_config=parts["config"])
-    if desired["type"] == "inference-component-based":
+    if desired["type"] == "inference-component-based" and desired.get("inferenceComponent"):
         converge_ic(name, desired, parts["model"], ctx, timeout)
     cleanup(name, ctx, keep={parts["config"], parts["model"]})
     smoke(name, desired, ctx)
@@ -73,9 +73,9 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
     if obs is None:
         kind.create(name, desired, ctx)
         return
-    env, secret_tags, versions = resolve_env(ctx, desired["environment"])
+    env, secret_tags, versions = resolve_env(ctx, desired.get("environment") or {})
     r = decide(name, desired, obs.state, obs.meta, versions)
-    assert r.model is not None and r.config is not None  # (every secret version is known at apply)
+    assert (r.model is not None or "image" not in desired) and r.config is not None  # (every secret version is known at apply)
     check_planned(name, r.operations, ctx)
     actions = {o.action for o in r.operations}
     live_tags = smx.tags_of(sm, d["EndpointArn"], what)
@@ -109,7 +109,7 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
         if r.config != current:
             keep_prev[PREVIOUS_CONFIG_TAG] = current  # (model-based: its model is the previous model)
         changed = True
-    if desired["type"] == "inference-component-based":
+    if desired["type"] == "inference-component-based" and desired.get("inferenceComponent"):
         ic_ops = [o for o in r.operations if o.action.endswith(("InferenceComponent", "RuntimeConfig"))]
         old_model = run_ic(name, desired, r.model, ic_ops, ctx, timeout)
         changed = changed or bool(ic_ops)
@@ -173,6 +173,10 @@ def delete(name: str, ctx: ApplyContext) -> None:
 
 def ensure_parts(name: str, desired: dict[str, Any], ctx: ApplyContext) -> dict[str, str]:
     """Create (if missing) the model and endpoint config ``desired`` maps to; their names."""
+    if "image" not in desired:  # (its components are InferenceComponent documents: no model of its own)
+        config = str(config_name(name, desired, None))
+        create_config(name, desired, config, "", ctx)
+        return {"model": "", "config": config}
     env, secret_tags, versions = resolve_env(ctx, desired["environment"])
     model = model_name(name, desired, versions)
     config = config_name(name, desired, model)
@@ -299,6 +303,8 @@ def smoke(name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
         return
     from reconciler import invoke
 
+    if "image" not in desired:
+        return  # (no model of its own: each InferenceComponent runs its own smoke test)
     component = (desired.get("inferenceComponent") or {}).get("name")
     try:
         text = invoke.generate(ctx.aws, name, test["inputs"], test.get("parameters") or {}, component=component)

@@ -193,11 +193,14 @@ class EndpointSpec(Spec):
     type: Literal["model-based", "inference-component-based"] = Field(
         "model-based", description="model-based (the config's variant serves the model) or inference-component-based.")
     executionRole: str = Field(description="The execution role SageMaker assumes: a Role name in the manifests, or a role ARN.")
-    model: ModelSpec = Field(description="The container image and environment.")
+    model: ModelSpec | None = Field(None, description="The container image and environment (not given for an "
+                                    "inference-component-based endpoint whose components are InferenceComponent documents).")
     instance: InstanceSpec = Field(description="Instance type and count.")
     startup: StartupSpec | None = Field(None, description="Container startup timeouts.")
     inferenceComponent: InferenceComponentSpec | None = Field(
-        None, description="Compute requirements and copies (required for inference-component-based).")
+        None, description="Compute requirements and copies of the endpoint's one component (inference-component-based; "
+                          "a shorthand for one InferenceComponent; leave it and model out to declare components as "
+                          "InferenceComponent documents).")
     deployment: DeploymentSpec = Field(default_factory=DeploymentSpec,  # type: ignore[arg-type]
                                        description="How updates roll out.")
     smokeTest: SmokeTestSpec | None = Field(None, description="A request sent after every create/update.")
@@ -207,8 +210,12 @@ class EndpointSpec(Spec):
     @model_validator(mode="after")
     def _type_fields(self) -> EndpointSpec:
         ic = self.type == "inference-component-based"
-        if ic and self.inferenceComponent is None:
-            raise ValueError("type inference-component-based needs inferenceComponent {copies, memoryMb, …}")
+        if (self.model is None) != (ic and self.inferenceComponent is None):
+            raise ValueError("give model (and, for inference-component-based, inferenceComponent {copies, memoryMb, …}); "
+                             "an inference-component-based endpoint without them runs the InferenceComponent documents "
+                             "that name it" if self.model is None else
+                             "model without inferenceComponent: an inference-component-based endpoint's models belong "
+                             "to its components (add inferenceComponent, or move the model to an InferenceComponent)")
         if not ic and self.inferenceComponent is not None:
             raise ValueError("inferenceComponent is only for type inference-component-based")
         if not ic and (self.instance.managedScaling or self.instance.routing):

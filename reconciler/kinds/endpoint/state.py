@@ -12,6 +12,7 @@ from reconciler.kinds.base import Kind, Observed, PlanContext, Resource, ownersh
 from reconciler.kinds.endpoint import adopted, ownership
 from reconciler.kinds.endpoint.leftovers import model_of_config, owned_parts
 from reconciler.kinds.endpoint.naming import (
+    COMPONENT_TAG,
     ENDPOINT_TAG,
     INTERNAL_TAGS,
     PREVIOUS_CONFIG_TAG,
@@ -29,8 +30,10 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
 
     spec: EndpointSpec = res.spec
     role = spec.executionRole if spec.executionRole.startswith("arn:") else ctx.arn_of("Role", spec.executionRole)
-    fam = spec.model.image.family()
-    if fam:
+    fam = spec.model.image.family() if spec.model else None
+    if spec.model is None:
+        image = None
+    elif fam:
         try:
             image = images.uri(fam[0], fam[1], ctx.region)
         except images.ImageError as e:
@@ -38,7 +41,7 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
     else:
         image = str(spec.model.image.uri)
     env: dict[str, Any] = {}
-    for k, v in sorted(spec.model.environment.items()):
+    for k, v in sorted((spec.model.environment if spec.model else {}).items()):
         env[k] = {"secretsManager": v.secretsManager, "version": "current"} if isinstance(v, SecretRef) else v
     instance: dict[str, Any] = {"type": spec.instance.type, "count": spec.instance.count}
     if spec.instance.managedScaling:
@@ -61,6 +64,8 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
         "smokeTest": spec.smokeTest.model_dump(exclude_none=True) if spec.smokeTest else None,
         "waitTimeoutSeconds": spec.waitTimeoutSeconds,
     }
+    if spec.model is None:  # (its components are InferenceComponent documents: they hold the models)
+        del state["image"], state["environment"]
     if spec.inferenceComponent:
         ic = spec.inferenceComponent
         state["inferenceComponent"] = {
@@ -184,6 +189,8 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         meta["model"] = model_name
         state.update(read_model(aws, sm, model_name))
         meta["modelMissing"] = state["image"] is None
+    elif ic_based and cfg is not None:
+        state["executionRole"] = meta.get("configRole")  # (no component of its own: the config's role)
     in_use = {cfg_name, model_name, meta["previousConfig"], meta["previousModel"],
               (d.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")}
     meta["previousModelOfConfig"] = model_of_config(sm, meta["previousConfig"])
@@ -218,6 +225,9 @@ def read_ic(sm: Any, endpoint: str, ctx: PlanContext, endpoint_tags: dict[str, s
         ours = sorted([*ours, *taken])
     elif declared in foreign:
         meta["componentConflict"] = declared
+    # components of this stack's InferenceComponent documents: theirs to change and delete (before the endpoint)
+    meta["kindComponents"] = [n for n in foreign if policy.owner_of(tags[n]) == ctx.stack and tags[n].get(COMPONENT_TAG)]
+    foreign = [n for n in foreign if n not in meta["kindComponents"]]
     meta["foreignComponents"] = foreign
     meta["ownComponents"] = ours
     if not ours:
@@ -270,7 +280,7 @@ def _secret_versions(aws: Any, ctx: PlanContext, name: str) -> dict[str, str] | 
     from reconciler.aws import secretsmanager
 
     out = {}
-    for key, value in res.spec.model.environment.items():
+    for key, value in (res.spec.model.environment if res.spec.model else {}).items():
         if isinstance(value, SecretRef):
             vid = secretsmanager.version(aws, value.secretsManager)
             if vid is None:

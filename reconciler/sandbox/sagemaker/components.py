@@ -8,6 +8,7 @@ from typing import Any
 from .common import _arn, _check_name, _ics, _invalid, _not_found, _now, _resolved, _start, _ts
 from .controls import _lock, _take_fault, get_config
 from .endpoints import _advance_endpoint, _get_endpoint
+from .placement import place
 
 # --------------------------------------------------------------------------------------------------
 # inference components
@@ -158,7 +159,12 @@ def create_inference_component(backend: Any, name: str, endpoint_name: str, vari
         spec = _check_spec(backend, specification)
         count = _copy_count(runtime_config, required=not spec.get("BaseInferenceComponentName")) or 0
         ic = FakeInferenceComponent(backend, name, ep, variant_name, spec, count, tags)  # type: ignore[arg-type]
-        _start(ic, "creating", get_config()["create_seconds"], _take_fault("inferenceComponent", name, "create"))
+        fault = _take_fault("inferenceComponent", name, "create")
+        unplaced, scaled = place(backend, ep, cfg, name, spec, count)
+        if unplaced and not fault:
+            fault = {"reason": unplaced, "mode": "fail"}
+        seconds = get_config()["create_seconds"] * (2 if scaled else 1)  # (new instances take a create's time)
+        _start(ic, "creating", seconds, fault)
         ic.creation_time = ic.last_modified_time
         _ics(backend)[name] = ic
         return ic
@@ -183,7 +189,14 @@ def update_inference_component(backend: Any, name: str, specification: dict[str,
         ic.rx_pending = pending
         ic.last_deployment_config = deployment_config
         ic.status = "Updating"
-        _start(ic, "updating", get_config()["update_seconds"], _take_fault("inferenceComponent", name, "update"))
+        fault = _take_fault("inferenceComponent", name, "update")
+        ep = _get_endpoint(backend, ic.endpoint_name)
+        unplaced, scaled = place(backend, ep, backend.endpoint_configs.get(ep.endpoint_config_name), name,
+                                 pending.get("specification") or ic.specification, pending.get("copy_count", ic.desired_copy_count))
+        if unplaced and not fault:
+            fault = {"reason": unplaced, "mode": "rollback"}  # (AWS rolls the update back; the old copies serve)
+        seconds = get_config()["update_seconds"] + (get_config()["create_seconds"] if scaled else 0)
+        _start(ic, "updating", seconds, fault)
         return ic
 
 

@@ -22,10 +22,10 @@ CANNED = (
 )
 
 
-def tgi_generate(payload: Any, label: str) -> list[dict[str, str]]:
+def tgi_generate(payload: Any, label: str, model_id: str | None = None) -> list[dict[str, str]]:
     """The Hugging Face TGI answer for one request: deterministic, bounded by max_new_tokens (in words)."""
     if isinstance(payload, list):
-        return [tgi_generate(p, label)[0] for p in payload]
+        return [tgi_generate(p, label, model_id)[0] for p in payload]
     if not isinstance(payload, dict) or not isinstance(payload.get("inputs"), str):
         raise ValueError('the request must be a JSON object with a string "inputs"')
     params = payload.get("parameters") or {}
@@ -40,6 +40,8 @@ def tgi_generate(payload: Any, label: str) -> list[dict[str, str]]:
     if max_new < 1:
         raise ValueError("`max_new_tokens` must be strictly positive")
     words = CANNED.split()  # (no leading space, no "[label hash]" tag: a user reads this answer)
+    if model_id:  # an inference component answers for its own model: its first words name it
+        words = [model_id, "here."] + words
     text = " ".join(words[:max_new])
     for stop in params.get("stop") or []:
         if isinstance(stop, str) and stop and stop in text:
@@ -72,6 +74,7 @@ def _invoke_endpoint(self: Any, original: Any) -> Any:
         cfg = backend.endpoint_configs.get(ep.endpoint_config_name)
         ic_based = cfg is not None and _config_is_ic_based(cfg)
         label = name
+        model_id = None
         if ic_name:
             ic = _ics(backend).get(ic_name)
             if ic is not None:
@@ -84,6 +87,9 @@ def _invoke_endpoint(self: Any, original: Any) -> Any:
                     f"Inference Component {ic_name} is not in service (status {ic.status}, "
                     f"{ic.current_copy_count} copies).")
             label = f"{name}/{ic_name}"
+            model = backend._models.get((ic.specification or {}).get("ModelName") or "")
+            env = ((getattr(model, "primary_container", None) or {}).get("Environment") or {}) if model else {}
+            model_id = env.get("HF_MODEL_ID")
         elif ic_based:
             raise RuntimeValidationError(
                 "Inference Component Name header is required for endpoints to which you plan to deploy inference "
@@ -93,7 +99,7 @@ def _invoke_endpoint(self: Any, original: Any) -> Any:
     raw = self.body if isinstance(self.body, (bytes, str)) else b""
     try:
         payload = json.loads(raw or b"null")
-        generated = tgi_generate(payload, label)
+        generated = tgi_generate(payload, label, model_id)
     except (ValueError, TypeError) as e:
         err = ModelError(f"Received client error (422) from primary with message \"{e}\". See "
                          f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region={self.region}"

@@ -1,0 +1,147 @@
+"""The InferenceComponent kind: identity, static checks, and the entry points the pipeline calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.errors import Issue
+from reconciler.kinds._secrets import (
+    MASK,
+    SECRETISH,
+    environment_checks,
+    mask_environment_change,
+    role_checks,
+)
+from reconciler.kinds.base import ApplyContext, Check, Kind, Observed, PlanContext, Reference, Resource
+from reconciler.kinds.endpoint.naming import COMPONENT_NAME, ROLE_ARN
+from reconciler.kinds.inference_component import capacity, rollout
+from reconciler.kinds.inference_component import state as st
+from reconciler.kinds.inference_component.spec import InferenceComponentKindSpec
+from reconciler.plan import Operation
+
+
+class InferenceComponentKind(Kind):
+    kind = "InferenceComponent"
+    spec_model = InferenceComponentKindSpec
+    description = ("One model with its compute and copies on an inference-component-based Endpoint; several "
+                   "share the endpoint's instances.")
+    name_pattern = COMPONENT_NAME
+    name_rule = "1-63 letters, digits and hyphens, starting and ending with a letter or digit"
+    replace_fields = frozenset({"endpoint", "failed"})
+    apply_only_fields = frozenset({"deployment", "smokeTest", "waitTimeoutSeconds", "_placement"})
+    hidden_fields = frozenset({"status", "failed"})
+    delete_order = 35  # before its endpoint (Endpoint: 40), which is created before it (a reference)
+    long_running = True
+    service = "sagemaker"
+
+    # ---- static ---------------------------------------------------------------------------------
+    def check(self, res: Resource) -> list[Issue]:
+        from reconciler import images
+
+        issues = []
+        if len(res.name) > 63:
+            issues.append(res.issue(("metadata", "name"), "at most 63 characters"))
+        fam = res.spec.model.image.family()
+        if fam:
+            problem = images.check_version(*fam)
+            if problem:
+                issues.append(res.issue(("spec", "model", "image", fam[0], "version"), problem))
+        role = res.spec.executionRole
+        if role and role.startswith("arn:") and not ROLE_ARN.match(role):
+            issues.append(res.issue(("spec", "executionRole"), f"{role!r} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
+        return issues
+
+    def check_stack(self, resources: list[Resource]) -> list[Issue]:
+        """Components fit their endpoints; a component on an endpoint outside DIR names its role."""
+        endpoints = {r.name for r in resources if r.kind == "Endpoint"}
+        issues = [r.issue(("spec", "executionRole"), f"Endpoint/{r.spec.endpoint} is not in the manifests: give "
+                                                     "executionRole (a Role name or ARN) for the component's model")
+                  for r in resources if r.kind == self.kind and r.spec.endpoint not in endpoints
+                  and not r.spec.executionRole]
+        return issues + capacity.check(resources)
+
+    def lint(self, res: Resource) -> list[Issue]:
+        return [res.issue(("spec", "model", "environment", k),
+                          f"{k} looks like a secret but is written in the manifest; use {{secretsManager: NAME}}",
+                          "warning")
+                for k, v in res.spec.model.environment.items() if isinstance(v, str) and v and SECRETISH.search(k)]
+
+    def references(self, res: Resource, names: dict[str, set[str]]) -> list[Reference]:
+        refs = []
+        if res.spec.endpoint in names.get("Endpoint", set()):
+            refs.append(Reference(("spec", "endpoint"), "Endpoint", res.spec.endpoint))
+        role = res.spec.executionRole
+        if role and not role.startswith("arn:"):
+            refs.append(Reference(("spec", "executionRole"), "Role", role))
+        return refs
+
+    def arn(self, name: str, spec: Any, ctx: PlanContext) -> str:
+        return f"arn:{ctx.partition}:sagemaker:{ctx.region}:{ctx.account}:inference-component/{name.lower()}"
+
+    def desired(self, res: Resource, ctx: PlanContext) -> dict[str, Any]:
+        return st.desired(res, ctx)
+
+    def plan_checks(self, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> list[Check]:
+        checks = environment_checks(res.spec.model.environment, ("spec", "model", "environment"))
+        if res.spec.executionRole:
+            checks += role_checks(res, res.spec.executionRole, ("spec", "executionRole"), "sagemaker.amazonaws.com", ctx)
+        return checks
+
+    def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
+        return [state["executionRole"]] if state.get("executionRole") else []
+
+    def mask_change(self, change: Any) -> Any:
+        return mask_environment_change(change)
+
+    def display(self, state: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in state.items() if k not in self.apply_only_fields or v}
+        env = state.get("environment")
+        if isinstance(env, dict):
+            out["environment"] = {k: (MASK if isinstance(v, dict) else v) for k, v in env.items()}
+        return out
+
+    def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None,
+                    operations: tuple[Operation, ...] = ()) -> str | None:
+        if action != "update":
+            return None
+        return "; ".join(f"{o.action} {o.target}" + (f" ({o.detail})" if o.detail else "")
+                         for o in operations if o.action != "AddTags") or None
+
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
+        return st.operations(name, desired, observed.state if observed else None, observed.meta if observed else {})
+
+    # ---- read -----------------------------------------------------------------------------------
+    def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
+        return st.read(self.kind, self.arn, aws, name, ctx)
+
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+        from reconciler import policy
+        from reconciler.aws import sagemaker as smx
+
+        sm = aws.client("sagemaker")
+        out = []
+        for ic in sm.paginate("list_inference_components", "InferenceComponents", "inference components"):
+            n = ic["InferenceComponentName"]
+            if n in exclude:
+                continue
+            tags = smx.tags_of(sm, ic["InferenceComponentArn"], f"InferenceComponent/{n}")
+            if policy.owner_of(tags) == stack and tags.get(st.COMPONENT_TAG) == n:
+                obs = self.read(aws, n, ctx)
+                if obs:
+                    out.append(obs)
+        return out
+
+    # ---- apply ----------------------------------------------------------------------------------
+    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+        rollout.create(name, desired, ctx)
+
+    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+        rollout.update(self, name, desired, ctx)
+
+    def delete(self, name: str, ctx: ApplyContext) -> None:
+        rollout.delete(name, ctx)
+
+
+KIND = InferenceComponentKind()
+
+__all__ = ["KIND", "InferenceComponentKind"]
