@@ -100,6 +100,15 @@ def check(res: Any) -> list[Issue]:
     return out
 
 
+def lint(res: Any) -> list[Issue]:
+    a = getattr(res.spec, "autoscaling", None)
+    if a is None or a.minCount != 0 or res.spec.type != "inference-component-based":
+        return []
+    return [res.issue(("spec", "autoscaling", "minCount"), "scale to zero: reconcile registers MinCapacity 0 but does not "
+                      "yet make the step-scaling policy on a NoCapacityInvocationFailures alarm that AWS needs to "
+                      "scale out from zero; add it yourself or keep minCount 1", "warning")]
+
+
 def desired(spec: Any) -> dict[str, Any] | None:
     a: AutoscalingSpec | None = getattr(spec, "autoscaling", None)
     if a is None:

@@ -71,7 +71,7 @@ class EndpointKind(Kind):
         return issues + _constraints.check(res, issues, derived=_constraints.endpoint_names(derived_name, ic_name))
 
     def lint(self, res: Resource) -> list[Issue]:
-        out = []
+        out = scaling.lint(res)
         for key, value in res.spec.model.environment.items():
             if isinstance(value, str) and value and SECRETISH.search(key):
                 out.append(res.issue(("spec", "model", "environment", key),
