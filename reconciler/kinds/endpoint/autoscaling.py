@@ -192,6 +192,17 @@ def comparable(live: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def settled(state: dict[str, Any], meta: dict[str, Any], want: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Copies of (state, meta) with the autoscaler's copy count settled (``settle_counts``)."""
+    if not want.get("autoscaling"):
+        return state, meta
+    state = {**state, **({"inferenceComponent": dict(state["inferenceComponent"])}
+                         if isinstance(state.get("inferenceComponent"), dict) else {})}
+    meta = {**meta, "components": [dict(c) for c in meta.get("components") or []]}
+    settle_counts(state, meta, want)
+    return state, meta
+
+
 # ---- the decision: which Application Auto Scaling calls, and when ----------------------------------
 
 
