@@ -24,6 +24,18 @@ def targets(c: Any, resource_ids: list[str]) -> list[dict[str, Any]]:
                            ServiceNamespace=NAMESPACE, ResourceIds=resource_ids))
 
 
+def all_targets(aws: Any) -> list[dict[str, Any]]:
+    """Every sagemaker scalable target of the account/region: one listing per command (cached)."""
+    return aws.cached(f"{SERVICE}:targets", lambda: list(client(aws).paginate(
+        "describe_scalable_targets", "ScalableTargets", "scalable targets", ServiceNamespace=NAMESPACE)))
+
+
+def all_policies(aws: Any) -> list[dict[str, Any]]:
+    """Every sagemaker scaling policy: one listing per command (cached)."""
+    return aws.cached(f"{SERVICE}:policies", lambda: list(client(aws).paginate(
+        "describe_scaling_policies", "ScalingPolicies", "scaling policies", ServiceNamespace=NAMESPACE)))
+
+
 def policies(c: Any, resource_id: str, dimension: str) -> list[dict[str, Any]]:
     return list(c.paginate("describe_scaling_policies", "ScalingPolicies", f"scaling policies of {resource_id}",
                            ServiceNamespace=NAMESPACE, ResourceId=resource_id, ScalableDimension=dimension))

@@ -62,7 +62,14 @@ def calls(monkeypatch) -> list[str]:
         seen.append(f"{self.service}:{op}")
         return original(self, op, what, **kwargs)
 
+    original_paginate = Client.paginate
+
+    def paginate(self, op, key, what="", **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(f"{self.service}:{op}")
+        return original_paginate(self, op, key, what, **kwargs)
+
     monkeypatch.setattr(Client, "call", call)
+    monkeypatch.setattr(Client, "paginate", paginate)
     return seen
 
 
@@ -202,3 +209,29 @@ def test_validate_refuses_scale_to_zero_on_model_based_and_a_metric_of_the_other
     assert "spec.instance.count" in msg and "1..4" in msg
     write(tmp_path / "ok", {"r.yaml": ROLE, "e.yaml": IC_ENDPOINT + IC_SCALING})
     pipeline.load(tmp_path / "ok")  # scale to zero is an inference component's
+
+
+def test_plan_reads_all_scaling_in_one_listing_per_command(env, monkeypatch):
+    two = ENDPOINT + MODEL_SCALING + "---\n" + IC_ENDPOINT + IC_SCALING.replace("minCount: 0", "minCount: 1")
+    env.write(**{"r.yaml": ROLE, "e.yaml": two})
+    env.apply()
+    seen = calls(monkeypatch)
+    assert not env.plan().has_changes
+    scaling_reads = [c for c in seen if c.startswith("application-autoscaling:")]
+    assert sorted(scaling_reads) == ["application-autoscaling:describe_scalable_targets",
+                                     "application-autoscaling:describe_scaling_policies"], scaling_reads
+
+
+def test_a_saved_plan_refuses_to_apply_when_the_scaling_changed_under_it(env):
+    env.write(**{"r.yaml": ROLE, "e.yaml": ENDPOINT + MODEL_SCALING})
+    env.apply()
+    env.write(**{"r.yaml": ROLE, "e.yaml": ENDPOINT + MODEL_SCALING.replace("maxCount: 4", "maxCount: 5")})
+    p, t, m = pipeline.plan(env.root, env.opts)
+    [step] = p.changes
+    assert [o.action for o in step.operations] == ["RegisterScalableTarget"]
+    env.aas.deregister_scalable_target(ServiceNamespace="sagemaker", ResourceId=VARIANT,
+                                       ScalableDimension=scaling.VARIANT_DIMENSION)  # by hand, after the plan
+    result = pipeline.apply(p, t, env.opts, m.stack.name)
+    [(_, err)] = result.outcome.failed
+    assert "scaling changed since the plan" in str(err) and "Nothing was changed" in str(err)
+    assert targets(env) == {}

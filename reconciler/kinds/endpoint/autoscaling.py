@@ -139,14 +139,16 @@ def policy_config(want: dict[str, Any]) -> dict[str, Any]:
 # ---- read -----------------------------------------------------------------------------------------
 
 
-def read(aws: Any, name: str, components: list[str]) -> tuple[dict[str, Any] | None, list[list[str]]]:
+def read(aws: Any, name: str, components: list[str], fresh: bool = False) -> tuple[dict[str, Any] | None,
+                                                                                 list[list[str]]]:
     """(the scaling the plan compares, every live target of the endpoint and its components as
-    [ResourceId, dimension]). The state is that of the variant (model-based) or of the first component."""
+    [ResourceId, dimension]). The state is that of the variant (model-based) or of the first component.
+    Plan reads list all sagemaker targets and policies once per command (``fresh``: apply, just these)."""
     c = aas.client(aws)
     ids = [target_of(name, "model-based", None)[0]] + [target_of(name, "inference-component-based", n)[0]
                                                         for n in components]
-    found = {t["ResourceId"]: t for t in aas.targets(c, ids)
-             if t.get("ScalableDimension") in (VARIANT_DIMENSION, IC_DIMENSION)}
+    listed = aas.targets(c, ids) if fresh else [t for t in aas.all_targets(aws) if t.get("ResourceId") in ids]
+    found = {t["ResourceId"]: t for t in listed if t.get("ScalableDimension") in (VARIANT_DIMENSION, IC_DIMENSION)}
     live = [[rid, found[rid]["ScalableDimension"]] for rid in ids if rid in found]
     main = ids[1] if components else ids[0]
     t = found.get(main)
@@ -155,7 +157,9 @@ def read(aws: Any, name: str, components: list[str]) -> tuple[dict[str, Any] | N
     state: dict[str, Any] = {"minCount": t.get("MinCapacity"), "maxCount": t.get("MaxCapacity"), "metric": None,
                              "value": None, "scaleInCooldownSeconds": None, "scaleOutCooldownSeconds": None,
                              "disableScaleIn": False}
-    for p in aas.policies(c, main, t["ScalableDimension"]):
+    pols = (aas.policies(c, main, t["ScalableDimension"]) if fresh else
+            [p for p in aas.all_policies(aws) if p.get("ResourceId") == main])
+    for p in pols:
         if p.get("PolicyName") != POLICY:
             continue
         cfg = p.get("TargetTrackingScalingPolicyConfiguration") or {}
@@ -246,13 +250,30 @@ def planned(ctx: Any, name: str) -> tuple[Operation, ...] | None:
     return (ctx.options.get("planned_operations") or {}).get(f"Endpoint/{name}")
 
 
+def check_planned(name: str, plan: tuple[Operation, ...] | None, now: list[Operation]) -> None:
+    """Refuse, before any write, an update whose scaling calls are no longer the ones its plan showed
+    (the scaling was changed outside reconcile since the plan was made)."""
+    if not plan:
+        return
+    def scaling_calls(ops: Any) -> list[tuple[str, str]]:
+        return [(o.action, o.target) for o in ops if o.service == aas.SERVICE]
+
+    want, got = scaling_calls(plan), scaling_calls(now)
+    if want != got:
+        from reconciler.errors import AwsError
+
+        show = lambda xs: ", ".join(f"{a} {t}" for a, t in xs) or "nothing"  # noqa: E731
+        raise AwsError(f"Endpoint/{name}: its scaling changed since the plan: it planned {show(want)}; it would now "
+                       f"do {show(got)}. Nothing was changed; run plan again and review it")
+
+
 # ---- apply ----------------------------------------------------------------------------------------
 
 
 def release(name: str, desired: dict[str, Any] | None, ctx: Any, components: list[str]) -> None:
     """Before the endpoint's rollout: deregister the targets the decision lets go (deleted endpoint or
     component, scaling removed). ``desired`` None: the endpoint is deleted."""
-    state, live = read(ctx.aws, name, components)
+    state, live = read(ctx.aws, name, components, fresh=True)
     meta = {"scalingTargets": live}
     if desired is None:
         ops = with_operations(name, None, {"autoscaling": state}, meta, [op("DeleteEndpoint", name)])
@@ -260,6 +281,8 @@ def release(name: str, desired: dict[str, Any] | None, ctx: Any, components: lis
         want_ic = (desired.get("inferenceComponent") or {}).get("name")
         dropped = [op("DeleteInferenceComponent", n) for n in components if n != want_ic]
         ops = with_operations(name, desired, {"autoscaling": state}, meta, dropped)
+        check_planned(name, planned(ctx, name), with_operations(name, desired, {"autoscaling": state}, meta, [
+            o for o in planned(ctx, name) or () if o.service != aas.SERVICE]))
     c = aas.client(ctx.aws)
     dims = dict((rid, dim) for rid, dim in live)
     for o in ops:
@@ -274,7 +297,7 @@ def attach(name: str, desired: dict[str, Any], ctx: Any, tags: dict[str, str]) -
     if not want:
         return
     comp = (desired.get("inferenceComponent") or {}).get("name")
-    state, live = read(ctx.aws, name, [comp] if comp else [])
+    state, live = read(ctx.aws, name, [comp] if comp else [], fresh=True)
     rid, dim = target_of(name, desired["type"], comp)
     ops = register_ops(rid, want, state if any(r == rid for r, _ in live) else None)
     c = aas.client(ctx.aws)
