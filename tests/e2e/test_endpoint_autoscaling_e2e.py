@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from tests.support import audit
 from tests.support.manifests import write
 
 FILES = {
@@ -68,8 +69,10 @@ def test_autoscaler_move_survives_an_unrelated_update_and_prune_deregisters_firs
 
     # prune: the scalable target goes first (its policies with it), then the component and the endpoint
     (m / "endpoint.yaml").unlink()
+    _, since = audit.fetch(moto_server.url)
     r = cli("prune", str(m), "--auto-approve")
     assert r.code == 0, r.text
-    order = [line for line in r.err.splitlines() if "deregistering" in line or ": deleting" in line]
-    assert order and "ScalableTarget/" + RID in order[0], r.err
+    records, _ = audit.fetch(moto_server.url, since)  # the sandbox's record of the writes, in order
+    ops = [rec["operation"] for rec in records if rec.get("class") == "write"]
+    assert ops.index("DeregisterScalableTarget") < ops.index("DeleteInferenceComponent") < ops.index("DeleteEndpoint"), ops
     assert aas.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
