@@ -27,6 +27,7 @@ NOT_FOUND: dict[str, tuple[str, ...]] = {
     "apigatewayv2": ("NotFoundException",),
     "s3": ("NoSuchKey", "NoSuchBucket", "404"),
     "dynamodb": ("ResourceNotFoundException",),
+    "application-autoscaling": ("ObjectNotFoundException",),
 }
 
 

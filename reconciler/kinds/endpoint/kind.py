@@ -20,10 +20,17 @@ from reconciler.kinds._secrets import (
     role_checks,
 )
 from reconciler.kinds.base import ApplyContext, Check, Kind, Observed, PlanContext, Reference, Resource
+from reconciler.kinds.endpoint import autoscaling as scaling
 from reconciler.kinds.endpoint import leftovers, ownership, rollback, rollout
 from reconciler.kinds.endpoint import operations as endpoint_ops
 from reconciler.kinds.endpoint import state as observed
-from reconciler.kinds.endpoint.naming import APPLY_ONLY, ENDPOINT_NAME, ROLE_ARN, default_ic_name
+from reconciler.kinds.endpoint.naming import (
+    APPLY_ONLY,
+    ENDPOINT_NAME,
+    ENDPOINT_TAG,
+    ROLE_ARN,
+    default_ic_name,
+)
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.plan import Operation
 
@@ -66,6 +73,7 @@ class EndpointKind(Kind):
         from reconciler.kinds import _constraints  # API parameters vs botocore's model, instance fit
         from reconciler.kinds.endpoint.naming import derived_name, ic_name
 
+        issues += scaling.check(res)
         return issues + _constraints.check(res, issues, derived=_constraints.endpoint_names(derived_name, ic_name))
 
     def check_all(self, resources: list[Resource]) -> list[Issue]:
@@ -84,7 +92,7 @@ class EndpointKind(Kind):
         return issues
 
     def lint(self, res: Resource) -> list[Issue]:
-        out = []
+        out = scaling.lint(res)
         for key, value in (res.spec.model.environment if res.spec.model else {}).items():
             if isinstance(value, str) and value and SECRETISH.search(key):
                 out.append(res.issue(("spec", "model", "environment", key),
@@ -109,6 +117,9 @@ class EndpointKind(Kind):
         return (environment_checks(res.spec.model.environment if res.spec.model else {}, ("spec", "model", "environment"))
                 + role_checks(res, res.spec.executionRole, ("spec", "executionRole"), "sagemaker.amazonaws.com", ctx))
 
+    def live_comparable(self, live: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
+        return scaling.comparable(super().live_comparable(live, desired), desired)
+
     def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
         return [state["executionRole"]] if state.get("executionRole") else []
 
@@ -124,11 +135,11 @@ class EndpointKind(Kind):
 
     def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None,
                     operations: tuple[Operation, ...] = ()) -> str | None:
-        return observed.plan_reason(action, fields, state, operations)
+        return scaling.plan_reason(fields, state, observed.plan_reason(action, fields, state, operations))
 
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
-        return endpoint_ops.operations(name, desired, observed.state if observed else None,
-                                       observed.meta if observed else {})
+        state, meta = (observed.state, observed.meta) if observed else (None, {})
+        return scaling.with_operations(name, desired, state, meta, endpoint_ops.operations(name, desired, state, meta))
 
     def problems(self, live: Observed, action: str) -> list[str]:
         out = []
@@ -152,11 +163,15 @@ class EndpointKind(Kind):
     # ---- apply ----------------------------------------------------------------------------------
     def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
         rollout.create(name, desired, ctx)
+        scaling.attach(name, desired, ctx, {**desired["tags"], ENDPOINT_TAG: name})  # after InService
 
     def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+        scaling.release(name, desired, ctx, _components(ctx, name))  # before a component goes
         rollout.update(self, name, desired, ctx)
+        scaling.attach(name, desired, ctx, {**desired["tags"], ENDPOINT_TAG: name})
 
     def delete(self, name: str, ctx: ApplyContext) -> None:
+        scaling.release(name, None, ctx, _components(ctx, name))  # deregister before DeleteEndpoint
         rollout.delete(name, ctx)
 
     def rollback_preview(self, name: str, aws: Any) -> list[str]:
@@ -168,6 +183,11 @@ class EndpointKind(Kind):
     def rollback(self, name: str, ctx: ApplyContext, timeout: float | None = None) -> str:
         """Switch the endpoint back to the config (and model) it ran before the last update."""
         return rollback.rollback(name, ctx, timeout)
+
+
+def _components(ctx: ApplyContext, name: str) -> list[str]:
+    """This stack's inference components on the endpoint (a foreign one's scaling is never touched)."""
+    return ownership.components(ctx.aws.client("sagemaker"), name, ctx.stack)[0]
 
 
 KIND = EndpointKind()

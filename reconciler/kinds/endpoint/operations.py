@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.kinds.endpoint.autoscaling import settled
 from reconciler.kinds.endpoint.naming import VARIANT, derived_name, is_derived, prefix
 from reconciler.kinds.endpoint.shapes import compute, ic_live, startup_of, startup_params
 from reconciler.plan import Operation
@@ -116,6 +117,7 @@ def decide(name: str, desired: dict[str, Any], state: dict[str, Any], meta: dict
            versions: dict[str, str] | None) -> Rollout:
     """The update of a live endpoint of the desired type that is not Failed (those are replaced)."""
     ops: list[Operation] = []
+    state, meta = settled(state, meta, desired)  # the autoscaler's count is no drift (autoscaling.py)
     ic_based = desired["type"] == "inference-component-based"
     live_model = meta.get("model")
     changed_model = [f for f in MODEL_FIELDS if state.get(f) != desired.get(f)]

@@ -140,7 +140,8 @@ def check_planned(name: str, now: tuple[Operation, ...], ctx: ApplyContext) -> N
         return  # (a plan written before plans held operations, or a step re-linked to a replaced role)
 
     def calls(ops: tuple[Operation, ...]) -> list[tuple[str, str]]:
-        return [(o.action, "" if "<" in o.target else o.target) for o in ops if not o.action.endswith("Tags")]
+        return [(o.action, "" if "<" in o.target else o.target) for o in ops
+                if not o.action.endswith("Tags") and o.service == "sagemaker"]  # (scaling: autoscaling.py)
 
     want, got = calls(planned), calls(now)
     if len(want) != len(got) or any(a != b or (t and u and t != u) for (a, t), (b, u) in zip(want, got, strict=False)):
@@ -271,7 +272,9 @@ def run_ic(name: str, desired: dict[str, Any], model: str, ops: list[Operation],
         elif o.action == "UpdateInferenceComponent":
             live = (smx.describe_ic(sm, o.target) or {}).get("Specification") or {}
             before = live.get("ModelName")
-            kwargs: dict[str, Any] = {"Specification": spec, "RuntimeConfig": {"CopyCount": want["copies"]}}
+            kwargs: dict[str, Any] = {"Specification": spec}
+            if not desired.get("autoscaling"):  # else the autoscaler owns the copy count: never reset it
+                kwargs["RuntimeConfig"] = {"CopyCount": want["copies"]}
             dc = ic_deployment_config(desired.get("deployment") or {})
             if dc:
                 kwargs["DeploymentConfig"] = dc

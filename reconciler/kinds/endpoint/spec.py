@@ -187,6 +187,9 @@ class SmokeTestSpec(Spec):
     expect: str | None = Field(None, description="Text the generated answer must contain (optional).")
 
 
+from reconciler.kinds.endpoint.autoscaling import AutoscalingSpec  # noqa: E402
+
+
 class EndpointSpec(Spec):
     """A SageMaker real-time endpoint serving an LLM."""
 
@@ -204,6 +207,9 @@ class EndpointSpec(Spec):
     deployment: DeploymentSpec = Field(default_factory=DeploymentSpec,  # type: ignore[arg-type]
                                        description="How updates roll out.")
     smokeTest: SmokeTestSpec | None = Field(None, description="A request sent after every create/update.")
+    autoscaling: AutoscalingSpec | None = Field(
+        None, description="Application Auto Scaling of the instances (model-based) or copies (inference components); "
+                          "with it, the live count within minCount..maxCount is the autoscaler's and never reset.")
     waitTimeoutSeconds: int = Field(3600, ge=60, le=4 * 3600,
                                     description="How long apply waits for the endpoint to become InService (60-14400 s).")
 

@@ -10,6 +10,7 @@ from reconciler.errors import ManifestError
 from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import Kind, Observed, PlanContext, Resource, ownership_tags
 from reconciler.kinds.endpoint import adopted, ownership
+from reconciler.kinds.endpoint import autoscaling as aas_kind
 from reconciler.kinds.endpoint.leftovers import model_of_config, owned_parts
 from reconciler.kinds.endpoint.naming import (
     COMPONENT_TAG,
@@ -63,6 +64,7 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
         "deployment": spec.deployment.model_dump(exclude_defaults=True),
         "smokeTest": spec.smokeTest.model_dump(exclude_none=True) if spec.smokeTest else None,
         "waitTimeoutSeconds": spec.waitTimeoutSeconds,
+        "autoscaling": aas_kind.desired(spec),
     }
     if spec.model is None:  # (its components are InferenceComponent documents: they hold the models)
         del state["image"], state["environment"]
@@ -184,6 +186,7 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         if cfg is not None:
             state["startup"] = meta.pop("startup", None) or ic_startup(sm, meta.get("component"))
         meta["components"] = components(sm, name, meta["ownComponents"])
+    state["autoscaling"], meta["scalingTargets"] = aas_kind.read(aws, name, [c["name"] for c in meta.get("components") or []])
     meta["secretVersions"] = _secret_versions(aws, ctx, name)
     if model_name:
         meta["model"] = model_name

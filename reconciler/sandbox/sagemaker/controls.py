@@ -166,8 +166,13 @@ def handle_route(method: str, path: str, body: bytes) -> tuple[int, dict[str, An
             if method == "DELETE":
                 clear_faults()
                 return 200, {"faults": []}
+        elif sub == "autoscaler" and method == "POST":
+            from reconciler.sandbox.sagemaker.autoscaler import move
+
+            return 200, move(payload if isinstance(payload, dict) else {})
         else:
-            return 404, {"error": f"unknown route {path}; known: {ROUTE_PREFIX}config, {ROUTE_PREFIX}faults"}
+            return 404, {"error": f"unknown route {path}; known: {ROUTE_PREFIX}config, {ROUTE_PREFIX}faults, "
+                                  f"{ROUTE_PREFIX}autoscaler"}
     except (ValueError, TypeError) as e:
         return 400, {"error": str(e)}
     return 405, {"error": f"{method} not allowed on {path}"}

@@ -1,0 +1,316 @@
+"""``spec.autoscaling``: Application Auto Scaling of an Endpoint's instances or inference component copies.
+
+- model-based: ResourceId ``endpoint/NAME/variant/AllTraffic``, dimension ``sagemaker:variant:DesiredInstanceCount``;
+- inference-component-based: ResourceId ``inference-component/IC``, dimension
+  ``sagemaker:inference-component:DesiredCopyCount``;
+- one target-tracking policy (``reconciler-target-tracking``) on the predefined metric.
+
+Never fight the autoscaler: with autoscaling declared, a live count inside [minCount, maxCount] is not
+drift (``settle_counts``), UpdateInferenceComponent leaves CopyCount out (rollout), UpdateEndpoint retains
+the variant's count (RetainAllVariantProperties). Changing min/max is RegisterScalableTarget, never an
+endpoint update.
+
+Order (``with_operations``, shared by plan and apply): a target is deregistered (its policies go with it)
+before its endpoint or component is deleted or replaced, and registered after the endpoint/component is
+InService (after the rollout). The calls are listed in the step's operations (service
+``application-autoscaling``). Ownership: targets are tagged with the endpoint's ownership tags; a target
+is only ever touched through an endpoint the stack owns (the endpoint's step).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from reconciler.aws import autoscaling as aas
+from reconciler.errors import Issue
+from reconciler.kinds.base import Spec
+from reconciler.plan import Operation
+
+VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+IC_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
+POLICY = "reconciler-target-tracking"
+#: metric -> (endpoint type it applies to, AWS predefined metric)
+METRICS = {
+    "invocationsPerInstance": ("model-based", "SageMakerVariantInvocationsPerInstance"),
+    "concurrentRequestsPerModel": ("model-based", "SageMakerVariantConcurrentRequestsPerModelHighResolution"),
+    "invocationsPerCopy": ("inference-component-based", "SageMakerInferenceComponentInvocationsPerCopy"),
+    "concurrentRequestsPerCopy": ("inference-component-based",
+                                  "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"),
+}
+PREDEFINED = {v[1]: k for k, v in METRICS.items()}
+
+
+class TargetSpec(Spec):
+    """Target tracking: the metric and the value the autoscaler keeps it at."""
+
+    metric: Literal["invocationsPerInstance", "concurrentRequestsPerModel", "invocationsPerCopy",
+                    "concurrentRequestsPerCopy"] = Field(
+        description="Predefined metric: invocationsPerInstance / concurrentRequestsPerModel (model-based), "
+                    "invocationsPerCopy / concurrentRequestsPerCopy (inference-component-based).")
+    value: float = Field(gt=0, description="Target value of the metric (e.g. 5 invocations per instance per minute).")
+
+
+class AutoscalingSpec(Spec):
+    """Application Auto Scaling of the variant's instances (model-based) or the component's copies."""
+
+    minCount: int = Field(ge=0, le=1000, description="Fewest instances (model-based, at least 1) or copies "
+                                                     "(inference-component-based; 0 = scale to zero).")
+    maxCount: int = Field(ge=1, le=1000, description="Most instances or copies.")
+    target: TargetSpec = Field(description="Target-tracking metric and value.")
+    scaleInCooldownSeconds: int | None = Field(None, ge=0, le=86400, description="Seconds after a scale-in before "
+                                                                                 "another scale-in.")
+    scaleOutCooldownSeconds: int | None = Field(None, ge=0, le=86400, description="Seconds after a scale-out before "
+                                                                                  "another scale-out.")
+    disableScaleIn: bool = Field(False, description="Only ever scale out (scale-in is left to you).")
+
+    @model_validator(mode="after")
+    def _order(self) -> AutoscalingSpec:
+        if self.minCount > self.maxCount:
+            raise ValueError("minCount must be at most maxCount")
+        return self
+
+
+# ---- static checks and desired state --------------------------------------------------------------
+
+
+def check(res: Any) -> list[Issue]:
+    """Metric of the endpoint's type; scale to zero only for inference components; the initial count in range."""
+    spec = res.spec
+    a: AutoscalingSpec | None = getattr(spec, "autoscaling", None)
+    if a is None:
+        return []
+    out = []
+    at = ("spec", "autoscaling")
+    kind_of_metric = METRICS[a.target.metric][0]
+    if kind_of_metric != spec.type:
+        allowed = ", ".join(k for k, v in METRICS.items() if v[0] == spec.type)
+        out.append(res.issue(at + ("target", "metric"), f"{a.target.metric} is a metric of {kind_of_metric} "
+                                                        f"endpoints; for type {spec.type} use one of: {allowed}"))
+    if spec.type == "model-based" and a.minCount < 1:
+        out.append(res.issue(at + ("minCount",), "scale to zero (minCount 0) exists only for inference-component-based "
+                                                 "endpoints; a model-based endpoint keeps at least 1 instance"))
+    initial = (spec.inferenceComponent.copies if spec.type == "inference-component-based" and spec.inferenceComponent
+               else spec.instance.count)
+    if not a.minCount <= initial <= a.maxCount:
+        field = ("inferenceComponent", "copies") if spec.type == "inference-component-based" else ("instance", "count")
+        out.append(res.issue(("spec",) + field, f"the initial count {initial} must lie within autoscaling "
+                                                f"minCount..maxCount ({a.minCount}..{a.maxCount})"))
+    return out
+
+
+def lint(res: Any) -> list[Issue]:
+    a = getattr(res.spec, "autoscaling", None)
+    if a is None or a.minCount != 0 or res.spec.type != "inference-component-based":
+        return []
+    return [res.issue(("spec", "autoscaling", "minCount"), "scale to zero: reconcile registers MinCapacity 0 but does not "
+                      "yet make the step-scaling policy on a NoCapacityInvocationFailures alarm that AWS needs to "
+                      "scale out from zero; add it yourself or keep minCount 1", "warning")]
+
+
+def desired(spec: Any) -> dict[str, Any] | None:
+    a: AutoscalingSpec | None = getattr(spec, "autoscaling", None)
+    if a is None:
+        return None
+    return {"minCount": a.minCount, "maxCount": a.maxCount, "metric": a.target.metric, "value": float(a.target.value),
+            "scaleInCooldownSeconds": a.scaleInCooldownSeconds, "scaleOutCooldownSeconds": a.scaleOutCooldownSeconds,
+            "disableScaleIn": a.disableScaleIn}
+
+
+def target_of(name: str, endpoint_type: str, component: str | None) -> tuple[str, str]:
+    """(ResourceId, ScalableDimension) of an endpoint's scaling."""
+    if endpoint_type == "inference-component-based":
+        return f"inference-component/{component}", IC_DIMENSION
+    return f"endpoint/{name}/variant/AllTraffic", VARIANT_DIMENSION
+
+
+def policy_config(want: dict[str, Any]) -> dict[str, Any]:
+    cfg: dict[str, Any] = {"TargetValue": float(want["value"]),
+                           "PredefinedMetricSpecification": {"PredefinedMetricType": METRICS[want["metric"]][1]},
+                           "DisableScaleIn": bool(want.get("disableScaleIn"))}
+    if want.get("scaleInCooldownSeconds") is not None:
+        cfg["ScaleInCooldown"] = want["scaleInCooldownSeconds"]
+    if want.get("scaleOutCooldownSeconds") is not None:
+        cfg["ScaleOutCooldown"] = want["scaleOutCooldownSeconds"]
+    return cfg
+
+
+# ---- read -----------------------------------------------------------------------------------------
+
+
+def read(aws: Any, name: str, components: list[str], fresh: bool = False) -> tuple[dict[str, Any] | None,
+                                                                                 list[list[str]]]:
+    """(the scaling the plan compares, every live target of the endpoint and its components as
+    [ResourceId, dimension]). The state is that of the variant (model-based) or of the first component.
+    Plan reads list all sagemaker targets and policies once per command (``fresh``: apply, just these)."""
+    c = aas.client(aws)
+    ids = [target_of(name, "model-based", None)[0]] + [target_of(name, "inference-component-based", n)[0]
+                                                        for n in components]
+    listed = aas.targets(c, ids) if fresh else [t for t in aas.all_targets(aws) if t.get("ResourceId") in ids]
+    found = {t["ResourceId"]: t for t in listed if t.get("ScalableDimension") in (VARIANT_DIMENSION, IC_DIMENSION)}
+    live = [[rid, found[rid]["ScalableDimension"]] for rid in ids if rid in found]
+    main = ids[1] if components else ids[0]
+    t = found.get(main)
+    if t is None:
+        return None, live
+    state: dict[str, Any] = {"minCount": t.get("MinCapacity"), "maxCount": t.get("MaxCapacity"), "metric": None,
+                             "value": None, "scaleInCooldownSeconds": None, "scaleOutCooldownSeconds": None,
+                             "disableScaleIn": False}
+    pols = (aas.policies(c, main, t["ScalableDimension"]) if fresh else
+            [p for p in aas.all_policies(aws) if p.get("ResourceId") == main])
+    for p in pols:
+        if p.get("PolicyName") != POLICY:
+            continue
+        cfg = p.get("TargetTrackingScalingPolicyConfiguration") or {}
+        metric = (cfg.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
+        state.update({"metric": PREDEFINED.get(metric, metric), "value": cfg.get("TargetValue"),
+                      "scaleInCooldownSeconds": cfg.get("ScaleInCooldown"),
+                      "scaleOutCooldownSeconds": cfg.get("ScaleOutCooldown"),
+                      "disableScaleIn": bool(cfg.get("DisableScaleIn"))})
+    return state, live
+
+
+def settle_counts(state: dict[str, Any], meta: dict[str, Any], want: dict[str, Any] | None) -> None:
+    """With autoscaling declared, the autoscaler owns the count: a live copy count within [min, max] is
+    reported as the manifest's initial count, so neither the plan nor apply's decision calls it drift."""
+    if not want or "autoscaling" not in want or not want["autoscaling"]:
+        return
+    lo, hi = want["autoscaling"]["minCount"], want["autoscaling"]["maxCount"]
+    ic_want = want.get("inferenceComponent")
+    ic_live = state.get("inferenceComponent")
+    if ic_want and ic_live and ic_live.get("name") == ic_want["name"]:
+        if isinstance(ic_live.get("copies"), int) and lo <= ic_live["copies"] <= hi:
+            ic_live["copies"] = ic_want["copies"]
+        for comp in meta.get("components") or []:
+            if comp["name"] == ic_want["name"] and isinstance(comp.get("copies"), int) and lo <= comp["copies"] <= hi:
+                comp["copies"] = ic_want["copies"]
+
+
+def comparable(live: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
+    """The live state as plan and verify diff it: the autoscaler's copy count settled (a copy)."""
+    if not want.get("autoscaling") or not isinstance(live.get("inferenceComponent"), dict):
+        return live
+    out = {**live, "inferenceComponent": dict(live["inferenceComponent"])}
+    settle_counts(out, {}, want)
+    return out
+
+
+def settled(state: dict[str, Any], meta: dict[str, Any], want: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Copies of (state, meta) with the autoscaler's copy count settled (``settle_counts``)."""
+    if not want.get("autoscaling"):
+        return state, meta
+    state = {**state, **({"inferenceComponent": dict(state["inferenceComponent"])}
+                         if isinstance(state.get("inferenceComponent"), dict) else {})}
+    meta = {**meta, "components": [dict(c) for c in meta.get("components") or []]}
+    settle_counts(state, meta, want)
+    return state, meta
+
+
+# ---- the decision: which Application Auto Scaling calls, and when ----------------------------------
+
+
+def op(action: str, target: str, detail: str | None = None) -> Operation:
+    return Operation(service=aas.SERVICE, action=action, target=target, detail=detail)
+
+
+def register_ops(rid: str, want: dict[str, Any], live: dict[str, Any] | None, why: str = "") -> list[Operation]:
+    ops = []
+    if live is None or (live.get("minCount"), live.get("maxCount")) != (want["minCount"], want["maxCount"]):
+        was = f" (was {live.get('minCount')}..{live.get('maxCount')})" if live else ""
+        ops.append(op("RegisterScalableTarget", rid, f"{want['minCount']}..{want['maxCount']}{was}{why}"))
+    keys = ("metric", "value", "scaleInCooldownSeconds", "scaleOutCooldownSeconds", "disableScaleIn")
+    if live is None or any(live.get(k) != want.get(k) for k in keys):
+        ops.append(op("PutScalingPolicy", f"{rid}/{POLICY}", f"target tracking {want['metric']} = {want['value']:g}"))
+    return ops
+
+
+def with_operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] | None, meta: dict[str, Any],
+                    ops: list[Operation]) -> list[Operation]:
+    """The endpoint's operations with the scaling calls put in the order AWS needs: deregister before the
+    endpoint or the component it scales is deleted, register after the endpoint/component is created."""
+    live_targets = [rid for rid, _ in meta.get("scalingTargets") or []]
+    deleted = {("inference-component/" + o.target) for o in ops if o.action == "DeleteInferenceComponent"}
+    if any(o.action == "DeleteEndpoint" for o in ops) or desired is None:
+        deleted |= set(live_targets)
+    want = (desired or {}).get("autoscaling")
+    rid = target_of(name, desired["type"], (desired.get("inferenceComponent") or {}).get("name"))[0] if desired else ""
+    gone = [t for t in live_targets if t in deleted or (t != rid or not want)]
+    first = [op("DeregisterScalableTarget", t, "its policies go with it; before " +
+                ("the endpoint/component is deleted" if t in deleted else "scaling is no longer declared"))
+             for t in gone]
+    after: list[Operation] = []
+    if want:
+        live = (state or {}).get("autoscaling") if rid in live_targets and rid not in deleted else None
+        after = register_ops(rid, want, live, "; after it is InService" if live is None else "")
+    return first + list(ops) + after
+
+
+def planned(ctx: Any, name: str) -> tuple[Operation, ...] | None:
+    return (ctx.options.get("planned_operations") or {}).get(f"Endpoint/{name}")
+
+
+def check_planned(name: str, plan: tuple[Operation, ...] | None, now: list[Operation]) -> None:
+    """Refuse, before any write, an update whose scaling calls are no longer the ones its plan showed
+    (the scaling was changed outside reconcile since the plan was made)."""
+    if not plan:
+        return
+    def scaling_calls(ops: Any) -> list[tuple[str, str]]:
+        return [(o.action, o.target) for o in ops if o.service == aas.SERVICE]
+
+    want, got = scaling_calls(plan), scaling_calls(now)
+    if want != got:
+        from reconciler.errors import AwsError
+
+        show = lambda xs: ", ".join(f"{a} {t}" for a, t in xs) or "nothing"  # noqa: E731
+        raise AwsError(f"Endpoint/{name}: its scaling changed since the plan: it planned {show(want)}; it would now "
+                       f"do {show(got)}. Nothing was changed; run plan again and review it")
+
+
+# ---- apply ----------------------------------------------------------------------------------------
+
+
+def release(name: str, desired: dict[str, Any] | None, ctx: Any, components: list[str]) -> None:
+    """Before the endpoint's rollout: deregister the targets the decision lets go (deleted endpoint or
+    component, scaling removed). ``desired`` None: the endpoint is deleted."""
+    state, live = read(ctx.aws, name, components, fresh=True)
+    meta = {"scalingTargets": live}
+    if desired is None:
+        ops = with_operations(name, None, {"autoscaling": state}, meta, [op("DeleteEndpoint", name)])
+    else:
+        want_ic = (desired.get("inferenceComponent") or {}).get("name")
+        dropped = [op("DeleteInferenceComponent", n) for n in components if n != want_ic]
+        ops = with_operations(name, desired, {"autoscaling": state}, meta, dropped)
+        check_planned(name, planned(ctx, name), with_operations(name, desired, {"autoscaling": state}, meta, [
+            o for o in planned(ctx, name) or () if o.service != aas.SERVICE]))
+    c = aas.client(ctx.aws)
+    dims = dict((rid, dim) for rid, dim in live)
+    for o in ops:
+        if o.action == "DeregisterScalableTarget":
+            ctx.progress(f"ScalableTarget/{o.target}: deregistering ({o.detail})")
+            aas.deregister(c, o.target, dims[o.target])
+
+
+def attach(name: str, desired: dict[str, Any], ctx: Any, tags: dict[str, str]) -> None:
+    """After the rollout (endpoint/component InService): register the target and put its policy."""
+    want = desired.get("autoscaling")
+    if not want:
+        return
+    comp = (desired.get("inferenceComponent") or {}).get("name")
+    state, live = read(ctx.aws, name, [comp] if comp else [], fresh=True)
+    rid, dim = target_of(name, desired["type"], comp)
+    ops = register_ops(rid, want, state if any(r == rid for r, _ in live) else None)
+    c = aas.client(ctx.aws)
+    for o in ops:
+        ctx.progress(f"ScalableTarget/{rid}: {o.action} ({o.detail})")
+        if o.action == "RegisterScalableTarget":
+            aas.register(c, rid, dim, want["minCount"], want["maxCount"], tags)
+        else:
+            aas.put_target_tracking(c, POLICY, rid, dim, policy_config(want))
+
+
+def plan_reason(fields: list[str], state: dict[str, Any] | None, base: str | None) -> str | None:
+    if "autoscaling" not in fields:
+        return base
+    return "; ".join(x for x in (base, "autoscaling changed (Application Auto Scaling only, the endpoint is untouched)")
+                     if x)
