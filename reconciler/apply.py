@@ -64,6 +64,8 @@ def run_step(step: Step, ctx: ApplyContext) -> None:
     if step.action == Action.create:
         _create(step, ctx)
     elif step.action == Action.update:
+        # kinds that plan their AWS calls (Step.operations) check, before writing, that they still would
+        ctx.options.setdefault("planned_operations", {})[step.id] = step.operations
         kind.update(step.name, step.desired or {}, ctx)
     elif step.action == Action.replace:
         kind.delete(step.name, ctx)

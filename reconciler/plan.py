@@ -29,6 +29,17 @@ class FieldChange(BaseModel):
     forces_replacement: bool = False
 
 
+class Operation(BaseModel):
+    """One AWS call apply will make for a step, as a reviewer (and the write audit) needs to see it."""
+
+    model_config = ConfigDict(frozen=True)
+    service: str = Field(description="AWS service, as botocore names it: sagemaker")
+    action: str = Field(description="AWS operation name: CreateModel, UpdateEndpoint, DeleteInferenceComponent, …")
+    target: str = Field(description="Name of the resource the call acts on")
+    detail: str | None = Field(None, description="For people: deployment strategy, why, what it replaces")
+    interrupts_serving: bool = Field(False, description="True where the endpoint stops serving while this runs")
+
+
 class Step(BaseModel):
     """One resource and what apply will do to it."""
 
@@ -42,10 +53,15 @@ class Step(BaseModel):
     live_digest: str | None = Field(None, description="Fingerprint of the live state planned against (stale-plan check)")
     layer: int = 0
     depends_on: tuple[str, ...] = ()
+    operations: tuple[Operation, ...] = Field((), description="The AWS calls apply makes, in order (kinds that say)")
 
     @property
     def id(self) -> str:
         return f"{self.kind}/{self.name}"
+
+    @property
+    def interrupts_serving(self) -> bool:
+        return any(o.interrupts_serving for o in self.operations)
 
 
 class Problem(BaseModel):

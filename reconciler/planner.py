@@ -57,7 +57,8 @@ def plan(
             common: dict[str, Any] = {"kind": res.kind, "name": res.name, "desired": want, "layer": layers.get(i, 0), "depends_on": deps}
             if obs is None:
                 steps.append(Step(action=Action.create, reason="does not exist", **common,
-                                  changes=tuple(kind.mask_change(c) for c in diff({}, want))))
+                                  changes=tuple(kind.mask_change(c) for c in diff({}, want)),
+                                  operations=tuple(kind.operations(res.name, want, None))))
                 continue
             cmp = kind.comparable(want)
             changes = [kind.mask_change(c) for c in diff(kind.live_comparable(obs.state, cmp), cmp, kind.replace_fields)]
@@ -83,15 +84,18 @@ def plan(
                     f"cannot be adopted as declared: {', '.join(forced)} differ from the live resource and "
                     "cannot be changed in place; declare the live values to adopt it, then change them")))
                 continue
+            common["operations"] = tuple(kind.operations(res.name, want, obs))
             if forced:
                 steps.append(Step(action=Action.replace, changes=tuple(changes), live_digest=live_digest,
-                                  reason=kind.plan_reason("replace", forced, obs.state)
+                                  reason=kind.plan_reason("replace", forced, obs.state, common["operations"])
                                   or f"{', '.join(forced)} cannot be changed in place", **common))
             else:
                 fields = sorted({c.path.split(".")[0].split("[")[0] for c in changes})
+                why = kind.plan_reason("update", fields, obs.state, common["operations"])
+                if reason and why and common["operations"]:  # adopting: say what else apply does
+                    reason = f"{reason}; {why}"
                 steps.append(Step(action=Action.update, changes=tuple(changes), live_digest=live_digest,
-                                  reason=reason or kind.plan_reason("update", fields, obs.state)
-                                  or f"{', '.join(fields)} changed", **common))
+                                  reason=reason or why or f"{', '.join(fields)} changed", **common))
 
     orphans: list[Orphan] = []
     if include_deletes or destroy or owned:
@@ -132,6 +136,7 @@ def plan(
                 changes=tuple(REGISTRY[obs.kind].mask_change(c) for c in diff(obs.state, {})),
                 live_digest=digest(obs.state),
                 layer=n_layers + REGISTRY[obs.kind].delete_order,
+                operations=tuple(REGISTRY[obs.kind].operations(obs.name, None, obs)),
             ))
 
     # a replaced resource is deleted and created again: whatever uses it (a role attaching a replaced

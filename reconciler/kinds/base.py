@@ -20,6 +20,7 @@ from reconciler.errors import Issue
 
 if TYPE_CHECKING:
     from reconciler.aws import Aws
+    from reconciler.plan import Operation
 
 
 class Spec(BaseModel):
@@ -232,9 +233,19 @@ class Kind(ABC):
         referenced secrets exist, role ARNs from outside the manifests exist and trust their service."""
         return []
 
-    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None) -> str | None:
-        """This kind's wording of why ``action`` is planned for changed top-level ``fields`` (None: default)."""
+    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None,
+                    operations: tuple[Operation, ...] = ()) -> str | None:
+        """This kind's wording of why ``action`` is planned for changed top-level ``fields`` (None: default);
+        ``operations``: what ``operations()`` said apply will do, so the wording can match it."""
         return None
+
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
+        """The AWS calls apply will make to take ``observed`` (None: absent) to ``desired`` (None: delete).
+
+        Pure (no AWS): computed at plan time into ``Step.operations``. Kinds whose apply decides among
+        several AWS paths (the Endpoint) say which here, and apply takes the same decision. Default: none.
+        """
+        return []
 
     # ---- AWS -----------------------------------------------------------------------------------
     @abstractmethod

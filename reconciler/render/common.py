@@ -66,7 +66,20 @@ def shown(kind: Any, state: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if not k.startswith("_") and v not in (None, "", [], {})}
 
 
+def operation_lines(step: Step) -> list[tuple[str, str]]:
+    """One line per AWS call the step makes: ``> Action target  (detail)``; ``!`` where serving stops."""
+    out = []
+    for o in step.operations:
+        text = f"{o.action} {o.target}" + (f"  ({o.detail})" if o.detail else "")
+        out.append(("!", f"{text}  [interrupts serving]") if o.interrupts_serving else (">", text))
+    return out
+
+
 def step_lines(step: Step) -> list[tuple[str, str]]:
+    return _change_lines(step) + operation_lines(step)
+
+
+def _change_lines(step: Step) -> list[tuple[str, str]]:
     if step.action == Action.create:
         from reconciler.kinds import REGISTRY
 

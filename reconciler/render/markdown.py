@@ -13,7 +13,8 @@ def render(plan: Plan) -> str:
     if plan.changes:
         out += ["| | resource | why |", "|---|---|---|"]
         for s in plan.changes:
-            out.append(f"| `{SYMBOL[s.action]}` | `{s.id}` | {s.reason} |")
+            warn = " **interrupts serving**" if s.interrupts_serving else ""
+            out.append(f"| `{SYMBOL[s.action]}` | `{s.id}` | {s.reason}{warn} |")
         out += ["", "<details><summary>Details</summary>", "", "```diff"]
         for s in plan.changes:
             out.append(f"{_diff_sym(SYMBOL[s.action])} {s.id}  ({s.reason})")
@@ -35,4 +36,5 @@ def render(plan: Plan) -> str:
 
 def _diff_sym(sym: str) -> str:
     # diff highlighting keys on the first character: + green, - red, ! orange
-    return {"+": "+", "-": "-", "~": "!", "-/+": "!"}.get(sym, " ")
+    # ("!" from an operation line: it interrupts serving, shown red)
+    return {"+": "+", "-": "-", "~": "!", "-/+": "!", "!": "-"}.get(sym, " ")

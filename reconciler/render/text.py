@@ -7,7 +7,7 @@ import click
 from reconciler.plan import Action, Plan
 from reconciler.render.common import COLOR, ORPHANS_TITLE, SYMBOL, headline, orphan_note, step_lines, summary
 
-LINE_COLOR = {"+": "green", "-": "red", "~": "yellow"}
+LINE_COLOR = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "!": "red"}
 
 
 def render(plan: Plan, color: bool = False) -> str:
@@ -17,7 +17,9 @@ def render(plan: Plan, color: bool = False) -> str:
     out = [style(f"reconcile {plan.command} · {headline(plan)}", bold=True), ""]
     for step in plan.changes:
         sym = SYMBOL[step.action]
-        out.append(style(f"  {sym} {step.id}", COLOR.get(step.action), bold=True) + f"  ({step.reason})")
+        said = "interrupts serving" in step.reason
+        warn = style("  interrupts serving", "red", bold=True) if step.interrupts_serving and not said else ""
+        out.append(style(f"  {sym} {step.id}", COLOR.get(step.action), bold=True) + f"  ({step.reason})" + warn)
         for s, text in step_lines(step):
             out.append("      " + style(f"{s} {text}", LINE_COLOR.get(s)))
     noop = [s for s in plan.steps if s.action == Action.noop]

@@ -18,6 +18,7 @@ from reconciler.kinds.endpoint import (
     ic_deployment_config,
     is_derived,
 )
+from reconciler.kinds.endpoint import operations as endpoint_ops
 from reconciler.plan import Action
 from tests.support.manifests import write
 
@@ -93,6 +94,62 @@ def _bad(tmp_path: Path, spec_lines: str) -> str:
     with pytest.raises(ManifestError) as e:
         pipeline.load(tmp_path / "bad")
     return str(e.value)
+
+
+STATE = {"type": "model-based", "image": "img", "environment": {"A": "1"}, "executionRole": "arn:role",
+         "instance": {"type": "ml.g5.2xlarge", "count": 1}, "startup": {}, "status": "InService",
+         "failed": None, "leftovers": [], "tags": {"team": "ml"}}
+
+
+def test_startup_is_a_config_field_not_a_model_field():
+    """The model's name leaves startup out: the reason and the operations say new config, not new model."""
+    assert KIND.plan_reason("update", ["startup"], STATE) == "new endpoint config + UpdateEndpoint, forced by startup"
+    desired = {**STATE, "startup": {"healthCheckTimeoutSeconds": 600}}
+    r = endpoint_ops.decide("llm", desired, STATE, {"model": "m", "config": "c"}, {})
+    assert [o.action for o in r.operations] == ["CreateEndpointConfig", "UpdateEndpoint", "AddTags"]
+    assert r.model == "m" and not r.new_model and r.update_endpoint
+
+
+def test_a_new_model_whose_secret_version_is_unknown_is_named_by_pattern():
+    desired = {**STATE, "environment": {"A": "1", "T": {"secretsManager": "hf", "version": "current"}}}
+    ops = KIND.operations("llm", desired, None)
+    assert [o.action for o in ops] == ["CreateModel", "CreateEndpointConfig", "CreateEndpoint"]
+    assert ops[0].target.startswith("llm-<hash") and is_derived("llm", ops[1].target) is False
+    named = endpoint_ops.create_operations("llm", desired, {"T": "v1"})
+    assert is_derived("llm", named[0].target) and is_derived("llm", named[1].target)
+
+
+def test_a_component_replaced_without_room_is_deleted_first_and_says_so():
+    ic_state = {**STATE, "type": "inference-component-based", "instance": {"type": "ml.g5.2xlarge", "count": 1}}
+    desired = {**ic_state, "inferenceComponent": {"name": "llm-ic", "copies": 1, "memoryMb": 1024}}
+    meta = {"model": "m", "config": "c", "configRole": "arn:role", "instanceCount": 1,
+            "components": [{"name": "old", "model": "m", "compute": {"MinMemoryRequiredInMb": 1024},
+                            "startup": {}, "copies": 1, "status": "InService"}]}
+    ops = endpoint_ops.decide("llm", desired, ic_state, meta, {}).operations
+    assert [(o.action, o.target, o.interrupts_serving) for o in ops[:2]] == [
+        ("DeleteInferenceComponent", "old", True), ("CreateInferenceComponent", "llm-ic", False)]
+    assert "old replaced by llm-ic (delete first: interrupts serving)" in KIND.plan_reason(
+        "update", ["inferenceComponent"], ic_state, ops)
+    room = {**desired, "instance": {**desired["instance"], "managedScaling": {"minCount": 1, "maxCount": 2}}}
+    ops = endpoint_ops.ic_operations("llm", room, "m", ic_state, meta)
+    assert [(o.action, o.target, o.interrupts_serving) for o in ops] == [
+        ("CreateInferenceComponent", "llm-ic", False), ("DeleteInferenceComponent", "old", False)]
+
+
+def test_apply_refuses_calls_its_plan_did_not_show():
+    from reconciler.errors import AwsError
+    from reconciler.kinds.base import ApplyContext
+    from reconciler.kinds.endpoint import rollout
+
+    op = endpoint_ops.op
+    planned = (op("CreateModel", "llm-<hash of content and secret versions>"), op("AddTags", "llm"))
+    ctx = ApplyContext(aws=None, stack="s", account="1", region="r",  # type: ignore[arg-type]
+                       options={"planned_operations": {"Endpoint/llm": planned}})
+    rollout.check_planned("llm", (op("CreateModel", "llm-0123456789"),), ctx)  # a name the plan could not know
+    with pytest.raises(AwsError, match="planned CreateModel; it would now do CreateModel llm-0123456789, "
+                                       "UpdateEndpoint llm. Nothing was changed"):
+        rollout.check_planned("llm", (op("CreateModel", "llm-0123456789"), op("UpdateEndpoint", "llm")), ctx)
+    rollout.check_planned("other", (op("DeleteEndpoint", "other"),), ctx)  # steps without planned calls
 
 
 def test_spec_limits_are_validated(tmp_path):
@@ -206,8 +263,14 @@ def test_model_based_four_steps_update_keeps_previous_and_cleans_older(env):
 
     # a third version: the oldest config/model go, the one it ran before stays
     env.write(**{"r.yaml": ROLE, "e.yaml": ENDPOINT.replace("org/model", "org/model-v2").replace("count: 1", "count: 2")})
+    [step] = env.plan().changes
+    new_config = step.operations[0].target
+    assert [(o.action, o.target) for o in step.operations] == [  # what apply does, deletes included
+        ("CreateEndpointConfig", new_config), ("UpdateEndpoint", "llm"), ("DeleteEndpointConfig", first),
+        ("DeleteModel", model), ("AddTags", "llm")]
     env.apply()
     d = env.sm.describe_endpoint(EndpointName="llm")
+    assert d["EndpointConfigName"] == new_config
     assert d["ProductionVariants"][0]["DesiredInstanceCount"] == 2  # a count change is applied, not retained
     assert env.configs() == sorted([d["EndpointConfigName"], second]) and first not in env.configs()
     assert model not in env.models() and len(env.models()) == 1  # count-only change reuses the model
@@ -231,6 +294,7 @@ def test_inference_components_create_update_and_copy_count_only(env):
     env.write(**{"r.yaml": ROLE, "e.yaml": IC_ENDPOINT.replace("copies: 1", "copies: 3")})
     [step] = env.plan().changes
     assert [(c.path, c.before, c.after) for c in step.changes] == [("inferenceComponent.copies", 1, 3)]
+    assert [(o.action, o.target) for o in step.operations] == [("UpdateInferenceComponentRuntimeConfig", "llm-ic")]
     env.apply()
     assert any("UpdateInferenceComponentRuntimeConfig" in m for m in env.log)
     ic = env.sm.describe_inference_component(InferenceComponentName="llm-ic")
@@ -238,6 +302,9 @@ def test_inference_components_create_update_and_copy_count_only(env):
 
     env.write(**{"r.yaml": ROLE, "e.yaml": IC_ENDPOINT.replace("memoryMb: 5120", "memoryMb: 8192")
                  .replace("org/model", "org/other")})
+    [step] = env.plan().changes
+    assert [o.action for o in step.operations] == ["CreateModel", "UpdateInferenceComponent", "AddTags"]
+    assert "UpdateInferenceComponent (new model, forced by environment)" in step.reason
     env.apply()
     ic = env.sm.describe_inference_component(InferenceComponentName="llm-ic")
     assert ic["Specification"]["ModelName"] != model
@@ -371,6 +438,12 @@ def test_prune_deletes_components_endpoint_configs_models_then_role(env):
         "deleting Role/exec")}
     assert list(idx.values()) == sorted(idx.values()), order
     assert env.models() == [] and env.configs() == []
+    # the step listed every delete apply made
+    step = next(s for s in p.changes if s.kind == "Endpoint")
+    what = {"DeleteEndpointConfig": "EndpointConfig", "DeleteModel": "Model", "DeleteInferenceComponent": "InferenceComponent"}
+    planned = {f"{what[o.action]}/{o.target}" for o in step.operations if o.action in what}
+    deleted = {m.split(":")[0] for m in env.log if re.match(r"(EndpointConfig|Model|InferenceComponent)/\S+: deleted$", m)}
+    assert planned == deleted and len(deleted) == 3, (planned, deleted)
 
 
 def test_prune_refuses_a_role_a_kept_endpoint_uses(env):

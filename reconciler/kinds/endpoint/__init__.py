@@ -6,14 +6,20 @@ What one manifest becomes in AWS
   ManagedInstanceScaling, RoutingConfig) -> Endpoint -> Model -> InferenceComponent.
 
 Update semantics (AWS-FACTS.md)
-- Models and endpoint configs are immutable: their names are content-derived, ``<endpoint>-<hash>``,
-  so an unchanged spec maps to the same names and a changed one to new ones. A change creates the new
+- Content, not names, decides (``operations.decide``, shared by plan and apply): a live model or config
+  that holds what the manifest says is kept whatever its name (an adopted, SDK-made endpoint is only
+  tagged); a config or model deleted by hand is recreated, never the endpoint.
+- Models and endpoint configs are immutable: the ones reconcile makes get content-derived names,
+  ``<endpoint>-<hash>``, so an unchanged spec maps to the same names and a changed one to new ones. A change creates the new
   model/config, then ``UpdateEndpoint`` (RetainAllVariantProperties, DeploymentConfig from
   spec.deployment); the endpoint is never deleted to change it. Only after the endpoint is verified
   InService on the new config are older configs/models deleted; the one it ran before is kept (tagged on
   the endpoint as ``reconciler:previous-config`` / ``reconciler:previous-model``) for ``reconcile rollback``.
 - Inference components are updated in place: UpdateInferenceComponent for a new model or compute
   requirements, UpdateInferenceComponentRuntimeConfig when only the copy count changes.
+- An inference component that must be replaced (renamed) is created before the old one is deleted
+  when managed instance scaling has room; otherwise the old one goes first and the plan says it
+  interrupts serving.
 - A Failed endpoint is replaced (delete, wait until gone, create). Deletion order: inference
   components -> endpoint (waited until gone) -> endpoint configs -> models.
 

@@ -1,6 +1,7 @@
 """The Endpoint kind: its identity, static checks, and the entry points the pipeline calls.
 
 The work is done in this package's modules: ``state`` (desired/observed state, plan wording),
+``operations`` (which AWS calls a change makes, decided by content; plan shows them, apply runs them),
 ``rollout`` (create/update/delete), ``leftovers`` (owned parts and their cleanup), ``rollback`` (and
 ``rollback_preview``: what it would do, read-only).
 """
@@ -20,9 +21,11 @@ from reconciler.kinds._secrets import (
 )
 from reconciler.kinds.base import ApplyContext, Check, Kind, Observed, PlanContext, Reference, Resource
 from reconciler.kinds.endpoint import leftovers, rollback, rollout
+from reconciler.kinds.endpoint import operations as endpoint_ops
 from reconciler.kinds.endpoint import state as observed
 from reconciler.kinds.endpoint.naming import APPLY_ONLY, ENDPOINT_NAME, ROLE_ARN
 from reconciler.kinds.endpoint.spec import EndpointSpec
+from reconciler.plan import Operation
 
 
 class EndpointKind(Kind):
@@ -101,8 +104,13 @@ class EndpointKind(Kind):
             out["environment"] = {k: (MASK if isinstance(v, dict) else v) for k, v in env.items()}
         return out
 
-    def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None) -> str | None:
-        return observed.plan_reason(action, fields, state)
+    def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None,
+                    operations: tuple[Operation, ...] = ()) -> str | None:
+        return observed.plan_reason(action, fields, state, operations)
+
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
+        return endpoint_ops.operations(name, desired, observed.state if observed else None,
+                                       observed.meta if observed else {})
 
     # ---- read -----------------------------------------------------------------------------------
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError
-from reconciler.kinds.base import ApplyContext, Kind
+from reconciler.kinds.base import ApplyContext, Kind, PlanContext
 from reconciler.kinds.endpoint.leftovers import cleanup, discard, model_of_config
 from reconciler.kinds.endpoint.naming import (
     ENDPOINT_TAG,
@@ -14,19 +14,24 @@ from reconciler.kinds.endpoint.naming import (
     PREVIOUS_CONFIG_TAG,
     PREVIOUS_MODEL_TAG,
     VARIANT,
-    derived_name,
+)
+from reconciler.kinds.endpoint.operations import (
+    config_name,
+    config_request,
+    decide,
+    ic_operations,
+    ic_spec,
+    model_name,
 )
 from reconciler.kinds.endpoint.shapes import (
-    compute,
     deployment_config,
     ic_deployment_config,
-    ic_live,
     resolve_env,
-    startup_of,
-    startup_params,
     tag_list,
     wait_timeout,
 )
+from reconciler.kinds.endpoint.state import components
+from reconciler.plan import Operation
 
 
 def create(name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
@@ -46,44 +51,63 @@ def create(name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
 
 
 def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+    """Converge a live endpoint: the calls are the ones ``operations.decide`` lists (the plan showed the
+    same decision, made from the same content), run in that order."""
     sm = ctx.aws.client("sagemaker")
     what = f"Endpoint/{name}"
     timeout = wait_timeout(desired, ctx)
     d = smx.settle_endpoint(sm, name, progress=ctx.progress, timeout=timeout)
-    if d is None:
+    if d is None or d["EndpointStatus"] == "Failed":
+        if (ctx.options.get("planned_operations") or {}).get(what):
+            raise AwsError(f"{what} {'is gone' if d is None else 'became Failed'} since the plan, which did not "
+                           "show creating it again. Nothing was changed; run plan again and review it")
+        if d is not None:
+            kind.delete(name, ctx)
         kind.create(name, desired, ctx)
         return
-    if d["EndpointStatus"] == "Failed":
-        kind.delete(name, ctx)
+    settle_components(sm, name, ctx, timeout)
+    obs = kind.read(ctx.aws, name, PlanContext(stack=ctx.stack, account=ctx.account, region=ctx.region,
+                                                partition=ctx.partition))
+    if obs is None:
         kind.create(name, desired, ctx)
         return
+    env, secret_tags, versions = resolve_env(ctx, desired["environment"])
+    r = decide(name, desired, obs.state, obs.meta, versions)
+    assert r.model is not None and r.config is not None  # (every secret version is known at apply)
+    check_planned(name, r.operations, ctx)
+    actions = {o.action for o in r.operations}
     live_tags = smx.tags_of(sm, d["EndpointArn"], what)
-    parts = ensure_parts(name, desired, ctx)
+    if "CreateModel" in actions:
+        create_model(name, desired, r.model, env, secret_tags, ctx)
+    if "CreateEndpointConfig" in actions:
+        create_config(name, desired, r.config, r.model, ctx)
     current = d.get("EndpointConfigName", "")
     changed = False
     keep_prev: dict[str, str] = {}
-    if parts["config"] != current or d["EndpointStatus"] != "InService":
+    if r.update_endpoint:
         old_model = model_of_config(sm, current)
         kwargs = update_kwargs(sm, current, desired)
         # (old_model stays if the update fails: it is what the endpoint still runs)
-        ctx.progress(f"{what}: updating from config {current} to {parts['config']}")
-        sm.call("update_endpoint", what, EndpointName=name, EndpointConfigName=parts["config"], **kwargs)
+        ctx.progress(f"{what}: updating from config {current} to {r.config}")
+        sm.call("update_endpoint", what, EndpointName=name, EndpointConfigName=r.config, **kwargs)
         try:
-            smx.wait_endpoint(sm, name, progress=ctx.progress, timeout=timeout, want_config=parts["config"],
+            smx.wait_endpoint(sm, name, progress=ctx.progress, timeout=timeout, want_config=r.config,
                               old_failure=d.get("FailureReason"), action="update")
         except smx.WaitTimeout:
             raise
         except AwsError:
-            discard(name, ctx, parts, keep={current, old_model or ""})
+            new = {"config": r.config if r.new_config else "", "model": r.model if r.new_model else ""}
+            discard(name, ctx, new, keep={current, old_model or "", ""})
             raise
-        if parts["config"] != current:
+        if r.config != current:
             keep_prev[PREVIOUS_CONFIG_TAG] = current  # (model-based: its model is the previous model)
         changed = True
     if desired["type"] == "inference-component-based":
-        old_model = converge_ic(name, desired, parts["model"], ctx, timeout)
+        ic_ops = [o for o in r.operations if o.action.endswith(("InferenceComponent", "RuntimeConfig"))]
+        old_model = run_ic(name, desired, r.model, ic_ops, ctx, timeout)
+        changed = changed or bool(ic_ops)
         if old_model:
             keep_prev[PREVIOUS_MODEL_TAG] = old_model
-            changed = True
     want_tags = {**desired["tags"], ENDPOINT_TAG: name}
     for k in INTERNAL_TAGS:
         if k == PREVIOUS_MODEL_TAG and desired["type"] != "inference-component-based":
@@ -91,11 +115,28 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
         if k in keep_prev or live_tags.get(k):
             want_tags[k] = keep_prev.get(k) or live_tags[k]
     smx.set_tags(sm, d["EndpointArn"], what, live_tags, want_tags)
-    keep = {parts["config"], parts["model"], want_tags.get(PREVIOUS_CONFIG_TAG, ""), want_tags.get(PREVIOUS_MODEL_TAG, "")}
+    keep = {r.config, r.model, want_tags.get(PREVIOUS_CONFIG_TAG, ""), want_tags.get(PREVIOUS_MODEL_TAG, "")}
     keep.add(model_of_config(sm, want_tags.get(PREVIOUS_CONFIG_TAG)) or "")
     cleanup(name, ctx, keep=keep)
     if changed:
         smoke(name, desired, ctx)
+
+
+def check_planned(name: str, now: tuple[Operation, ...], ctx: ApplyContext) -> None:
+    """Refuse, before any write, an update whose calls are no longer the ones its plan showed (the live
+    endpoint changed in a way the plan's fingerprint does not see, e.g. a component settled as Failed)."""
+    planned = (ctx.options.get("planned_operations") or {}).get(f"Endpoint/{name}")
+    if not planned:
+        return  # (a plan written before plans held operations, or a step re-linked to a replaced role)
+
+    def calls(ops: tuple[Operation, ...]) -> list[tuple[str, str]]:
+        return [(o.action, "" if "<" in o.target else o.target) for o in ops if not o.action.endswith("Tags")]
+
+    want, got = calls(planned), calls(now)
+    if len(want) != len(got) or any(a != b or (t and u and t != u) for (a, t), (b, u) in zip(want, got, strict=False)):
+        show = lambda xs: ", ".join(f"{a} {t}".strip() for a, t in xs) or "nothing"  # noqa: E731
+        raise AwsError(f"Endpoint/{name} changed since the plan: it planned {show(want)}; it would now "
+                       f"do {show(got)}. Nothing was changed; run plan again and review it")
 
 
 def delete(name: str, ctx: ApplyContext) -> None:
@@ -114,39 +155,30 @@ def delete(name: str, ctx: ApplyContext) -> None:
 
 def ensure_parts(name: str, desired: dict[str, Any], ctx: ApplyContext) -> dict[str, str]:
     """Create (if missing) the model and endpoint config ``desired`` maps to; their names."""
-    sm = ctx.aws.client("sagemaker")
     env, secret_tags, versions = resolve_env(ctx, desired["environment"])
-    role = desired["executionRole"]
-    model_content = {"image": desired["image"], "environment": {k: v for k, v in desired["environment"].items()},
-                     "secrets": versions, "executionRole": role}
-    model = derived_name(name, model_content)
-    base_tags = tag_list(desired["tags"], name)
-    if smx.create_model(sm, f"Model/{model}", ctx.progress, ModelName=model, ExecutionRoleArn=role,
-                        PrimaryContainer={"Image": desired["image"], "Environment": env},
-                        Tags=base_tags + [{"Key": k, "Value": v} for k, v in sorted(secret_tags.items())]):
-        ctx.progress(f"Model/{model}: created")
-    inst = desired["instance"]
-    variant: dict[str, Any] = {"VariantName": VARIANT, "InstanceType": inst["type"],
-                               "InitialInstanceCount": inst["count"]}
-    cfg_kwargs: dict[str, Any] = {}
-    if desired["type"] == "model-based":
-        variant["ModelName"] = model
-        variant.update(startup_params(desired.get("startup") or {}))
-        content: dict[str, Any] = {"variant": variant}
-    else:
-        if inst.get("managedScaling"):
-            variant["ManagedInstanceScaling"] = {"Status": "ENABLED",
-                                                 "MinInstanceCount": inst["managedScaling"]["minCount"],
-                                                 "MaxInstanceCount": inst["managedScaling"]["maxCount"]}
-        if inst.get("routing"):
-            variant["RoutingConfig"] = {"RoutingStrategy": inst["routing"]}
-        cfg_kwargs["ExecutionRoleArn"] = role
-        content = {"variant": variant, "executionRole": role}
-    config = derived_name(name, content)
-    if smx.create_if_missing(sm, "create_endpoint_config", f"EndpointConfig/{config}", EndpointConfigName=config,
-                             ProductionVariants=[variant], Tags=base_tags, **cfg_kwargs):
-        ctx.progress(f"EndpointConfig/{config}: created")
+    model = model_name(name, desired, versions)
+    config = config_name(name, desired, model)
+    assert model is not None and config is not None
+    create_model(name, desired, model, env, secret_tags, ctx)
+    create_config(name, desired, config, model, ctx)
     return {"model": model, "config": config}
+
+
+def create_model(name: str, desired: dict[str, Any], model: str, env: dict[str, str], secret_tags: dict[str, str],
+                 ctx: ApplyContext) -> None:
+    sm = ctx.aws.client("sagemaker")
+    if smx.create_model(sm, f"Model/{model}", ctx.progress, ModelName=model, ExecutionRoleArn=desired["executionRole"],
+                        PrimaryContainer={"Image": desired["image"], "Environment": env},
+                        Tags=tag_list(desired["tags"], name) + [{"Key": k, "Value": v} for k, v in sorted(secret_tags.items())]):
+        ctx.progress(f"Model/{model}: created")
+
+
+def create_config(name: str, desired: dict[str, Any], config: str, model: str, ctx: ApplyContext) -> None:
+    sm = ctx.aws.client("sagemaker")
+    variant, cfg_kwargs, _ = config_request(desired, model)
+    if smx.create_if_missing(sm, "create_endpoint_config", f"EndpointConfig/{config}", EndpointConfigName=config,
+                             ProductionVariants=[variant], Tags=tag_list(desired["tags"], name), **cfg_kwargs):
+        ctx.progress(f"EndpointConfig/{config}: created")
 
 
 def update_kwargs(sm: Any, current: str, desired: dict[str, Any]) -> dict[str, Any]:
@@ -162,57 +194,59 @@ def update_kwargs(sm: Any, current: str, desired: dict[str, Any]) -> dict[str, A
     return kwargs
 
 
-def converge_ic(name: str, desired: dict[str, Any], model: str, ctx: ApplyContext,
-                 timeout: float) -> str | None:
-    """Create or update the inference component; the model it ran before, when that changed."""
+def settle_components(sm: Any, name: str, ctx: ApplyContext, timeout: float) -> None:
+    """Creating/Updating, or Deleting after an interrupted delete: let each component settle (or go) first."""
+    for ic in smx.inference_components(sm, name):
+        if ic.get("InferenceComponentStatus") in smx.IC_TRANSITIONAL:
+            smx.wait_ic_settled(sm, ic["InferenceComponentName"], progress=ctx.progress, timeout=timeout)
+
+
+def converge_ic(name: str, desired: dict[str, Any], model: str, ctx: ApplyContext, timeout: float) -> str | None:
+    """Create or update the inference component of a new endpoint, by the same decision as an update."""
+    sm = ctx.aws.client("sagemaker")
+    settle_components(sm, name, ctx, timeout)
+    d = smx.describe_endpoint(sm, name) or {}
+    meta = {"components": components(sm, name),
+            "instanceCount": ((d.get("ProductionVariants") or [{}])[0]).get("CurrentInstanceCount")}
+    return run_ic(name, desired, model, ic_operations(name, desired, model, {}, meta), ctx, timeout)
+
+
+def run_ic(name: str, desired: dict[str, Any], model: str, ops: list[Operation], ctx: ApplyContext,
+           timeout: float) -> str | None:
+    """Run the inference component operations in order; the model the component ran before, when that changed."""
     sm = ctx.aws.client("sagemaker")
     want = desired["inferenceComponent"]
-    ic = want["name"]
-    what = f"InferenceComponent/{ic}"
-    spec = {"ModelName": model, "ComputeResourceRequirements": compute(want)}
-    startup = startup_params(desired.get("startup") or {})
-    if startup:
-        spec["StartupParameters"] = startup
-    for other in smx.inference_components(sm, name):
-        if other["InferenceComponentName"] != ic:
-            ctx.progress(f"InferenceComponent/{other['InferenceComponentName']}: deleting (no longer declared)")
-            smx.delete_ic(sm, other["InferenceComponentName"], progress=ctx.progress, timeout=timeout)
-    d = smx.describe_ic(sm, ic)
-    if d is not None and d.get("InferenceComponentStatus") in smx.IC_TRANSITIONAL:
-        # Creating/Updating, or Deleting after an interrupted delete: let it settle (or go) first
-        smx.wait_ic_settled(sm, ic, progress=ctx.progress, timeout=timeout)
-        d = smx.describe_ic(sm, ic)
-    if d is not None and d.get("InferenceComponentStatus") == "Failed":
-        ctx.progress(f"{what}: Failed ({d.get('FailureReason')}); deleting it to create it again")
-        smx.delete_ic(sm, ic, progress=ctx.progress, timeout=timeout)
-        d = None
-    if d is None:
-        ctx.progress(f"{what}: creating ({want['copies']} copies of {model})")
-        sm.call("create_inference_component", what, InferenceComponentName=ic, EndpointName=name,
-                VariantName=VARIANT, Specification=spec, RuntimeConfig={"CopyCount": want["copies"]},
-                Tags=tag_list(desired["tags"], name))
-        smx.wait_ic(sm, ic, progress=ctx.progress, timeout=timeout, want_model=model)
-        return None
-    live_spec = d.get("Specification") or {}
-    old_model = live_spec.get("ModelName")
-    live_copies = (d.get("RuntimeConfig") or {}).get("DesiredCopyCount")
-    same_spec = (old_model == model and compute(ic_live(live_spec)) == spec["ComputeResourceRequirements"]
-                 and startup_params(startup_of(live_spec.get("StartupParameters") or {})) == startup)
-    if not same_spec:
-        kwargs: dict[str, Any] = {"Specification": spec, "RuntimeConfig": {"CopyCount": want["copies"]}}
-        dc = ic_deployment_config(desired.get("deployment") or {})
-        if dc:
-            kwargs["DeploymentConfig"] = dc
-        ctx.progress(f"{what}: updating (model {old_model} -> {model})" if old_model != model else f"{what}: updating")
-        sm.call("update_inference_component", what, InferenceComponentName=ic, **kwargs)
-        smx.wait_ic(sm, ic, progress=ctx.progress, timeout=timeout, want_model=model, action="update")
-        return old_model if old_model != model else None
-    if live_copies != want["copies"]:
-        ctx.progress(f"{what}: copies {live_copies} -> {want['copies']} (UpdateInferenceComponentRuntimeConfig)")
-        sm.call("update_inference_component_runtime_config", what, InferenceComponentName=ic,
-                DesiredRuntimeConfig={"CopyCount": want["copies"]})
-        smx.wait_ic(sm, ic, progress=ctx.progress, timeout=timeout, action="update")
-    return None
+    spec = ic_spec(desired, model)
+    old_model = None
+    for o in ops:
+        what = f"InferenceComponent/{o.target}"
+        if o.action == "CreateInferenceComponent":
+            ctx.progress(f"{what}: creating ({want['copies']} copies of {model})")
+            sm.call("create_inference_component", what, InferenceComponentName=o.target, EndpointName=name,
+                    VariantName=VARIANT, Specification=spec, RuntimeConfig={"CopyCount": want["copies"]},
+                    Tags=tag_list(desired["tags"], name))
+            smx.wait_ic(sm, o.target, progress=ctx.progress, timeout=timeout, want_model=model)
+        elif o.action == "DeleteInferenceComponent":
+            ctx.progress(f"{what}: deleting ({o.detail})")
+            smx.delete_ic(sm, o.target, progress=ctx.progress, timeout=timeout)
+        elif o.action == "UpdateInferenceComponent":
+            live = (smx.describe_ic(sm, o.target) or {}).get("Specification") or {}
+            before = live.get("ModelName")
+            kwargs: dict[str, Any] = {"Specification": spec, "RuntimeConfig": {"CopyCount": want["copies"]}}
+            dc = ic_deployment_config(desired.get("deployment") or {})
+            if dc:
+                kwargs["DeploymentConfig"] = dc
+            ctx.progress(f"{what}: updating (model {before} -> {model})" if before != model else f"{what}: updating")
+            sm.call("update_inference_component", what, InferenceComponentName=o.target, **kwargs)
+            smx.wait_ic(sm, o.target, progress=ctx.progress, timeout=timeout, want_model=model, action="update")
+            if before != model:
+                old_model = before
+        elif o.action == "UpdateInferenceComponentRuntimeConfig":
+            ctx.progress(f"{what}: {o.detail} (UpdateInferenceComponentRuntimeConfig)")
+            sm.call("update_inference_component_runtime_config", what, InferenceComponentName=o.target,
+                    DesiredRuntimeConfig={"CopyCount": want["copies"]})
+            smx.wait_ic(sm, o.target, progress=ctx.progress, timeout=timeout, action="update")
+    return old_model
 
 
 def smoke(name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:

@@ -20,6 +20,7 @@ from reconciler.kinds.endpoint.naming import (
 )
 from reconciler.kinds.endpoint.shapes import secret_version_state, startup_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
+from reconciler.plan import Operation
 
 
 def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
@@ -71,27 +72,52 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
     return state
 
 
-def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None) -> str | None:
+def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None,
+                operations: tuple[Operation, ...] = ()) -> str | None:
+    """The step's reason, in the words of the operations it runs (operations.decide; content decides)."""
+    state = state or {}
     if action == "replace" and "failed" in fields:
-        why = (state or {}).get("failed") or "no FailureReason"
-        return f"the endpoint is Failed ({why}): delete it, wait until gone, create it again"
+        why = state.get("failed") or "no FailureReason"
+        return (f"the endpoint is Failed ({why}): delete it, wait until gone, create it again "
+                "(interrupts serving)")
+    if action == "replace" and "type" in fields:
+        return "type cannot be changed in place: delete the endpoint, then create it (interrupts serving)"
     if action != "update":
         return None
-    ic_based = (state or {}).get("type") == "inference-component-based"
-    model_fields = [f for f in fields if f in ("image", "environment", "executionRole", "startup")]
-    config_fields = [f for f in fields if f in ("instance", "executionRole")]
-    forced = sorted(set(model_fields + config_fields))
+    ic_based = state.get("type") == "inference-component-based"
+    model_fields = [f for f in fields if f in ("image", "environment", "executionRole")]
+    # the model's name derives from image, environment and role; startup belongs to the config's variant
+    # (model-based) or to the inference component, never to the model
+    config_fields = [f for f in fields if f in (("instance", "executionRole") if ic_based else ("instance", "startup"))]
     parts = []
-    if ic_based:
+    if "instance" not in state and "instance" in fields:
+        how = ("a new one + UpdateEndpoint" if any(o.action == "UpdateEndpoint" for o in operations)
+               else "recreate it under the name the endpoint uses")
+        parts.append(f"its endpoint config was deleted outside reconcile: {how} (the endpoint keeps serving)")
+    elif ic_based:
         if config_fields:
             parts.append(f"new endpoint config + UpdateEndpoint, forced by {', '.join(config_fields)}")
-        if model_fields or "inferenceComponent" in fields:
-            what = f"new model, forced by {', '.join(model_fields)}" if model_fields else "inference component changed"
+        ic_ops = {o.action: o for o in operations if o.action.endswith("InferenceComponent")}
+        if "CreateInferenceComponent" in ic_ops:
+            new_ic = ic_ops["CreateInferenceComponent"]
+            gone = [o.target for o in operations if o.action == "DeleteInferenceComponent" and o.target != new_ic.target]
+            if gone:
+                order = ("delete first: interrupts serving" if any(o.interrupts_serving for o in operations)
+                         else "create before delete")
+                parts.append(f"inference component {', '.join(gone)} replaced by {new_ic.target} ({order})")
+            else:
+                parts.append(f"create inference component {new_ic.target}")
+        elif model_fields or "inferenceComponent" in fields or "startup" in fields:
+            why = model_fields + [f for f in fields if f == "startup"]
+            what = f"new model, forced by {', '.join(model_fields)}" if model_fields else (
+                f"forced by {', '.join(why)}" if why else "inference component changed")
             parts.append(f"UpdateInferenceComponent ({what})")
-    elif forced:
-        parts.append(f"new model/config + UpdateEndpoint, forced by {', '.join(forced)}")
-    if "status" in fields and not forced:
-        parts.append(f"wait for it to be InService (now {(state or {}).get('status')})")
+    elif model_fields:
+        parts.append(f"new model/config + UpdateEndpoint, forced by {', '.join(sorted(set(model_fields + config_fields)))}")
+    elif config_fields:
+        parts.append(f"new endpoint config + UpdateEndpoint, forced by {', '.join(config_fields)}")
+    if "status" in fields and not (model_fields or config_fields):
+        parts.append(f"wait for it to be InService (now {state.get('status')})")
     if "leftovers" in fields:
         parts.append("delete leftover models/configs")
     if "tags" in fields:
@@ -116,8 +142,10 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
     meta: dict[str, Any] = {"config": cfg_name, "arn": d["EndpointArn"], "failureReason": d.get("FailureReason"),
                             "previousConfig": all_tags.get(PREVIOUS_CONFIG_TAG),
                             "previousModel": all_tags.get(PREVIOUS_MODEL_TAG)}
+    meta["instanceCount"] = ((d.get("ProductionVariants") or [{}])[0]).get("CurrentInstanceCount")
     cfg = sm.get("describe_endpoint_config", f"EndpointConfig/{cfg_name}", EndpointConfigName=cfg_name)
     model_name = None
+    ic_based = False
     if cfg is not None:
         v = (cfg.get("ProductionVariants") or [{}])[0]
         instance: dict[str, Any] = {"type": v.get("InstanceType"), "count": v.get("InitialInstanceCount")}
@@ -128,25 +156,43 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         if (v.get("RoutingConfig") or {}).get("RoutingStrategy"):
             instance["routing"] = v["RoutingConfig"]["RoutingStrategy"]
         state["instance"] = instance
+        meta["configRole"] = cfg.get("ExecutionRoleArn")
         if v.get("ModelName"):
             state["type"] = "model-based"
             model_name = v["ModelName"]
             state["startup"] = startup_of(v)
         else:
-            state["type"] = "inference-component-based"
-            ic = read_ic(sm, name)
-            if ic is not None:
-                state["inferenceComponent"], model_name = ic
-                meta["component"] = state["inferenceComponent"]["name"]
+            ic_based = True
+    else:
+        # deleted outside reconcile (AWS allows it; the endpoint keeps serving): what it runs is
+        # unknown, its type is told by its inference components (a config is recreated, never the endpoint)
+        meta["configMissing"] = True
+        ic_based = bool(smx.inference_components(sm, name))
+        state["type"] = "model-based"
+    if ic_based:
+        state["type"] = "inference-component-based"
+        ic = read_ic(sm, name)
+        if ic is not None:
+            state["inferenceComponent"], model_name = ic
+            meta["component"] = state["inferenceComponent"]["name"]
+        if cfg is not None:
             state["startup"] = meta.pop("startup", None) or ic_startup(sm, meta.get("component"))
+        meta["components"] = components(sm, name)
+    meta["secretVersions"] = _secret_versions(aws, ctx, name)
     if model_name:
         meta["model"] = model_name
         state.update(read_model(aws, sm, model_name))
+        meta["modelMissing"] = state["image"] is None
     in_use = {cfg_name, model_name, meta["previousConfig"], meta["previousModel"],
               (d.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")}
     meta["previousModelOfConfig"] = model_of_config(sm, meta["previousConfig"])
     in_use.add(meta["previousModelOfConfig"])
     state["leftovers"] = [f"{k}/{n}" for k, n in owned_parts(sm, name, state["tags"], skip=in_use, aws=aws)]
+    if meta.get("configMissing") and state["type"] == "model-based":
+        # which of this endpoint's models it runs went with the config: none is called a leftover here;
+        # operations.decide keeps the one the manifest maps to and deletes the others
+        meta["unplacedModels"] = [x.partition("/")[2] for x in state["leftovers"] if x.startswith("model/")]
+        state["leftovers"] = [x for x in state["leftovers"] if not x.startswith("model/")]
     return Observed(kind.kind, name, d["EndpointArn"], state, meta=meta)
 
 
@@ -173,6 +219,40 @@ def read_ic(sm: Any, endpoint: str) -> tuple[dict[str, Any], str | None] | None:
     if len(ics) > 1:
         out["others"] = [s["InferenceComponentName"] for s in ics[1:]]
     return out, spec.get("ModelName")
+
+
+def components(sm: Any, endpoint: str) -> list[dict[str, Any]]:
+    """Every inference component on ``endpoint``, as the operations decision needs it (sorted by name)."""
+    out = []
+    for summary in sorted(smx.inference_components(sm, endpoint), key=lambda s: s["InferenceComponentName"]):
+        d = smx.describe_ic(sm, summary["InferenceComponentName"])
+        if d is None:
+            continue
+        spec = d.get("Specification") or {}
+        out.append({"name": d["InferenceComponentName"], "model": spec.get("ModelName"),
+                    "compute": spec.get("ComputeResourceRequirements") or {},
+                    "startup": spec.get("StartupParameters") or {},
+                    "copies": (d.get("RuntimeConfig") or {}).get("DesiredCopyCount"),
+                    "status": d.get("InferenceComponentStatus")})
+    return out
+
+
+def _secret_versions(aws: Any, ctx: PlanContext, name: str) -> dict[str, str] | None:
+    """{environment key: current version id} of the secrets the manifest reads (plan time only: they name
+    the model apply would create). DescribeSecret only; a value is never read here. None: unknown."""
+    res = ctx.resources.get(("Endpoint", name))
+    if res is None:
+        return None
+    from reconciler.aws import secretsmanager
+
+    out = {}
+    for key, value in res.spec.model.environment.items():
+        if isinstance(value, SecretRef):
+            vid = secretsmanager.version(aws, value.secretsManager)
+            if vid is None:
+                return None
+            out[key] = vid
+    return out
 
 
 def ic_startup(sm: Any, name: str | None) -> dict[str, Any]:
