@@ -55,3 +55,13 @@ def test_step_id_and_defaults():
     p = Plan(stack="s", account="1", region="r")
     assert (p.format_version, p.command, p.sandbox, p.created_at, p.steps, p.problems, p.warnings, p.orphans) == (
         1, "plan", False, "", (), (), (), ())
+
+
+def test_a_step_interrupts_serving_when_any_of_its_operations_does():
+    from reconciler.plan import Operation
+
+    calm = Operation(service="sagemaker", action="UpdateEndpoint", target="e")
+    down = Operation(service="sagemaker", action="DeleteEndpoint", target="e", interrupts_serving=True)
+    assert not step("a", Action.update).interrupts_serving
+    assert not Step(kind="Endpoint", name="e", action=Action.update, reason="r", operations=(calm,)).interrupts_serving
+    assert Step(kind="Endpoint", name="e", action=Action.update, reason="r", operations=(calm, down)).interrupts_serving

@@ -15,7 +15,7 @@ import pytest
 from reconciler.diff import digest
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Check, Kind, Observed, Resource
-from reconciler.plan import Action, FieldChange, Orphan, Problem
+from reconciler.plan import Action, FieldChange, Operation, Orphan, Problem
 from reconciler.planner import plan
 
 STACK = "s"
@@ -62,10 +62,18 @@ class Fake(Kind):
     def plan_warnings(self, live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
         return [f"warns about {live['warn']}"] if live.get("warn") else []
 
-    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None) -> str | None:
+    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None,
+                    operations: tuple[Operation, ...] = ()) -> str | None:
         if live and live.get("own-reason"):
-            return f"own {action} reason for {'+'.join(fields)}"
+            return f"own {action} reason for {'+'.join(fields)}" + "".join(f" via {o.action}" for o in operations)
         return None
+
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
+        source = desired if desired is not None else observed.state
+        if not source.get("ops"):
+            return []
+        verb = "Create" if observed is None else "Delete" if desired is None else "Update"
+        return [Operation(service="fake", action=f"{verb}Fake", target=name)]
 
 
 class Early(Fake):
@@ -401,3 +409,42 @@ def test_plan_metadata_is_carried_through():
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", p.created_at)
     d = make([], {}, {})
     assert (d.command, d.sandbox, d.manifests_digest, d.manifests_path) == ("plan", False, None, None)
+
+
+# ---- the AWS calls a kind says apply makes ---------------------------------------------------------
+def op(verb, name="a"):
+    return Operation(service="fake", action=f"{verb}Fake", target=name)
+
+
+def test_each_step_carries_the_operations_of_its_kind():
+    i, j, k, n = ("Fake", "new"), ("Fake", "chg"), ("Fake", "rep"), ("Fake", "same")
+    rs = [res("new"), res("chg"), res("rep"), res("same")]
+    p = make(rs, {i: st(ops=1), j: st(ops=1, size=2), k: st(ops=1, path="/n/"), n: st(ops=1)},
+             {i: None, j: obs("chg", ops=1), k: obs("rep", ops=1, path="/o/"), n: obs("same", ops=1)},
+             owned=[obs("old", ops=1)], include_deletes=True)
+    by = {s.name: s for s in p.steps}
+    assert by["new"].operations == (op("Create", "new"),)
+    assert by["chg"].operations == (op("Update", "chg"),)
+    assert by["rep"].operations == (op("Update", "rep"),)
+    assert by["same"].operations == ()  # a noop calls nothing
+    assert by["old"].operations == (op("Delete", "old"),)
+
+
+def test_the_kinds_reason_sees_the_operations():
+    (s,) = one(res(), st(ops=1, size=2, **{"own-reason": 1}), obs(ops=1, **{"own-reason": 1})).steps
+    assert s.reason == "own update reason for size via UpdateFake"
+    (s,) = one(res(), st(ops=1, path="/n/"), obs(ops=1, path="/o/", **{"own-reason": 1})).steps
+    assert s.reason == "own replace reason for path via UpdateFake"
+
+
+def test_adopting_says_what_else_apply_does_when_the_kind_names_operations():
+    (s,) = one(res(annotations={"reconciler/adopt": "true"}), st(ops=1, size=2, **{"own-reason": 1}),
+               obs(tags={}, ops=1, **{"own-reason": 1})).steps
+    assert s.reason == ("adopt existing resource (owned by no reconcile stack); "
+                        "own update reason for size+tags via UpdateFake")
+    # without operations the adoption reason stands alone, even when the kind has its own wording
+    (s,) = one(res(annotations={"reconciler/adopt": "true"}), st(size=2), obs(tags={}, **{"own-reason": 1})).steps
+    assert s.reason == "adopt existing resource (owned by no reconcile stack)"
+    # operations but no wording of the kind: the adoption reason alone
+    (s,) = one(res(annotations={"reconciler/adopt": "true"}), st(size=2, ops=1), obs(tags={}, ops=1)).steps
+    assert s.reason == "adopt existing resource (owned by no reconcile stack)"
