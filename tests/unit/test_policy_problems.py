@@ -1,0 +1,97 @@
+"""policy.problems: the exact (field, message) of each structural problem, all reported at once."""
+
+from __future__ import annotations
+
+from reconciler import policy
+
+V = "2012-10-17"
+A = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+T = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+
+
+def test_valid_documents_have_no_problems():
+    assert policy.problems({"Version": V, "Statement": [A]}) == []
+    assert policy.problems({"Version": "2008-10-17", "Id": "x", "Statement": A}) == []
+    assert policy.problems({"Version": V, "Statement": [T]}, trust=True) == []
+
+
+def test_not_json_and_not_a_mapping():
+    assert policy.problems('{"a": ') == [("", "not valid JSON: Expecting value (line 1 column 7 of the document)")]
+    assert policy.problems("[1]") == [("", "a policy document must be a mapping with Version and Statement")]
+
+
+def test_top_level_keys_version_and_statement():
+    assert policy.problems({"Version": V, "Statement": [A], "Zed": 1, "Extra": 2}) == [
+        ("Extra", "unknown key(s) ['Extra', 'Zed']; allowed: Version, Id, Statement")]
+    assert policy.problems({"Statement": [A]}) == [("Version", (
+        'is missing; add Version: "2012-10-17" (AWS refuses a policy without it: '
+        '"Policy document must be version 2012-10-17 or greater")'))]
+    assert policy.problems({"Version": "2012-10-18", "Statement": [A]}) == [
+        ("Version", "must be one of ['2012-10-17', '2008-10-17'], got '2012-10-18'")]
+    assert policy.problems({"Version": V}) == [("Statement", "is required")]
+    assert policy.problems({"Zed": 1}) == [
+        ("Zed", "unknown key(s) ['Zed']; allowed: Version, Id, Statement"),
+        ("Version", policy.problems({"Statement": [A]})[0][1]),
+        ("Statement", "is required")]
+    for bad in ([], "s3:*", 3):
+        assert policy.problems({"Version": V, "Statement": bad}) == [
+            ("Statement", "must be a statement or a non-empty list of statements")]
+
+
+def test_statement_level_problems_are_all_reported_with_their_index():
+    doc = {"Version": V, "Statement": [A, "x", {"Effect": "allow", "Action": "a", "NotAction": "b", "Resource": "*",
+                                                 "Bogus": 1, "Other": 2}]}
+    assert policy.problems(doc) == [
+        ("Statement[1]", "each statement must be a mapping"),
+        ("Statement[2]", "unknown key(s) ['Bogus', 'Other']; allowed: ['Action', 'Condition', 'Effect', 'NotAction', "
+                         "'NotPrincipal', 'NotResource', 'Principal', 'Resource', 'Sid']"),
+        ("Statement[2].Effect", "must be 'Allow' or 'Deny' (case matters), got 'allow'"),
+        ("Statement[2]", "needs exactly one of Action or NotAction (e.g. Action: s3:GetObject); both are given"),
+    ]
+
+
+def test_effect_and_action_missing():
+    assert policy.problems({"Version": V, "Statement": {"Resource": "*"}}) == [
+        ("Statement[0]", "Effect is missing; every statement needs Effect: Allow or Effect: Deny"),
+        ("Statement[0]", "needs exactly one of Action or NotAction (e.g. Action: s3:GetObject); neither is given"),
+    ]
+    assert policy.problems({"Version": V, "Statement": {**A, "Effect": "Deny"}}) == []
+
+
+def test_action_and_resource_lists_must_be_non_empty_strings():
+    msg = "must be a non-empty string or list of strings"
+    for key in ("Action", "NotAction", "Resource", "NotResource"):
+        st = {"Effect": "Allow", "Action": "a", "Resource": "*"}
+        if key.startswith("Not"):
+            st.pop(key[3:])
+        for bad in ([], "", [""], ["a", 3], None):
+            assert (f"Statement[0].{key}", msg) in policy.problems({"Version": V, "Statement": [{**st, key: bad}]}), (key, bad)
+        assert policy.problems({"Version": V, "Statement": [{**st, key: ["a", "b"]}]}) == []
+
+
+def test_identity_policy_resource_and_principal():
+    assert policy.problems({"Version": V, "Statement": {"Effect": "Allow", "Action": "a"}}) == [
+        ("Statement[0]", "needs exactly one of Resource or NotResource (e.g. Resource: arn:aws:s3:::bucket/*); "
+                         "neither is given")]
+    assert policy.problems({"Version": V, "Statement": {**A, "NotResource": "x"}}) == [
+        ("Statement[0]", "needs exactly one of Resource or NotResource (e.g. Resource: arn:aws:s3:::bucket/*); "
+                         "both are given")]
+    assert policy.problems({"Version": V, "Statement": {**A, "Principal": "*"}}) == [
+        ("Statement[0]", "an identity policy must not have a Principal")]
+    assert ("Statement[0]", "an identity policy must not have a Principal") in policy.problems(
+        {"Version": V, "Statement": {**A, "NotPrincipal": {"AWS": "1"}}})
+
+
+def test_trust_policy_needs_a_principal_and_no_resource():
+    assert policy.problems({"Version": V, "Statement": {"Effect": "Allow", "Action": "sts:AssumeRole"}}, trust=True) == [
+        ("Statement[0]", "a trust policy statement needs a Principal (e.g. Principal: {Service: "
+                         "sagemaker.amazonaws.com}) saying who may assume the role")]
+    assert policy.problems({"Version": V, "Statement": {**T, "Principal": "*"}}, trust=True) == []
+
+
+def test_principal_and_condition_shapes():
+    assert policy.problems({"Version": V, "Statement": {**T, "Principal": "someone"}}, trust=True) == [
+        ("Statement[0].Principal", 'must be "*" or a mapping like {"Service": [...]} or {"AWS": [...]}')]
+    assert policy.problems({"Version": V, "Statement": {**A, "Condition": "x"}}) == [
+        ("Statement[0].Condition", "must be a mapping of operator to {key: value}")]
+    assert policy.problems({"Version": V, "Statement": {**A, "Condition": {"StringEquals": {"k": "v"}}}}) == []
