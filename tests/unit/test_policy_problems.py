@@ -64,7 +64,7 @@ def test_action_and_resource_lists_must_be_non_empty_strings():
         st = {"Effect": "Allow", "Action": "a", "Resource": "*"}
         if key.startswith("Not"):
             st.pop(key[3:])
-        for bad in ([], "", [""], ["a", 3], None):
+        for bad in ([], "", [""], ["a", 3], None, 3, False):
             assert (f"Statement[0].{key}", msg) in policy.problems({"Version": V, "Statement": [{**st, key: bad}]}), (key, bad)
         assert policy.problems({"Version": V, "Statement": [{**st, key: ["a", "b"]}]}) == []
 
@@ -87,6 +87,10 @@ def test_trust_policy_needs_a_principal_and_no_resource():
         ("Statement[0]", "a trust policy statement needs a Principal (e.g. Principal: {Service: "
                          "sagemaker.amazonaws.com}) saying who may assume the role")]
     assert policy.problems({"Version": V, "Statement": {**T, "Principal": "*"}}, trust=True) == []
+    # NotPrincipal answers "who" too: whatever else is said about it, not that a Principal is missing
+    not_principal = {"Effect": "Allow", "Action": "sts:AssumeRole", "NotPrincipal": {"AWS": "123456789012"}}
+    assert not any("needs a Principal" in m for _, m in policy.problems({"Version": V, "Statement": not_principal},
+                                                                         trust=True))
 
 
 def test_principal_and_condition_shapes():
