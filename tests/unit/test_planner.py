@@ -60,7 +60,7 @@ class Fake(Kind):
         return change
 
     def plan_warnings(self, live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
-        return [f"warns about {live['warn']}"] if live.get("warn") else []
+        return [f"warns about {live['warn']}"] if live.get("warn") and "warn" not in desired else []
 
     def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None,
                     operations: tuple[Operation, ...] = ()) -> str | None:
@@ -188,6 +188,13 @@ def test_observed_only_fields_count_only_when_desired_has_them():
 def test_plan_warnings_of_a_kind_join_the_plan_warnings_after_the_given_ones():
     p = make([res()], {("Fake", "a"): st()}, {("Fake", "a"): obs(warn="x")}, warnings=("first",))
     assert p.warnings == ("first", "Fake/a warns about x")
+
+
+def test_warnings_of_every_resource_are_kept_and_the_kind_sees_the_desired_state():
+    ids = [("Fake", "a"), ("Fake", "b"), ("Fake", "c")]
+    p = make([res("a"), res("b"), res("c")], {ids[0]: st(), ids[1]: st(), ids[2]: st(warn="y")},
+             {ids[0]: obs("a", warn="x"), ids[1]: obs("b", warn="z"), ids[2]: obs("c", warn="y")})
+    assert p.warnings == ("Fake/a warns about x", "Fake/b warns about z")  # c asks for what it has: no warning
 
 
 def test_layer_and_depends_on_come_from_the_graph():
