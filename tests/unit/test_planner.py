@@ -455,3 +455,37 @@ def test_adopting_says_what_else_apply_does_when_the_kind_names_operations():
     # operations but no wording of the kind: the adoption reason alone
     (s,) = one(res(annotations={"reconciler/adopt": "true"}), st(size=2, ops=1), obs(tags={}, ops=1)).steps
     assert s.reason == "adopt existing resource (owned by no reconcile stack)"
+
+
+# ---- one resource's outcome never hides the next one's ---------------------------------------------
+def test_a_conflict_does_not_stop_planning_the_resources_after_it():
+    first, second, third = res("a"), res("b", annotations={"reconciler/adopt": "true"}), res("c")
+    ids = [(r.kind, r.name) for r in (first, second, third)]
+    p = make([first, second, third], {ids[0]: st(), ids[1]: st(path="/n/"), ids[2]: st()},
+             {ids[0]: obs("a", tags={}), ids[1]: obs("b", tags={}, path="/o/"), ids[2]: None})
+    assert [(x.name, x.code) for x in p.problems] == [("a", "conflict"), ("b", "conflict")]
+    assert [(s.name, s.action) for s in p.steps] == [("c", Action.create)]
+
+
+def test_a_refused_orphan_does_not_stop_pruning_the_ones_after_it():
+    i = ("Fake", "app")
+    p = make([res("app")], {i: st(needs=["arn:fake:a-lib"])}, {i: None},
+             owned=[obs("a-lib"), obs("b-keep", tags={**OURS, "reconciler:prevent-destroy": "true"}), obs("c-old")],
+             include_deletes=True)
+    assert [(x.name, x.code) for x in p.problems] == [("a-lib", "in-use"), ("b-keep", "protected")]
+    assert [(s.name, s.action) for s in p.steps] == [("app", Action.create), ("c-old", Action.delete)]
+
+
+def test_a_replace_field_inside_a_list_is_named_without_its_index():
+    (s,) = one(res(), st(shape=[{"k": 2}]), obs(shape=[{"k": 1}])).steps
+    assert s.changes[0].path == "shape[0].k"
+    assert (s.action, s.reason) == (Action.replace, "shape cannot be changed in place")
+
+
+def test_relink_names_every_replaced_dependency():
+    lib, base, app = res("lib"), res("base"), res("app")
+    ids = {r.name: (r.kind, r.name) for r in (lib, base, app)}
+    p = make([lib, base, app], {ids["lib"]: st(path="/n/"), ids["base"]: st(path="/n/"), ids["app"]: st()},
+             {ids["lib"]: obs("lib", path="/o/"), ids["base"]: obs("base", path="/o/"), ids["app"]: obs("app")},
+             layers={ids["lib"]: 0, ids["base"]: 0, ids["app"]: 1}, edges={ids["app"]: {ids["lib"], ids["base"]}})
+    assert p.steps[-1].reason == "re-link to Fake/base, Fake/lib, which is replaced"
