@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from reconciler.errors import AwsError, ReconcileError
+from reconciler.errors import AwsError, ConflictError, ReconcileError
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import ApplyContext, PlanContext
 from reconciler.plan import Action, Plan, Step
@@ -58,6 +58,27 @@ def _create(step: Step, ctx: ApplyContext) -> None:
         kind.update(step.name, step.desired or {}, ctx)
 
 
+def recheck_owner(step: Step, ctx: ApplyContext) -> None:
+    """Right before a delete: the resource must still be this stack's and unprotected.
+
+    The plan was made earlier (prune and destroy wait at a prompt in between); a resource whose tags
+    changed since (another stack took it over, someone stripped managed-by, or protected it) is refused,
+    whatever the plan says. Gone already: nothing to check (the kind's delete finishes what remains).
+    """
+    kind = REGISTRY[step.kind]
+    pctx = PlanContext(stack=ctx.stack, account=ctx.account, region=ctx.region, partition=ctx.partition)
+    live = kind.read(ctx.aws, step.name, pctx)
+    if live is None:
+        return
+    if live.stack != ctx.stack:
+        owner = f"stack {live.stack!r}" if live.stack else "no reconcile stack (its ownership tags changed)"
+        raise ConflictError(f"refusing to delete {step.id}: since the plan was made it became owned by {owner}, "
+                            f"not by stack {ctx.stack!r}; nothing was deleted")
+    if live.protected:
+        raise ConflictError(f"refusing to delete {step.id}: it was protected (reconciler:prevent-destroy) since the "
+                            "plan was made; nothing was deleted")
+
+
 def run_step(step: Step, ctx: ApplyContext) -> None:
     kind = REGISTRY[step.kind]
     assert step.desired is not None or step.action == Action.delete
@@ -68,9 +89,11 @@ def run_step(step: Step, ctx: ApplyContext) -> None:
         ctx.options.setdefault("planned_operations", {})[step.id] = step.operations
         kind.update(step.name, step.desired or {}, ctx)
     elif step.action == Action.replace:
+        recheck_owner(step, ctx)
         kind.delete(step.name, ctx)
         _create(step, ctx)
     elif step.action == Action.delete:
+        recheck_owner(step, ctx)
         kind.delete(step.name, ctx)
 
 

@@ -110,6 +110,15 @@ def _print_warnings(warnings: list[Any]) -> None:
         click.echo(click.style("warning: ", fg="yellow") + str(w), err=True)
 
 
+def _note_skipped(m: Any) -> None:
+    """Files under DIR that are not manifests are listed (never silently ignored)."""
+    skipped = getattr(m, "skipped", None)
+    if skipped:
+        shown = ", ".join(str(p) for p in skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+        click.echo(f"note: skipped {len(skipped)} file(s) that are not manifests (not *.yaml or *.yml): {shown}",
+                   err=True)
+
+
 @cli.command(context_settings=CONTEXT)
 @click.argument("directory", type=click.Path())
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
@@ -119,6 +128,7 @@ def validate(directory: str, strict: bool) -> None:
     from reconciler.pipeline import load
 
     m, graph = load(directory, strict=strict)
+    _note_skipped(m)
     _print_warnings(m.warnings)
     n = len(m.resources)
     click.echo(f"{directory}: {n} resource{'s' if n != 1 else ''} in stack {m.stack.name!r} are valid"
@@ -153,6 +163,7 @@ def plan(directory: str, out: str | None, fmt: str, detailed_exitcode: bool, pru
 
     s = _settings()
     p, _t, _m = pipeline.plan(directory, s.options(strict), command="plan", deletes=prune)
+    _note_skipped(_m)
     _emit_plan(p, fmt, out)
     if p.problems:
         sys.exit(1)
@@ -297,6 +308,7 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
         return
     opts = _locked(s.options(strict), lock_timeout)
     p, t, m = pipeline.plan(target, opts, command="apply", deletes=prune)
+    _note_skipped(m)
     click.echo(render(p, "text", color=s.use_color))
     if p.problems:
         raise ReconcileError("refusing to apply: fix the problems above first; nothing was changed")
@@ -314,6 +326,7 @@ def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_time
     command = "destroy" if destroy else "prune"
     opts = _locked(s.options(), lock_timeout)
     p, t, m = pipeline.plan(directory, opts, command=command, deletes=True, declared_only=False, destroy=destroy)
+    _note_skipped(m)
     click.echo(render(p, "text", color=s.use_color))
     if p.problems:
         raise ReconcileError(f"refusing to {command}: fix the problems above first; nothing was deleted")

@@ -39,6 +39,11 @@ def build(manifests: Manifests, also_declared: set[Id] = frozenset()) -> Graph: 
             if (ref.kind, ref.name) in also_declared and (ref.kind, ref.name) not in by_id:
                 continue  # refers to a document that has its own errors
             if (ref.kind, ref.name) not in by_id:
+                other = sorted(k for k, declared in names.items() if k != ref.kind and ref.name in declared)
+                if other:  # the name is declared, as another kind
+                    issues.append(r.issue(ref.field, f"{ref.name!r} is a {other[0]}, not a {ref.kind}; give the name "
+                                          f"of a {ref.kind} in the manifests, or an ARN"))
+                    continue
                 issues.append(r.issue(ref.field, _dangling(ref.kind, ref.name, names.get(ref.kind, set()))))
             elif (ref.kind, ref.name) == (r.kind, r.name):
                 issues.append(r.issue(ref.field, "a resource cannot refer to itself"))

@@ -38,13 +38,20 @@ def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
     from parliament import analyze_policy_string
 
     out: list[Issue] = []
+    if policy.problems(doc):
+        return out  # a malformed document is reported by the kind's check; linting it would only crash
     # numbers and booleans in conditions are strings to AWS (and to parliament, which crashes on them)
     doc = policy.stringified(doc)
     try:
-        analyzed = analyze_policy_string(json.dumps(_one_value_conditions(doc)))
-    except Exception:  # parliament crashes on some valid conditions (a list under Bool): lint without them
-        analyzed = analyze_policy_string(json.dumps(_without_conditions(doc)))
-    for f in analyzed.findings:
+        try:
+            analyzed = analyze_policy_string(json.dumps(_one_value_conditions(doc)))
+        except Exception:  # parliament crashes on some valid conditions (a list under Bool): lint without them
+            analyzed = analyze_policy_string(json.dumps(_without_conditions(doc)))
+        findings = analyzed.findings
+    except Exception as e:  # noqa: BLE001 - a linter's crash must never become ours
+        return [res.issue(path, f"lint could not check this document: parliament failed with "
+                                f"{type(e).__name__}: {str(e)[:200]}", "warning")]
+    for f in findings:
         if f.issue in IGNORED_FINDINGS:
             continue
         detail = f.detail if isinstance(f.detail, str) else json.dumps(f.detail, default=str)

@@ -7,6 +7,9 @@ are errors, and only plain YAML types are constructed (no Python objects).
 
 from __future__ import annotations
 
+import errno
+import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +27,7 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 64
 RESERVED_TAG_PREFIXES = ("aws:", "reconciler:")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")
 
 
 class Metadata(BaseModel):
@@ -113,6 +116,8 @@ class Manifests:
     resources: list[Resource]
     warnings: list[Issue] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    #: files under the folder that are not manifests (not *.yaml / *.yml): listed, never read
+    skipped: list[Path] = field(default_factory=list)
 
     def by_id(self) -> dict[tuple[str, str], Resource]:
         return {(r.kind, r.name): r for r in self.resources}
@@ -151,15 +156,26 @@ def _nodes_to_python(node: yaml.Node, loader: _Loader, path: tuple, lines: dict,
                                        "manifests hold plain data: mappings, lists, strings, numbers, booleans, null")
     if isinstance(node, yaml.MappingNode):
         active.add(id(node))
+        explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
         loader.flatten_mapping(node)
+        merged = len(node.value) - explicit  # flatten_mapping puts the keys of `<<: *base` first
         out: dict[str, Any] = {}
-        for knode, vnode in node.value:
+        from_merge: set[str] = set()
+        for n, (knode, vnode) in enumerate(node.value):
             if not isinstance(knode, yaml.ScalarNode) or knode.tag not in _PLAIN_TAGS:
                 raise _YamlProblem(knode, path, "mapping keys must be plain strings")
             key = loader.construct_object(knode, deep=True)
-            if not isinstance(key, (str, int, float, bool)):
+            if isinstance(key, bool):
+                raise _YamlProblem(knode, path + (str(knode.value),), f"the key {knode.value!r} is read by YAML as the "
+                                   f"boolean {str(key).lower()}, not as text; quote it: '{knode.value}':")
+            if not isinstance(key, (str, int, float)):
                 raise _YamlProblem(knode, path, "mapping keys must be plain strings")
             key = str(key)
+            if key in from_merge:  # `<<: *base` then the same key: an override, as YAML intends
+                from_merge.discard(key)
+                del out[key]
+            if n < merged:
+                from_merge.add(key)
             if key in out:
                 first = lines.get(path + (key,))
                 raise _YamlProblem(knode, path + (key,), f"duplicate key {key!r}" +
@@ -177,6 +193,8 @@ def _nodes_to_python(node: yaml.Node, loader: _Loader, path: tuple, lines: dict,
         active.discard(id(node))
         return items
     value = loader.construct_object(node, deep=True)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _YamlProblem(node, path, f"{node.value} is not a finite number; give a number like 2 or 0.5")
     if isinstance(value, (bytes, bytearray)) or type(value).__module__ == "datetime":
         return str(node.value)
     return value
@@ -473,11 +491,89 @@ def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(current.model_fields) if current is not None else []
 
 
-def discover(root: Path) -> list[Path]:
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Discovery:
+    """What is under DIR: the manifests to read, the files skipped (not manifests), and the problems."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def is_manifest_name(name: str) -> bool:
+    """*.yaml and *.yml, in any case (policy.YAML is a manifest too)."""
+    return name.lower().endswith(MANIFEST_SUFFIXES)
+
+
+def discover(root: Path) -> Discovery:
+    """Every file under ``root`` is either read (a manifest) or reported (skipped, or an error).
+
+    Hidden files and folders (.git, .github …) are not looked at. A symlink is followed when it
+    resolves to a place inside ``root``; one that points outside, loops or dangles is an error. A file
+    reached twice (through a symlink and directly) is read once.
+    """
+    out = Discovery()
     if root.is_file():
-        return [root]
-    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+        out.files.append(root)
+        return out
+    real_root = root.resolve()
+    seen: set[Path] = set()
+
+    def link_problem(path: Path, message: str) -> None:
+        out.issues.append(Issue(str(path), None, "", message))
+
+    def walk(folder: Path, real_folder: Path, ancestors: frozenset[Path]) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            link_problem(folder, f"cannot read the folder: {e.strerror}")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = folder / entry.name
+            real = real_folder / entry.name
+            if entry.is_symlink():
+                target = os.readlink(path)
+                try:
+                    real = path.resolve(strict=True)
+                except RuntimeError:
+                    link_problem(path, f"symbolic link loop (-> {target}); fix or remove the link")
+                    continue
+                except OSError as e:
+                    if e.errno == errno.ELOOP:
+                        link_problem(path, f"symbolic link loop (-> {target}); fix or remove the link")
+                    else:
+                        link_problem(path, f"dangling symbolic link: its target {target} does not exist; "
+                                           "fix or remove the link")
+                    continue
+                if not real.is_relative_to(real_root):
+                    if real.is_file() and not is_manifest_name(entry.name):
+                        out.skipped.append(path)  # not a manifest, wherever it points: listed, not read
+                        continue
+                    link_problem(path, f"symbolic link to {real}, outside {root}; manifests are read only from "
+                                       "inside the folder: copy the files in, or point at the folder itself")
+                    continue
+            if real.is_dir():
+                if real in ancestors:
+                    link_problem(path, "symbolic link loop: it leads back to a folder that contains it")
+                    continue
+                walk(path, real, ancestors | {real})
+            elif real.is_file():
+                if real in seen:
+                    continue
+                seen.add(real)
+                (out.files if is_manifest_name(entry.name) else out.skipped).append(path)
+            elif is_manifest_name(entry.name):
+                link_problem(path, "not a regular file (a device, pipe or socket); manifests are regular files")
+            else:
+                out.skipped.append(path)
+
+    walk(root, real_root, frozenset({real_root}))
+    return out
 
 
 def load(root: str | Path) -> Manifests:
@@ -488,8 +584,11 @@ def load(root: str | Path) -> Manifests:
     issues: list[Issue] = []
     if not root.exists():
         raise ManifestError([Issue(str(root), None, "", "no such file or folder")])
-    files = discover(root)
-    if not files:
+    found = discover(root)
+    files = found.files
+    if found.issues:
+        issues.extend(found.issues)
+    elif not files:
         raise ManifestError([Issue(str(root), None, "", _no_manifests(root))])
     base = root if root.is_dir() else root.parent
     resources: list[Resource] = []
@@ -505,7 +604,7 @@ def load(root: str | Path) -> Manifests:
                 issues.append(Issue(display, line, "", "a manifest document must be a mapping with apiVersion, kind, "
                                     f"metadata and spec; this one is {_describe(doc)}"))
                 continue
-            loaded = _load_document(doc, display, line, lines, issues)
+            loaded = _load_document(doc, display, line, lines, issues, root=base)
             if loaded is None and isinstance(doc.get("kind"), str) and isinstance(doc.get("metadata"), dict):
                 invalid_names.add((doc["kind"], str(doc["metadata"].get("name"))))
             if isinstance(loaded, Stack):
@@ -530,7 +629,9 @@ def load(root: str | Path) -> Manifests:
             shown = repr(r.name) if len(r.name) <= 40 else repr(r.name[:37] + "...")
             issues.append(r.issue(("metadata", "name"), f"{shown} ({len(r.name)} characters) is not a valid "
                                   f"{r.kind} name; allowed: {kind.name_rule}"))
-        key = (r.kind, r.name.lower() if kind.case_insensitive_names else r.name)
+        # IAM and SageMaker (endpoint, model and config names) compare names case-insensitively
+        folded = kind.case_insensitive_names or kind.service == "sagemaker"
+        key = (r.kind, r.name.lower() if folded else r.name)
         if key in seen:
             first = seen[key]
             same = (f"{first.name!r}" if first.name == r.name else
@@ -540,8 +641,14 @@ def load(root: str | Path) -> Manifests:
         else:
             seen[key] = r
         issues.extend(kind.check(r))
+        # lint errors come with the schema errors, all at once (accepted warnings are not repeated)
+        from reconciler.lint import accepted
 
-    manifests = Manifests(root=root, stack=stack, resources=resources, files=files)
+        ok = accepted(r)
+        issues.extend(i for i in kind.lint(r) if not (i.severity == "warning" and i.code in ok))
+        issues.extend(_plain_token_warnings(r))
+
+    manifests = Manifests(root=root, stack=stack, resources=resources, files=files, skipped=found.skipped)
     # references are checked even when other documents have errors (every error at once); documents
     # that failed validation still count as declared, so references to them are not reported twice
     from reconciler.graph import build
@@ -558,6 +665,16 @@ def load(root: str | Path) -> Manifests:
         raise ManifestError(errors)
     manifests.warnings = [i for i in issues if i.severity == "warning"]
     return manifests
+
+
+def _plain_token_warnings(r: Resource) -> list[Issue]:
+    """A credential written in plain text anywhere in a spec (never shown: only what it looks like)."""
+    from reconciler.kinds._secrets import plain_tokens
+
+    return [r.issue(("spec", *path), f"looks like a plain-text {what}; it would be stored in AWS as plain text "
+                    "and sit in git: keep it in Secrets Manager and reference it as {secretsManager: NAME} "
+                    "(the value is masked in plans)", "warning")
+            for path, what in plain_tokens(r.spec.model_dump(mode="json"))]
 
 
 def _names_in_unparsed(path: Path) -> set[tuple[str, str]]:
@@ -585,7 +702,7 @@ def _no_manifests(root: Path) -> str:
     files = [p.relative_to(root) for p in root.rglob("*") if p.is_file()]
     hidden = [p for p in files if any(part.startswith(".") for part in p.parts)]
     others = sorted(str(p) for p in files if p not in hidden)
-    skipped = sum(1 for p in hidden if p.suffix in (".yaml", ".yml"))
+    skipped = sum(1 for p in hidden if is_manifest_name(p.name))
     note = f"; {skipped} manifest(s) in hidden files or folders are skipped" if skipped else ""
     if not others:
         return f"the folder is empty; manifests are *.yaml or *.yml files in it (or in its subfolders){note}"
@@ -598,7 +715,8 @@ def _default_stack_name(base: Path) -> str:
     return name[:64]
 
 
-def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Issue]) -> Resource | Stack | None:
+def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Issue],
+                   root: Path | None = None) -> Resource | Stack | None:
     from reconciler.kinds import REGISTRY
 
     before = len(issues)
@@ -667,4 +785,5 @@ def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Is
             return None
         return Stack(name=metadata.name, spec=spec, file=file, line=line)  # type: ignore[arg-type]
     return Resource(kind=kind_name, name=metadata.name, spec=spec, tags=metadata.tags,
-                    annotations=metadata.annotations, file=file, line=line, lines=lines)
+                    annotations=metadata.annotations, file=file, line=line, lines=lines,
+                    root=str(root) if root is not None else None)

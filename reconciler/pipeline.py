@@ -18,7 +18,6 @@ from reconciler.errors import Issue, ManifestError, ReconcileError, UsageError
 from reconciler.graph import Graph, build
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import ApplyContext, PlanContext
-from reconciler.lint import accepted
 from reconciler.observe import declared, owned
 from reconciler.plan import Plan
 from reconciler.planner import plan as make_plan
@@ -53,17 +52,7 @@ class Target:
 
 def load(path: str | Path, strict: bool = False) -> tuple[mf.Manifests, Graph]:
     """Load, validate and lint; ManifestError (every issue at once) before any AWS call."""
-    manifests = mf.load(path)
-    issues: list[Issue] = []
-    for res in manifests.resources:
-        ok = accepted(res)
-        issues += [i for i in REGISTRY[res.kind].lint(res) if not (i.severity == "warning" and i.code in ok)]
-    if strict:
-        issues = [Issue(i.file, i.line, i.field, i.message, code=i.code) for i in issues]
-    errors = [i for i in issues if i.severity == "error"]
-    if errors:
-        raise ManifestError(errors)
-    manifests.warnings += [i for i in issues if i.severity == "warning"]
+    manifests = mf.load(path)  # schema, limits, references and policy lint: every error at once
     if strict and manifests.warnings:
         raise ManifestError([Issue(i.file, i.line, i.field, i.message) for i in manifests.warnings])
     return manifests, build(manifests)
@@ -146,7 +135,7 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
     opts.progress(f"reading {len(ids)} declared resource(s) from {'the sandbox' if t.sandbox else 'AWS'} …")
     checks = [(r, c) for r in m.resources for c in REGISTRY[r.kind].plan_checks(r, desired[(r.kind, r.name)], ctx)]
     exclude: dict[str, set[str]] = {}
-    for r in m.resources:
+    for r in m.resources if not destroy else []:  # destroy keeps nothing: every owned resource is found
         exclude.setdefault(r.kind, set()).add(r.name)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-checks") as ex:
         # read-only checks (DescribeSecret, GetRole) run beside the reads, before any write

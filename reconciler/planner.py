@@ -102,7 +102,9 @@ def plan(
         declared_ids = {(r.kind, r.name) for r in resources}
         candidates = list(owned)
         if destroy:
-            candidates += [o for i, o in live.items() if o is not None and i in declared_ids and o.stack == stack]
+            found = {(o.kind, o.name) for o in candidates}
+            candidates += [o for i, o in live.items() if o is not None and i in declared_ids and o.stack == stack
+                           and (o.kind, o.name) not in found]
         kept_needs: dict[str, list[str]] = {}
         if not destroy:
             for i, want in desired.items():

@@ -190,10 +190,83 @@ def problems(doc: Any, *, trust: bool = False) -> list[tuple[str, str]]:
             if "Principal" in st or "NotPrincipal" in st:
                 out.append((p, "an identity policy must not have a Principal"))
         for key in PRINCIPAL_KEYS:
-            if key in st and st[key] != "*" and not isinstance(st[key], dict):
-                out.append((f"{p}.{key}", 'must be "*" or a mapping like {"Service": [...]} or {"AWS": [...]}'))
-        if "Condition" in st and not isinstance(st["Condition"], dict):
-            out.append((f"{p}.Condition", "must be a mapping of operator to {key: value}"))
+            if key in st:
+                out += _principal_problems(f"{p}.{key}", st[key])
+        if trust and "NotPrincipal" in st:
+            out.append((f"{p}.NotPrincipal", "AWS does not allow NotPrincipal in a role's trust policy; name who may "
+                                             "assume the role with Principal"))
+        if "Condition" in st:
+            out += _condition_problems(f"{p}.Condition", st["Condition"])
+        if "Sid" in st and not (isinstance(st["Sid"], str) and SID.match(st["Sid"])):
+            out.append((f"{p}.Sid", f"{st['Sid']!r} is not a valid Sid; allowed: ASCII letters and digits only "
+                                    "(no spaces, hyphens or underscores)"))
+    return out
+
+
+SID = re.compile(r"^[A-Za-z0-9]*$")
+PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+CONDITION_OPERATORS = frozenset({
+    "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
+    "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
+    "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan",
+    "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress",
+    "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Null",
+})
+
+
+def _principal_problems(path: str, value: Any) -> list[tuple[str, str]]:
+    shape = 'must be "*" or a mapping like {"Service": [...]} or {"AWS": [...]}'
+    if value == "*":
+        return []
+    if not isinstance(value, dict) or not value:
+        return [(path, shape)]
+    out = []
+    for ptype, ids in value.items():
+        if ptype not in PRINCIPAL_TYPES:
+            out.append((f"{path}.{ptype}", f"unknown principal type {ptype!r}; allowed: {', '.join(PRINCIPAL_TYPES)}"))
+            continue
+        items = ids if isinstance(ids, list) else [ids]
+        if not items or not all(isinstance(v, str) and v for v in items):
+            out.append((f"{path}.{ptype}", f"must be a non-empty string or a list of strings, got {_kind_of(ids)}"))
+    return out
+
+
+def _kind_of(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "an empty list" if not v else "a list"
+    if isinstance(v, str):
+        return f"the string {v!r}"
+    return f"the {type(v).__name__} {v!r}"
+
+
+def _condition_problems(path: str, value: Any) -> list[tuple[str, str]]:
+    if not isinstance(value, dict):
+        return [(path, "must be a mapping of operator to {key: value}")]
+    out = []
+    for op, kv in value.items():
+        base = op.split(":", 1)[1] if isinstance(op, str) and op.startswith(("ForAllValues:", "ForAnyValue:")) else op
+        base = base[:-len("IfExists")] if isinstance(base, str) and base.endswith("IfExists") and base != "Null" else base
+        if base not in CONDITION_OPERATORS:
+            import difflib
+
+            close = difflib.get_close_matches(str(base), sorted(CONDITION_OPERATORS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            out.append((f"{path}.{op}", f"unknown condition operator {op!r}{hint} (AWS refuses the policy)"))
+            continue
+        if not isinstance(kv, dict) or not kv:
+            out.append((f"{path}.{op}", f"must be a mapping of condition key to value(s), e.g. {{aws:PrincipalTag/team: "
+                                        f"ml}}; got {_kind_of(kv)}"))
+            continue
+        for key, v in kv.items():
+            items = v if isinstance(v, list) else [v]
+            if not items or not all(isinstance(x, (str, int, float, bool)) for x in items):
+                got = _kind_of(v) if not isinstance(v, list) or not v else "a list holding a mapping, list or null"
+                out.append((f"{path}.{op}.{key}", f"must be a value or a list of values (strings, numbers, booleans), "
+                                                  f"got {got}"))
     return out
 
 

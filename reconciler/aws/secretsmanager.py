@@ -56,3 +56,17 @@ def delete_owned(aws: Aws, name: str, stack: str) -> bool:
         return False
     sm.ignore_missing("delete_secret", f"secret {name}", SecretId=name, RecoveryWindowInDays=7)
     return True
+
+
+def owned(aws: Aws, stack: str, tag_key: str, cached: bool = True) -> list[dict[str, Any]]:
+    """Secrets (not scheduled for deletion) this stack owns that carry ``tag_key`` (listed once per command).
+
+    Found by their own tags, so a secret outlives nothing: its parent (a user) may be gone already."""
+
+    def fetch() -> list[dict[str, Any]]:
+        sm = aws.client("secretsmanager")
+        return [s for s in sm.paginate("list_secrets", "SecretList", "secrets",
+                                       Filters=[{"Key": "tag-key", "Values": [tag_key]}])
+                if not s.get("DeletedDate") and policy.owner_of(s.get("Tags", [])) == stack]
+
+    return list(aws.cached(f"secretsmanager:owned:{stack}:{tag_key}", fetch) if cached else fetch())

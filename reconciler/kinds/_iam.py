@@ -11,10 +11,10 @@ from reconciler import policy
 from reconciler.errors import Issue
 from reconciler.kinds.base import PlanContext, Reference, Resource, Spec
 
-NAME_64 = re.compile(r"^[\w+=,.@-]{1,64}$")
-NAME_128 = re.compile(r"^[\w+=,.@-]{1,128}$")
+NAME_64 = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)  # AWS: ASCII only (no é, no fullwidth ２)
+NAME_128 = re.compile(r"^[\w+=,.@-]{1,128}$", re.ASCII)
 PATH = re.compile(r"^/([\x21-\x7E]*/)?$")
-ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$")
+ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/.+$", re.ASCII)
 PolicyDocument = dict[str, Any] | str
 
 DOC_HELP = "An IAM policy document (AWS's own keys: Version, Statement …), as YAML or as JSON text."

@@ -13,6 +13,31 @@ SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,180}$")
 #: environment keys whose plain-text values are treated as secrets in plans and output
 SECRETISH = re.compile(r"(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|ACCESS_KEY|PRIVATE_KEY)($|_)", re.IGNORECASE)
 MASK = "(secret)"
+#: values that are credentials whatever their key is called: Hugging Face, AWS access key ids, GitHub, GitLab
+TOKEN_VALUE = re.compile(r"\b(hf_[A-Za-z0-9]{20,}|(AKIA|ASIA)[A-Z0-9]{16}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,}"
+                         r"|glpat-[\w-]{20,})")
+TOKEN_NAMES = {"hf_": "Hugging Face token", "AKIA": "AWS access key id", "ASIA": "AWS access key id",
+               "gh": "GitHub token", "github_pat_": "GitHub token", "glpat-": "GitLab token"}
+
+
+def token_kind(value: Any) -> str | None:
+    """What credential a plain string looks like (None: not one)."""
+    if not isinstance(value, str):
+        return None
+    m = TOKEN_VALUE.search(value)
+    if m is None:
+        return None
+    return next(name for prefix, name in TOKEN_NAMES.items() if m.group(1).startswith(prefix))
+
+
+def plain_tokens(value: Any, path: tuple = ()) -> list[tuple[tuple, str]]:
+    """(path, what) of every plain-text credential anywhere in ``value`` (a spec as plain data)."""
+    if isinstance(value, dict):
+        return [hit for k, v in value.items() for hit in plain_tokens(v, path + (k,))]
+    if isinstance(value, (list, tuple)):
+        return [hit for i, v in enumerate(value) for hit in plain_tokens(v, path + (i,))]
+    what = token_kind(value)
+    return [(path, what)] if what else []
 
 
 def mask_environment_change(change: Any) -> Any:
@@ -27,7 +52,7 @@ def mask_environment_change(change: Any) -> Any:
     def hide(key: str, value: Any) -> Any:
         # plain strings only: references ({secretsManager: …}) and reconcile's own "(secret …)" markers stay
         plain = isinstance(value, str) and value and not value.startswith("(secret")
-        return MASK if plain and SECRETISH.search(key) else value
+        return MASK if plain and (SECRETISH.search(key) or token_kind(value)) else value
 
     def hide_all(value: Any) -> Any:
         if isinstance(value, dict):
@@ -55,6 +80,19 @@ class SecretRef(Spec):
         if not SECRET_NAME.match(v):
             raise ValueError("secret names are 1-180 characters of letters, digits and /_+=.@-")
         return v
+
+
+def mask_plain(value: Any, key: str = "") -> Any:
+    """``value`` (a state as shown to people) with plain-text credentials masked: any string that looks
+    like a token, and plain values of secret-looking environment keys. References stay as they are."""
+    if isinstance(value, dict):
+        return {k: mask_plain(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_plain(v, key) for v in value]
+    if isinstance(value, str) and value and not value.startswith("(secret"):
+        if token_kind(value) or (key and SECRETISH.search(key)):
+            return MASK
+    return value
 
 
 def environment_checks(environment: dict[str, Any], path: tuple) -> list[Check]:

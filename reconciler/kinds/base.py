@@ -8,12 +8,13 @@ Nothing outside ``reconciler/kinds`` imports a concrete kind: everything goes th
 from __future__ import annotations
 
 import re
+import typing
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from reconciler import MANAGED_BY_TAG, MANAGED_BY_VALUE, PREVENT_DESTROY_TAG, STACK_TAG
 from reconciler.errors import Issue
@@ -24,9 +25,24 @@ if TYPE_CHECKING:
 
 
 class Spec(BaseModel):
-    """Base of every kind's spec: camelCase keys, unknown keys rejected."""
+    """Base of every kind's spec: camelCase keys, unknown keys rejected.
+
+    No booleans for numbers: YAML 1.1 reads yes/no/on/off as booleans, and pydantic would take
+    ``count: yes`` as 1 and ``timeout: on`` as one second; a boolean where a number is expected is
+    refused with a file:line error (a quoted number, "7200", stays accepted)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, v: Any, info: ValidationInfo) -> Any:
+        if isinstance(v, bool) and info.field_name:
+            ann = cls.model_fields[info.field_name].annotation
+            kinds = set(typing.get_args(ann)) | {ann}
+            if bool not in kinds and kinds & {int, float}:
+                raise ValueError(f"must be a number, got the boolean {str(v).lower()} (YAML reads yes/no/on/off as "
+                                 "booleans)")
+        return v
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,8 @@ class Resource:
     file: str
     line: int
     lines: dict[tuple, int] = field(default_factory=dict, compare=False, repr=False)
+    #: the folder the manifests were loaded from (files a resource reads must stay in its repository)
+    root: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def id(self) -> str:

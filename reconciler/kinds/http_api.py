@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 
 from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import lambda_ as lamx
-from reconciler.errors import AwsError, Issue
+from reconciler.errors import AwsError, ConflictError, Issue
 from reconciler.kinds.base import (
     ApplyContext,
     Kind,
@@ -325,8 +325,11 @@ class HttpApiKind(Kind):
     def delete(self, name: str, ctx: ApplyContext) -> None:
         gw = ctx.aws.client("apigatewayv2")
         api = self.find(ctx.aws, name, ctx.stack, cached=False)
-        if api is None or self._stack(api) != ctx.stack:
-            return  # gone, or not ours: never delete another stack's API
+        if api is None:
+            return  # gone already
+        if self._stack(api) != ctx.stack:  # never delete another stack's API
+            raise ConflictError(f"refusing to delete HttpApi/{name}: it is not owned by stack {ctx.stack!r} "
+                                "(its tags changed since the plan was made); nothing was deleted")
         api_id = api["ApiId"]
         functions = {i.get("IntegrationUri") for i in gw.paginate("get_integrations", "Items", f"HttpApi/{name}", ApiId=api_id)
                      if i.get("IntegrationType") == "AWS_PROXY"}

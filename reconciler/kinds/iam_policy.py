@@ -32,7 +32,7 @@ class PolicyKind(Kind):
     spec_model = PolicySpec
     description = "A customer managed IAM policy."
     name_pattern = _iam.NAME_128
-    name_rule = "1-128 characters of letters, digits and +=,.@_-"
+    name_rule = "1-128 characters of ASCII letters, digits and +=,.@_-"
     case_insensitive_names = True
     replace_fields = frozenset({"path", "description"})
     delete_order = 90

@@ -61,7 +61,7 @@ class RoleKind(Kind):
     spec_model = RoleSpec
     description = "An IAM role with its trust policy, managed and inline policies."
     name_pattern = _iam.NAME_64
-    name_rule = "1-64 characters of letters, digits and +=,.@_-"
+    name_rule = "1-64 characters of ASCII letters, digits and +=,.@_-"
     case_insensitive_names = True
     replace_fields = frozenset({"path"})
     delete_order = 80
@@ -95,12 +95,15 @@ class RoleKind(Kind):
         refs = _iam.policy_references(res, names)
         # a trust policy naming an OIDC provider declared in the manifests must wait for it
         # (AWS refuses a trust policy whose Federated principal does not exist yet)
-        doc = policy.parse(res.spec.trust_document()) if res.spec.trustPolicy is not None else {}
+        try:
+            doc = policy.parse(res.spec.trust_document()) if res.spec.trustPolicy is not None else {}
+        except ValueError:  # invalid JSON text: reported by check()
+            doc = {}
         statements = doc.get("Statement", []) if isinstance(doc, dict) else []
-        for st in [statements] if isinstance(statements, dict) else statements:
+        for st in [statements] if isinstance(statements, dict) else statements if isinstance(statements, list) else []:
             principal = st.get("Principal") if isinstance(st, dict) else None
             federated = principal.get("Federated", []) if isinstance(principal, dict) else []
-            for arn in [federated] if isinstance(federated, str) else federated:
+            for arn in [federated] if isinstance(federated, str) else federated if isinstance(federated, list) else []:
                 host = str(arn).split(":oidc-provider/", 1)[-1] if ":oidc-provider/" in str(arn) else None
                 if host and host in names.get("OidcProvider", set()):
                     refs.append(Reference(("spec", "trustPolicy"), "OidcProvider", host))

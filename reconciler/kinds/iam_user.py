@@ -33,6 +33,8 @@ from reconciler.kinds.base import (
 )
 
 ACCESS_KEY_TAG = "reconciler:access-key"
+#: on a secret holding a user's access key: the user's name (the secret is found by it, user or not)
+KEY_OF_TAG = "reconciler:access-key-of"
 #: the id of the key reconcile created (``keep ID …`` while one is being created: the keys it must not touch)
 ACCESS_KEY_ID_TAG = "reconciler:access-key-id"
 PENDING = "pending:"
@@ -97,7 +99,7 @@ class UserKind(Kind):
     spec_model = UserSpec
     description = "An IAM user with its policies and, optionally, one access key kept in a secret store."
     name_pattern = _iam.NAME_64
-    name_rule = "1-64 characters of letters, digits and +=,.@_-"
+    name_rule = "1-64 characters of ASCII letters, digits and +=,.@_-"
     case_insensitive_names = True
     delete_order = 70
     service = "iam"
@@ -115,6 +117,7 @@ class UserKind(Kind):
         issues += _iam.size_issue(res, ("spec", "inlinePolicies"), total, 2048, "the user's inline policies together")
         key = res.spec.accessKey
         if key and key.store.file:
+            issues += _store_file_issues(res, key.store.file)
             target = Path(key.store.file).expanduser()
             manifest_dir = Path(res.file).resolve().parent
             if not target.is_absolute() and (Path.cwd() / target).resolve().is_relative_to(manifest_dir):
@@ -143,7 +146,8 @@ class UserKind(Kind):
     def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
         return _iam.principal_depends_on(state)
 
-    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None) -> str | None:
+    def plan_reason(self, action: str, fields: list[str], live: dict[str, Any] | None,
+                    operations: tuple[Any, ...] = ()) -> str | None:
         if action != "update" or "unmanagedAccessKeys" not in fields:
             return None
         others = [f for f in fields if f != "unmanagedAccessKeys"]
@@ -211,6 +215,16 @@ class UserKind(Kind):
             tags = policy.normalize_tags(u.get("Tags", []))
             if policy.owner_of(tags) == stack:
                 out.append(self._from_listing(aws, u))
+        # an access-key secret whose user is gone (a destroy or prune killed right after DeleteUser):
+        # still this stack's, listed as its user so that the rerun deletes it
+        users = iamx.account(aws).users
+        for secret in secretsmanager.owned(aws, stack, KEY_OF_TAG):
+            tags = policy.normalize_tags(secret.get("Tags", []))
+            user = tags.get(KEY_OF_TAG, "")
+            if not user or user.lower() in users or user.lower() in excluded:
+                continue
+            state = {"accessKey": f"secretsManager:{secret['Name']}", "tags": tags}
+            out.append(Observed(self.kind, user, secret["ARN"], state, meta={"orphan_secret": secret["Name"]}))
         return out
 
     def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
@@ -280,7 +294,7 @@ class UserKind(Kind):
         try:
             kind, _, target = store.partition(":")
             if kind == "secretsManager":
-                tags = ownership_tags(ctx.stack, {}, False)
+                tags = {**ownership_tags(ctx.stack, {}, False), KEY_OF_TAG: name}
                 secretsmanager.write(ctx.aws, target, payload, tags, ctx.stack)
             else:
                 write_secret_file(target, payload)
@@ -298,7 +312,8 @@ class UserKind(Kind):
         iam = ctx.aws.client("iam")
         what = f"User/{name}"
         got = iam.get("get_user", what, UserName=name)
-        if got is None:
+        if got is None:  # gone (perhaps a run killed right after DeleteUser): its key's secret may remain
+            self._delete_secrets(name, None, ctx)
             return
         tags = policy.normalize_tags(got["User"].get("Tags") or
                                      list(iam.paginate("list_user_tags", "Tags", what, UserName=name)))
@@ -312,10 +327,34 @@ class UserKind(Kind):
         iamx.empty(iam, "user", name)
         iam.ignore_missing("delete_user", what, UserName=name)
         store = tags.get(ACCESS_KEY_TAG, "").removeprefix(PENDING)
-        if store.startswith("secretsManager:"):
-            secret = store.split(":", 1)[1]
+        self._delete_secrets(name, store.split(":", 1)[1] if store.startswith("secretsManager:") else None, ctx)
+
+    def _delete_secrets(self, name: str, marked: str | None, ctx: ApplyContext) -> None:
+        """Delete the secrets of ``name``'s access key this stack owns: the one its tag names, and every
+        secret tagged as holding its key (found without the user, which may be gone)."""
+        secrets = {marked} if marked else set()
+        for s in secretsmanager.owned(ctx.aws, ctx.stack, KEY_OF_TAG, cached=False):
+            if policy.normalize_tags(s.get("Tags", [])).get(KEY_OF_TAG, "").lower() == name.lower():
+                secrets.add(s["Name"])
+        for secret in sorted(secrets):
             if secretsmanager.delete_owned(ctx.aws, secret, ctx.stack):
-                ctx.progress(f"{what}: secret {secret} scheduled for deletion (7-day recovery window)")
+                ctx.progress(f"User/{name}: secret {secret} scheduled for deletion (7-day recovery window)")
+
+
+def _store_file_issues(res: Resource, file: str) -> list[Issue]:
+    """A secret file apply could not write (found at validate, not after the user was created)."""
+    where = ("spec", "accessKey", "store", "file")
+    target = Path(file).expanduser()
+    if target.is_dir():
+        return [res.issue(where, f"{file!r} is a folder; give the path of a file to write the access key to")]
+    if target.exists() and not target.is_file():
+        return [res.issue(where, f"{file!r} is not a regular file (a device, pipe or socket); give a file path")]
+    for parent in target.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return [res.issue(where, f"{file!r} cannot be created: {str(parent)!r} is not a folder")]
+            break
+    return []
 
 
 def write_secret_file(path: str, payload: str) -> None:

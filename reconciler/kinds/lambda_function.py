@@ -15,11 +15,9 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import io
+import hmac
 import os
 import re
-import stat
-import zipfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +27,7 @@ from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import lambda_ as lamx
 from reconciler.aws import secretsmanager
 from reconciler.errors import AwsError, Issue
+from reconciler.kinds import _code
 from reconciler.kinds._secrets import SecretRef, environment_checks, mask_environment_change, role_checks
 from reconciler.kinds.base import (
     ApplyContext,
@@ -44,7 +43,7 @@ from reconciler.kinds.base import (
 
 ENV_TAG = "reconciler:env:"
 ENV_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
-ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-/]+$")
+ROLE_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-/]+$", re.ASCII)
 HANDLER = re.compile(r"^[^\s]{1,128}$")
 RESERVED_ENV = frozenset({
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
@@ -53,10 +52,6 @@ RESERVED_ENV = frozenset({
     "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 })
-MAX_ZIP_BYTES = 50 * 1024 * 1024  # direct upload (ZipFile) limit
-MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
-SKIPPED = ("__pycache__", ".git", ".DS_Store")
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 class FunctionSpec(Spec):
@@ -100,34 +95,18 @@ def runtimes() -> tuple[str, ...]:
 
 
 def source_path(res: Resource) -> Path:
-    return (Path(res.file).parent / res.spec.code).resolve()
+    """The code path as written (relative to the manifest file), symlinks not resolved yet."""
+    return Path(os.path.abspath(Path(res.file).parent / res.spec.code))
 
 
-def _files(root: Path) -> list[Path]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED)
-        for f in filenames:
-            if f in SKIPPED or f.endswith(".pyc"):
-                continue
-            out.append(Path(dirpath) / f)
-    return sorted(out, key=lambda p: p.relative_to(root).as_posix())
+def code_boundary(res: Resource) -> Path:
+    """Code is read only from inside this folder: the git work tree of the manifests folder, else that folder."""
+    return _code.repository(Path(res.root) if res.root else Path(res.file).parent)
 
 
-def package(path: Path) -> bytes:
-    """The deployment zip of ``path``: a .zip file as is, or a folder zipped reproducibly."""
-    if path.is_file():
-        return path.read_bytes()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for f in _files(path):
-            info = zipfile.ZipInfo(f.relative_to(path).as_posix(), date_time=FIXED_TIME)
-            mode = 0o755 if f.stat().st_mode & stat.S_IXUSR else 0o644
-            info.external_attr = (stat.S_IFREG | mode) << 16
-            info.create_system = 3
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, f.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
-    return buf.getvalue()
+def package(path: Path, boundary: Path | None = None) -> bytes:
+    """The deployment zip of ``path`` (see reconciler.kinds._code.package)."""
+    return _code.package(path, boundary)
 
 
 def sha256_b64(data: bytes) -> str:
@@ -140,6 +119,13 @@ def _display_path(p: Path) -> str:
         return os.path.relpath(p)
     except ValueError:  # another drive (Windows)
         return str(p)
+
+
+def fingerprint(value: str, version: str) -> str:
+    """A short keyed digest of a secret-backed variable's value, recorded in its marker tag: a value
+    edited by hand in Lambda no longer matches it, so plan sees the drift without reading the secret.
+    (Truncated to 64 bits: it tells a changed value, it cannot stand in for the value.)"""
+    return hmac.new(f"reconcile-env:{version}".encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _masked(name: str) -> str:
@@ -184,22 +170,10 @@ class FunctionKind(Kind):
     def _code_issues(self, res: Resource) -> list[Issue]:
         spec, where = res.spec, ("spec", "code")
         path = source_path(res)
-        if not path.exists():
-            return [res.issue(where, f"no such file or folder: {_display_path(path)}")]
-        if path.is_file():
-            if not zipfile.is_zipfile(path):
-                return [res.issue(where, f"{_display_path(path)} is neither a folder nor a .zip file")]
-            if path.stat().st_size > MAX_ZIP_BYTES:
-                return [res.issue(where, "the zip is larger than the 50 MB Lambda accepts for direct upload")]
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-        else:
-            files = _files(path)
-            if not files:
-                return [res.issue(where, f"{_display_path(path)} holds no files")]
-            if sum(f.stat().st_size for f in files) > MAX_UNZIPPED_BYTES:
-                return [res.issue(where, "the code is larger than the 250 MB (unzipped) Lambda allows")]
-            names = {f.relative_to(path).as_posix() for f in files}
+        try:
+            _real, names = _code.check(path, code_boundary(res))
+        except _code.CodeError as e:
+            return [res.issue(where, str(e))]
         if spec.runtime.startswith("python") and "." in spec.handler:
             module = spec.handler.rsplit(".", 1)[0].replace(".", "/")
             if f"{module}.py" not in names and f"{module}/__init__.py" not in names:
@@ -234,10 +208,11 @@ class FunctionKind(Kind):
             "architecture": spec.architecture,
             "role": role,
             "environment": env,
-            "codeSha256": sha256_b64(package(path)),
+            "codeSha256": sha256_b64(package(path, code_boundary(res))),
             "tags": ownership_tags(ctx.stack, res.tags, res.annotated(PREVENT_DESTROY_ANNOTATION)),
             # apply inputs (not compared): where the code is, which variables are secrets
             "_code": _display_path(path),
+            "_root": _display_path(code_boundary(res)),
             "_secrets": {k: v.secretsManager for k, v in sorted(spec.environment.items()) if isinstance(v, SecretRef)},
         }
 
@@ -250,9 +225,15 @@ class FunctionKind(Kind):
         env: dict[str, str] = {}
         for key, value in sorted(((cfg.get("Environment") or {}).get("Variables") or {}).items()):
             if key in markers:
-                secret, _, version = markers[key].rpartition("@")
+                secret, _, recorded = markers[key].rpartition("@")
+                version, _, mark = recorded.partition("#")
                 current = aws.cached(f"secret-version:{secret}", lambda s=secret: secretsmanager.version(aws, s))
-                env[key] = _masked(secret) if current == version else f"(secret {secret}, changed since applied)"
+                if current != version:
+                    env[key] = f"(secret {secret}, changed since applied)"
+                elif mark and not hmac.compare_digest(mark, fingerprint(value, version)):
+                    env[key] = f"(secret {secret}, edited outside reconcile)"  # the live value is not the secret's
+                else:
+                    env[key] = _masked(secret)
             else:
                 env[key] = value
         state = {
@@ -297,7 +278,10 @@ class FunctionKind(Kind):
         if not path.exists():
             raise AwsError(f"Failed to upload Function/{name}: its code {path} is not there (run apply from the "
                            "folder the plan was made in)")
-        data = package(path)
+        try:
+            data = package(path, Path(desired["_root"]).resolve() if desired.get("_root") else None)
+        except _code.CodeError as e:
+            raise AwsError(f"Failed to upload Function/{name}: {e}") from None
         if sha256_b64(data) != desired["codeSha256"]:
             raise AwsError(f"Failed to upload Function/{name}: the code in {path} changed since the plan was made; "
                            "run plan again")
@@ -311,7 +295,7 @@ class FunctionKind(Kind):
         for key, secret in desired.get("_secrets", {}).items():
             version = secretsmanager.version(ctx.aws, secret)
             variables[key] = secretsmanager.read(ctx.aws, secret)
-            markers[ENV_TAG + key] = f"{secret}@{version}"
+            markers[ENV_TAG + key] = f"{secret}@{version}#{fingerprint(variables[key], str(version))}"
         return variables, markers
 
     def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:

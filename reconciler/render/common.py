@@ -60,7 +60,7 @@ def _drop(state: dict[str, Any], path: str) -> dict[str, Any]:
 
 def shown(kind: Any, state: dict[str, Any]) -> dict[str, Any]:
     """What a create lists: the kind's display form, without internal (``_x``) and hidden fields, nor empties."""
-    out = kind.display(state) if kind else state
+    out = _mask_environments(kind.display(state) if kind else state)
     for path in getattr(kind, "hidden_fields", ()):
         out = _drop(out, path)
     return {k: v for k, v in out.items() if not k.startswith("_") and v not in (None, "", [], {})}
@@ -93,6 +93,20 @@ def _change_lines(step: Step) -> list[tuple[str, str]]:
     for c in step.changes:
         out += change_lines(c)
     return out
+
+
+def _mask_environments(state: dict) -> dict:
+    """Plain-text credentials in a shown state: masked in every environment, and wherever they look like tokens."""
+    from reconciler.kinds._secrets import mask_plain
+
+    def walk(v: object, key: str = "") -> object:
+        if isinstance(v, dict):
+            return {k: (mask_plain(x) if k == "environment" else walk(x, k)) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return mask_plain(v, "")
+
+    return walk(state)  # type: ignore[return-value]
 
 
 def headline(plan: Plan) -> str:

@@ -7,6 +7,8 @@ moto's 123456789012. Nothing here reaches the real AWS.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +96,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextlib.contextmanager
+def _start_lock() -> Iterator[None]:
+    """Held while a server is started or stopped: two commands starting a cold sandbox at once
+    start one server (the second waits, then finds it running), never two for one RECONCILE_HOME."""
+    home().mkdir(parents=True, exist_ok=True)
+    fd = os.open(home() / "sandbox.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # released by the kernel if this process dies
+        yield
+    finally:
+        os.close(fd)
+
+
 def server_env() -> dict[str, str]:
     """The server's environment: the caller's, without its AWS settings (a profile that names a real
     account, or one missing from ~/.aws/config, must neither reach nor break the local server)."""
@@ -107,7 +123,14 @@ def start(port: int | None = None, timeout: float = 60.0) -> Status:
     current = status()
     if current.running:
         return current
-    home().mkdir(parents=True, exist_ok=True)
+    with _start_lock():
+        return _start_locked(port, timeout)
+
+
+def _start_locked(port: int | None, timeout: float) -> Status:
+    current = status()
+    if current.running:  # another command started it while this one waited for the lock
+        return current
     port = port or int(os.environ.get("RECONCILE_SANDBOX_PORT", 0)) or _free_port()
     log = open(home() / "sandbox.log", "ab")
     proc = subprocess.Popen(
@@ -129,6 +152,11 @@ def start(port: int | None = None, timeout: float = 60.0) -> Status:
 
 def stop() -> bool:
     """Stop the sandbox server; True if one was running. Its state is gone with it."""
+    with _start_lock():
+        return _stop_locked()
+
+
+def _stop_locked() -> bool:
     st = status()
     was_running = bool(st.pid and _alive(st.pid))
     if st.pid and was_running:

@@ -5,7 +5,9 @@ Every folder under tests/bad_manifests/ is one broken manifest set with an ``exp
 (file relative to the case folder, "" for the folder itself; line null when there is none; field and
 message are substrings; ``{dir}`` in a message stands for the folder as given on the command line), or
 ``{"errors": [...]}`` when the case has several errors that must all be reported in one run.
-``{"generate": {"file": ..., "bytes": N}}`` asks the test to write a file too big to commit.
+``{"generate": {"file": ..., "bytes": N}}`` asks the test to write a file too big to commit;
+``{"links": {"path": "target"}}`` asks it to make symbolic links (not committed: tools walking the
+repository must not follow a link to /etc or a loop).
 
 Both ``reconcile validate DIR`` and ``reconcile plan DIR`` run as subprocesses with AWS_ENDPOINT_URL
 pointing at a local HTTP server that records every request: the test proves no AWS call was made,
@@ -91,6 +93,9 @@ def prepare(case: Path, tmp_path: Path) -> str:
     spec, _ = expected_errors(case)
     target = tmp_path / case.name
     shutil.copytree(case, target, ignore=shutil.ignore_patterns("expect.json"))
+    for link, points_to in spec.get("links", {}).items():  # symbolic links are made here, not committed
+        (target / link).parent.mkdir(parents=True, exist_ok=True)
+        (target / link).symlink_to(points_to)
     gen = spec.get("generate")
     if gen:
         line = b"# " + b"x" * 1021 + b"\n"
@@ -155,7 +160,8 @@ def test_the_corpus_is_big_enough_and_well_formed() -> None:
         for exp in errors:
             assert set(exp) >= {"file", "line", "field", "message"}, case.name
             assert exp["message"], case.name
-            assert exp["file"] == "" or (case / exp["file"]).exists() or spec.get("generate"), case.name
+            made = exp["file"] in spec.get("links", {}) or spec.get("generate")
+            assert exp["file"] == "" or (case / exp["file"]).exists() or made, case.name
 
 
 def test_the_recorder_sees_a_real_aws_call(cli: Cli, recorder: Recorder, tmp_path: Path) -> None:

@@ -110,3 +110,21 @@ def test_account_principals_compare_equal_in_every_partition():
         assert policy.equal(a, b)
     other = doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/x"}, "Action": "sts:AssumeRole"})
     assert not policy.equal(other, doc({"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}))
+
+
+def test_a_linter_crash_is_a_warning_not_ours(monkeypatch) -> None:
+    """parliament crashing on a document becomes 'lint could not check this document', never an internal error."""
+    import parliament
+
+    from reconciler import lint
+    from reconciler.kinds.base import Resource
+
+    def boom(_text: str) -> None:
+        raise TypeError("expected string or bytes-like object, got 'ValueNotFoundNode'")
+
+    monkeypatch.setattr(parliament, "analyze_policy_string", boom)
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    res = Resource("Policy", "p", None, {}, {}, "p.yaml", 1, {("spec", "document"): 5})
+    [issue] = lint.document(res, ("spec", "document"), doc)
+    assert issue.severity == "warning" and (issue.line, issue.field) == (5, "spec.document")
+    assert issue.message.startswith("lint could not check this document: parliament failed with TypeError")
