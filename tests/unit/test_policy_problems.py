@@ -99,3 +99,84 @@ def test_principal_and_condition_shapes():
     assert policy.problems({"Version": V, "Statement": {**A, "Condition": "x"}}) == [
         ("Statement[0].Condition", "must be a mapping of operator to {key: value}")]
     assert policy.problems({"Version": V, "Statement": {**A, "Condition": {"StringEquals": {"k": "v"}}}}) == []
+
+
+# ---- principals, condition operators and values, Sids ------------------------------------------------
+def trust(principal):
+    return policy.problems({"Version": V, "Statement": {"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                        "Principal": principal}}, trust=True)
+
+
+def test_principal_types_and_values():
+    shape = 'must be "*" or a mapping like {"Service": [...]} or {"AWS": [...]}'
+    assert trust({}) == [("Statement[0].Principal", shape)]
+    assert trust(["a"]) == [("Statement[0].Principal", shape)]
+    assert trust({"Servic": "x", "AWS": "1"}) == [
+        ("Statement[0].Principal.Servic", "unknown principal type 'Servic'; allowed: AWS, Service, Federated, CanonicalUser")]
+    assert trust({"CanonicalUser": "c", "Federated": ["f"], "AWS": "*", "Service": "s"}) == []
+    msg = "must be a non-empty string or a list of strings, got "
+    for bad, got in (([], "an empty list"), (None, "null"), ({"a": 1}, "a mapping"), ("", "the string ''"),
+                     (3, "the int 3"), ([1], "a list"), (["a", ""], "a list"), (True, "the bool True")):
+        assert trust({"AWS": "1", "Service": bad}) == [("Statement[0].Principal.Service", msg + got)], bad
+
+
+def test_not_principal_is_refused_in_a_trust_policy_only():
+    st = {"Effect": "Allow", "Action": "sts:AssumeRole", "NotPrincipal": {"AWS": "123456789012"}}
+    assert policy.problems({"Version": V, "Statement": st}, trust=True) == [
+        ("Statement[0].NotPrincipal", "AWS does not allow NotPrincipal in a role's trust policy; name who may "
+                                      "assume the role with Principal")]
+    assert policy.problems({"Version": V, "Statement": {**st, "Principal": "*"}}, trust=True) == [
+        ("Statement[0].NotPrincipal", "AWS does not allow NotPrincipal in a role's trust policy; name who may "
+                                      "assume the role with Principal")]
+
+
+def cond(c):
+    return policy.problems({"Version": V, "Statement": {**A, "Condition": c}})
+
+
+def test_condition_operators():
+    assert cond({"StringEqual": {"k": "v"}}) == [("Statement[0].Condition.StringEqual", (
+        "unknown condition operator 'StringEqual'; did you mean 'StringEquals'? (AWS refuses the policy)"))]
+    assert cond({"Foo": {"k": "v"}}) == [("Statement[0].Condition.Foo", "unknown condition operator 'Foo' (AWS refuses the policy)")]
+    assert cond({1: {"k": "v"}}) == [("Statement[0].Condition.1", "unknown condition operator 1 (AWS refuses the policy)")]
+    assert cond({"ForAllValues:Bogus": {"k": "v"}}) == [
+        ("Statement[0].Condition.ForAllValues:Bogus", "unknown condition operator 'ForAllValues:Bogus' (AWS refuses the policy)")]
+    for ok in ("ForAllValues:StringLike", "ForAnyValue:StringEqualsIfExists", "StringEqualsIfExists", "Null",
+               "DateLessThan", "IpAddress", "ArnLike", "BinaryEquals", "NumericGreaterThanEquals", "ForAnyValue:ArnEquals"):
+        assert cond({ok: {"k": "v"}}) == [], ok
+    # a prefix or suffix only counts where AWS has it
+    for bad in ("ForSomeValues:StringLike", "StringLikeIfexists", "IfExists", "StringForAllValues:Like"):
+        assert cond({bad: {"k": "v"}})[0][1].startswith(f"unknown condition operator {bad!r}"), bad
+
+
+def test_null_takes_no_if_exists():
+    """IAM: IfExists can be added to any condition operator except Null."""
+    assert cond({"NullIfExists": {"k": "true"}}) == [
+        ("Statement[0].Condition.NullIfExists", "unknown condition operator 'NullIfExists' (AWS refuses the policy)")]
+
+
+def test_condition_values():
+    keys = "must be a mapping of condition key to value(s), e.g. {aws:PrincipalTag/team: ml}; got "
+    assert cond({"StringEquals": []}) == [("Statement[0].Condition.StringEquals", keys + "an empty list")]
+    assert cond({"StringEquals": {}}) == [("Statement[0].Condition.StringEquals", keys + "a mapping")]
+    assert cond({"StringEquals": "k"}) == [("Statement[0].Condition.StringEquals", keys + "the string 'k'")]
+    vals = "must be a value or a list of values (strings, numbers, booleans), got "
+    assert cond({"StringEquals": {"k": [], "j": "ok"}}) == [("Statement[0].Condition.StringEquals.k", vals + "an empty list")]
+    assert cond({"StringEquals": {"k": None}}) == [("Statement[0].Condition.StringEquals.k", vals + "null")]
+    assert cond({"StringEquals": {"k": {"a": 1}}}) == [("Statement[0].Condition.StringEquals.k", vals + "a mapping")]
+    for holder in ([{"a": 1}], ["a", None], [[1]]):
+        assert cond({"StringEquals": {"k": holder}}) == [
+            ("Statement[0].Condition.StringEquals.k", vals + "a list holding a mapping, list or null")], holder
+    assert cond({"NumericLessThan": {"k": [1, 2.5, True, "x"]}, "Bool": {"b": False}}) == []
+    assert cond("x") == [("Statement[0].Condition", "must be a mapping of operator to {key: value}")]
+
+
+def test_sid_format():
+    def sid(value):
+        return policy.problems({"Version": V, "Statement": {**A, "Sid": value}})
+    assert sid("Ok1") == [] and sid("") == []
+    allowed = "is not a valid Sid; allowed: ASCII letters and digits only (no spaces, hyphens or underscores)"
+    for bad in ("a b", "a-b", "a_b", "é", "a\n"):
+        assert sid(bad) == [("Statement[0].Sid", f"{bad!r} {allowed}")], bad
+    assert sid(3) == [("Statement[0].Sid", f"3 {allowed}")]
+    assert sid(None) == [("Statement[0].Sid", f"None {allowed}")]
