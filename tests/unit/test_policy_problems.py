@@ -180,3 +180,23 @@ def test_sid_format():
         assert sid(bad) == [("Statement[0].Sid", f"{bad!r} {allowed}")], bad
     assert sid(3) == [("Statement[0].Sid", f"3 {allowed}")]
     assert sid(None) == [("Statement[0].Sid", f"None {allowed}")]
+
+
+def test_every_problem_of_a_statement_is_reported_together():
+    """One statement wrong in several ways: each problem once, in field order, none hiding another."""
+    st = {"Effect": "Allow", "Action": "sts:AssumeRole", "Bogus": 1,
+          "Principal": {"Servic": "x", "AWS": ""}, "Condition": {"Foo": {"k": "v"}, "StringEquals": {}, "Bool": {"b": None}},
+          "Sid": "a b"}
+    assert [f for f, _ in policy.problems({"Version": V, "Statement": st}, trust=True)] == [
+        "Statement[0]", "Statement[0].Principal.Servic", "Statement[0].Principal.AWS", "Statement[0].Condition.Foo",
+        "Statement[0].Condition.StringEquals", "Statement[0].Condition.Bool.b", "Statement[0].Sid"]
+
+
+def test_not_principal_in_an_identity_policy_is_only_the_identity_problem():
+    assert policy.problems({"Version": V, "Statement": {**A, "NotPrincipal": {"AWS": "1"}}}) == [
+        ("Statement[0]", "an identity policy must not have a Principal")]
+
+
+def test_only_one_prefix_is_taken_off_an_operator():
+    assert cond({"ForAllValues:StringLike:x": {"k": "v"}})[0][0] == "Statement[0].Condition.ForAllValues:StringLike:x"
+    assert cond({"ForAnyValue:ForAllValues:StringLike": {"k": "v"}}) != []
