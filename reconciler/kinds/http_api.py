@@ -128,7 +128,8 @@ class HttpApiKind(Kind):
             if f.startswith("arn:") and not FUNCTION_ARN.match(f):
                 issues.append(res.issue(("spec", "routes", key, "function"),
                                         f"{f!r} is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME)"))
-        return issues
+        from reconciler.kinds import _constraints  # API parameters vs botocore's model
+        return issues + _constraints.check(res, issues)
 
     def references(self, res: Resource, names: dict[str, set[str]]) -> list[Reference]:
         return [Reference(("spec", "routes", key, "function"), "Function", r.function)

@@ -42,7 +42,8 @@ class PolicyKind(Kind):
         issues = _iam.document_issues(res, ("spec", "document"), res.spec.document)
         if not issues:
             issues += _iam.size_issue(res, ("spec", "document"), policy.size(res.spec.document), 6144, "the policy document")
-        return issues
+        from reconciler.kinds import _constraints  # API parameters vs botocore's model
+        return issues + _constraints.check(res, issues)
 
     def lint(self, res: Resource) -> list[Issue]:
         from reconciler import lint

@@ -86,7 +86,8 @@ class RoleKind(Kind):
         issues += _iam.size_issue(res, ("spec", "inlinePolicies"), total, 10240, "the role's inline policies together")
         if not issues:
             issues += _iam.size_issue(res, ("spec", "trustPolicy"), policy.size(spec.trust_document()), 2048, "the trust policy")
-        return issues
+        from reconciler.kinds import _constraints  # API parameters vs botocore's model
+        return issues + _constraints.check(res, issues)
 
     def lint(self, res: Resource) -> list[Issue]:
         return _iam.lint_principal(res)

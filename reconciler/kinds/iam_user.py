@@ -124,7 +124,8 @@ class UserKind(Kind):
                 issues.append(res.issue(("spec", "accessKey", "store", "file"),
                                         "the secret file would be written inside the manifests folder (and end up in git)",
                                         severity="warning"))
-        return issues
+        from reconciler.kinds import _constraints  # API parameters vs botocore's model
+        return issues + _constraints.check(res, issues)
 
     def lint(self, res: Resource) -> list[Issue]:
         return _iam.lint_principal(res)

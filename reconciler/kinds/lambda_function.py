@@ -165,7 +165,8 @@ class FunctionKind(Kind):
         if plain > 4096:
             issues.append(res.issue(("spec", "environment"), f"the variables take {plain} bytes; Lambda allows 4 KB"))
         issues += self._code_issues(res)
-        return issues
+        from reconciler.kinds import _constraints  # API parameters vs botocore's model
+        return issues + _constraints.check(res, issues)
 
     def _code_issues(self, res: Resource) -> list[Issue]:
         spec, where = res.spec, ("spec", "code")

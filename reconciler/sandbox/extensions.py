@@ -22,6 +22,9 @@ def install() -> None:
     iam_oidc.install()  # Add/RemoveClientIDToOpenIDConnectProvider
     autoscaling.install()  # sagemaker:inference-component:DesiredCopyCount
     errors.install()  # IAM / Secrets Manager not-found answers as AWS words them
+    from reconciler.sandbox import validation
+
+    validation.install()  # requests checked against botocore's model constraints, refused as AWS does
 
 
 def in_front_of_server(middleware: Callable[[Any], Any]) -> None:

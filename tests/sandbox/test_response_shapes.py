@@ -244,7 +244,7 @@ def drive_others(c: Any, server: MotoServer) -> None:
         z.writestr("app.py", "def handler(e, c):\n    return 1\n")
     fn = lam.create_function(FunctionName=N("fn"), Runtime="python3.12", Role=f"arn:aws:iam::{ACCOUNT}:role/{role}",
                              Handler="app.handler", Code={"ZipFile": buf.getvalue()}, Tags={"k": "v"},
-                             Environment={"Variables": {"A": "b"}})["FunctionArn"]
+                             Environment={"Variables": {"AB": "b"}})["FunctionArn"]
     lam.get_function(FunctionName=N("fn"))
     lam.get_function_configuration(FunctionName=N("fn"))
     lam.list_functions()

@@ -63,7 +63,10 @@ class EndpointKind(Kind):
         ic = spec.inferenceComponent
         if ic and ic.maxMemoryMb is not None and ic.maxMemoryMb < ic.memoryMb:
             issues.append(res.issue(("spec", "inferenceComponent", "maxMemoryMb"), "must be at least memoryMb"))
-        return issues
+        from reconciler.kinds import _constraints  # API parameters vs botocore's model, instance fit
+        from reconciler.kinds.endpoint.naming import derived_name, ic_name
+
+        return issues + _constraints.check(res, issues, derived=_constraints.endpoint_names(derived_name, ic_name))
 
     def lint(self, res: Resource) -> list[Issue]:
         out = []
