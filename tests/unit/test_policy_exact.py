@@ -46,7 +46,8 @@ def test_a_document_without_statement_has_an_empty_statement_list():
 
 
 def test_a_statement_that_is_not_a_mapping_is_kept_as_is():
-    assert policy.canonical({"Statement": ["x", A]})["Statement"][0] == "x"
+    assert policy.canonical({"Statement": ["x", A]})["Statement"] == [
+        "x", {"Action": ["s3:GetObject"], "Effect": "Allow", "Resource": ["*"]}]
 
 
 def test_statements_are_sorted_by_their_canonical_json():
