@@ -137,3 +137,12 @@ def test_a_68_character_endpoint_name_with_dashes_matches_the_pattern_but_not_th
 
 def test_models_load_once() -> None:
     assert awsmodel.service_model("sagemaker") is awsmodel.service_model("sagemaker")
+
+
+def test_a_surrogate_pair_is_its_exact_code_point() -> None:
+    from reconciler.awsmodel.patterns import _pair, _surrogates
+
+    assert _pair("D800", "DC00") == 0x10000 and _pair("DBFF", "DFFF") == 0x10FFFF
+    assert _pair("D83D", "DE00") == 0x1F600 and _pair("d83d", "de00") == 0x1F600  # 😀, any case
+    assert _surrogates(r"[a\uD800\uDC00-\uDBFF\uDFFF]") == r"[a\U00010000-\U0010FFFF]"
+    assert _surrogates(r"\uD83D\uDE00-\uD83D\uDE4F") == r"\U0001F600-\U0001F64F"
