@@ -76,6 +76,14 @@ class Moto:
         self.post("/reconcile-sandbox/sagemaker/config",
                   {"create_seconds": create, "update_seconds": update, "delete_seconds": delete})
 
+    def cpu(self) -> float:
+        """CPU seconds (user + system) the moto server has used so far (from /proc; 0 where there is none)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -92,14 +100,19 @@ class Bench:
         self.workdir = workdir
         self.moto = Moto(workdir)
         self.proxy = Proxy(self.moto.port, latency=args.latency).start()
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith("AWS_") and k not in ("RECONCILE_SANDBOX",)}
+        # reconcile runs with its bytecode cached, as an installed package does (pip compiles it):
+        # PYTHONDONTWRITEBYTECODE (set in some dev shells) would make every command recompile reconciler/
+        dropped = ("RECONCILE_SANDBOX",) + (() if args.no_bytecode_cache else ("PYTHONDONTWRITEBYTECODE",))
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in dropped}
         self.env.update({
             "AWS_ENDPOINT_URL": self.proxy.url, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "RECONCILE_HOME": str(workdir / "home"),
             "RECONCILE_POLL_SECONDS": str(args.poll), "NO_COLOR": "1", "PYTHONUNBUFFERED": "1",
         })
         self.runs = 0
+        self.profiled = False
+        #: set while running the --before checkout's reconcile (same emulator, proxy and machine load)
+        self.pythonpath: str | None = None
 
     def close(self) -> None:
         self.proxy.stop()
@@ -110,14 +123,18 @@ class Bench:
         self.runs += 1
         log = self.workdir / f"run-{self.runs:03d}-{label or argv[0]}.log"
         before = self.proxy.snapshot()
+        moto_cpu = self.moto.cpu()
         started = time.monotonic()
         with open(log, "wb") as out:
+            env = self.env if self.pythonpath is None else {**self.env, "PYTHONPATH": self.pythonpath,
+                                                            "RECONCILE_HOME": str(self.workdir / "home-before")}
             proc = subprocess.Popen([PY, "-m", "reconciler", *argv], stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=self.env, cwd=self.workdir)
+                                    stdin=subprocess.DEVNULL, env=env, cwd=self.workdir)
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - started
         after = self.proxy.snapshot()
+        moto_cpu = self.moto.cpu() - moto_cpu
         calls = after["counts"] - before["counts"]
         throttled = after["throttled"] - before["throttled"]
         rc = proc.returncode
@@ -126,6 +143,8 @@ class Bench:
             raise SystemExit(f"reconcile {' '.join(argv)} exited {rc} (expected {expect}); log {log}:\n{tail}")
         return {"wall": round(wall, 3), "rc": rc, "rss_mb": round(usage.ru_maxrss / 1024, 1),
                 "cpu": round(usage.ru_utime + usage.ru_stime, 2),
+                "cpu_user": round(usage.ru_utime, 2), "cpu_sys": round(usage.ru_stime, 2),
+                "moto_cpu": round(moto_cpu, 2),
                 "calls": sum(calls.values()), "throttled": sum(throttled.values()),
                 "moto_seconds": round(after["upstream_seconds"] - before["upstream_seconds"], 3),
                 "by_service": _by_service(calls), "top_ops": dict(calls.most_common(12)),
@@ -136,7 +155,7 @@ class Bench:
         """Cold apply, no-change plan, plan after one edit, prune of half (N resources, --concurrency c)."""
         self.moto.reset()
         d = self.workdir / f"stack-{n}"
-        count = stack.write(d, n)
+        count = stack.write(d, n, iam_only=self.args.iam_only)
         c = ["--concurrency", str(concurrency), "--quiet"]
         out: dict[str, Any] = {"n": count, "concurrency": concurrency}
         print(f"  N={count} --concurrency {concurrency}: apply …", flush=True)
@@ -144,6 +163,9 @@ class Bench:
         print(f"    {_line(out['apply'], count)}", flush=True)
         out["plan"] = self.reconcile("plan", str(d), "--detailed-exitcode", *c, label=f"plan-{count}-c{concurrency}")
         print(f"  plan (no change): {_line(out['plan'], count)}", flush=True)
+        if self.args.profile and concurrency == self.args.concurrency and not self.profiled and not self.pythonpath:
+            self.profiled = True
+            out["profile"] = self.profile_plan(d)
         if not full:
             return out
         if self.args.latency and concurrency > 1:
@@ -152,13 +174,13 @@ class Bench:
             self.proxy.configure(latency=self.args.latency)
             print(f"  plan (0 ms latency): {_line(out['plan_zero_latency'], count)}", flush=True)
         e = self.workdir / f"stack-{n}-edit"
-        stack.write(e, n)
+        stack.write(e, n, iam_only=self.args.iam_only)
         stack.edit_one(e)
         out["plan_edit"] = self.reconcile("plan", str(e), "--detailed-exitcode", *c, expect=(2,),
                                           label=f"plan-edit-c{concurrency}")
         print(f"  plan (one edit): {_line(out['plan_edit'], count)}", flush=True)
         h = self.workdir / f"stack-{n}-half"
-        stack.write(h, n, keep=lambda g: g % 2 == 0)
+        stack.write(h, n, keep=lambda g: g % 2 == 0, iam_only=self.args.iam_only)
         out["prune"] = self.reconcile("prune", str(h), "--auto-approve", *c, label=f"prune-c{concurrency}")
         print(f"  prune half: {_line(out['prune'], count)}", flush=True)
         return out
@@ -167,7 +189,7 @@ class Bench:
         """A no-change plan while the proxy throttles IAM and SageMaker past ``rate`` requests/s each."""
         self.moto.reset()
         d = self.workdir / f"stack-{n}"
-        count = stack.write(d, n)
+        count = stack.write(d, n, iam_only=self.args.iam_only)
         c = ["--concurrency", str(self.args.concurrency), "--quiet"]
         self.reconcile("apply", str(d), "--auto-approve", *c, label="apply-for-throttle")
         self.proxy.configure(rates={"iam": rate, "sagemaker": rate})
@@ -197,9 +219,43 @@ class Bench:
         out["ratio_wide"] = round(out["many_wide"]["wall"] / out["one"]["wall"], 2)
         return out
 
+    def profile_plan(self, d: Path) -> dict[str, Any]:
+        """The no-change plan again, twice: under ``-X importtime`` and under cProfile (every thread)."""
+        argv = ["plan", str(d), "--detailed-exitcode", "--concurrency", str(self.args.concurrency), "--quiet"]
+        it = subprocess.run([PY, "-X", "importtime", "-m", "reconciler", *argv], capture_output=True, text=True,
+                            env=self.env, cwd=self.workdir)
+        rows = []
+        for line in it.stderr.splitlines():
+            parts = line.split("|")
+            if line.startswith("import time:") and len(parts) == 3:
+                try:
+                    rows.append((int(parts[0].split(":")[1]), int(parts[1]), parts[2].rstrip()))
+                except ValueError:
+                    continue
+        by_self = [{"self_ms": round(s / 1000, 1), "module": m.strip()} for s, _, m in sorted(rows, reverse=True)[:15]]
+        top_level = sorted(({"cumulative_ms": round(c / 1000, 1), "module": m.strip()} for _, c, m in rows
+                            if m.startswith(" ") and not m.startswith("  ")), key=lambda r: -r["cumulative_ms"])
+        prof = self.workdir / "plan.prof"
+        subprocess.run([PY, "-m", "benchmarks.profiled", str(prof), *argv], capture_output=True,
+                       env={**self.env, "PYTHONPATH": os.pathsep.join([str(ROOT), self.env.get("PYTHONPATH", "")])},
+                       cwd=self.workdir)
+        import pstats
+
+        stats = pstats.Stats(str(prof))
+        funcs = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:20]  # (cc, nc, tottime, cumtime, callers)
+        top_funcs = [{"own_s": round(v[2], 3), "cum_s": round(v[3], 3), "calls": v[1],
+                      "function": f"{Path(k[0]).name}:{k[1]}({k[2]})"} for k, v in funcs]
+        own_by_module: Counter = Counter()
+        for k, v in stats.stats.items():
+            own_by_module[_package_of(k[0])] += v[2]
+        top_modules_own = [{"own_s": round(t, 3), "package": m} for m, t in own_by_module.most_common(12)]
+        return {"imports_total_ms": round(sum(c for _, c, m in rows if m.startswith(" ") and not m.startswith("  ")) / 1000, 1),
+                "imports_top_level": top_level[:12], "imports_by_self": by_self, "functions_by_own": top_funcs,
+                "packages_by_own": top_modules_own, "total_s": round(stats.total_tt, 3)}
+
     def startup(self, n: int) -> dict[str, Any]:
         d = self.workdir / f"stack-{n}"
-        count = stack.write(d, n)
+        count = stack.write(d, n, iam_only=self.args.iam_only)
         helps, validates = [], []
         for _ in range(5):
             helps.append(self.reconcile("--help", label="help")["wall"])
@@ -222,6 +278,19 @@ class Bench:
                 "load": load()}
 
 
+def _package_of(filename: str) -> str:
+    """'botocore' for .../site-packages/botocore/parsers.py, 'reconciler.observe' for our own modules."""
+    parts = Path(filename).parts
+    if "site-packages" in parts:
+        rest = parts[parts.index("site-packages") + 1:]
+        return rest[0].removesuffix(".py") if rest else filename
+    if "reconciler" in parts:
+        return ".".join(parts[parts.index("reconciler"):]).removesuffix(".py")
+    if filename.startswith("<") or filename == "~":
+        return "(builtins)"
+    return "(stdlib) " + Path(filename).stem
+
+
 def _by_service(calls: Counter) -> dict[str, int]:
     out: Counter = Counter()
     for k, v in calls.items():
@@ -230,8 +299,9 @@ def _by_service(calls: Counter) -> dict[str, int]:
 
 
 def _line(r: dict[str, Any], n: int) -> str:
-    return (f"{r['wall']:7.2f} s  {r['calls']:6d} calls  {r['calls'] / max(1, n):5.2f}/resource  "
-            f"{r['rss_mb']:6.1f} MB  moto {r['moto_seconds']:6.2f} s  (load {r['load']})")
+    return (f"{r['wall']:7.2f} s  cpu {r['cpu']:5.2f} s  {r['calls']:6d} calls  {r['calls'] / max(1, n):5.2f}/resource  "
+            f"{r['rss_mb']:6.1f} MB  moto {r['moto_seconds']:6.2f} s (cpu {r.get('moto_cpu', 0):5.2f} s)  "
+            f"(load {r['load']})")
 
 
 # ---- report ---------------------------------------------------------------------------------------
@@ -243,16 +313,29 @@ def report(res: dict[str, Any]) -> str:
     if main:
         n = main["c"]["n"]
         lines += [f"## The default stack (N={n}), --concurrency {main['c']['concurrency']} vs 1", "",
-                  "| operation | wall s | calls | calls/resource | peak MB | moto s | calls×latency s | "
-                  "baseline wall s | baseline calls | speed-up |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| operation | wall s | reconcile CPU s (user+sys) | calls | calls/resource | peak MB | moto s | "
+                  "moto CPU s | calls×latency s | baseline wall s | baseline calls | speed-up |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for op in ("apply", "plan", "plan_edit", "prune"):
             r, b = main["c"].get(op), (main.get("baseline") or {}).get(op)
             if not r:
                 continue
             base = (f"{b['wall']:.2f} | {b['calls']} | {b['wall'] / r['wall']:.1f}×" if b else "– | – | –")
-            lines.append(f"| {op} | {r['wall']:.2f} | {r['calls']} | {r['calls'] / n:.2f} | {r['rss_mb']:.0f} | "
-                         f"{r['moto_seconds']:.2f} | {r['calls'] * res['latency']:.1f} | {base} |")
+            lines.append(f"| {op} | {r['wall']:.2f} | {r['cpu']:.2f} ({r.get('cpu_user', 0):.2f}+{r.get('cpu_sys', 0):.2f}) | "
+                         f"{r['calls']} | {r['calls'] / n:.2f} | {r['rss_mb']:.0f} | {r['moto_seconds']:.2f} | "
+                         f"{r.get('moto_cpu', 0):.2f} | {r['calls'] * res['latency']:.1f} | {base} |")
+        before = main.get("before")
+        if before:
+            lines += ["", f"### Before ({res['args'].get('before')}) and after, in the same run", "",
+                      "| operation | wall s before → after | reconcile CPU s before → after | calls before → after | "
+                      "peak MB before → after | moto CPU s before → after | wall speed-up |",
+                      "|---|---:|---:|---:|---:|---:|---:|"]
+            for op in ("apply", "plan", "plan_zero_latency", "plan_edit", "prune"):
+                r, b = main["c"].get(op), before.get(op)
+                if r and b:
+                    lines.append(f"| {op} | {b['wall']:.2f} → {r['wall']:.2f} | {b['cpu']:.2f} → {r['cpu']:.2f} | "
+                                 f"{b['calls']} → {r['calls']} | {b['rss_mb']:.0f} → {r['rss_mb']:.0f} | "
+                                 f"{b.get('moto_cpu', 0):.2f} → {r.get('moto_cpu', 0):.2f} | {b['wall'] / r['wall']:.2f}× |")
         z = main["c"].get("plan_zero_latency")
         if z:
             lines += ["", f"No-change plan with 0 ms latency (the emulator's and the tool's own cost): "
@@ -260,7 +343,22 @@ def report(res: dict[str, Any]) -> str:
                           f"({1000 * z['moto_seconds'] / max(1, z['calls']):.1f} ms per request in moto), "
                           f"reconcile CPU {z['cpu']:.2f} s."]
         p = main["c"]["plan"]
-        lines += ["", f"No-change plan calls by service: {p['by_service']}; top operations: {p['top_ops']}."]
+        lines += ["", f"No-change plan calls by service: {p['by_service']}; top operations: {p['top_ops']}.",
+                  "", f"Cold apply top operations: {main['c']['apply']['top_ops']}."]
+        prof = main["c"].get("profile")
+        if prof:
+            lines += ["", "### Profile of the no-change plan (--profile)", "",
+                      f"Imports: {prof['imports_total_ms']:.0f} ms in all (-X importtime). Top-level imports "
+                      "(cumulative ms): " + ", ".join(f"{r['module']} {r['cumulative_ms']}"
+                                                      for r in prof["imports_top_level"][:8]) + ".",
+                      "", "Modules by own import time (ms): " +
+                      ", ".join(f"{r['module']} {r['self_ms']}" for r in prof["imports_by_self"][:10]) + ".",
+                      "", f"cProfile (every thread, CPU time; {prof['total_s']:.2f} s in all, inflated by the "
+                      "profiler). Packages by own time (s): " +
+                      ", ".join(f"{r['package']} {r['own_s']}" for r in prof["packages_by_own"][:10]) + ".",
+                      "", "| function | own s | cumulative s | calls |", "|---|---:|---:|---:|"]
+            lines += [f"| `{r['function']}` | {r['own_s']} | {r['cum_s']} | {r['calls']} |"
+                      for r in prof["functions_by_own"][:15]]
     t = res.get("throttled")
     if t:
         lines += ["", f"## Throttling: no-change plan with IAM and SageMaker limited to {t['rate']:.0f} requests/s each",
@@ -269,13 +367,15 @@ def report(res: dict[str, Any]) -> str:
     sc = res.get("scale")
     if sc:
         lines += ["", "## Growth with N (--concurrency default)", "",
-                  "| N | apply s | apply calls | apply calls/res | plan s | plan calls | plan calls/res | "
-                  "plan s/res (ms) | peak MB (apply / plan) |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| N | apply s | apply calls | apply calls/res | plan s | plan CPU s | plan calls | plan calls/res | "
+                  "plan s/res (ms) | plan CPU/res (ms) | peak MB (apply / plan) |",
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for row in sc:
             a, p = row["apply"], row["plan"]
             n = row["n"]
             lines.append(f"| {n} | {a['wall']:.1f} | {a['calls']} | {a['calls'] / n:.2f} | {p['wall']:.2f} | "
-                         f"{p['calls']} | {p['calls'] / n:.2f} | {1000 * p['wall'] / n:.1f} | "
+                         f"{p['cpu']:.2f} | {p['calls']} | {p['calls'] / n:.2f} | {1000 * p['wall'] / n:.1f} | "
+                         f"{1000 * p['cpu'] / n:.2f} | "
                          f"{a['rss_mb']:.0f} / {p['rss_mb']:.0f} |")
         lines += ["", "Chart: results/scaling.png (time and calls per N, each divided by its value at the smallest N; "
                       "the grey line is exact linear growth)."]
@@ -311,6 +411,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--waits-seconds", type=float, default=30.0)
     ap.add_argument("--waits-count", type=int, default=20)
     ap.add_argument("--poll", type=float, default=1.0, help="RECONCILE_POLL_SECONDS for endpoint waits")
+    ap.add_argument("--iam-only", action="store_true",
+                    help="stacks without endpoints (N=300: the 250-resource IAM stack)")
+    ap.add_argument("--profile", action="store_true",
+                    help="profile the no-change plan: top modules by import time, top functions by own time")
+    ap.add_argument("--before", metavar="DIR",
+                    help="also run the main stack with the reconcile of another checkout (e.g. `git worktree add "
+                         "/tmp/before main`), right after this one, against the same emulator: before/after ratios")
+    ap.add_argument("--no-bytecode-cache", action="store_true",
+                    help="keep PYTHONDONTWRITEBYTECODE if set (every command then compiles reconciler/ again)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, manifests)")
     args = ap.parse_args(argv)
     scale = [int(x) for x in args.scale.split(",") if x]
@@ -332,6 +441,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  --help {res['startup']['help_s']:.3f} s, validate {res['startup']['validate_s']:.3f} s", flush=True)
         print(f"main stack, --concurrency {args.concurrency} …", flush=True)
         res["main"] = {"c": bench.cycle(args.n, args.concurrency)}
+        if args.before:
+            print(f"the same with the reconcile of {args.before} (--before) …", flush=True)
+            bench.pythonpath = str(Path(args.before).resolve())
+            try:
+                res["main"]["before"] = bench.cycle(args.n, args.concurrency)
+            finally:
+                bench.pythonpath = None
         if not args.no_baseline:
             print("baseline, --concurrency 1 …", flush=True)
             res["main"]["baseline"] = bench.cycle(args.n, 1)

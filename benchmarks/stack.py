@@ -19,7 +19,7 @@ def _doc(action: str, resource: str = "*") -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})
 
 
-def group_docs(stack: str, g: int) -> list[str]:
+def group_docs(stack: str, g: int, endpoints: bool = True) -> list[str]:
     p0, p1 = f"{stack}-pol-{2 * g}", f"{stack}-pol-{2 * g + 1}"
     docs = []
     for p in (p0, p1):
@@ -50,6 +50,8 @@ spec:
   inlinePolicies:
     read: {_doc("s3:ListBucket")}
 """)
+    if not endpoints:
+        return docs
     docs.append(f"""apiVersion: reconciler/v1
 kind: Endpoint
 metadata: {{name: {stack}-ep-{g}, tags: {{bench: "yes"}}}}
@@ -64,8 +66,12 @@ spec:
     return docs
 
 
-def write(directory: Path, n: int, stack: str = "bench", keep=lambda g: True) -> int:
-    """Write the stack of ``n`` resources (rounded to groups of six) to ``directory``; the resource count."""
+def write(directory: Path, n: int, stack: str = "bench", keep=lambda g: True, iam_only: bool = False) -> int:
+    """Write the stack of ``n`` resources (rounded to groups of six) to ``directory``; the resource count.
+
+    ``iam_only``: the same groups without their endpoint (5 IAM resources per group: N=300 gives the
+    250-resource IAM stack of 100 policies, 100 roles and 50 users).
+    """
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
@@ -76,8 +82,9 @@ def write(directory: Path, n: int, stack: str = "bench", keep=lambda g: True) ->
     for g in range(groups):
         if not keep(g):
             continue
-        (directory / f"group-{g:04d}.yaml").write_text("---\n".join(group_docs(stack, g)))
-        count += GROUP
+        docs = group_docs(stack, g, endpoints=not iam_only)
+        (directory / f"group-{g:04d}.yaml").write_text("---\n".join(docs))
+        count += len(docs)
     return count
 
 

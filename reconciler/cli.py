@@ -101,6 +101,12 @@ def cli() -> None:
     """
 
 
+def env_option(f):  # type: ignore[no-untyped-def]
+    return click.option("--env", "env", default=None, metavar="NAME", envvar="RECONCILE_ENV",
+                        help="The environment (kind: Environment) to work on; needed when the manifests "
+                             "declare environments (also RECONCILE_ENV).")(f)
+
+
 def _settings() -> Settings:
     return click.get_current_context().ensure_object(Settings)
 
@@ -122,17 +128,37 @@ def _note_skipped(m: Any) -> None:
 @cli.command(context_settings=CONTEXT)
 @click.argument("directory", type=click.Path())
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
+@env_option
 @global_options
-def validate(directory: str, strict: bool) -> None:
-    """Check schema, references, AWS limits and policy lint. Makes no AWS call."""
+def validate(directory: str, strict: bool, env: str | None) -> None:
+    """Check schema, references, AWS limits and policy lint. Makes no AWS call.
+
+    With environments declared and no --env, every environment's rendered manifests are checked."""
+    from reconciler.environments import EnvironmentsRequired, validate_all
     from reconciler.pipeline import load
 
-    m, graph = load(directory, strict=strict)
-    _note_skipped(m)
-    _print_warnings(m.warnings)
-    n = len(m.resources)
-    click.echo(f"{directory}: {n} resource{'s' if n != 1 else ''} in stack {m.stack.name!r} are valid"
-               + (f" ({len(m.warnings)} warning(s))" if m.warnings else "") + ".")
+    try:
+        done = [(env, load(directory, strict=strict, env=env)[0])]
+    except EnvironmentsRequired as e:
+        done = validate_all(directory, strict, e.names)
+    _note_skipped(done[0][1])
+    for name, m in done:
+        _print_warnings(m.warnings)
+        n = len(m.resources)
+        click.echo(f"{directory}: {n} resource{'s' if n != 1 else ''} in stack {m.stack.name!r}"
+                   + (f" (environment {name!r})" if name else "") + " are valid"
+                   + (f" ({len(m.warnings)} warning(s))" if m.warnings else "") + ".")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", type=click.Path())
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment to render.")
+@global_options
+def render(directory: str, env: str) -> None:
+    """Print the manifests as environment NAME sees them (YAML, like `kustomize build`), validated."""
+    from reconciler.environments import rendered
+
+    click.echo(rendered(directory, env), nl=False)
 
 
 def _emit_plan(p: Any, fmt: str, out: str | None) -> None:
@@ -156,13 +182,15 @@ def _emit_plan(p: Any, fmt: str, out: str | None) -> None:
               help="Exit 2 when changes are pending or orphans (owned, no longer declared) exist; 0 when none.")
 @click.option("--prune", is_flag=True, help="Also plan deleting owned resources no longer declared.")
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
+@env_option
 @global_options
-def plan(directory: str, out: str | None, fmt: str, detailed_exitcode: bool, prune: bool, strict: bool) -> None:
+def plan(directory: str, out: str | None, fmt: str, detailed_exitcode: bool, prune: bool, strict: bool,
+         env: str | None) -> None:
     """Show what apply would change in the live account."""
     from reconciler import pipeline
 
     s = _settings()
-    p, _t, _m = pipeline.plan(directory, s.options(strict), command="plan", deletes=prune)
+    p, _t, _m = pipeline.plan(directory, _with_env(s.options(strict), env), command="plan", deletes=prune)
     _note_skipped(_m)
     _emit_plan(p, fmt, out)
     if p.problems:
@@ -194,6 +222,7 @@ def _run_apply(p: Any, t: Any, stack: str, opts: Any = None, verb: str = "Apply"
     from reconciler.apply import describe_failure
 
     s = _settings()
+    _write_executed_plan(p)
     if s.debug:
         _lock_note(opts)
     result = pipeline.apply(p, t, opts or s.options(), stack)
@@ -225,6 +254,16 @@ def _run_apply(p: Any, t: Any, stack: str, opts: Any = None, verb: str = "Apply"
         _lock_note(opts)
         sys.exit(1)
     click.echo(click.style(f"{verb} complete: {done}.", fg="green" if s.use_color else None, bold=s.use_color))
+
+
+def _write_executed_plan(p: Any) -> None:
+    """Debugging aid: with RECONCILE_AUDIT_PLAN_OUT=PATH, apply, prune and destroy write the plan they are
+    about to execute to PATH (JSON, as `plan --out`), so a write audit can check each AWS call against it."""
+    import os
+
+    out = os.environ.get("RECONCILE_AUDIT_PLAN_OUT")
+    if out:
+        Path(out).write_text(p.model_dump_json(indent=2) + "\n")
 
 
 def _is_saved_plan(path: str) -> bool:
@@ -264,6 +303,11 @@ def lock_timeout_option(f):  # type: ignore[no-untyped-def]
                         help="How long to wait for the stack's lock held by another run (e.g. 30s, 10m).")(f)
 
 
+def _with_env(opts: Any, env: str | None) -> Any:
+    opts.env = env
+    return opts
+
+
 def _locked(opts: Any, lock_timeout: str) -> Any:
     """Options under which pipeline.plan takes the stack's lock, held until this command ends (reconciler/lock.py)."""
     from contextlib import ExitStack
@@ -281,8 +325,9 @@ def _locked(opts: Any, lock_timeout: str) -> Any:
 @click.option("--prune", is_flag=True, help="Also delete owned resources no longer declared.")
 @click.option("--strict", is_flag=True, help="Treat lint warnings as errors.")
 @lock_timeout_option
+@env_option
 @global_options
-def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeout: str) -> None:
+def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeout: str, env: str | None) -> None:
     """Make the live account match DIR, or apply exactly a saved PLAN."""
     from reconciler import pipeline
     from reconciler.render import render
@@ -293,6 +338,11 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
             raise UsageError("--prune has no effect on a saved plan: it applies exactly the planned steps; "
                              "make the plan with `reconcile plan --prune --out PLAN`")
         p = _read_saved_plan(target)
+        if env != p.environment:
+            made = f"environment {p.environment!r}" if p.environment else "no environment"
+            raise UsageError(f"refusing to apply {target}: the plan was made for {made}, this run "
+                             + (f"names --env {env}" if env else "gives no --env")
+                             + "; nothing was changed" + (f" (apply it with --env {p.environment})" if p.environment else ""))
         t = pipeline.connect(s.options(), region=p.region)
         from reconciler.lock import held, parse_duration, stack_of_plan
 
@@ -306,7 +356,7 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
         _confirm(auto_approve, "apply this saved plan")
         _run_apply(p, t, p.stack, opts)
         return
-    opts = _locked(s.options(strict), lock_timeout)
+    opts = _locked(_with_env(s.options(strict), env), lock_timeout)
     p, t, m = pipeline.plan(target, opts, command="apply", deletes=prune)
     _note_skipped(m)
     click.echo(render(p, "text", color=s.use_color))
@@ -318,13 +368,14 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
     _run_apply(p, t, m.stack.name, opts)
 
 
-def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_timeout: str = "0s") -> None:
+def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_timeout: str = "0s",
+                    env: str | None = None) -> None:
     from reconciler import pipeline
     from reconciler.render import render
 
     s = _settings()
     command = "destroy" if destroy else "prune"
-    opts = _locked(s.options(), lock_timeout)
+    opts = _locked(_with_env(s.options(), env), lock_timeout)
     p, t, m = pipeline.plan(directory, opts, command=command, deletes=True, declared_only=False, destroy=destroy)
     _note_skipped(m)
     click.echo(render(p, "text", color=s.use_color))
@@ -340,20 +391,22 @@ def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_time
 @click.argument("directory", type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
 @lock_timeout_option
+@env_option
 @global_options
-def prune(directory: str, auto_approve: bool, lock_timeout: str) -> None:
+def prune(directory: str, auto_approve: bool, lock_timeout: str, env: str | None) -> None:
     """Delete resources this stack owns that DIR no longer declares."""
-    _delete_command(directory, auto_approve, destroy=False, lock_timeout=lock_timeout)
+    _delete_command(directory, auto_approve, destroy=False, lock_timeout=lock_timeout, env=env)
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("directory", type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
 @lock_timeout_option
+@env_option
 @global_options
-def destroy(directory: str, auto_approve: bool, lock_timeout: str) -> None:
+def destroy(directory: str, auto_approve: bool, lock_timeout: str, env: str | None) -> None:
     """Delete everything this stack owns, in reverse dependency order."""
-    _delete_command(directory, auto_approve, destroy=True, lock_timeout=lock_timeout)
+    _delete_command(directory, auto_approve, destroy=True, lock_timeout=lock_timeout, env=env)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -423,8 +476,9 @@ def sandbox(action: str) -> None:
 @cli.command("force-unlock", context_settings=CONTEXT)
 @click.argument("stack_or_dir", metavar="STACK_OR_DIR")
 @click.argument("lock_id", metavar="LOCK_ID")
+@env_option
 @global_options
-def force_unlock(stack_or_dir: str, lock_id: str) -> None:
+def force_unlock(stack_or_dir: str, lock_id: str, env: str | None) -> None:
     """Release a stack's lock left behind by a run that is gone.
 
     \b
@@ -435,7 +489,7 @@ def force_unlock(stack_or_dir: str, lock_id: str) -> None:
     from reconciler import lock, pipeline
 
     s = _settings()
-    stack = lock.stack_named(stack_or_dir)
+    stack = lock.stack_named(stack_or_dir, env)
     t = pipeline.connect(s.options(), stack)
     was = lock.for_stack(stack, t).force_release(lock_id)
     click.echo(f"Released the lock of stack {stack.name!r} that was held by {was.describe()}.")
@@ -474,6 +528,7 @@ if __name__ == "__main__":
 
 
 def manifests_option(f):  # type: ignore[no-untyped-def]
+    f = env_option(f)
     return click.option(
         "-f", "--manifests", "manifests_dir", type=click.Path(), default=None, metavar="DIR",
         help="The stack's manifests: region, account guard and stack name come from them "
@@ -492,7 +547,7 @@ def _holds_manifests(folder: Path) -> bool:
     return False
 
 
-def _stack_target(manifests_dir: str | None) -> tuple[Any, str]:
+def _stack_target(manifests_dir: str | None, env: str | None = None) -> tuple[Any, str]:
     """(the Target, the stack name) for a command on one live resource: from -f DIR, or the current folder."""
     from reconciler import manifests as mf
     from reconciler import pipeline
@@ -504,7 +559,7 @@ def _stack_target(manifests_dir: str | None) -> tuple[Any, str]:
         t = pipeline.connect(s.options())
         stack = ""
     else:
-        m = mf.load(manifests_dir)  # (validated, not linted: only the Stack is needed)
+        m = mf.load(manifests_dir, env, click.get_current_context().info_name or "this command")  # (not linted)
         t = pipeline.connect(s.options(), m.stack)
         stack = m.stack.name
     if t.sandbox:
@@ -526,11 +581,12 @@ def _stack_target(manifests_dir: str | None) -> tuple[Any, str]:
 @manifests_option
 @global_options
 def invoke(endpoint: str, prompt: str, max_new_tokens: Any, temperature: Any, top_p: Any, repetition_penalty: Any,
-           return_full_text: Any, stop: tuple[str, ...], inference_component: Any, manifests_dir: Any) -> None:
+           return_full_text: Any, stop: tuple[str, ...], inference_component: Any, manifests_dir: Any,
+           env: Any = None) -> None:
     """Send one prompt to a deployed LLM endpoint and print the generated text."""
     from reconciler import invoke as inv
 
-    t, _stack = _stack_target(manifests_dir)
+    t, _stack = _stack_target(manifests_dir, env)
     params = {"max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p,
               "repetition_penalty": repetition_penalty, "return_full_text": return_full_text,
               "stop": list(stop) or None}
@@ -543,7 +599,7 @@ def invoke(endpoint: str, prompt: str, max_new_tokens: Any, temperature: Any, to
 @click.option("--timeout", type=click.IntRange(60), default=3600, show_default=True, help="Seconds to wait for InService.")
 @manifests_option
 @global_options
-def rollback(endpoint: str, auto_approve: bool, timeout: int, manifests_dir: Any) -> None:
+def rollback(endpoint: str, auto_approve: bool, timeout: int, manifests_dir: Any, env: Any = None) -> None:
     """Switch ENDPOINT back to the config/model it ran before its last update (kept for this).
 
     The manifests still describe the newer version: revert them in git, or the next apply rolls forward again.
@@ -552,7 +608,7 @@ def rollback(endpoint: str, auto_approve: bool, timeout: int, manifests_dir: Any
     from reconciler.kinds.base import ApplyContext
 
     s = _settings()
-    t, stack = _stack_target(manifests_dir)
+    t, stack = _stack_target(manifests_dir, env)
     kind = REGISTRY["Endpoint"]
     click.echo("\n".join(kind.rollback_preview(endpoint, t.aws)))  # type: ignore[attr-defined]
     _confirm(auto_approve, f"roll back endpoint {endpoint}")
@@ -575,7 +631,7 @@ def rollback(endpoint: str, auto_approve: bool, timeout: int, manifests_dir: Any
 @manifests_option
 @global_options
 def call_api(api: str, route: str, body_json: str | None, data: str | None, headers: tuple[str, ...],
-             manifests_dir: Any) -> None:
+             manifests_dir: Any, env: Any = None) -> None:
     """Send one HTTP request to a route of HttpApi API and print the answer (the sandbox serves it locally).
 
     \b
@@ -605,7 +661,7 @@ def call_api(api: str, route: str, body_json: str | None, data: str | None, head
         if not sep:
             raise UsageError(f"--header {h!r}: give 'Name: value'")
         sent[name.strip().lower()] = value.strip()
-    t, _stack = _stack_target(manifests_dir)
+    t, _stack = _stack_target(manifests_dir, env)
     base = REGISTRY["HttpApi"].url(t.aws, api)  # type: ignore[attr-defined]
     req = urllib.request.Request(base + path, data=body, method=method.upper(), headers=sent)
     try:

@@ -29,9 +29,7 @@ def diff(live: dict[str, Any], desired: dict[str, Any], replace_fields: frozense
     desired = {k: v for k, v in desired.items() if not k.startswith("_")}
     if live == desired:  # the common case of a no-change plan: strictly equal is equal in any order too
         return []
-    from deepdiff import DeepDiff
-    from deepdiff.helper import NotPresent
-
+    DeepDiff, NotPresent = _deepdiff()
     dd = DeepDiff(live, desired, ignore_order=True, verbose_level=2, view="tree", threshold_to_diff_deeper=0)
     changes: list[FieldChange] = []
     for report_type, items in dd.items():
@@ -53,6 +51,31 @@ def diff(live: dict[str, Any], desired: dict[str, Any], replace_fields: frozense
                                        forces_replacement=top in replace_fields))
     changes.sort(key=lambda c: (c.path, c.op, json.dumps(c.before, sort_keys=True, default=str)))
     return changes
+
+
+def _deepdiff() -> tuple[Any, Any]:
+    """DeepDiff and its NotPresent marker, imported without numpy, pandas and polars.
+
+    deepdiff imports them when they are installed (to diff arrays and frames), which costs ~0.5 s and
+    ~50 MB per command; states here are JSON (dicts, lists, strings, numbers), so they are hidden
+    while deepdiff is imported (deepdiff falls back as when they are absent) and visible again after.
+    """
+    import sys
+
+    if "deepdiff" not in sys.modules:
+        hidden = [m for m in ("numpy", "pandas", "polars") if m not in sys.modules]
+        for m in hidden:
+            sys.modules[m] = None  # type: ignore[assignment]  # import fails with ImportError
+        try:
+            import deepdiff  # noqa: F401
+        finally:
+            for m in hidden:
+                if sys.modules.get(m, 0) is None:
+                    del sys.modules[m]
+    from deepdiff import DeepDiff
+    from deepdiff.helper import NotPresent
+
+    return DeepDiff, NotPresent
 
 
 def _plain(value: Any) -> Any:

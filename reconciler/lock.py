@@ -349,12 +349,12 @@ def held(stack: Any, target: Any, timeout: float, progress: Callable[[str], None
         lock.release()
 
 
-def stack_named(stack_or_dir: str) -> Any:
+def stack_named(stack_or_dir: str, env: str | None = None) -> Any:
     """The Stack of a manifests folder, or a bare stack name (whose lock is then the local one)."""
     from reconciler import manifests as mf
 
     if Path(stack_or_dir).exists():
-        return mf.load(stack_or_dir).stack
+        return mf.load(stack_or_dir, env, "force-unlock").stack
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", stack_or_dir):
         raise UsageError(f"{stack_or_dir!r} is neither a manifests folder nor a stack name")
     return mf.Stack(stack_or_dir, mf.StackSpec())
@@ -366,7 +366,7 @@ def stack_of_plan(plan: Any) -> Any:
 
     if plan.manifests_path and Path(plan.manifests_path).exists():
         with contextlib.suppress(ReconcileError):
-            stack = mf.load(plan.manifests_path).stack
+            stack = mf.load(plan.manifests_path, getattr(plan, "environment", None)).stack
             if stack.name == plan.stack:
                 return stack
     return mf.Stack(plan.stack, mf.StackSpec())

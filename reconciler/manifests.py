@@ -118,6 +118,8 @@ class Manifests:
     files: list[Path] = field(default_factory=list)
     #: files under the folder that are not manifests (not *.yaml / *.yml): listed, never read
     skipped: list[Path] = field(default_factory=list)
+    environment: str | None = None  # the environment composed (kind: Environment), if any
+    composition: Any = None  # reconciler.environments.Composition
 
     def by_id(self) -> dict[tuple[str, str], Resource]:
         return {(r.kind, r.name): r for r in self.resources}
@@ -576,8 +578,11 @@ def discover(root: Path) -> Discovery:
     return out
 
 
-def load(root: str | Path) -> Manifests:
-    """Load and validate every manifest under ``root``; raise ManifestError with every issue found."""
+def load(root: str | Path, env: str | None = None, command: str = "this command") -> Manifests:
+    """Load and validate every manifest under ``root``; raise ManifestError with every issue found.
+
+    With Environment documents, ``env`` names the one to compose (reconciler/environments.py).
+    """
     from reconciler.kinds import REGISTRY
 
     root = Path(root)
@@ -594,6 +599,7 @@ def load(root: str | Path) -> Manifests:
     resources: list[Resource] = []
     stacks: list[Stack] = []
     invalid_names: set[tuple[str, str]] = set()
+    parsed: list = []
     for path in files:
         display = str(path)
         before = len(issues)
@@ -604,15 +610,20 @@ def load(root: str | Path) -> Manifests:
                 issues.append(Issue(display, line, "", "a manifest document must be a mapping with apiVersion, kind, "
                                     f"metadata and spec; this one is {_describe(doc)}"))
                 continue
-            loaded = _load_document(doc, display, line, lines, issues, root=base)
-            if loaded is None and isinstance(doc.get("kind"), str) and isinstance(doc.get("metadata"), dict):
-                invalid_names.add((doc["kind"], str(doc["metadata"].get("name"))))
-            if isinstance(loaded, Stack):
-                stacks.append(loaded)
-            elif loaded is not None:
-                resources.append(loaded)
+            parsed.append((doc, display, line, lines))
         if any(i.message.startswith("invalid YAML") for i in issues[before:]):
             invalid_names |= _names_in_unparsed(path)  # its YAML error is the one to report, not references to it
+    from reconciler.environments import compose  # the compose phase: environments and their patches
+
+    parsed, composition = compose(parsed, env, _default_stack_name(base), issues, command)
+    for doc, display, line, lines in parsed:
+        loaded = _load_document(doc, display, line, lines, issues, root=base)
+        if loaded is None and isinstance(doc.get("kind"), str) and isinstance(doc.get("metadata"), dict):
+            invalid_names.add((doc["kind"], str(doc["metadata"].get("name"))))
+        if isinstance(loaded, Stack):
+            stacks.append(loaded)
+        elif loaded is not None:
+            resources.append(loaded)
     if len(stacks) > 1:
         for s in stacks[1:]:
             issues.append(Issue(s.file or "", s.line, "kind", f"a second Stack ({s.name!r}); at most one Stack is allowed "
@@ -648,7 +659,10 @@ def load(root: str | Path) -> Manifests:
         issues.extend(i for i in kind.lint(r) if not (i.severity == "warning" and i.code in ok))
         issues.extend(_plain_token_warnings(r))
 
-    manifests = Manifests(root=root, stack=stack, resources=resources, files=files, skipped=found.skipped)
+    for kind in REGISTRY.values():  # checks across a kind's resources (e.g. names they derive)
+        issues.extend(kind.check_all([r for r in resources if r.kind == kind.kind]))
+    manifests = Manifests(root=root, stack=stack, resources=resources, files=files, skipped=found.skipped,
+                          environment=env if composition.selected else None, composition=composition)
     # references are checked even when other documents have errors (every error at once); documents
     # that failed validation still count as declared, so references to them are not reported twice
     from reconciler.graph import build
@@ -662,8 +676,8 @@ def load(root: str | Path) -> Manifests:
         order = {str(f): n for n, f in enumerate(files)}
         # YAML syntax errors first (they explain the rest), then file by file, top to bottom
         errors.sort(key=lambda i: (not i.message.startswith("invalid YAML"), order.get(i.file, -1), i.line or 0))
-        raise ManifestError(errors)
-    manifests.warnings = [i for i in issues if i.severity == "warning"]
+        raise ManifestError(composition.locate(errors))
+    manifests.warnings = composition.locate([i for i in issues if i.severity == "warning"])
     return manifests
 
 
@@ -728,7 +742,7 @@ def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Is
         msg = "required field is missing" if api is None else f"unsupported apiVersion {api!r}"
         issues.append(Issue(file, lines.get(("apiVersion",), line), "apiVersion", f"{msg}; allowed: {API_VERSION}"))
     kind_name = doc.get("kind")
-    allowed_kinds = ["Stack", *REGISTRY]
+    allowed_kinds = ["Stack", *REGISTRY, "Environment"]
     if kind_name not in allowed_kinds:
         msg = "required field is missing" if kind_name is None else f"unknown kind {kind_name!r}"
         issues.append(Issue(file, lines.get(("kind",), line), "kind", f"{msg}; allowed: {', '.join(allowed_kinds)}"))

@@ -38,6 +38,7 @@ class Options:
     locks: Any = None
     lock_timeout: float = 0.0
     lock: Any = None  # the lock held (set by plan() when ``locks`` is given)
+    env: str | None = None  # --env: the environment to compose (kind: Environment)
 
 
 @dataclass
@@ -50,9 +51,10 @@ class Target:
     sandbox: bool
 
 
-def load(path: str | Path, strict: bool = False) -> tuple[mf.Manifests, Graph]:
+def load(path: str | Path, strict: bool = False, env: str | None = None,
+         command: str = "this command") -> tuple[mf.Manifests, Graph]:
     """Load, validate and lint; ManifestError (every issue at once) before any AWS call."""
-    manifests = mf.load(path)  # schema, limits, references and policy lint: every error at once
+    manifests = mf.load(path, env, command)  # schema, limits, references and policy lint: every error at once
     if strict and manifests.warnings:
         raise ManifestError([Issue(i.file, i.line, i.field, i.message) for i in manifests.warnings])
     return manifests, build(manifests)
@@ -123,7 +125,7 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
     Owned resources the manifests no longer declare are always read and listed (Plan.orphans);
     ``Stack.spec.prune: true`` makes plan and apply delete them as well.
     """
-    m, graph = load(path, opts.strict)
+    m, graph = load(path, opts.strict, opts.env, command)
     t = connect(opts, m.stack)
     if opts.locks is not None:  # before reading anything: what we read must not change under us
         from reconciler.lock import held
@@ -152,6 +154,8 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
         sandbox=t.sandbox, manifests_digest=manifests_digest(m), manifests_path=str(path),
         warnings=tuple(str(w) for w in m.warnings), check_failures=failures,
     )
+    if m.environment:
+        p = p.model_copy(update={"environment": m.environment})
     return p, t, m
 
 
@@ -206,7 +210,7 @@ def check_fresh(p: Plan, t: Target, opts: Options) -> None:
                      "in a checkout of the same commit, from the folder where plan ran")
     else:
         try:
-            m = mf.load(p.manifests_path)
+            m = mf.load(p.manifests_path, p.environment)
         except ManifestError:
             stale.append(f"the manifests in {p.manifests_path} changed (and no longer validate)")
         else:

@@ -99,6 +99,7 @@ class Plan(BaseModel):
     sandbox: bool = False
     manifests_digest: str | None = None
     manifests_path: str | None = None
+    environment: str | None = None  # the environment (kind: Environment) the plan was made for
     created_at: str = ""
     steps: tuple[Step, ...] = ()
     problems: tuple[Problem, ...] = ()

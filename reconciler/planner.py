@@ -84,6 +84,10 @@ def plan(
                     f"cannot be adopted as declared: {', '.join(forced)} differ from the live resource and "
                     "cannot be changed in place; declare the live values to adopt it, then change them")))
                 continue
+            blocked = kind.problems(obs, "replace" if forced else "update")
+            if blocked:
+                problems.extend(Problem(kind=res.kind, name=res.name, code="conflict", message=m) for m in blocked)
+                continue
             common["operations"] = tuple(kind.operations(res.name, want, obs))
             if forced:
                 steps.append(Step(action=Action.replace, changes=tuple(changes), live_digest=live_digest,
@@ -117,7 +121,8 @@ def plan(
         explicit = include_deletes or destroy
         for obs in sorted(candidates, key=lambda o: (REGISTRY[o.kind].delete_order, o.kind, o.name)):
             users = tuple(sorted(kept_needs.get(obs.arn, ())))
-            deletable = deleting and not obs.protected and not users
+            blocked = REGISTRY[obs.kind].problems(obs, "delete")  # something not ours would go with it
+            deletable = deleting and not obs.protected and not users and not blocked
             if not destroy:
                 orphans.append(Orphan(kind=obs.kind, name=obs.name, protected=obs.protected, used_by=users,
                                       deleted=deletable))
@@ -125,6 +130,9 @@ def plan(
                 problems.append(Problem(kind=obs.kind, name=obs.name, code="protected", message=(
                     "is protected by reconciler/prevent-destroy; apply the manifest with the annotation removed "
                     'or "false" to lift it before deleting')))
+                continue
+            if blocked and explicit:
+                problems.extend(Problem(kind=obs.kind, name=obs.name, code="conflict", message=m) for m in blocked)
                 continue
             if users and explicit:
                 problems.append(Problem(kind=obs.kind, name=obs.name, code="in-use", message=(

@@ -39,9 +39,18 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     from reconciler.kinds import REGISTRY
 
     out = {"stack": kind_schema("Stack", StackSpec, "Settings of the whole stack (at most one per folder).")}
+    from reconciler.environments import EnvironmentSpec
+
+    env = kind_schema("Environment", EnvironmentSpec, "One environment (dev, staging, prod …): the stack it deploys "
+                      "as, its account and region, and patches on the shared documents (docs: README, Environments).")
+    env["properties"]["metadata"] = {"type": "object", "additionalProperties": False, "required": ["name"],
+                                     "properties": {"name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,31}$",
+                                                             "description": "The environment's name (--env NAME)."}}}
+    env["$defs"] = {k: v for k, v in env["$defs"].items() if k != "Metadata"}
+    out["environment"] = env
     for name, kind in REGISTRY.items():
         out[name.lower()] = kind_schema(name, kind.spec_model, kind.description)
-    kinds = ["Stack", *REGISTRY]
+    kinds = ["Stack", "Environment", *REGISTRY]
     out["reconciler"] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{SCHEMA_BASE}/reconciler.json",

@@ -37,9 +37,10 @@ def aws_env(moto_server: MotoServer, tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def cli(aws_env: dict[str, str], tmp_path: Path) -> Cli:
-    """`cli("plan", "dir")` runs the reconcile console script against the moto server."""
-    return Cli(aws_env, tmp_path)
+def cli(aws_env: dict[str, str], moto_server: MotoServer, tmp_path: Path) -> Cli:
+    """`cli("plan", "dir")` runs the reconcile console script against the moto server; the AWS writes of
+    every call are audited against the plan it executed (tests/support/audit.py)."""
+    return Cli(aws_env, tmp_path, audit_url=moto_server.url)
 
 
 @pytest.fixture

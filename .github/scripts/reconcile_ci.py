@@ -7,8 +7,12 @@
     drift    --plan drift.json --markdown drift.md --exit-code N
              turn `reconcile plan --detailed-exitcode` into a visible result: ::error annotations
              naming each drifted resource and field, a summary, and the job's exit code
-    confirm  --operation prune|destroy --confirm TEXT --manifests DIR [--allow-destroy true|false]
+    confirm  --operation prune|destroy --confirm TEXT --manifests DIR [--environment ENV]
+             [--allow-destroy true|false]
              refuse unless TEXT is exactly "<operation> <stack name>" (and destroy is explicitly allowed)
+    sections --dir DIR --environments dev,prod [--pr N]
+             one pull-request comment with a section per environment (its changes and its orphans),
+             from the per-environment plan artifacts in DIR/reconcile-plan-<env>/; edited in place
 
 Standard library only; talks to the GitHub REST API with $GITHUB_TOKEN.
 """
@@ -172,10 +176,57 @@ def check_confirmation(operation: str, confirm: str, stack: str, allow_destroy: 
     return None
 
 
-def stack_name(manifests: str) -> str:
+def stack_name(manifests: str, environment: str | None = None) -> str:
     from reconciler.manifests import load
 
-    return load(manifests).stack.name
+    return load(manifests, environment or None).stack.name
+
+
+# ---- one comment, a section per environment --------------------------------------------------------
+def orphans(plan: dict[str, Any]) -> list[str]:
+    """The plan's orphans left in place: owned by the stack, no longer declared (`reconcile prune` deletes)."""
+    return [f"{o['kind']}/{o['name']}" for o in plan.get("orphans", []) if not o.get("deleted")]
+
+
+def environment_section(name: str, folder: Path) -> tuple[str, str]:
+    """(one table row, the section) for one environment's plan artifacts in ``folder``."""
+    md = folder / "plan.md"
+    code_file = folder / "exit-code"
+    code = int(code_file.read_text().strip() or 1) if code_file.exists() else None
+    if code is None or not md.exists():
+        return (f"| `{name}` | :x: no plan (the job failed before planning; see its log) |",
+                f"### Environment `{name}`\n\nNo plan was produced; see the job log.\n")
+    text = md.read_text(encoding="utf-8").replace(MARKER, "").strip()
+    if code != 0:
+        text += failure_section(folder / "plan.log")
+        return f"| `{name}` | :x: plan failed |", f"### Environment `{name}`\n\n{text}\n"
+    plan_json = folder / "plan.json"
+    plan = json.loads(plan_json.read_text()) if plan_json.exists() else {}
+    counts: dict[str, int] = {}
+    for st in plan.get("steps", []):
+        counts[st["action"]] = counts.get(st["action"], 0) + 1
+    changes = ", ".join(f"{n} to {a}" for a, n in sorted(counts.items()) if a != "noop") or "no changes"
+    left = orphans(plan)
+    stack = plan.get("stack", "?")
+    if left:
+        listed = ", ".join(f"`{o}`" for o in left)
+        orphan_text = (f"**Orphans** ({len(left)}): owned by stack `{stack}` but no longer declared; "
+                       f"`reconcile prune --env {name}` deletes them: {listed}")
+    else:
+        orphan_text = "**Orphans**: none."
+    row = f"| `{name}` | stack `{stack}`: {changes}; {len(left)} orphan(s) |"
+    return row, f"### Environment `{name}`\n\n{text}\n\n{orphan_text}\n"
+
+
+def sections(folder: Path, environments: list[str]) -> str:
+    """The one pull-request comment: a table of every environment, then a section per environment."""
+    rows, parts = [], []
+    for name in environments:
+        row, part = environment_section(name, folder / f"reconcile-plan-{name}")
+        rows.append(row)
+        parts.append(part)
+    return (f"{MARKER}\n## reconcile plan, per environment\n\n| environment | plan |\n|---|---|\n"
+            + "\n".join(rows) + "\n\n" + "\n".join(parts))
 
 
 # ---- command line --------------------------------------------------------------------------------
@@ -200,7 +251,28 @@ def main(argv: list[str] | None = None, api: Api | None = None) -> int:
     c.add_argument("--confirm", default="")
     c.add_argument("--manifests", required=True)
     c.add_argument("--allow-destroy", default="false")
+    c.add_argument("--environment", default="")
+    d.add_argument("--environment", default="")
+    sec = sub.add_parser("sections")
+    sec.add_argument("--dir", required=True, type=Path)
+    sec.add_argument("--environments", required=True, help="comma-separated, in the order to show")
+    sec.add_argument("--pr", type=int)
+    sec.add_argument("--repo", default=os.environ.get("GITHUB_REPOSITORY", ""))
+    sec.add_argument("--author", default=BOT_LOGIN)
     args = ap.parse_args(argv)
+
+    if args.cmd == "sections":
+        text = sections(args.dir, [e.strip() for e in args.environments.split(",") if e.strip()])
+        append_summary(truncate(text, SUMMARY_LIMIT, pointer_to(None)))
+        if args.pr:
+            if not args.repo:
+                raise SystemExit("sections --pr needs --repo or $GITHUB_REPOSITORY")
+            call = api or github_api(os.environ.get("GITHUB_TOKEN", ""),
+                                     os.environ.get("GITHUB_API_URL", "https://api.github.com"))
+            how, cid = upsert_comment(call, args.repo, args.pr, truncate(text, COMMENT_LIMIT, pointer_to(None)),
+                                      args.author)
+            print(f"plan comment {how} (id {cid}) on {args.repo}#{args.pr}")
+        return 0
 
     if args.cmd == "publish":
         text = args.markdown.read_text(encoding="utf-8") if args.markdown.exists() else ""
@@ -223,16 +295,19 @@ def main(argv: list[str] | None = None, api: Api | None = None) -> int:
     if args.cmd == "drift":
         md = args.markdown.read_text(encoding="utf-8") if args.markdown and args.markdown.exists() else ""
         code, lines, summary = drift_report(args.plan, md, args.exit_code)
+        if args.environment:  # say which environment drifted
+            lines = [x.replace("::error title=Drift", f"::error title=Drift ({args.environment})", 1) for x in lines]
+            summary = summary.replace("### Drift", f"### Environment `{args.environment}`: drift", 1)
         for line in lines:
             print(line)
         append_summary(truncate(summary, SUMMARY_LIMIT, pointer_to(None)))
         return code
-    why = check_confirmation(args.operation, args.confirm, stack_name(args.manifests),
-                             args.allow_destroy.strip().lower() == "true")
+    stack = stack_name(args.manifests, args.environment)
+    why = check_confirmation(args.operation, args.confirm, stack, args.allow_destroy.strip().lower() == "true")
     if why:
         print(f"::error title=Refusing to {args.operation}::{_escape(why)}")
         return 1
-    print(f"confirmed: {args.operation} {stack_name(args.manifests)}")
+    print(f"confirmed: {args.operation} {stack}")
     return 0
 
 

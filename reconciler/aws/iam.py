@@ -34,9 +34,11 @@ def inline(iam: Client, entity: str, name: str) -> dict[str, Any]:
     return dict(sorted(out.items()))
 
 
-def sync_attached(iam: Client, entity: str, name: str, desired: list[str]) -> None:
+def sync_attached(iam: Client, entity: str, name: str, desired: list[str], live: list[str] | None = None) -> None:
+    """Attach/detach so exactly ``desired`` is attached. ``live``: what is attached, when known (a role or
+    user this run just created has nothing attached: reading that back would cost a call per entity)."""
     param, noun = _NOUN[entity]
-    live = set(attached(iam, entity, name))
+    live = set(attached(iam, entity, name) if live is None else live)
     what = f"{entity.title()}/{name}"
     for arn in sorted(live - set(desired)):
         iam.ignore_missing(f"detach_{noun}_policy", what, **{param: name, "PolicyArn": arn})
@@ -44,9 +46,10 @@ def sync_attached(iam: Client, entity: str, name: str, desired: list[str]) -> No
         iam.call(f"attach_{noun}_policy", what, **{param: name, "PolicyArn": arn})
 
 
-def sync_inline(iam: Client, entity: str, name: str, desired: dict[str, Any]) -> None:
+def sync_inline(iam: Client, entity: str, name: str, desired: dict[str, Any], live: dict[str, Any] | None = None) -> None:
+    """Put/delete inline policies so exactly ``desired`` is there. ``live``: the inline policies, when known."""
     param, noun = _NOUN[entity]
-    live = inline(iam, entity, name)
+    live = inline(iam, entity, name) if live is None else live
     what = f"{entity.title()}/{name}"
     for pname in sorted(set(live) - set(desired)):
         iam.ignore_missing(f"delete_{noun}_policy", what, **{param: name, "PolicyName": pname})

@@ -127,9 +127,9 @@ def principal_state(res: Resource, ctx: PlanContext) -> dict[str, Any]:
 
 
 def lint_principal(res: Resource) -> list[Issue]:
-    from reconciler import lint
+    from reconciler import lint, lint_cache
 
     out = lint.managed(res, ("spec", "managedPolicies"), res.spec.managedPolicies)
     for name, doc in res.spec.inlinePolicies.items():
-        out += lint.document(res, ("spec", "inlinePolicies", name), doc)
+        out += lint_cache.document(res, ("spec", "inlinePolicies", name), doc)
     return out

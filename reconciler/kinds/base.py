@@ -203,6 +203,10 @@ class Kind(ABC):
         """Checks beyond the spec model (limits that need the whole document)."""
         return []
 
+    def check_all(self, resources: list[Resource]) -> list[Issue]:
+        """Static checks across all of this kind's resources in DIR (e.g. names they derive); no AWS."""
+        return []
+
     def lint(self, res: Resource) -> list[Issue]:
         """Policy lint findings (errors and warnings); run by validate and plan."""
         return []
@@ -256,6 +260,11 @@ class Kind(ABC):
         """This kind's wording of why ``action`` is planned for changed top-level ``fields`` (None: default);
         ``operations``: what ``operations()`` said apply will do, so the wording can match it."""
         return None
+
+    def problems(self, live: Observed, action: str) -> list[str]:
+        """Why ``action`` (update | replace | delete) must not touch ``live`` although it is this stack's
+        (e.g. something not ours would go with it): each becomes a plan problem, which apply refuses."""
+        return []
 
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
         """The AWS calls apply will make to take ``observed`` (None: absent) to ``desired`` (None: delete).

@@ -46,9 +46,9 @@ class PolicyKind(Kind):
         return issues + _constraints.check(res, issues)
 
     def lint(self, res: Resource) -> list[Issue]:
-        from reconciler import lint
+        from reconciler import lint_cache
 
-        return lint.document(res, ("spec", "document"), res.spec.document)
+        return lint_cache.document(res, ("spec", "document"), res.spec.document)
 
     def arn(self, name: str, spec: Any, ctx: PlanContext) -> str:
         return f"arn:{ctx.partition}:iam::{ctx.account}:policy{spec.path}{name}"

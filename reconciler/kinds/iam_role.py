@@ -159,6 +159,7 @@ class RoleKind(Kind):
         """Read ``names``: from the account listing when that costs fewer calls (see iamx.bulk), else one by one."""
         if not iamx.bulk(aws, len(names)):
             return pmap(lambda n: self.read(aws, n, ctx), names)
+        pmap(lambda fetch: fetch(aws), [iamx.account, iamx.role_settings])  # both listings at once (kept in aws.cached)
         roles = iamx.account(aws).roles
         return [self._from_listing(aws, roles[n.lower()], ctx) if n.lower() in roles else None for n in names]
 
@@ -183,8 +184,9 @@ class RoleKind(Kind):
         iam.call("create_role", f"Role/{name}", RoleName=name, Path=desired["path"],
                  AssumeRolePolicyDocument=json.dumps(desired["trustPolicy"]), Description=desired["description"],
                  MaxSessionDuration=desired["maxSessionDuration"], Tags=policy.tag_list(desired["tags"]), **kwargs)
-        iamx.sync_attached(iam, "role", name, desired["managedPolicies"])
-        iamx.sync_inline(iam, "role", name, desired["inlinePolicies"])
+        # just created: nothing is attached or inline yet, so nothing to read back before adding
+        iamx.sync_attached(iam, "role", name, desired["managedPolicies"], live=[])
+        iamx.sync_inline(iam, "role", name, desired["inlinePolicies"], live={})
 
     def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
         iam = ctx.aws.client("iam")

@@ -235,8 +235,9 @@ class UserKind(Kind):
             kwargs["PermissionsBoundary"] = desired["permissionsBoundary"]
         iam.call("create_user", f"User/{name}", UserName=name, Path=desired["path"],
                  Tags=policy.tag_list(desired["tags"]), **kwargs)
-        iamx.sync_attached(iam, "user", name, desired["managedPolicies"])
-        iamx.sync_inline(iam, "user", name, desired["inlinePolicies"])
+        # just created: nothing is attached or inline yet, so nothing to read back before adding
+        iamx.sync_attached(iam, "user", name, desired["managedPolicies"], live=[])
+        iamx.sync_inline(iam, "user", name, desired["inlinePolicies"], live={})
         if desired.get("accessKey"):
             self._new_key(name, desired["accessKey"], ctx)
 

@@ -62,6 +62,11 @@ def install() -> None:
     IAMBackend.delete_user = delete_user  # type: ignore[method-assign]
     IAMBackend.delete_policy = delete_policy  # type: ignore[method-assign]
 
+    # moto looks a role up by scanning ``roles.values()``; a CreateRole answered on another server
+    # thread meanwhile made that scan fail ("dictionary changed size during iteration": HTTP 500) under
+    # concurrent applies of large stacks. A copy (one C-level step, atomic under the GIL) cannot change.
+    IAMBackend.get_roles = lambda self: list(self.roles.values())  # type: ignore[method-assign]
+
     for cls in (sm_errors.SecretNotFoundException, sm_errors.ResourceNotFoundException):
         original_init = cls.__init__
 

@@ -14,7 +14,16 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    from reconciler.sandbox import autoscaling, errors, iam_oidc, lambda_runtime, sagemaker, wire
+    from reconciler.sandbox import (
+        audit,
+        autoscaling,
+        errors,
+        iam_oidc,
+        lambda_runtime,
+        sagemaker,
+        validation,
+        wire,
+    )
 
     wire.install()  # first, so innermost: only moto's own answers are cleaned of nulls
     sagemaker.install()  # UpdateEndpoint, inference components, timed statuses, faults, TGI invoke
@@ -22,9 +31,8 @@ def install() -> None:
     iam_oidc.install()  # Add/RemoveClientIDToOpenIDConnectProvider
     autoscaling.install()  # sagemaker:inference-component:DesiredCopyCount
     errors.install()  # IAM / Secrets Manager not-found answers as AWS words them
-    from reconciler.sandbox import validation
-
     validation.install()  # requests checked against botocore's model constraints, refused as AWS does
+    audit.install()  # keep last: outermost, records every write with the status the client saw
 
 
 def in_front_of_server(middleware: Callable[[Any], Any]) -> None:

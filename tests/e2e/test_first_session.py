@@ -50,3 +50,32 @@ def test_init_refuses_a_folder_with_manifests(cli, tmp_path):
     assert cli("init", "a").code == 0
     r = cli("init", "a")
     assert r.code == 1 and "already holds YAML files" in r.err
+
+
+def test_readme_environments_block_runs_on_a_copy_of_the_examples(cli, moto_server, boto, tmp_path):
+    """The README's commands on the examples, which declare environments: each names --env dev."""
+    import shlex
+    import shutil
+
+    moto_server.post("/reconcile-sandbox/sagemaker/config",
+                     {"create_seconds": 0.2, "update_seconds": 0.2, "delete_seconds": 0.1})
+    cli.env["RECONCILE_POLL_SECONDS"] = "0.05"
+    session = README.read_text().split("## A first session", 1)[1].split("\n## ", 1)[0]
+    block = session.split("```sh", 2)[2].split("```")[0]
+    lines = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert lines[0] == "cp -r manifests ~/llm-serving"
+    shutil.copytree(README.parent / "manifests", tmp_path / "llm-serving")
+    outputs = []
+    for line in lines[1:]:
+        args = shlex.split(line.replace("~/llm-serving", "llm-serving"))
+        assert args[0] == "reconcile" and ("--env" in args or args[1] == "validate"), line
+        r = cli(*args[1:])
+        assert r.code == 0, f"{line}\n{r.text}"
+        outputs.append(r.out)
+    validate, render, plan, apply, invoke, destroy = outputs
+    assert "(environment 'dev') are valid" in validate and "(environment 'prod') are valid" in validate
+    assert "type: ml.g5.xlarge" in render and "managedScaling" not in render
+    assert "stack llm-serving-dev" in plan and "ml.g5.xlarge" in plan
+    assert "Apply complete" in apply and invoke.strip()
+    assert "Destroy complete" in destroy
+    assert all(r["RoleName"] != "llm-sagemaker-execution" for r in boto("iam").list_roles()["Roles"])

@@ -12,8 +12,10 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
+from tests.support.cli import reconcile_exe
 from tests.support.manifests import write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,28 +53,42 @@ def one(v):  # type: ignore[no-untyped-def]
     return v[0] if isinstance(v, list) and len(v) == 1 else v
 
 
-def test_bootstrap_is_one_local_apply(cli, boto, tmp_path):
-    shutil.copytree(REPO / "bootstrap" / "github-actions", tmp_path / "bootstrap")
-    r = cli("plan", "bootstrap", "--format", "json")
+def test_bootstrap_is_one_local_apply_per_environment(cli, boto, tmp_path):
+    b = tmp_path / "bootstrap"
+    shutil.copytree(REPO / "bootstrap" / "github-actions", b)
+    dev = b / "environments" / "dev.yaml"  # the placeholder: dev's account is this (moto's) one
+    dev.write_text(dev.read_text().replace("111122223333", "123456789012"))
+    r = cli("plan", "bootstrap")
+    assert r.code == 1 and "declare environments (dev, prod)" in r.err, r.text
+    r = cli("plan", "bootstrap", "--env", "prod")  # prod's account guard refuses this account
+    assert r.code == 1 and "pinned to account 444455556666" in r.err, r.text
+    r = cli("plan", "bootstrap", "--env", "dev", "--format", "json")
     assert r.code == 0, r.text
     layer = {s["kind"] + "/" + s["name"]: s["layer"] for s in json.loads(r.out)["steps"]}
     # AWS refuses a trust policy naming an OIDC provider that does not exist yet: provider first
     assert layer["OidcProvider/token.actions.githubusercontent.com"] < layer["Role/reconcile-github-actions"]
     assert layer["OidcProvider/token.actions.githubusercontent.com"] < layer["Role/reconcile-github-actions-plan"]
-    r = cli("apply", "bootstrap", "--auto-approve")
+    r = cli("apply", "bootstrap", "--env", "dev", "--auto-approve")
     assert r.code == 0 and "Apply complete: 5 created." in r.out, r.text
-    assert cli("plan", "bootstrap", "--detailed-exitcode").code == 0
+    assert "stack github-actions-bootstrap-dev" in r.out
+    assert cli("plan", "bootstrap", "--env", "dev", "--detailed-exitcode").code == 0
     iam = boto("iam")
     (provider,) = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
     assert provider["Arn"].endswith(":oidc-provider/token.actions.githubusercontent.com")
-    trust = iam.get_role(RoleName="reconcile-github-actions")["Role"]["AssumeRolePolicyDocument"]
-    (st,) = trust["Statement"]
+    role = iam.get_role(RoleName="reconcile-github-actions")["Role"]
+    (st,) = role["AssumeRolePolicyDocument"]["Statement"]
     cond = {k: one(v) for k, v in st["Condition"]["StringEquals"].items()}  # AWS keeps lists or strings
     assert one(st["Principal"]["Federated"]) == provider["Arn"] and one(st["Action"]) == "sts:AssumeRoleWithWebIdentity"
+    # the apply role trusts only jobs in the GitHub Environment dev, and may change only stack llm-serving-dev
     assert cond == {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                    "token.actions.githubusercontent.com:sub": "repo:my-org/my-repo:ref:refs/heads/main"}
+                    "token.actions.githubusercontent.com:sub": "repo:my-org/my-repo:environment:dev"}
+    tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName="reconcile-github-actions")["Tags"]}
+    assert tags["reconcile-stack"] == "llm-serving-dev" and tags["reconciler:stack"] == "github-actions-bootstrap-dev"
     attached = iam.list_attached_role_policies(RoleName="reconcile-github-actions-plan")["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["reconcile-github-actions-read"]
+    plan_trust = iam.get_role(RoleName="reconcile-github-actions-plan")["Role"]["AssumeRolePolicyDocument"]
+    subs = plan_trust["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert sorted(subs) == ["repo:my-org/my-repo:pull_request", "repo:my-org/my-repo:ref:refs/heads/main"]
 
 
 def test_pipeline_steps_in_order(cli, boto, tmp_path):
@@ -137,3 +153,107 @@ def test_dispatch_confirmation_reads_the_stack_name(tmp_path):
     bad = script("confirm", "--operation", "destroy", "--confirm", "destroy llm-serving", "--manifests", "manifests",
                  cwd=tmp_path, summary=summary)
     assert bad.returncode == 1 and "allow-destroy" in bad.stdout
+
+
+# ---- the pipeline per environment, each job's step being the composite action's own script -------------
+ENVS = {
+    "stack.yaml": STACK,
+    "iam.yaml": IAM,
+    "environments/dev.yaml": """
+        apiVersion: reconciler/v1
+        kind: Environment
+        metadata: {name: dev}
+        spec:
+          stack: llm-serving-dev
+          patches:
+            - target: Role/app-exec
+              patch: {metadata: {name: dev-app-exec}, spec: {managedPolicies: [dev-app-read]}}
+            - target: Policy/app-read
+              patch: {metadata: {name: dev-app-read}}
+        """,
+    "environments/prod.yaml": """
+        apiVersion: reconciler/v1
+        kind: Environment
+        metadata: {name: prod}
+        spec: {stack: llm-serving}
+        """,
+}
+
+
+def action(operation: str, env: str, cwd: Path, aws_env: dict, out: str = "reconcile-out") -> dict[str, str]:
+    """Run the composite action's reconcile step (its real bash script) as a job would; its outputs."""
+    import yaml
+
+    steps = yaml.safe_load((REPO / ".github" / "actions" / "reconcile" / "action.yml").read_text())["runs"]["steps"]
+    script = next(s["run"] for s in steps if s.get("id") == "run")
+    outputs = cwd / f"github-output-{env}-{operation}"
+    outputs.write_text("")
+    run_env = {**aws_env, "MANIFESTS": "manifests", "RECONCILE_ENV": env, "OPERATION": operation, "OUT": out,
+               "GITHUB_OUTPUT": str(outputs), "PATH": f"{Path(reconcile_exe()).parent}:{os.environ['PATH']}"}
+    r = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=cwd, env=run_env,
+                       capture_output=True, text=True, timeout=300)
+    got = dict(line.split("=", 1) for line in outputs.read_text().splitlines() if "=" in line)
+    got["rc"], got["log"] = str(r.returncode), r.stdout + r.stderr
+    return got
+
+
+def test_pipeline_per_environment(aws_env, boto, tmp_path):
+    iam = boto("iam")
+    m = write(tmp_path / "manifests", ENVS)
+    summary = tmp_path / "summary.md"
+
+    # pull request: one plan job per environment (a matrix), each uploading reconcile-plan-<env>
+    for env in ("dev", "prod"):
+        out = f"plans/reconcile-plan-{env}"
+        got = action("plan", env, tmp_path, aws_env, out)
+        assert got["rc"] == "0" and got["exit-code"] == "0", got["log"]
+        (tmp_path / out / "exit-code").write_text(got["exit-code"])
+        assert got["stack"] == {"dev": "llm-serving-dev", "prod": "llm-serving"}[env]
+    # the comment job: one comment, a section per environment
+    r = script("sections", "--dir", "plans", "--environments", "dev,prod", cwd=tmp_path, summary=summary)
+    assert r.returncode == 0, r.stderr
+    text = summary.read_text()
+    assert text.startswith(MARKER) and text.count(MARKER) == 1
+    assert "| `dev` | stack `llm-serving-dev`: 2 to create; 0 orphan(s) |" in text
+    assert "| `prod` | stack `llm-serving`: 2 to create; 0 orphan(s) |" in text
+    assert text.index("`Role/dev-app-exec`") < text.index("### Environment `prod`") < text.index("`Role/app-exec`")
+
+    # push to main: apply dev, then prod (each plans, then applies exactly that plan)
+    for env in ("dev", "prod"):
+        got = action("apply", env, tmp_path, aws_env)
+        assert got["rc"] == "0" and "Apply complete: 2 created." in got["log"], got["log"]
+    tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName="dev-app-exec")["Tags"]}
+    assert tags["reconciler:stack"] == "llm-serving-dev"
+
+    # drift per environment: dev drifted out of band, prod did not
+    iam.update_role(RoleName="dev-app-exec", Description="edited in the console")
+    dev, prod = action("drift", "dev", tmp_path, aws_env, "d-dev"), action("drift", "prod", tmp_path, aws_env, "d-prod")
+    assert (dev["exit-code"], prod["exit-code"]) == ("2", "0"), dev["log"] + prod["log"]
+    d = script("drift", "--plan", "d-dev/plan.json", "--markdown", "d-dev/plan.md", "--exit-code", "2",
+               "--environment", "dev", cwd=tmp_path, summary=summary)
+    assert d.returncode == 2 and "::error title=Drift (dev): Role/dev-app-exec::" in d.stdout
+
+    # an orphan in dev (declared no more) shows in dev's section only; prune in dev leaves prod intact
+    (m / "iam.yaml").write_text(IAM.split("---")[0].replace("  managedPolicies: [app-read]\n", ""))
+    (m / "environments" / "dev.yaml").write_text(textwrap.dedent("""
+        apiVersion: reconciler/v1
+        kind: Environment
+        metadata: {name: dev}
+        spec:
+          stack: llm-serving-dev
+          patches:
+            - target: Role/app-exec
+              patch: {metadata: {name: dev-app-exec}}
+        """))
+    for env in ("dev", "prod"):
+        out = f"plans2/reconcile-plan-{env}"
+        got = action("plan", env, tmp_path, aws_env, out)
+        (tmp_path / out / "exit-code").write_text(got["exit-code"])
+    script("sections", "--dir", "plans2", "--environments", "dev,prod", cwd=tmp_path, summary=summary)
+    text = summary.read_text().split(MARKER)[-1]
+    assert "`reconcile prune --env dev` deletes them: `Policy/dev-app-read`" in text
+    assert "`reconcile prune --env prod` deletes them: `Policy/app-read`" in text
+    got = action("prune", "dev", tmp_path, aws_env)
+    assert got["rc"] == "0", got["log"]
+    policies = {p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]}
+    assert "dev-app-read" not in policies and "app-read" in policies

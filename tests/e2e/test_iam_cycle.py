@@ -35,26 +35,32 @@ spec:
 
 
 def test_example_manifests_cycle(cli, boto, tmp_path):
-    """The seed examples: plan shows 9 creates, apply, plan is empty, apply again changes nothing."""
+    """The seed examples in dev (manifests/environments/dev.yaml): plan shows the creates, apply, plan is
+    empty, apply again changes nothing; dev's endpoint runs on dev's patched instance type."""
     m = tmp_path / "manifests"
     shutil.copytree(REPO / "manifests", m)
-    r = cli("plan", str(m), "--detailed-exitcode")
+    r = cli("plan", str(m), "--env", "dev", "--detailed-exitcode")
     assert r.code == 2, r.text
     assert "Plan: 12 to create, 0 to update, 0 to replace, 0 to delete." in r.out
-    r = cli("apply", str(m), "--auto-approve")
+    r = cli("apply", str(m), "--env", "dev", "--auto-approve")
     assert r.code == 0, r.text
     assert "Apply complete: 12 created." in r.out
-    r = cli("plan", str(m), "--detailed-exitcode")
+    r = cli("plan", str(m), "--env", "dev", "--detailed-exitcode")
     assert r.code == 0, r.text
     assert "No changes." in r.out
-    r = cli("apply", str(m), "--auto-approve")
+    r = cli("apply", str(m), "--env", "dev", "--auto-approve")
     assert r.code == 0 and "Apply complete" not in r.out and "No changes." in r.out
+    assert "stack llm-serving-dev" in r.out
     iam = boto("iam")
     role = iam.get_role(RoleName="llm-sagemaker-execution")["Role"]
     tags = {t["Key"]: t["Value"] for t in role["Tags"]}
-    assert tags["reconciler:managed-by"] == "reconciler" and tags["reconciler:stack"] == "llm-serving"
+    assert tags["reconciler:managed-by"] == "reconciler" and tags["reconciler:stack"] == "llm-serving-dev"
     attached = iam.list_attached_user_policies(UserName="llm-deployer")["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["llm-deployer"]
+    sm = boto("sagemaker")
+    config = sm.describe_endpoint(EndpointName="twinllama-3-1-8b-dpo")["EndpointConfigName"]
+    variant = sm.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0]
+    assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.g5.xlarge", 1)
 
 
 def test_edit_shows_exactly_the_edit_then_prune(cli, boto, tmp_path):

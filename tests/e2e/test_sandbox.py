@@ -21,21 +21,21 @@ def test_newcomer_cycle_in_the_sandbox_without_credentials(tmp_path):
         assert r.code == 3 and "not running" in r.out
         # status says exactly when a command starts it
         assert "--sandbox" in r.out and "RECONCILE_SANDBOX=1" in r.out and "no AWS credentials are found" in r.out
-        r = cli("plan", str(m))
+        r = cli("plan", str(m), "--env", "dev")
         assert r.code == 0, r.text
         assert "SANDBOX" in r.out and "to create" in r.out
         # the wait for the server is announced on stderr, only when it starts
         assert "starting the local sandbox" in r.err and "starting" not in r.out
         st = cli("sandbox", "status")
         assert st.code == 0 and "running at http://127.0.0.1:" in st.out
-        assert cli("apply", str(m), "--auto-approve").code == 0
+        assert cli("apply", str(m), "--env", "dev", "--auto-approve").code == 0
         # the same server answers the next command: the state was kept
-        r = cli("plan", str(m))
+        r = cli("plan", str(m), "--env", "dev")
         assert "No changes." in r.out and "starting the local sandbox" not in r.err
         assert cli("sandbox", "status").out == st.out
         # reset forgets everything
         assert "reset" in cli("sandbox", "reset").out
-        r = cli("plan", str(m))
+        r = cli("plan", str(m), "--env", "dev")
         assert r.code == 0 and "to create" in r.out and "No changes." not in r.out
     finally:
         assert "stopped" in cli("sandbox", "stop").out

@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.audit import ENV_MARKER, WriteAudit, active_for, register
+
 
 def reconcile_exe() -> str:
     exe = Path(sys.executable).parent / "reconcile"
@@ -32,18 +34,31 @@ class Result:
 
 
 class Cli:
-    def __init__(self, env: dict[str, str], cwd: Path):
+    """``cli(*args)`` runs the console script. With ``audit_url`` (the moto server's), every call's AWS writes
+    are checked against what the command may write (tests/support/audit.py): a violation fails the test."""
+
+    def __init__(self, env: dict[str, str], cwd: Path, audit_url: str | None = None):
         self.env = env
         self.cwd = cwd
         self.history: list[Result] = []
+        self.audit = WriteAudit(audit_url) if audit_url else active_for(env)  # a Cli(cli.env, …) shares cli's
+        if audit_url and self.audit:
+            register(self.audit)
+            env[ENV_MARKER] = audit_url  # in place: tests share this dict (aws_env, cli.env)
 
     def __call__(self, *args: str, input: str | None = None, timeout: float = 300, env: dict | None = None) -> Result:
+        run_env = {**self.env, **(env or {})}
+        audit = self.audit if self.audit and self.audit.applies(args, run_env) else None
+        if audit:
+            run_env.update(audit.begin(run_env))
         proc = subprocess.run(
-            [reconcile_exe(), *args], cwd=self.cwd, env={**self.env, **(env or {})}, input=input,
+            [reconcile_exe(), *args], cwd=self.cwd, env=run_env, input=input,
             capture_output=True, text=True, timeout=timeout,
         )
         res = Result(proc.returncode, proc.stdout, proc.stderr)
         self.history.append(res)
+        if audit:
+            audit.end(args, res)
         return res
 
 

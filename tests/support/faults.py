@@ -323,7 +323,7 @@ def proxied(cli: Any, moto_server: Any) -> tuple[Any, FaultProxy]:
     from tests.support.cli import Cli
 
     proxy = FaultProxy(moto_server.url).start()
-    return Cli({**cli.env, "AWS_ENDPOINT_URL": proxy.url}, cli.cwd), proxy
+    return Cli({**cli.env, "AWS_ENDPOINT_URL": proxy.url}, cli.cwd), proxy  # audited as `cli`: its env names the audit
 
 
 def record_figures(test: str, **figures: int) -> None:
@@ -348,8 +348,14 @@ def run_inprocess(env: dict[str, str], *args: str) -> Any:
     import sys
 
     from reconciler.cli import main
+    from tests.support.audit import active_for
     from tests.support.cli import Result
 
+    audit = active_for(env)  # the test's write audit, as for a `cli` fixture call
+    if audit and not audit.applies(args, env):
+        audit = None
+    if audit:
+        env = {**env, **audit.begin(env)}
     out, err = io.StringIO(), io.StringIO()
     saved_env, saved_argv = dict(os.environ), sys.argv
     os.environ.clear()
@@ -371,7 +377,10 @@ def run_inprocess(env: dict[str, str], *args: str) -> Any:
         os.environ.clear()
         os.environ.update(saved_env)
         sys.argv = saved_argv
-    return Result(code, out.getvalue(), err.getvalue())
+    result = Result(code, out.getvalue(), err.getvalue())
+    if audit:
+        audit.end(args, result)
+    return result
 
 
 def fork_run(env: dict[str, str], *args: str) -> int:

@@ -54,5 +54,6 @@ def test_errors_cannot_be_accepted(tmp_path):
 def test_the_examples_plan_without_warnings(tmp_path):
     m = tmp_path / "manifests"
     shutil.copytree(Path(__file__).resolve().parents[2] / "manifests", m)
-    manifests, _graph = load(m)
-    assert [str(w) for w in manifests.warnings] == []
+    for env in ("dev", "prod"):
+        manifests, _graph = load(m, env=env)
+        assert [str(w) for w in manifests.warnings] == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.plan import Action, FieldChange, Plan, Problem, Step
+from reconciler.plan import Action, FieldChange, Operation, Orphan, Plan, Problem, Step
 from reconciler.render import render
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -48,7 +48,13 @@ def example_plan() -> Plan:
         Step(kind="Endpoint", name="chat", action=Action.update, reason="new model/config + UpdateEndpoint", layer=2,
              changes=(FieldChange(path="image", op="change", before=IMAGE, after=IMAGE.replace("2.2.0", "2.4.0")),
                       FieldChange(path="instance.count", op="change", before=1, after=2),
-                      FieldChange(path="environment.MAX_INPUT_LENGTH", op="add", after="4096"))),
+                      FieldChange(path="environment.MAX_INPUT_LENGTH", op="add", after="4096")),
+             operations=(Operation(service="sagemaker", action="CreateModel", target="chat-0123456789"),
+                         Operation(service="sagemaker", action="CreateEndpointConfig", target="chat-9876543210"),
+                         Operation(service="sagemaker", action="UpdateEndpoint", target="chat",
+                                   detail="blue/green, all at once"),
+                         Operation(service="sagemaker", action="DeleteEndpoint", target="chat-old",
+                                   detail="what AWS leaves no other way for", interrupts_serving=True))),
         Step(kind="Policy", name="old-path", action=Action.replace, reason="path cannot change in place", layer=0,
              changes=(FieldChange(path="path", op="change", before="/", after="/llm/", forces_replacement=True),)),
         Step(kind="User", name="gone", action=Action.delete, reason="no longer declared", layer=0),
@@ -56,6 +62,10 @@ def example_plan() -> Plan:
     ]
     return Plan(command="plan", stack="demo", account="123456789012", region="eu-west-1", sandbox=True,
                 created_at="2026-01-01T00:00:00Z", steps=tuple(steps),
+                orphans=(Orphan(kind="Endpoint", name="twinllama-old"),
+                         Orphan(kind="Policy", name="legacy-read", used_by=("Role/app-exec",)),
+                         Orphan(kind="Role", name="keep-me", protected=True),
+                         Orphan(kind="User", name="gone", deleted=True)),
                 problems=(Problem(kind="Role", name="taken", code="conflict",
                                   message="exists without this stack's tags; adopt it with reconciler/adopt: \"true\""),),
                 warnings=("iam.yaml:12: spec.document.Statement.0: iam:PassRole on Resource \"*\" [PASSROLE_STAR]",))

@@ -23,6 +23,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 PIPELINE = REPO / ".github" / "workflows" / "reconcile.yml"
+ACTION = REPO / ".github" / "actions" / "reconcile" / "action.yml"
+LOCAL_ACTION = "./.github/actions/reconcile"
 
 
 def load(path: Path) -> dict:
@@ -44,6 +46,9 @@ def run_steps():  # type: ignore[no-untyped-def]
             for i, step in enumerate(job.get("steps", [])):
                 if "run" in step:
                     yield f"{path.name}:{job_id}:{step.get('name', i)}", step["run"]
+    for i, step in enumerate(yaml.safe_load(ACTION.read_text())["runs"]["steps"]):  # the composite action's
+        if "run" in step:
+            yield f"action.yml:{step.get('name', i)}", step["run"]
 
 
 # ---- offline validation ------------------------------------------------------------------------------
@@ -57,6 +62,34 @@ def test_workflows_match_the_github_workflow_schema():
            "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_the_composite_action_matches_the_github_action_schema(tmp_path):
+    exe = Path(sys.executable).parent / "check-jsonschema"
+    exe_s = str(exe) if exe.exists() else shutil.which("check-jsonschema") or "check-jsonschema"
+    r = subprocess.run([exe_s, "--builtin-schema", "vendor.github-actions", str(ACTION)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    bad = tmp_path / "action.yml"  # the same check refuses a broken action (a composite step without shell)
+    action = yaml.safe_load(ACTION.read_text())
+    action["runs"]["steps"][1].pop("shell")
+    bad.write_text(yaml.safe_dump(action))
+    r = subprocess.run([exe_s, "--builtin-schema", "vendor.github-actions", str(bad)], capture_output=True, text=True)
+    assert r.returncode != 0
+
+
+def test_the_composite_action_inputs_and_operations():
+    action = yaml.safe_load(ACTION.read_text())
+    assert set(action["inputs"]) >= {"manifests", "environment", "role-arn", "operation"}
+    assert action["inputs"]["role-arn"]["required"] is True and action["runs"]["using"] == "composite"
+    steps = action["runs"]["steps"]
+    (creds,) = [x for x in steps if x.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
+    assert creds["with"]["role-to-assume"] == "${{ inputs.role-arn }}"
+    script = next(x["run"] for x in steps if x.get("id") == "run")
+    for op in ("plan)", "apply)", "drift)", "prune|destroy)"):
+        assert op in script
+    assert "--no-sandbox" in script and 'reconcile apply "$OUT/plan.json"' in script
+    run = next(x for x in steps if x.get("id") == "run")
+    assert run["env"]["RECONCILE_ENV"] == "${{ inputs.environment }}"  # reconcile's --env, from the environment
 
 
 def test_schema_check_catches_a_broken_workflow(tmp_path):
@@ -108,6 +141,7 @@ def test_triggers():
     inputs = on["workflow_dispatch"]["inputs"]
     assert inputs["operation"]["options"] == ["prune", "destroy"]
     assert inputs["confirm"]["required"] is True
+    assert inputs["environment"]["options"] == declared_environments()
     assert inputs["allow-destroy"]["type"] == "boolean" and inputs["allow-destroy"]["default"] is False
 
 
@@ -120,60 +154,108 @@ def test_permissions_are_minimal_per_job():
             assert not any(v == "write" for k, v in perms.items() if k not in ("id-token", "pull-requests")), job_id
             assert "write-all" not in str(perms)
     jobs = load(PIPELINE)["jobs"]
-    assert jobs["plan"]["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
-    for job_id in ("apply", "drift", "prune-or-destroy"):
+    assert jobs["comment"]["permissions"] == {"contents": "read", "pull-requests": "write"}  # no AWS
+    for job_id in ("plan", "drift", "prune-or-destroy", *apply_jobs()):
         assert jobs[job_id]["permissions"] == {"contents": "read", "id-token": "write"}, job_id
 
 
 def test_actions_are_pinned_to_commits():
-    for path in WORKFLOWS:
-        for job in load(path)["jobs"].values():
-            for step in job.get("steps", []):
-                if "uses" in step:
-                    assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
-        # and the version is said next to each pin
+    steps = [x for path in WORKFLOWS for job in load(path)["jobs"].values() for x in job.get("steps", [])]
+    steps += yaml.safe_load(ACTION.read_text())["runs"]["steps"]
+    for step in steps:
+        if "uses" in step and step["uses"] != LOCAL_ACTION:  # this repository's own action: the same commit
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+    for path in [*WORKFLOWS, ACTION]:  # and the version is said next to each pin
         for line in path.read_text().splitlines():
-            if "uses:" in line:
+            if re.match(r"\s*(- )?uses:", line) and LOCAL_ACTION not in line:
                 assert re.search(r"# v\d+\.\d+\.\d+$", line), line
 
 
 def test_aws_access_is_oidc_only():
-    text = PIPELINE.read_text()
-    assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text and "secrets." not in text
+    for path in (PIPELINE, ACTION):
+        text = path.read_text()
+        assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text and "secrets." not in text
     jobs = load(PIPELINE)["jobs"]
-    roles = {}
     for job_id, job in jobs.items():
-        (cfg,) = [s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
-        roles[job_id] = cfg["with"]["role-to-assume"]
+        if job_id == "comment":
+            continue
         assert "vars.RECONCILE_" in job["if"], job_id  # skipped until the repository is set up
-        assert "--no-sandbox" in json.dumps(job["steps"]), job_id  # never silently the local emulator
-    assert roles["plan"] == roles["drift"] == "${{ vars.RECONCILE_PLAN_ROLE_ARN }}"
-    assert roles["apply"] == roles["prune-or-destroy"] == "${{ vars.RECONCILE_APPLY_ROLE_ARN }}"
+        (step,) = [x for x in job["steps"] if x.get("uses") == LOCAL_ACTION]
+        role = step["with"]["role-arn"]
+        read_only = job_id in ("plan", "drift")
+        assert role.startswith("${{ fromJSON(vars.RECONCILE_" + ("PLAN" if read_only else "APPLY") + "_ROLES)"), job_id
     assert "head.repo.full_name == github.repository" in jobs["plan"]["if"]  # no OIDC token for forks anyway
+    assert "--no-sandbox" in ACTION.read_text()  # never silently the local emulator
+
+
+def declared_environments() -> list[str]:
+    from reconciler.manifests import load as load_manifests
+
+    try:
+        load_manifests(REPO / "manifests")
+    except Exception as e:  # EnvironmentsRequired names them
+        return list(e.names)  # type: ignore[attr-defined]
+    return []
+
+
+def apply_jobs() -> list[str]:
+    return [j for j in load(PIPELINE)["jobs"] if j.startswith("apply-")]
+
+
+def test_jobs_cover_the_declared_environments_in_order():
+    wf = load(PIPELINE)
+    jobs, envs = wf["jobs"], declared_environments()
+    assert envs == ["dev", "prod"]
+    assert jobs["plan"]["strategy"]["matrix"]["environment"] == envs
+    assert jobs["drift"]["strategy"]["matrix"]["environment"] == envs
+    assert jobs["plan"]["strategy"]["fail-fast"] is False and jobs["drift"]["strategy"]["fail-fast"] is False
+    assert wf["env"]["ENVIRONMENTS"] == ",".join(envs)
+    # push to main: apply dev, then prod; each needs the one before (a failure stops the later ones)
+    assert apply_jobs() == [f"apply-{e}" for e in envs]
+    previous = None
+    for e in envs:
+        job = jobs[f"apply-{e}"]
+        assert job["environment"] == e  # its own GitHub Environment: prod can require a reviewer
+        assert job.get("needs") == (f"apply-{previous}" if previous else None), e
+        (step,) = [x for x in job["steps"] if x.get("uses") == LOCAL_ACTION]
+        assert step["with"]["environment"] == e and step["with"]["operation"] == "apply"
+        previous = e
+    assert jobs["comment"]["needs"] == "plan" and "always()" in jobs["comment"]["if"]
 
 
 def test_one_apply_at_a_time_never_cancelled():
     jobs = load(PIPELINE)["jobs"]
-    for job_id in ("apply", "prune-or-destroy"):
+    for job_id in apply_jobs():
         c = jobs[job_id]["concurrency"]
         assert c["cancel-in-progress"] is False
-        assert c["group"] == "reconcile-apply-${{ github.repository }}"
-    assert jobs["drift"]["concurrency"]["group"] != jobs["apply"]["concurrency"]["group"]  # a drift run never displaces an apply
-    assert "refs/heads/main" in jobs["apply"]["if"] and "refs/heads/main" in jobs["prune-or-destroy"]["if"]
+        assert c["group"] == "reconcile-apply-${{ github.repository }}-" + job_id.removeprefix("apply-")
+    c = jobs["prune-or-destroy"]["concurrency"]
+    assert c == {"group": "reconcile-apply-${{ github.repository }}-${{ inputs.environment }}", "cancel-in-progress": False}
+    assert jobs["prune-or-destroy"]["environment"] == "${{ inputs.environment }}"
+    assert jobs["drift"]["concurrency"]["group"].startswith("reconcile-drift-")  # a drift run never displaces an apply
+    for job_id in (*apply_jobs(), "prune-or-destroy"):
+        assert "refs/heads/main" in jobs[job_id]["if"]
 
 
 def test_pipeline_commands():
     jobs = load(PIPELINE)["jobs"]
-    runs = {job_id: "\n".join(s.get("run", "") for s in job["steps"]) for job_id, job in jobs.items()}
-    assert 'reconcile validate "$MANIFESTS"' in runs["plan"]
-    assert "--out plan.json --format markdown > plan.md" in runs["plan"]
-    assert "publish --markdown plan.md" in runs["plan"] and '--pr "$PR_NUMBER"' in runs["plan"]
-    assert "reconcile apply plan.json --auto-approve" in runs["apply"]
-    assert "--detailed-exitcode" in runs["drift"] and "reconcile_ci.py drift" in runs["drift"]
-    confirm = runs["prune-or-destroy"].index("reconcile_ci.py confirm")
-    assert confirm < runs["prune-or-destroy"].index('reconcile "$OPERATION"')
-    uploads = [s for s in jobs["plan"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
-    assert "plan.json" in uploads[0]["with"]["path"]
+    runs = {job_id: "\n".join(x.get("run", "") for x in job["steps"]) for job_id, job in jobs.items()}
+    ops = {job_id: [x["with"]["operation"] for x in job["steps"] if x.get("uses") == LOCAL_ACTION]
+           for job_id, job in jobs.items()}
+    assert ops["plan"] == ["plan"] and ops["drift"] == ["drift"] and ops["apply-dev"] == ["apply"]
+    assert ops["prune-or-destroy"] == ["${{ inputs.operation }}"]
+    assert "reconcile_ci.py sections --dir plans" in runs["comment"] and '--pr "$PR_NUMBER"' in runs["comment"]
+    assert "reconcile_ci.py drift" in runs["drift"] and '--environment "$ENVIRONMENT"' in runs["drift"]
+    confirm = runs["prune-or-destroy"]
+    assert "reconcile_ci.py confirm" in confirm and '--environment "$ENVIRONMENT"' in confirm
+    steps = jobs["prune-or-destroy"]["steps"]
+    assert [i for i, x in enumerate(steps) if "confirm" in x.get("run", "")][0] < \
+        [i for i, x in enumerate(steps) if x.get("uses") == LOCAL_ACTION][0]
+    uploads = [x for x in jobs["plan"]["steps"] if x.get("uses", "").startswith("actions/upload-artifact@")]
+    assert uploads[0]["with"]["name"] == "reconcile-plan-${{ matrix.environment }}"
+    text = ACTION.read_text()
+    assert '--out "$OUT/plan.json" --format markdown > "$OUT/plan.md"' in text
+    assert '--detailed-exitcode' in text
 
 
 # ---- .github/scripts/reconcile_ci.py -----------------------------------------------------------------
@@ -299,6 +381,52 @@ def test_confirmation():
     assert check("destroy", "destroy llm-serving", "llm-serving", True) is None
     assert check("destroy", "prune llm-serving", "llm-serving", True) is not None
     assert check("apply", "apply llm-serving", "llm-serving", True) is not None
+
+
+def _env_artifacts(root, name, md, plan, code=0):  # type: ignore[no-untyped-def]
+    d = root / f"reconcile-plan-{name}"
+    d.mkdir(parents=True)
+    (d / "plan.md").write_text(md)
+    (d / "plan.json").write_text(json.dumps(plan))
+    (d / "exit-code").write_text(f"{code}\n")
+    return d
+
+
+def test_sections_one_comment_per_environment_kept_in_place(tmp_path, monkeypatch):
+    mod = ci()
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "s.md"))
+    plans = tmp_path / "plans"
+    _env_artifacts(plans, "dev", f"{MARKER}\n### reconcile plan\n+ Role/r\n", {"stack": "llm-dev", "steps": [
+        {"kind": "Role", "name": "r", "action": "create"}], "orphans": [
+        {"kind": "Policy", "name": "old", "deleted": False}, {"kind": "Policy", "name": "gone", "deleted": True}]})
+    d = _env_artifacts(plans, "prod", "", {}, code=1)
+    (d / "plan.log").write_text("Error: AccessDenied for prod\n")
+    api = FakeGitHub()
+    args = ["sections", "--dir", str(plans), "--environments", "dev,staging,prod", "--pr", "3", "--repo", "o/r"]
+    assert mod.main(args, api=api) == 0
+    (body,) = [c["body"] for c in api.comments.values()]
+    assert body.startswith(MARKER) and body.count(MARKER) == 1
+    dev, staging, prod = body.index("### Environment `dev`"), body.index("### Environment `staging`"), \
+        body.index("### Environment `prod`")
+    assert dev < staging < prod  # the declared order
+    assert "| `dev` | stack `llm-dev`: 1 to create; 1 orphan(s) |" in body
+    assert "`reconcile prune --env dev` deletes them: `Policy/old`" in body
+    assert "| `prod` | :x: plan failed |" in body and "AccessDenied for prod" in body
+    assert "| `staging` | :x: no plan" in body
+    # the next push: the same comment is edited, not a second one
+    assert mod.main(args, api=api) == 0
+    assert len(api.comments) == 1 and ("PATCH", f"/repos/o/r/issues/comments/{next(iter(api.comments))}") in api.calls
+
+
+def test_drift_names_the_environment(tmp_path, monkeypatch, capsys):
+    mod = ci()
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "s.md"))
+    (tmp_path / "d.json").write_text(json.dumps({"steps": [{"kind": "Role", "name": "r", "action": "update",
+                                                            "changes": [{"path": "description"}]}]}))
+    code = mod.main(["drift", "--plan", str(tmp_path / "d.json"), "--exit-code", "2", "--environment", "prod"])
+    assert code == 2
+    assert "::error title=Drift (prod): Role/r::Role/r update: description" in capsys.readouterr().out
+    assert "Environment `prod`: drift detected" in (tmp_path / "s.md").read_text()
 
 
 def test_drift_names_orphans_left_for_prune(tmp_path):

@@ -25,8 +25,12 @@ Update semantics (AWS-FACTS.md)
 
 Ownership: the endpoint, its configs, models and inference components all carry the stack's ownership
 tags plus ``reconciler:endpoint = <name>``, set in the create calls, so prune finds leftovers of an
-interrupted apply too. Leftovers of a declared endpoint show in its plan (``leftovers``) and are deleted
-by the next apply.
+interrupted apply too, and destroy/prune find them when the endpoint is already gone. Leftovers of a
+declared endpoint show in its plan (``leftovers``) and are deleted by the next apply. Only parts with
+all of these tags are the endpoint's (``ownership``): a component someone else put on the endpoint is
+never read, changed or deleted, and the endpoint is not deleted under it (a plan problem). Derived
+names hash the full endpoint name whenever it is cut, and an existing derived name is used only when it
+is this endpoint's own. The rollback point is tagged before the call that moves away from it.
 
 Secrets: ``environment: {KEY: {secretsManager: NAME}}`` is resolved at apply time only. The state
 (and so every plan, saved plan and log) holds ``{"secretsManager": NAME, "version": "current"}``; the

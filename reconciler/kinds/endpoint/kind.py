@@ -20,10 +20,10 @@ from reconciler.kinds._secrets import (
     role_checks,
 )
 from reconciler.kinds.base import ApplyContext, Check, Kind, Observed, PlanContext, Reference, Resource
-from reconciler.kinds.endpoint import leftovers, rollback, rollout
+from reconciler.kinds.endpoint import leftovers, ownership, rollback, rollout
 from reconciler.kinds.endpoint import operations as endpoint_ops
 from reconciler.kinds.endpoint import state as observed
-from reconciler.kinds.endpoint.naming import APPLY_ONLY, ENDPOINT_NAME, ROLE_ARN
+from reconciler.kinds.endpoint.naming import APPLY_ONLY, ENDPOINT_NAME, ROLE_ARN, default_ic_name
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.plan import Operation
 
@@ -67,6 +67,21 @@ class EndpointKind(Kind):
         from reconciler.kinds.endpoint.naming import derived_name, ic_name
 
         return issues + _constraints.check(res, issues, derived=_constraints.endpoint_names(derived_name, ic_name))
+
+    def check_all(self, resources: list[Resource]) -> list[Issue]:
+        """Inference component names (given, or derived from the endpoint name) are unique per account and
+        region, and SageMaker compares them case-insensitively: two endpoints in DIR never share one."""
+        issues, seen = [], {}
+        for r in resources:
+            if r.spec.inferenceComponent is None:
+                continue
+            n = r.spec.inferenceComponent.name or default_ic_name(r.name)
+            first = seen.setdefault(n.lower(), r)
+            if first is not r:
+                issues.append(r.issue(("spec", "inferenceComponent", "name"), (
+                    f"inference component name {n!r} is also Endpoint/{first.name}'s ({first.file}:{first.line}); "
+                    "inference component names are unique per account and region: set spec.inferenceComponent.name")))
+        return issues
 
     def lint(self, res: Resource) -> list[Issue]:
         out = []
@@ -114,6 +129,18 @@ class EndpointKind(Kind):
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
         return endpoint_ops.operations(name, desired, observed.state if observed else None,
                                        observed.meta if observed else {})
+
+    def problems(self, live: Observed, action: str) -> list[str]:
+        out = []
+        foreign = live.meta.get("foreignComponents") or []
+        if action in ("replace", "delete") and foreign:
+            out.append(ownership.foreign_components_problem(live.name, foreign))
+        taken = live.meta.get("componentConflict")
+        if action in ("update", "replace") and taken:
+            out.append(f"its inference component {taken} exists on the endpoint but is not owned by this stack; "
+                       "reconcile will not change it. Set spec.inferenceComponent.name to another name, or "
+                       "delete that component")
+        return out
 
     # ---- read -----------------------------------------------------------------------------------
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:

@@ -9,6 +9,7 @@ from reconciler import policy
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError
 from reconciler.kinds.base import ApplyContext, Kind, Observed, PlanContext, ownership_tags
+from reconciler.kinds.endpoint import ownership
 from reconciler.kinds.endpoint.naming import ENDPOINT_TAG, HASH_LEN, is_derived, prefix
 
 
@@ -21,14 +22,14 @@ def model_of_config(sm: Any, cfg_name: str | None) -> str | None:
     return (cfg.get("ProductionVariants") or [{}])[0].get("ModelName")
 
 
-def owned_parts(sm: Any, endpoint: str, endpoint_tags: dict[str, str], skip: set[Any] = frozenset(),  # type: ignore[assignment]
+def owned_parts(sm: Any, endpoint: str, stack: str | None, skip: set[Any] = frozenset(),  # type: ignore[assignment]
                 aws: Any = None) -> list[tuple[str, str]]:
-    """(kind, name) of models and configs this stack made for ``endpoint`` (by name pattern and tags).
+    """(kind, name) of models and configs stack ``stack`` made for ``endpoint`` (by name pattern, then by the
+    one ownership rule: ``managed-by`` and this stack, and ``reconciler:endpoint``; see ``ownership``).
 
     ``skip``: names not looked at (in use, or kept). ``aws``: list every config and model once per
     command (``Aws.cached``, shared by all endpoints' reads) instead of once per endpoint.
     """
-    stack = endpoint_tags.get("reconciler:stack")
     out = []
     for kind, op, key, name_key, arn_key in (
         ("config", "list_endpoint_configs", "EndpointConfigs", "EndpointConfigName", "EndpointConfigArn"),
@@ -43,7 +44,7 @@ def owned_parts(sm: Any, endpoint: str, endpoint_tags: dict[str, str], skip: set
             if n in skip or not is_derived(endpoint, n):
                 continue
             tags = smx.tags_of(sm, item[arn_key], n)
-            if tags.get(ENDPOINT_TAG) == endpoint and (stack is None or tags.get("reconciler:stack") == stack):
+            if ownership.owns(tags, stack, endpoint):
                 out.append((kind, n))
     return sorted(out)
 
@@ -112,9 +113,11 @@ def discard(name: str, ctx: ApplyContext, parts: dict[str, str], keep: set[str])
 
 
 def cleanup(name: str, ctx: ApplyContext, keep: set[str], stack: str | None = None) -> None:
-    """Delete this endpoint's owned configs, then models, except ``keep``."""
+    """Delete this endpoint's owned configs, then models, except ``keep`` and the rollback point recorded on
+    the endpoint (whatever its previous-config / previous-model tags name)."""
     sm = ctx.aws.client("sagemaker")
-    parts = owned_parts(sm, name, {"reconciler:stack": stack or ctx.stack}, skip=keep)
+    keep = set(keep) | ownership.kept(sm, name)
+    parts = owned_parts(sm, name, stack or ctx.stack, skip=keep)
     for kind, n in parts:
         if kind == "config" and n not in keep:
             sm.ignore_missing("delete_endpoint_config", f"EndpointConfig/{n}", EndpointConfigName=n)

@@ -32,14 +32,34 @@ def prefix(endpoint: str) -> str:
 
 
 def derived_name(endpoint: str, content: Any) -> str:
-    """``<endpoint>-<hash of content>``: valid as a model, endpoint-config and component name, at most 63 chars."""
-    return f"{prefix(endpoint)}-{content_hash(content)}"
+    """``<endpoint>-<hash of content>``: valid as a model, endpoint-config and component name, at most 63 chars.
+
+    Two endpoints never share a derived name: when the endpoint name is cut to fit, the hash covers the
+    full endpoint name as well as the content (names of endpoints up to 52 characters, which are not cut,
+    are what they always were). A derived name that exists already is used only when it carries this
+    stack's tags and ``reconciler:endpoint = <this endpoint>`` (``ownership.check_existing``).
+    """
+    cut = prefix(endpoint)
+    if cut == endpoint:
+        return f"{endpoint}-{content_hash(content)}"
+    return f"{cut}-{content_hash({'endpoint': endpoint, 'content': content})}"
 
 
 def is_derived(endpoint: str, name: str) -> bool:
     return re.fullmatch(re.escape(prefix(endpoint)) + rf"-[0-9a-f]{{{HASH_LEN}}}", name) is not None
 
 
+def default_ic_name(endpoint: str) -> str:
+    """``<endpoint>-ic`` (the endpoint name itself when it ends in ``-ic`` already). An endpoint name too
+    long for that is cut and followed by a hash of the full name, so endpoints sharing their first 60
+    characters never share a component. (``X`` and ``X-ic`` would both derive ``X-ic``: validate refuses
+    that within a DIR, and apply never uses a component that is not this endpoint's.)"""
+    if endpoint.endswith("-ic"):
+        return endpoint
+    if len(endpoint) + 3 <= 63:
+        return f"{endpoint}-ic"
+    return f"{endpoint[: 63 - 3 - HASH_LEN - 1].rstrip('-')}-{content_hash(endpoint)}-ic"
+
+
 def ic_name(endpoint: str, desired: dict[str, Any]) -> str:
-    base = endpoint[:60].rstrip("-")
-    return str((desired.get("inferenceComponent") or {}).get("name") or (base if base.endswith("-ic") else f"{base}-ic"))
+    return str((desired.get("inferenceComponent") or {}).get("name") or default_ic_name(endpoint))

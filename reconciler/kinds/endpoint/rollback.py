@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from reconciler import policy
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError
 from reconciler.kinds.base import ApplyContext
+from reconciler.kinds.endpoint import ownership
 from reconciler.kinds.endpoint.naming import PREVIOUS_CONFIG_TAG, PREVIOUS_MODEL_TAG
 
 
@@ -33,9 +35,10 @@ def rollback(name: str, ctx: ApplyContext, timeout: float | None = None) -> str:
                           old_failure=d.get("FailureReason"), action="roll back")
         new_tags[PREVIOUS_CONFIG_TAG] = current
         done.append(f"config {current} -> {prev_cfg}")
-    ics = smx.inference_components(sm, name)
+    # the endpoint's own component (its stack's, tagged for it): never one someone else added
+    ics = ownership.components(sm, name, ctx.stack or policy.owner_of(tags))[0]
     if ics and prev_model:
-        ic = ics[0]["InferenceComponentName"]
+        ic = ics[0]
         live = smx.describe_ic(sm, ic) or {}
         spec = dict(live.get("Specification") or {})
         old = spec.get("ModelName")

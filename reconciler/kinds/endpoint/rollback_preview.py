@@ -43,7 +43,9 @@ def _config_lines(sm: Any, cfg_name: str) -> list[str]:
 
 def describe(aws: Any, name: str) -> list[str]:
     """Lines saying what rolling back Endpoint/``name`` changes; AwsError when it cannot be rolled back."""
+    from reconciler import policy
     from reconciler.aws import sagemaker as smx
+    from reconciler.kinds.endpoint import ownership
 
     sm = aws.client("sagemaker")
     what = f"Endpoint/{name}"
@@ -61,9 +63,10 @@ def describe(aws: Any, name: str) -> list[str]:
                 for i, x in enumerate(_config_lines(sm, current))]
         out += ["  to (ran before):    " + x if i == 0 else "                     " + x
                 for i, x in enumerate(_config_lines(sm, prev_cfg))]
-    ics = smx.inference_components(sm, name) if prev_model else []
+    # the endpoint's own component (its stack's), as rollback moves it: never one someone else added
+    ics = ownership.components(sm, name, policy.owner_of(tags))[0] if prev_model else []
     if ics:
-        ic = ics[0]["InferenceComponentName"]
+        ic = ics[0]
         live_model = ((smx.describe_ic(sm, ic) or {}).get("Specification") or {}).get("ModelName")
         if live_model != prev_model:
             out += [f"  inference component {ic}:",

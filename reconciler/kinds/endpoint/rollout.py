@@ -7,6 +7,7 @@ from typing import Any
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError
 from reconciler.kinds.base import ApplyContext, Kind, PlanContext
+from reconciler.kinds.endpoint import ownership
 from reconciler.kinds.endpoint.leftovers import cleanup, discard, model_of_config
 from reconciler.kinds.endpoint.naming import (
     ENDPOINT_TAG,
@@ -66,6 +67,7 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
         kind.create(name, desired, ctx)
         return
     settle_components(sm, name, ctx, timeout)
+    claim_declared(sm, name, desired, ctx)
     obs = kind.read(ctx.aws, name, PlanContext(stack=ctx.stack, account=ctx.account, region=ctx.region,
                                                 partition=ctx.partition))
     if obs is None:
@@ -89,6 +91,9 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
         kwargs = update_kwargs(sm, current, desired)
         # (old_model stays if the update fails: it is what the endpoint still runs)
         ctx.progress(f"{what}: updating from config {current} to {r.config}")
+        before = live_tags.get(PREVIOUS_CONFIG_TAG)
+        if r.config != current:  # the rollback point survives a kill while the update runs
+            ownership.record_previous(sm, name, PREVIOUS_CONFIG_TAG, current, live_tags)
         sm.call("update_endpoint", what, EndpointName=name, EndpointConfigName=r.config, **kwargs)
         try:
             smx.wait_endpoint(sm, name, progress=ctx.progress, timeout=timeout, want_config=r.config,
@@ -96,8 +101,10 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
         except smx.WaitTimeout:
             raise
         except AwsError:
+            if r.config != current:  # it still runs ``current``: its rollback point is the one before
+                ownership.restore_previous(sm, name, PREVIOUS_CONFIG_TAG, before)
             new = {"config": r.config if r.new_config else "", "model": r.model if r.new_model else ""}
-            discard(name, ctx, new, keep={current, old_model or "", ""})
+            discard(name, ctx, new, keep={current, old_model or "", before or ""})
             raise
         if r.config != current:
             keep_prev[PREVIOUS_CONFIG_TAG] = current  # (model-based: its model is the previous model)
@@ -142,10 +149,10 @@ def check_planned(name: str, now: tuple[Operation, ...], ctx: ApplyContext) -> N
 def delete(name: str, ctx: ApplyContext) -> None:
     sm = ctx.aws.client("sagemaker")
     timeout = wait_timeout({}, ctx)
-    for ic in smx.inference_components(sm, name):
-        ctx.progress(f"InferenceComponent/{ic['InferenceComponentName']}: deleting")
-        smx.delete_ic(sm, ic["InferenceComponentName"], progress=ctx.progress, timeout=timeout)
-        ctx.progress(f"InferenceComponent/{ic['InferenceComponentName']}: deleted")
+    for ic in ownership.refuse_foreign_components(sm, name, ctx.stack):  # only ours; none if others run there
+        ctx.progress(f"InferenceComponent/{ic}: deleting")
+        smx.delete_ic(sm, ic, progress=ctx.progress, timeout=timeout)
+        ctx.progress(f"InferenceComponent/{ic}: deleted")
     if smx.describe_endpoint(sm, name) is not None:
         ctx.progress(f"Endpoint/{name}: deleting")
         smx.delete_endpoint(sm, name, progress=ctx.progress, timeout=timeout)
@@ -171,6 +178,9 @@ def create_model(name: str, desired: dict[str, Any], model: str, env: dict[str, 
                         PrimaryContainer={"Image": desired["image"], "Environment": env},
                         Tags=tag_list(desired["tags"], name) + [{"Key": k, "Value": v} for k, v in sorted(secret_tags.items())]):
         ctx.progress(f"Model/{model}: created")
+    else:  # ours from an earlier run, or a clear failure: never another endpoint's
+        ownership.check_existing_part(sm, "Model", model, ctx.stack, name, {
+            "PrimaryContainer.Image": desired["image"], "ExecutionRoleArn": desired["executionRole"]})
 
 
 def create_config(name: str, desired: dict[str, Any], config: str, model: str, ctx: ApplyContext) -> None:
@@ -179,6 +189,10 @@ def create_config(name: str, desired: dict[str, Any], config: str, model: str, c
     if smx.create_if_missing(sm, "create_endpoint_config", f"EndpointConfig/{config}", EndpointConfigName=config,
                              ProductionVariants=[variant], Tags=tag_list(desired["tags"], name), **cfg_kwargs):
         ctx.progress(f"EndpointConfig/{config}: created")
+    else:  # ours from an earlier run, or a clear failure: never another endpoint's
+        ownership.check_existing_part(sm, "EndpointConfig", config, ctx.stack, name,
+                                      {f"ProductionVariants.0.{k}": v for k, v in variant.items()
+                                       if k in ("InstanceType", "ModelName")})
 
 
 def update_kwargs(sm: Any, current: str, desired: dict[str, Any]) -> dict[str, Any]:
@@ -205,10 +219,20 @@ def converge_ic(name: str, desired: dict[str, Any], model: str, ctx: ApplyContex
     """Create or update the inference component of a new endpoint, by the same decision as an update."""
     sm = ctx.aws.client("sagemaker")
     settle_components(sm, name, ctx, timeout)
+    claim_declared(sm, name, desired, ctx)
     d = smx.describe_endpoint(sm, name) or {}
-    meta = {"components": components(sm, name),
+    meta = {"components": components(sm, name, ownership.components(sm, name, ctx.stack)[0]),
             "instanceCount": ((d.get("ProductionVariants") or [{}])[0]).get("CurrentInstanceCount")}
     return run_ic(name, desired, model, ic_operations(name, desired, model, {}, meta), ctx, timeout)
+
+
+def claim_declared(sm: Any, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+    """The declared component, when it exists, must be this endpoint's own (adopting takes it): never
+    anyone else's under that name (``ownership.claim_component`` fails clearly otherwise)."""
+    want = (desired.get("inferenceComponent") or {}).get("name")
+    live = smx.describe_ic(sm, want) if want else None
+    if live is not None:
+        ownership.claim_component(sm, live, name, ctx.stack, tag_list(desired["tags"], name))
 
 
 def run_ic(name: str, desired: dict[str, Any], model: str, ops: list[Operation], ctx: ApplyContext,
@@ -237,8 +261,17 @@ def run_ic(name: str, desired: dict[str, Any], model: str, ops: list[Operation],
             if dc:
                 kwargs["DeploymentConfig"] = dc
             ctx.progress(f"{what}: updating (model {before} -> {model})" if before != model else f"{what}: updating")
+            moving = bool(before and before != model)  # the rollback point survives a kill while it runs
+            point = ownership.record_previous(sm, name, PREVIOUS_MODEL_TAG, before) if moving else None
             sm.call("update_inference_component", what, InferenceComponentName=o.target, **kwargs)
-            smx.wait_ic(sm, o.target, progress=ctx.progress, timeout=timeout, want_model=model, action="update")
+            try:
+                smx.wait_ic(sm, o.target, progress=ctx.progress, timeout=timeout, want_model=model, action="update")
+            except smx.WaitTimeout:
+                raise
+            except AwsError:
+                if moving:  # it still runs ``before``: the rollback point is the one recorded until now
+                    ownership.restore_previous(sm, name, PREVIOUS_MODEL_TAG, point)
+                raise
             if before != model:
                 old_model = before
         elif o.action == "UpdateInferenceComponentRuntimeConfig":

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler import PREVENT_DESTROY_ANNOTATION
+from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import ManifestError
 from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import Kind, Observed, PlanContext, Resource, ownership_tags
+from reconciler.kinds.endpoint import ownership
 from reconciler.kinds.endpoint.leftovers import model_of_config, owned_parts
 from reconciler.kinds.endpoint.naming import (
     ENDPOINT_TAG,
@@ -16,7 +17,7 @@ from reconciler.kinds.endpoint.naming import (
     PREVIOUS_CONFIG_TAG,
     PREVIOUS_MODEL_TAG,
     SECRET_TAG_PREFIX,
-    ic_name,
+    default_ic_name,
 )
 from reconciler.kinds.endpoint.shapes import secret_version_state, startup_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
@@ -63,7 +64,7 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
     if spec.inferenceComponent:
         ic = spec.inferenceComponent
         state["inferenceComponent"] = {
-            "name": ic.name or ic_name(res.name, {}), "copies": ic.copies, "memoryMb": ic.memoryMb,
+            "name": ic.name or default_ic_name(res.name), "copies": ic.copies, "memoryMb": ic.memoryMb,
             **({"maxMemoryMb": ic.maxMemoryMb} if ic.maxMemoryMb is not None else {}),
             **({"acceleratorDevices": ic.acceleratorDevices} if ic.acceleratorDevices is not None else {}),
             **({"cpuCores": ic.cpuCores} if ic.cpuCores is not None else {}),
@@ -171,13 +172,13 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         state["type"] = "model-based"
     if ic_based:
         state["type"] = "inference-component-based"
-        ic = read_ic(sm, name)
+        ic = read_ic(sm, name, ctx, all_tags, meta)
         if ic is not None:
             state["inferenceComponent"], model_name = ic
             meta["component"] = state["inferenceComponent"]["name"]
         if cfg is not None:
             state["startup"] = meta.pop("startup", None) or ic_startup(sm, meta.get("component"))
-        meta["components"] = components(sm, name)
+        meta["components"] = components(sm, name, meta["ownComponents"])
     meta["secretVersions"] = _secret_versions(aws, ctx, name)
     if model_name:
         meta["model"] = model_name
@@ -187,7 +188,7 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
               (d.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")}
     meta["previousModelOfConfig"] = model_of_config(sm, meta["previousConfig"])
     in_use.add(meta["previousModelOfConfig"])
-    state["leftovers"] = [f"{k}/{n}" for k, n in owned_parts(sm, name, state["tags"], skip=in_use, aws=aws)]
+    state["leftovers"] = [f"{k}/{n}" for k, n in owned_parts(sm, name, ctx.stack, skip=in_use, aws=aws)]
     if meta.get("configMissing") and state["type"] == "model-based":
         # which of this endpoint's models it runs went with the config: none is called a leftover here;
         # operations.decide keeps the one the manifest maps to and deletes the others
@@ -196,12 +197,31 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
     return Observed(kind.kind, name, d["EndpointArn"], state, meta=meta)
 
 
-def read_ic(sm: Any, endpoint: str) -> tuple[dict[str, Any], str | None] | None:
-    ics = smx.inference_components(sm, endpoint)
-    if not ics:
+def read_ic(sm: Any, endpoint: str, ctx: PlanContext, endpoint_tags: dict[str, str],
+            meta: dict[str, Any]) -> tuple[dict[str, Any], str | None] | None:
+    """The endpoint's own inference component: the declared one when it carries this stack's tags for this
+    endpoint (else the first of this stack's). Components anyone else put on the endpoint are never read as
+    its own: they go to ``meta["foreignComponents"]`` (a foreign one with the declared name also to
+    ``meta["componentConflict"]``); ``meta["ownComponents"]``: this stack's. An endpoint being adopted (not
+    yet this stack's: the plan says adopt) comes with its declared component and the components no reconcile
+    stack owns; another stack's stay foreign."""
+    res = ctx.resources.get(("Endpoint", endpoint))
+    declared = None
+    if res is not None and getattr(res.spec, "inferenceComponent", None) is not None:
+        declared = res.spec.inferenceComponent.name or default_ic_name(endpoint)
+    ours, foreign, tags = ownership.components(sm, endpoint, ctx.stack)
+    if policy.owner_of(endpoint_tags) != ctx.stack:  # adopting
+        taken = [n for n in foreign if n == declared or policy.owner_of(tags[n]) is None]
+        foreign = [n for n in foreign if n not in taken]
+        ours = sorted([*ours, *taken])
+    elif declared in foreign:
+        meta["componentConflict"] = declared
+    meta["foreignComponents"] = foreign
+    meta["ownComponents"] = ours
+    if not ours:
         return None
-    ics.sort(key=lambda s: s["InferenceComponentName"])
-    d = smx.describe_ic(sm, ics[0]["InferenceComponentName"])
+    chosen = declared if declared in ours else ours[0]
+    d = smx.describe_ic(sm, chosen)
     if d is None:
         return None
     spec = d.get("Specification") or {}
@@ -216,16 +236,18 @@ def read_ic(sm: Any, endpoint: str) -> tuple[dict[str, Any], str | None] | None:
     if req.get("NumberOfCpuCoresRequired") is not None:
         out["cpuCores"] = float(req["NumberOfCpuCoresRequired"])
     out["status"] = d.get("InferenceComponentStatus")
-    if len(ics) > 1:
-        out["others"] = [s["InferenceComponentName"] for s in ics[1:]]
+    others = [n for n in ours if n != chosen]
+    if others:
+        out["others"] = others
     return out, spec.get("ModelName")
 
 
-def components(sm: Any, endpoint: str) -> list[dict[str, Any]]:
-    """Every inference component on ``endpoint``, as the operations decision needs it (sorted by name)."""
+def components(sm: Any, endpoint: str, names: list[str]) -> list[dict[str, Any]]:
+    """The inference components ``names`` (this stack's on ``endpoint``: ``ownership.components``), as the
+    operations decision needs them (sorted by name). Anyone else's are never in it: never updated or deleted."""
     out = []
-    for summary in sorted(smx.inference_components(sm, endpoint), key=lambda s: s["InferenceComponentName"]):
-        d = smx.describe_ic(sm, summary["InferenceComponentName"])
+    for name in sorted(names):
+        d = smx.describe_ic(sm, name)
         if d is None:
             continue
         spec = d.get("Specification") or {}
