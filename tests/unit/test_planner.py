@@ -68,6 +68,9 @@ class Fake(Kind):
             return f"own {action} reason for {'+'.join(fields)}" + "".join(f" via {o.action}" for o in operations)
         return None
 
+    def problems(self, live: Observed, action: str) -> list[str]:
+        return [f"{action} would take {x} along" for x in live.state.get("block", [])]
+
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
         source = desired if desired is not None else observed.state
         if not source.get("ops"):
@@ -489,3 +492,23 @@ def test_relink_names_every_replaced_dependency():
              {ids["lib"]: obs("lib", path="/o/"), ids["base"]: obs("base", path="/o/"), ids["app"]: obs("app")},
              layers={ids["lib"]: 0, ids["base"]: 0, ids["app"]: 1}, edges={ids["app"]: {ids["lib"], ids["base"]}})
     assert p.steps[-1].reason == "re-link to Fake/base, Fake/lib, which is replaced"
+
+
+# ---- what a kind says must not be touched -----------------------------------------------------------
+def test_a_kind_can_block_an_update_or_a_replace_of_its_own_resource():
+    p = one(res(), st(size=2, block=["x"]), obs(block=["x"]))
+    assert p.steps == () and p.problems == (
+        Problem(kind="Fake", name="a", code="conflict", message="update would take x along"),)
+    p = one(res(), st(path="/n/", block=["x", "y"]), obs(path="/o/", block=["x", "y"]))
+    assert p.steps == () and [x.message for x in p.problems] == ["replace would take x along", "replace would take y along"]
+    assert one(res(), st(block=["x"]), obs(block=["x"])).steps[0].action == Action.noop  # nothing to do: no problem
+
+
+def test_a_kind_can_block_deleting_an_orphan():
+    blocked, free = obs("a-blocked", block=["x"]), obs("b-free")
+    p = make([], {}, {}, owned=[blocked, free], include_deletes=True)
+    assert p.problems == (Problem(kind="Fake", name="a-blocked", code="conflict", message="delete would take x along"),)
+    assert [(s.name, s.action) for s in p.steps] == [("b-free", Action.delete)]
+    assert [(o.name, o.deleted) for o in p.orphans] == [("a-blocked", False), ("b-free", True)]
+    p = make([], {}, {}, owned=[blocked, free], auto_prune=True)
+    assert p.problems == () and [o.deleted for o in p.orphans] == [False, True]
