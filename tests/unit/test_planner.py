@@ -512,3 +512,9 @@ def test_a_kind_can_block_deleting_an_orphan():
     assert [(o.name, o.deleted) for o in p.orphans] == [("a-blocked", False), ("b-free", True)]
     p = make([], {}, {}, owned=[blocked, free], auto_prune=True)
     assert p.problems == () and [o.deleted for o in p.orphans] == [False, True]
+
+
+def test_a_blocked_resource_does_not_stop_planning_the_ones_after_it():
+    ids = [("Fake", "a"), ("Fake", "b")]
+    p = make([res("a"), res("b")], {ids[0]: st(size=2, block=["x"]), ids[1]: st()}, {ids[0]: obs(block=["x"]), ids[1]: None})
+    assert [x.name for x in p.problems] == ["a"] and [(s.name, s.action) for s in p.steps] == [("b", Action.create)]
