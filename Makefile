@@ -23,5 +23,5 @@ schemas:  ## regenerate schemas/ from the pydantic models
 bench:
 	$(BIN)/python -m benchmarks
 
-mutation:  ## mutation score of the pure core (policy, diff, planner, plan) against the unit tests; not part of `make test`
+mutation:  ## mutation score of the pure core (policy, diff, planner, plan, awsmodel) against the unit tests; not part of `make test`
 	$(BIN)/python tests/mutation/score.py

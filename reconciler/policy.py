@@ -203,7 +203,7 @@ def problems(doc: Any, *, trust: bool = False) -> list[tuple[str, str]]:
     return out
 
 
-SID = re.compile(r"^[A-Za-z0-9]*$")
+SID = re.compile(r"^[A-Za-z0-9]*\Z")  # \Z: a Sid with a trailing newline is not valid either
 PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 CONDITION_OPERATORS = frozenset({
     "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
@@ -249,7 +249,7 @@ def _condition_problems(path: str, value: Any) -> list[tuple[str, str]]:
     out = []
     for op, kv in value.items():
         base = op.split(":", 1)[1] if isinstance(op, str) and op.startswith(("ForAllValues:", "ForAnyValue:")) else op
-        base = base[:-len("IfExists")] if isinstance(base, str) and base.endswith("IfExists") and base != "Null" else base
+        base = base[:-len("IfExists")] if isinstance(base, str) and base.endswith("IfExists") and base != "NullIfExists" else base
         if base not in CONDITION_OPERATORS:
             import difflib
 

@@ -27,9 +27,28 @@ def equivalent() -> dict[str, str]:
     return out
 
 
+def drop_stale_copies(root: Path = Path("reconciler"), mutants: Path = Path("mutants")) -> list[Path]:
+    """Remove copies under mutants/ older than their source.
+
+    mutmut copies a source file into mutants/ only when the copy is missing, and measures which lines
+    the tests cover on that copy before it regenerates the mutants: after an edit (or a merge) the
+    stale copy gives the wrong lines, and most mutants of the edited file silently go missing. A
+    fresh copy makes mutmut measure the new code and regenerate that file's mutants.
+    """
+    dropped = []
+    for src in root.rglob("*.py"):
+        copy = mutants / src
+        if copy.exists() and src.stat().st_mtime > copy.stat().st_mtime:
+            copy.unlink()
+            dropped.append(src)
+    return dropped
+
+
 def main() -> int:
     mutmut = [sys.executable, "-m", "mutmut"]
     if "--no-run" not in sys.argv:
+        for src in drop_stale_copies():
+            print(f"changed since the last run: {src}")
         subprocess.run([*mutmut, "run", "--max-children", "2"], check=False)
     res = subprocess.run([*mutmut, "results", "--all", "true"], capture_output=True, text=True, check=False)
     status = {m.group(1): m.group(2) for m in map(LINE.match, res.stdout.splitlines()) if m}

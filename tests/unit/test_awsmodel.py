@@ -137,3 +137,25 @@ def test_a_68_character_endpoint_name_with_dashes_matches_the_pattern_but_not_th
 
 def test_models_load_once() -> None:
     assert awsmodel.service_model("sagemaker") is awsmodel.service_model("sagemaker")
+
+
+def test_a_surrogate_pair_is_its_exact_code_point() -> None:
+    from reconciler.awsmodel.patterns import _pair, _surrogates
+
+    assert _pair("D800", "DC00") == 0x10000 and _pair("DBFF", "DFFF") == 0x10FFFF
+    assert _pair("D83D", "DE00") == 0x1F600 and _pair("d83d", "de00") == 0x1F600  # 😀, any case
+    assert _surrogates(r"[a\uD800\uDC00-\uDBFF\uDFFF]") == r"[a\U00010000-\U0010FFFF]"
+    assert _surrogates(r"\uD83D\uDE00-\uD83D\uDE4F") == r"\U0001F600-\U0001F64F"
+
+
+def test_list_size_limits_are_exact_and_summarised_as_aws_does() -> None:
+    from reconciler.awsmodel.check import _num
+
+    tags = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
+    assert awsmodel.check_value("iam", "TagRole.Tags", tags[:50]) == []  # the limit itself is allowed
+    [v] = awsmodel.check_value("iam", "TagRole.Tags", tags)
+    assert (v.rule, v.allowed) == ("size", "at most 50 items, got 51")
+    assert v.aws_message().endswith("failed to satisfy constraint: Member must have length less than or equal to 50")
+    assert awsmodel.aws_summary([v]).startswith("1 validation error detected: Value '[{Key=k0")
+    assert awsmodel.aws_summary([v, v]).startswith("2 validation errors detected: ")
+    assert (_num(3.0), _num(2.5), _num(7)) == ("3", "2.5", "7")

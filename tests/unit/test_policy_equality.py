@@ -3,17 +3,24 @@
 The planner diffs canonical documents with deepdiff (order-insensitive); apply compares canonical
 documents with ``==`` (policy.equal) before writing a new version. On every pair of documents of the
 corpus both must say the same, or apply could write a version the plan never showed (or miss one).
+A hypothesis property checks the same agreement on generated documents and their equivalent
+spellings and meaning changes (issue 18, point 1).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler import lint, policy
 from reconciler.diff import diff
 from reconciler.kinds.base import Resource
+
+from .test_policy_properties import MEANING_CHANGES, document, equivalent
 
 A = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
 B = {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": ["arn:aws:s3:::b/*"]}
@@ -84,3 +91,20 @@ def test_lint_accepts_numbers_and_booleans_and_finds_the_same_as_for_strings():
 def test_a_document_without_version_is_an_error_saying_what_to_add():
     found = policy.problems({"Statement": [A]})
     assert found == [("Version", found[0][1])] and 'add Version: "2012-10-17"' in found[0][1]
+
+
+# ---- the same agreement as a property over generated documents -------------------------------------
+
+
+@given(st.data(), document())
+def test_planner_and_apply_agree_on_equivalent_spellings(data: st.DataObject, doc: dict) -> None:
+    other = data.draw(equivalent(doc))
+    assert planner_equal(other, doc) and policy.equal(other, doc)
+
+
+@given(document(), st.sampled_from(MEANING_CHANGES), st.integers(min_value=0, max_value=3))
+def test_planner_and_apply_agree_on_meaning_changes(doc: dict, change, i: int) -> None:  # type: ignore[no-untyped-def]
+    changed = change(json.loads(json.dumps(doc)), i % len(doc["Statement"]))
+    if changed is None:
+        return
+    assert not planner_equal(changed, doc) and not policy.equal(changed, doc)
