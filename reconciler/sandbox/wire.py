@@ -2,8 +2,8 @@
 
 - ``null`` members: AWS leaves an absent member out; moto's apigatewayv2, lambda, secretsmanager and
   application-autoscaling serialise it as ``null`` (botocore's shapes have no nullable members).
-- keys botocore does not model that moto adds next to the real one (``SecretVersionsToStages`` beside
-  Secrets Manager's ``VersionIdsToStages``).
+- keys botocore does not model that moto adds next to the real one: Secrets Manager's DescribeSecret
+  models ``VersionIdsToStages``, its ListSecrets entries ``SecretVersionsToStages``; moto sends both.
 
 Only API answers are touched: invocation payloads (Lambda Invoke, InvokeEndpoint) and the sandbox's
 own routes are passed through byte for byte. Pinned by tests/sandbox/test_response_shapes.py.
@@ -14,16 +14,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-UNMODELLED = {"SecretVersionsToStages"}  # moto-only duplicates of modelled members
+#: moto-only duplicates of modelled members, by the operation (X-Amz-Target) whose answer carries them
+UNMODELLED = {"secretsmanager.ListSecrets": {"VersionIdsToStages"}}
+UNMODELLED_ELSEWHERE = {"SecretVersionsToStages"}
 
 
-def clean(value: Any) -> Any:
+def clean(value: Any, drop: set[str] | frozenset[str] = frozenset(UNMODELLED_ELSEWHERE)) -> Any:
     """``value`` without null members of objects and without moto-only duplicate keys (recursively)."""
     if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items() if v is not None and k not in UNMODELLED}
+        return {k: clean(v, drop) for k, v in value.items() if v is not None and k not in drop}
     if isinstance(value, list):
-        return [clean(v) for v in value]
+        return [clean(v, drop) for v in value]
     return value
+
+
+def _unmodelled(environ: dict[str, Any]) -> set[str]:
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    return UNMODELLED.get(target, UNMODELLED_ELSEWHERE)
 
 
 def _api_answer(environ: dict[str, Any]) -> bool:
@@ -51,7 +58,7 @@ def wsgi_middleware(app: Any) -> Any:
         ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
         if body[:1] in (b"{", b"[") and ("json" in ctype or "html" in ctype or not ctype):  # moto: often no type
             try:
-                body = json.dumps(clean(json.loads(body))).encode()
+                body = json.dumps(clean(json.loads(body), _unmodelled(environ))).encode()
             except ValueError:
                 pass
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]

@@ -237,6 +237,7 @@ def drive_others(c: Any, server: MotoServer) -> None:
     sec.create_secret(Name=N("s"), SecretString="x", Tags=[{"Key": "k", "Value": "v"}])
     sec.describe_secret(SecretId=N("s"))
     sec.get_secret_value(SecretId=N("s"))
+    sec.list_secrets(Filters=[{"Key": "tag-key", "Values": ["k"]}])  # how prune finds a stack's key secrets
 
     lam = c("lambda")
     buf = io.BytesIO()
