@@ -27,7 +27,8 @@ A write belongs to a step by the resource it names, its own or a child the kind 
 - Function: its code, configuration, tags, permissions (``FunctionName``); HttpApi: its routes,
   integrations, stage, CORS and the Lambda permissions it adds (``StatementId`` ``reconcile-<api id>-…``).
 - The stack lock's DynamoDB item (``LockID``) belongs to the run, not to a step.
-- A failed command may delete what it created itself in the same run (cleanup after a failed rollout).
+- A failed command may delete what it created itself in the same run (cleanup after a failed rollout),
+  and remove tags it wrote itself in the same run (the endpoint's rollback record put back).
 
 This module knows AWS's naming and reconcile's documented naming rules; it imports nothing from
 reconcile's kinds, so a misunderstanding there cannot hide here.
@@ -307,14 +308,20 @@ def check(plan: dict[str, Any] | None, writes: list[dict[str, Any]], *, succeede
     violations: list[Violation] = []
     wrote: set[tuple[str, str]] = set()
     created: set[str] = set()
+    tagged: set[str] = set()
     for rec in writes:
         if rec.get("class") != "write" or is_lock(rec):
             continue
         names = {str(v).lower() for k, v in rec.get("ids", {}).items() if k.endswith("Name")}
+        arns = {str(v).lower() for k, v in rec.get("ids", {}).items() if k.endswith("Arn")}
         if rec["operation"].startswith("Create") and rec.get("status", 0) < 300:
             created |= names
         elif not succeeded and rec["operation"].startswith("Delete") and names and names <= created:
             continue  # a failed command cleaning up what it created itself leaves AWS as it found it
+        if rec["operation"] in ("AddTags", "TagResource") and rec.get("status", 0) < 300:
+            tagged |= arns
+        elif not succeeded and rec["operation"] in ("DeleteTags", "UntagResource") and arns and arns <= tagged:
+            continue  # a failed command putting back the tags it wrote itself (the endpoint's rollback record)
         owners = owning_steps(rec, steps, know)
         changing = [s for s in owners if s["action"] != "noop"]
         if not owners:

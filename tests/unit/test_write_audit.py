@@ -138,3 +138,18 @@ def test_an_update_that_deletes_its_own_resource_is_a_replace_the_plan_did_not_s
     assert check(replace, writes, succeeded=True) == []
     recreate = [write("iam", "CreateRole", {"RoleName": "old"})]
     assert codes(check({"steps": [step("Role", "old", "delete")]}, recreate, succeeded=True)) == ["action-not-planned"]
+
+
+def test_a_failed_command_may_take_back_only_the_tags_it_wrote_itself():
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/twin"
+    plan = {"steps": [step("Endpoint", "twin", "update",
+                           operations=[{"service": "sagemaker", "action": "AddTags"},
+                                       {"service": "sagemaker", "action": "UpdateEndpoint"}])]}
+    tag = write("sagemaker", "AddTags", {"ResourceArn": arn})
+    untag = write("sagemaker", "DeleteTags", {"ResourceArn": arn}, seq=3)
+    update = write("sagemaker", "UpdateEndpoint", {"EndpointName": "twin"}, seq=2)
+    # the update failed and the rollback record is put back: AWS is as the command found it
+    assert check(plan, [tag, update, untag], succeeded=False) == []
+    # the same DeleteTags without the command's own AddTags first, or in a run that succeeded, is not that
+    assert codes(check(plan, [update, untag], succeeded=False)) == ["not-in-operations"]
+    assert "not-in-operations" in codes(check(plan, [tag, update, untag], succeeded=True))
