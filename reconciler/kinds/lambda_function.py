@@ -227,7 +227,7 @@ class FunctionKind(Kind):
         for key, value in sorted(((cfg.get("Environment") or {}).get("Variables") or {}).items()):
             if key in markers:
                 secret, _, recorded = markers[key].rpartition("@")
-                version, _, mark = recorded.partition("#")
+                version, _, mark = recorded.partition("=")  # (Lambda tag values allow no "#")
                 current = aws.cached(f"secret-version:{secret}", lambda s=secret: secretsmanager.version(aws, s))
                 if current != version:
                     env[key] = f"(secret {secret}, changed since applied)"
@@ -296,7 +296,7 @@ class FunctionKind(Kind):
         for key, secret in desired.get("_secrets", {}).items():
             version = secretsmanager.version(ctx.aws, secret)
             variables[key] = secretsmanager.read(ctx.aws, secret)
-            markers[ENV_TAG + key] = f"{secret}@{version}#{fingerprint(variables[key], str(version))}"
+            markers[ENV_TAG + key] = f"{secret}@{version}={fingerprint(variables[key], str(version))}"
         return variables, markers
 
     def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
