@@ -183,6 +183,13 @@ def decide(name: str, desired: dict[str, Any], state: dict[str, Any], meta: dict
         kind, _, n = left.partition("/")
         if n not in keep and n not in (model, config):
             ops.append(op("DeleteEndpointConfig" if kind == "config" else "DeleteModel", n, "leftover"))
+    pending = meta.get("pendingConfig")
+    if update and pending and pending == config and not stuck:
+        # an update to exactly this config is already in flight (a run stopped while it waited): apply
+        # waits for it; its model and config exist, so nothing is created and nothing is sent again
+        ops = [o for o in ops if (o.action, o.target) not in
+               {("CreateModel", model), ("CreateEndpointConfig", config), ("UpdateEndpoint", name)}]
+        new_model = new_config = update = False
     return Rollout(model, config, new_model, new_config, update, tuple(ops))
 
 

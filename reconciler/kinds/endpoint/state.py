@@ -151,6 +151,7 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
                             "previousConfig": all_tags.get(PREVIOUS_CONFIG_TAG),
                             "previousModel": all_tags.get(PREVIOUS_MODEL_TAG)}
     meta["instanceCount"] = ((d.get("ProductionVariants") or [{}])[0]).get("CurrentInstanceCount")
+    meta["pendingConfig"] = (d.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
     cfg = sm.get("describe_endpoint_config", f"EndpointConfig/{cfg_name}", EndpointConfigName=cfg_name)
     model_name = None
     ic_based = False
