@@ -167,6 +167,14 @@ def decide(name: str, desired: dict[str, Any], state: dict[str, Any], meta: dict
             prev_model = meta.get("previousModelOfConfig")
             if prev_model and prev_model not in (model, live_model) and owned(name, prev_model, meta):
                 ops.append(op("DeleteModel", prev_model, "its model"))
+    pending = meta.get("pendingConfig")
+    if update and pending and pending == config and not stuck:
+        # an update to exactly this config is already in flight (a run stopped while it waited): apply
+        # waits for it; its model and config exist, so nothing is created and nothing is sent again, and
+        # once it settles there is no rollout left whose rollback point needs recording
+        ops = [o for o in ops if (o.action, o.target) not in
+               {("CreateModel", model), ("CreateEndpointConfig", config), ("UpdateEndpoint", name)}]
+        new_model = new_config = update = False
     if ic_based and desired.get("inferenceComponent"):
         ops += ic_operations(name, desired, model, state, meta)
         prev_model = meta.get("previousModel")
@@ -183,13 +191,6 @@ def decide(name: str, desired: dict[str, Any], state: dict[str, Any], meta: dict
         kind, _, n = left.partition("/")
         if n not in keep and n not in (model, config):
             ops.append(op("DeleteEndpointConfig" if kind == "config" else "DeleteModel", n, "leftover"))
-    pending = meta.get("pendingConfig")
-    if update and pending and pending == config and not stuck:
-        # an update to exactly this config is already in flight (a run stopped while it waited): apply
-        # waits for it; its model and config exist, so nothing is created and nothing is sent again
-        ops = [o for o in ops if (o.action, o.target) not in
-               {("CreateModel", model), ("CreateEndpointConfig", config), ("UpdateEndpoint", name)}]
-        new_model = new_config = update = False
     return Rollout(model, config, new_model, new_config, update, tuple(ops))
 
 
