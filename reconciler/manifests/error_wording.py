@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from reconciler.errors import Issue
+from reconciler.errors import line_of as _line_of
 from reconciler.manifests.yaml_reader import _field
 
 _UNION_TAG = re.compile(r"^(str|int|float|bool|none|[\w-]+\[.*\])$")
@@ -133,15 +134,6 @@ def _belongs_under(model: type[BaseModel], prefix: tuple, loc: tuple) -> str | N
         if outer is not None and name in outer.model_fields:
             return ".".join(str(x) for x in prefix + up) or "the top level"
     return None
-
-
-def _line_of(lines: dict, path: tuple, default: int) -> int:
-    p = path
-    while p:
-        if p in lines:
-            return lines[p]
-        p = p[:-1]
-    return default
 
 
 def _model_at(model: Any, loc: tuple) -> Any:

@@ -18,6 +18,13 @@ RESERVED_TAG_PREFIXES = ("aws:", "reconciler:")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")
 
 
+def region_name(v: str | None) -> str | None:
+    """``v`` when it is an AWS region name (or None); else ValueError (for a Stack's or Environment's spec.region)."""
+    if v is not None and not _REGION.match(v):
+        raise ValueError(f"{v!r} is not an AWS region name (like us-east-1)")
+    return v
+
+
 class Metadata(BaseModel):
     """Identity of a resource: its AWS name, extra tags, and reconcile annotations."""
 
@@ -82,9 +89,7 @@ class StackSpec(BaseModel):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str | None) -> str | None:
-        if v is not None and not _REGION.match(v):
-            raise ValueError(f"{v!r} is not an AWS region name (like us-east-1)")
-        return v
+        return region_name(v)
 
 
 @dataclass
