@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import time
 
-from tests.support.manifests import write
+from tests.support.manifests import llm_endpoint, sagemaker_role, write
 
-ROLE = """
-apiVersion: reconciler/v1
-kind: Role
-metadata: {name: own-exec}
-spec: {assumedBy: [sagemaker.amazonaws.com]}
-"""
+ROLE = sagemaker_role("own-exec")
 
 IC_ENDPOINT = """
 apiVersion: reconciler/v1
@@ -28,17 +23,7 @@ spec:
   inferenceComponent: {copies: 1, acceleratorDevices: 1, cpuCores: 2, memoryMb: 5120}
 """
 
-MB_ENDPOINT = """
-apiVersion: reconciler/v1
-kind: Endpoint
-metadata: {name: own-mb}
-spec:
-  executionRole: own-exec
-  model:
-    image: {huggingfaceLlm: {version: "2.2.0"}}
-    environment: {HF_MODEL_ID: org/model}
-  instance: {type: ml.g5.2xlarge}
-"""
+MB_ENDPOINT = llm_endpoint("own-mb", "own-exec", "org/model")
 
 
 def _fast(cli, moto_server) -> None:  # type: ignore[no-untyped-def]
