@@ -633,10 +633,14 @@ def invoke(endpoint: str, prompt: str, max_new_tokens: Any, temperature: Any, to
 @click.argument("endpoint")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
 @click.option("--timeout", type=click.IntRange(60), default=3600, show_default=True, help="Seconds to wait for InService.")
+@click.option("--inference-component", default=None, metavar="NAME",
+              help="Roll back only this InferenceComponent on ENDPOINT to the model it ran before (kept on it).")
 @manifests_option
 @global_options
-def rollback(endpoint: str, auto_approve: bool, timeout: int, manifests_dir: Any, env: Any = None) -> None:
-    """Switch ENDPOINT back to the config/model it ran before its last update (kept for this).
+def rollback(endpoint: str, auto_approve: bool, timeout: int, inference_component: Any, manifests_dir: Any,
+             env: Any = None) -> None:
+    """Switch ENDPOINT (or one --inference-component on it) back to the config/model it ran before its last
+    update (kept for this).
 
     The manifests still describe the newer version: revert them in git, or the next apply rolls forward again.
     """
@@ -645,6 +649,11 @@ def rollback(endpoint: str, auto_approve: bool, timeout: int, manifests_dir: Any
 
     s = _settings()
     t, stack = _stack_target(manifests_dir, env)
+    if inference_component:
+        from reconciler.kinds.inference_component import rollback as ic_rollback
+
+        return ic_rollback.command(t, stack, endpoint, inference_component, timeout, s.progress, lambda: _confirm(
+            auto_approve, f"roll back inference component {inference_component}"), click.echo)
     kind = REGISTRY["Endpoint"]
     click.echo("\n".join(kind.rollback_preview(endpoint, t.aws)))  # type: ignore[attr-defined]
     _confirm(auto_approve, f"roll back endpoint {endpoint}")
