@@ -16,10 +16,9 @@ skipped (CI counts a skip as a failure, and a skipped upgrade check proves nothi
 
 from __future__ import annotations
 
-import io
+import shlex
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -66,12 +65,11 @@ def _archive(commit: str, paths: list[str], into: Path) -> None:
                     f"the repository at {REPO}, but it is not there ({found.stderr.strip() or 'not a git repository'}). "
                     "A shallow clone lacks it: fetch the full history (git fetch --unshallow, or "
                     "actions/checkout with fetch-depth: 0)")
-    tar = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit, *paths],
-                         capture_output=True, timeout=120)
-    assert tar.returncode == 0, tar.stderr.decode()
     into.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(tar.stdout)) as t:
-        t.extractall(into, filter="data")
+    tar = subprocess.run(f"set -o pipefail; git -C {shlex.quote(str(REPO))} archive --format=tar {commit} {' '.join(paths)} "
+                         f"| tar -x -C {shlex.quote(str(into))}", shell=True, capture_output=True, text=True,
+                         timeout=120, executable="/bin/bash")
+    assert tar.returncode == 0, tar.stderr
 
 
 def _old_cli(old: Path, env: dict[str, str], cwd: Path):  # type: ignore[no-untyped-def]
