@@ -123,7 +123,10 @@ def test_manifests_applied_by_the_release_before_inference_components_plan_as_no
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 0, r.text
     assert "No changes" in r.out, r.out
-    # and what the old code kept for rollback is still a rollback point for today's code
+    # and what the old code kept for rollback is still a rollback point for today's code; the inline
+    # component's point is its endpoint's (rollback per component is for InferenceComponent documents)
+    r = cli("rollback", "upgrade-ic", "--inference-component", "upgrade-chat", "--auto-approve", "-f", str(m))
+    assert r.code == 1 and "Run `reconcile rollback upgrade-ic`" in r.err, r.text
     r = cli("rollback", "upgrade-ic", "--auto-approve", "-f", str(m))
     assert r.code == 0, r.text
     chat = sm.describe_inference_component(InferenceComponentName="upgrade-chat")
