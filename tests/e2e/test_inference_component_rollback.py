@@ -207,3 +207,44 @@ def test_rollback_refuses_without_writing_what_it_cannot_roll_back(cli, boto, mo
     r = cli("destroy", str(m), "--auto-approve")
     assert r.code == 0, r.text
     assert _models(sm) == {"hand-old", "hand-new"}
+
+
+def test_a_kill_during_a_model_update_keeps_the_components_rollback_point(cli, boto, moto_server, tmp_path):
+    """Killed right after AWS accepted UpdateInferenceComponent: the record was tagged before the call, so the
+    rerun finishes, the model it left is still kept, and rollback returns to it."""
+    import os
+    import signal
+
+    from tests.support.faults import Rule, fork_run, proxied, run_inprocess
+
+    moto_server.post("/reconcile-sandbox/sagemaker/config",
+                     {"create_seconds": 0.3, "update_seconds": 0.3, "delete_seconds": 0.2})
+    c, proxy = proxied(cli, moto_server)
+    c.env["RECONCILE_POLL_SECONDS"] = "0.05"
+    sm = boto("sagemaker")
+    try:
+        m = write(tmp_path / "m", FILES)
+        assert run_inprocess(c.env, "apply", str(m), "--auto-approve").code == 0
+        v1 = _ic(sm)["Specification"]["ModelName"]
+        (m / "chat.yaml").write_text(component("org/chat-v2").replace("\n    ", "\n"))
+        proxy.clear()
+        proxy.add(Rule("hold", match="sagemaker:UpdateInferenceComponent", times=1))
+        pid = fork_run(c.env, "apply", str(m), "--auto-approve")
+        try:
+            assert proxy.held.wait(90), "apply never called UpdateInferenceComponent"
+            os.kill(pid, signal.SIGKILL)
+        finally:
+            _, status = os.waitpid(pid, 0)
+            proxy.release.set()
+        assert os.WIFSIGNALED(status), status
+        proxy.clear()
+        r = run_inprocess(c.env, "apply", str(m), "--auto-approve")
+        assert r.code == 0, r.text
+        ic = _ic(sm)
+        assert ic["Specification"]["ModelName"] != v1 and _tags(sm, ic["InferenceComponentArn"])[PREV] == v1
+        assert v1 in _models(sm)
+        r = run_inprocess(c.env, "rollback", "shared", "--inference-component", "chat", "--auto-approve", "-f", str(m))
+        assert r.code == 0, r.text
+        assert _ic(sm)["Specification"]["ModelName"] == v1
+    finally:
+        proxy.stop()
