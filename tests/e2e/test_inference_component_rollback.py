@@ -168,6 +168,18 @@ def test_rollback_refuses_without_writing_what_it_cannot_roll_back(cli, boto, mo
     (m / "chat.yaml").write_text(component("org/chat-v2").replace("\n    ", "\n"))
     assert cli("apply", str(m), "--auto-approve").code == 0
     v2 = _ic(sm)["Specification"]["ModelName"]
+    v1 = _tags(sm, _ic(sm)["InferenceComponentArn"])[PREV]
+
+    # a model update that AWS rolls back: the component still runs v2, so its rollback point stays v1
+    moto_server.post("/reconcile-sandbox/sagemaker/faults", {"inferenceComponent": "chat", "on": "update",
+                                                             "mode": "rollback", "reason": "Health check failed"})
+    (m / "chat.yaml").write_text(component("org/chat-v3").replace("\n    ", "\n"))
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 1 and "Health check failed" in r.text, r.text
+    ic = _ic(sm)
+    assert ic["Specification"]["ModelName"] == v2 and _tags(sm, ic["InferenceComponentArn"])[PREV] == v1
+    assert {v1, v2} <= _models(sm)
+    (m / "chat.yaml").write_text(component("org/chat-v2").replace("\n    ", "\n"))
 
     # not on that endpoint
     r = cli("rollback", "elsewhere", "--inference-component", "chat", "--auto-approve", "-f", str(m))
@@ -206,7 +218,7 @@ def test_rollback_refuses_without_writing_what_it_cannot_roll_back(cli, boto, mo
         time.sleep(0.05)
     r = cli("destroy", str(m), "--auto-approve")
     assert r.code == 0, r.text
-    assert _models(sm) == {"hand-old", "hand-new"}
+    assert _models(sm) == {"hand-old", "hand-new"}  # (v1 kept for rollback, and v3 left by the failed update, gone)
 
 
 def test_a_kill_during_a_model_update_keeps_the_components_rollback_point(cli, boto, moto_server, tmp_path):
