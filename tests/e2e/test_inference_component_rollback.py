@@ -83,6 +83,8 @@ def test_component_rolls_back_to_its_previous_model_and_forward_again(cli, boto,
     r = cli("rollback", "shared", "--inference-component", "chat", "--auto-approve", "-f", str(m))
     assert r.code == 1 and "no previous model is recorded" in r.err, r.text
     assert _writes(cli) == []
+    r = cli("rollback", "shared", "--auto-approve", "-f", str(m))  # (the endpoint itself: says how)
+    assert r.code == 1 and "give --inference-component NAME (chat)" in r.err, r.text
 
     # a model update keeps the model it left as the component's rollback point (tagged on the component)
     (m / "chat.yaml").write_text(component("org/chat-v2").replace("\n    ", "\n"))
