@@ -226,6 +226,11 @@ class Kind(ABC):
     def desired(self, res: Resource, ctx: PlanContext) -> dict[str, Any]:
         """Concrete, normalised desired state (references resolved to ARNs, tags included)."""
 
+    def keep_live_names(self, res: Resource, desired: dict[str, Any], live: Observed | None) -> dict[str, Any]:
+        """``desired`` with a name the manifest leaves to reconcile set to the one the live resource already
+        uses, when an older release derived it differently (so an upgrade changes nothing). Default: as is."""
+        return desired
+
     def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
         """ARNs of other resources this state needs (to refuse pruning what a kept resource uses)."""
         return []

@@ -28,7 +28,7 @@ from tests.support.manifests import write
 # The parent of the first commit that added the InferenceComponent kind (c53ce86, "kind:
 # InferenceComponent — one model per component ..."): the last code before it, where an
 # inference-component endpoint could only use the inline `inferenceComponent` shorthand.
-OLD_COMMIT = "f696425f018e067569940ef06900cf626ff45432"
+OLD_COMMIT = "1d8072a"
 REPO = Path(__file__).resolve().parents[2]
 
 EXTRA = """
