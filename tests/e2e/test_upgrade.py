@@ -25,10 +25,10 @@ import pytest
 
 from tests.support.manifests import write
 
-# The parent of the first commit that added the InferenceComponent kind (c53ce86, "kind:
-# InferenceComponent — one model per component ..."): the last code before it, where an
-# inference-component endpoint could only use the inline `inferenceComponent` shorthand.
-OLD_COMMIT = "1d8072a"
+# The last release users run (the last commit that landed before the InferenceComponent kind, 2026-11-22):
+# an inference-component endpoint could only use the inline `inferenceComponent` shorthand, and its default
+# component name was `<endpoint[:60]>-ic`.
+OLD_COMMIT = "1d8072ad2d6f5ed62ba9345319ff861dfd57a4a3"
 REPO = Path(__file__).resolve().parents[2]
 
 EXTRA = """
@@ -61,7 +61,7 @@ def _archive(commit: str, paths: list[str], into: Path) -> None:
     except FileNotFoundError:
         pytest.fail("the upgrade test needs git, to read the older release from the repository's history")
     if found.returncode != 0:
-        pytest.fail(f"the upgrade test needs commit {commit} (the code before the InferenceComponent kind) in "
+        pytest.fail(f"the upgrade test needs commit {commit} (the last release before the InferenceComponent kind) in "
                     f"the repository at {REPO}, but it is not there ({found.stderr.strip() or 'not a git repository'}). "
                     "A shallow clone lacks it: fetch the full history (git fetch --unshallow, or "
                     "actions/checkout with fetch-depth: 0)")
