@@ -10,7 +10,8 @@ resource of the same name (each from its own account) never write over each othe
 An import adds documents, it never replaces one: a resource named by a selector that the environment
 already declares (shared, or limited to it) refuses the import, unless it is in the file the import
 rewrites (``--force``); what a selector brings along (an endpoint's role) and the environment already
-declares is left out, and the output says where it is declared.
+declares is left out, and the output says where it is declared. A resource another reconcile stack
+owns (another environment's, in an account they share) is refused by name: adopting it would take it.
 Everything here runs before the first AWS call but the identity check.
 """
 
@@ -50,6 +51,9 @@ class Into:
                 items[0].notes.append(f"{item.id}: environment {self.env!r} already declares it at "
                                       f"{where[0]}:{where[1]}; not imported again (plan compares it with what runs)")
                 continue
+            if item.owner and item.owner != self.stack.name:  # another environment's, in a shared account
+                item.refused.append(f"it is owned by reconcile stack {item.owner!r} (its ownership tags); adopting "
+                                    f"it for environment {self.env!r} would take it from that stack")
             if not item.refused:
                 item.doc.setdefault("metadata", {}).setdefault("annotations", {})[ENVIRONMENTS_ANNOTATION] = self.env
             out.append(item)

@@ -117,6 +117,12 @@ def test_import_for_dev_adopts_with_tags_only_and_prod_never_sees_it(cli, boto, 
     assert tags(sm, after["EndpointArn"])["reconciler:stack"] == "llm-dev"
     assert iam.get_role(RoleName=ROLE)["Role"]["RoleName"] == ROLE
 
+    # importing it for prod would take it from dev: refused by name, nothing written
+    r = cli("import", str(m), "Endpoint/twinllama", "--env", "prod")
+    assert r.code == 1, r.text
+    assert "not imported: Endpoint/twinllama: it is owned by reconcile stack 'llm-dev'" in r.err, r.err
+    assert not (m / "prod").exists()
+
 
 def test_import_without_env_is_refused_and_lists_the_environments(cli, boto, tmp_path):
     execution_role_script(boto)
