@@ -172,3 +172,56 @@ def test_adopting_an_endpoint_never_takes_its_model_and_config_from_another_stac
     for arn in (sm.describe_endpoint_config(EndpointConfigName=config)["EndpointConfigArn"],
                 sm.describe_model(ModelName=model)["ModelArn"]):
         assert _sm_tags(sm, arn)["reconciler:stack"] == "llm-dev"
+
+
+def test_adopting_an_endpoint_never_takes_its_declared_component_from_another_stack(cli, boto, moto_server, tmp_path):
+    """A hand-made endpoint (no one's) whose declared inference component another reconcile stack owns: adopting
+    the endpoint used to take (retag) that component; now a problem naming it and its owner, nothing written."""
+    from tests.e2e.test_endpoint_ownership import ROLE, _ic, _wait
+
+    _fast(cli, moto_server)
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tgi:latest"
+    m = write(tmp_path / "m", {"stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: own}\n",
+                               "iam.yaml": ROLE})
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    sm = boto("sagemaker")
+    role = boto("iam").get_role(RoleName="own-exec")["Role"]["Arn"]
+    sm.create_model(ModelName="adopt-model", ExecutionRoleArn=role,
+                    PrimaryContainer={"Image": image, "Environment": {"HF_MODEL_ID": "org/model"}})
+    sm.create_endpoint_config(EndpointConfigName="adopt-cfg", ExecutionRoleArn=role, ProductionVariants=[{
+        "VariantName": "AllTraffic", "InstanceType": "ml.g5.12xlarge", "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="adopt", EndpointConfigName="adopt-cfg")
+    _wait(lambda: sm.describe_endpoint(EndpointName="adopt")["EndpointStatus"] == "InService", "endpoint")
+    other = [{"Key": "reconciler:managed-by", "Value": "reconciler"}, {"Key": "reconciler:stack", "Value": "other"},
+             {"Key": "reconciler:endpoint", "Value": "adopt"}]
+    sm.create_inference_component(
+        InferenceComponentName="adopt-ic", EndpointName="adopt", VariantName="AllTraffic",
+        Specification={"ModelName": "adopt-model", "ComputeResourceRequirements": {
+            "MinMemoryRequiredInMb": 1024, "NumberOfAcceleratorDevicesRequired": 1}},
+        RuntimeConfig={"CopyCount": 1}, Tags=other)
+    _wait(lambda: (_ic(sm, "adopt-ic") or {}).get("InferenceComponentStatus") == "InService", "adopt-ic")
+    write(m, {"endpoint.yaml": f"""
+        apiVersion: reconciler/v1
+        kind: Endpoint
+        metadata:
+          name: adopt
+          annotations: {{reconciler/adopt: "true"}}
+        spec:
+          type: inference-component-based
+          executionRole: own-exec
+          model:
+            image: {{uri: {image}}}
+            environment: {{HF_MODEL_ID: org/model}}
+          instance: {{type: ml.g5.12xlarge, count: 1}}
+          inferenceComponent: {{copies: 1, acceleratorDevices: 1, memoryMb: 1024}}
+        """})
+    r = cli("plan", str(m))
+    assert r.code == 1, r.text
+    (line,) = [x for x in _problem_lines(r.out) if "Endpoint/adopt" in x]
+    assert "endpoint.yaml:5: metadata.annotations.reconciler/adopt: cannot adopt: InferenceComponent/adopt-ic is " \
+           "owned by reconcile stack 'other'" in line, line
+    _, since = audit.fetch(moto_server.url)
+    assert cli("apply", str(m), "--auto-approve").code == 1
+    assert [w for w in applied_writes(moto_server, since) if not is_lock(w)] == []
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=_ic(sm, "adopt-ic")["InferenceComponentArn"])["Tags"]}
+    assert tags["reconciler:stack"] == "other", tags
