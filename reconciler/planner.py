@@ -26,11 +26,11 @@ def adoption_takes(res: Resource, obs: Observed, stack: str) -> Problem | None:
     line = res.line_of(*path)
     owned = "; ".join(f"{what} is owned by reconcile stack {owner!r}" for what, owner in sorted(others.items()))
     return Problem(kind=res.kind, name=res.name, code="conflict", file=res.file, line=line, message=(
-        f"{res.file}:{line}: {'.'.join(path)}: cannot adopt: {owned} (its ownership tags), and adopting would "
-        f"take it from that stack (whose prune and destroy would then delete it from under stack {stack!r}). "
-        "The adopt annotation takes only resources no reconcile stack owns. Give it another name here "
-        "(e.g. an environment patch of metadata.name), or release it from that stack first: remove it from "
-        "that stack's manifests after removing its reconciler:managed-by tag"))
+        f"{res.file}:{line}: {'.'.join(path)}: cannot adopt: {owned} (its ownership tags). Adoption takes only "
+        f"what no reconcile stack owns: taking it would retag it as stack {stack!r}'s, whose prune or destroy "
+        "would then delete it from under its owner. Give it another name here (e.g. an environment patch of "
+        "metadata.name), or release it from that stack first (remove its reconciler:managed-by tag, then its "
+        "document there)"))
 
 
 def plan(
