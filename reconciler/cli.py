@@ -431,8 +431,10 @@ def init(directory: str, name: str | None, stack_region: str) -> None:
               help="Stack that adopts them (default: DIR's stack.yaml, else DIR's folder name).")
 @click.option("--all-endpoints", is_flag=True, help="Every SageMaker endpoint in the region.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+@env_option
 @global_options
-def import_(directory: str, selectors: tuple[str, ...], stack_name: str | None, all_endpoints: bool, force: bool) -> None:
+def import_(directory: str, selectors: tuple[str, ...], stack_name: str | None, all_endpoints: bool, force: bool,
+            env: str | None) -> None:
     """Read live resources (Endpoint/NAME, Role/NAME, User/NAME, Policy/NAME, Function/NAME, HttpApi/NAME) into
     manifests in DIR that adopt them (reconciler/adopt: "true"); secrets become Secrets Manager references."""
     from reconciler import importer, pipeline
@@ -441,17 +443,18 @@ def import_(directory: str, selectors: tuple[str, ...], stack_name: str | None, 
     wanted = importer.parse_selectors(selectors)
     if not wanted and not all_endpoints:
         raise UsageError("name what to import: KIND/NAME selectors (e.g. Endpoint/my-llm) or --all-endpoints")
-    have = importer.existing_stack(Path(directory))
+    into = importer.into(directory, env, stack_name)  # DIR's environment (DIR/ENV, its stack); None without
+    have = into.stack.name if into else importer.existing_stack(Path(directory))
     if have and stack_name and have != stack_name:
         raise UsageError(f"--stack {stack_name} conflicts with {directory}/stack.yaml (stack {have})")
-    t = pipeline.connect(_settings().options())
+    t = pipeline.connect(_settings().options(), into.stack if into else None)
     if t.sandbox:
         click.echo(f"SANDBOX (local emulated AWS) · account {t.account} · {t.region}", err=True)
     stack = have or stack_name or Path(directory).resolve().name
     ctx = PlanContext(stack=stack, account=t.account, region=t.region, partition=t.aws.partition)
     if all_endpoints:
         wanted += [w for w in importer.all_endpoints(t.aws) if w not in wanted]
-    result = importer.run(t.aws, ctx, directory, wanted, force, write_stack=have is None)
+    result = importer.run(t.aws, ctx, directory, wanted, force, write_stack=have is None, env=into)
     out, err = importer.report(result, directory)
     for line in err:
         click.echo(line, err=True)

@@ -270,6 +270,12 @@ class Kind(ABC):
         ``operations``: what ``operations()`` said apply will do, so the wording can match it."""
         return None
 
+    def owned_by_others(self, live: Observed, stack: str) -> dict[str, str]:
+        """{"Kind/name": owning stack} of the parts around ``live`` (not ``live`` itself: the planner reads
+        its tags) that adopting it would take although another reconcile stack owns them, e.g. an endpoint's
+        component or model. Each makes the adoption a plan problem. Default: none."""
+        return {}
+
     def problems(self, live: Observed, action: str) -> list[str]:
         """Why ``action`` (update | replace | delete) must not touch ``live`` although it is this stack's
         (e.g. something not ours would go with it): each becomes a plan problem, which apply refuses."""

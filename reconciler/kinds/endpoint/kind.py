@@ -152,6 +152,9 @@ class EndpointKind(Kind):
         state, meta = (observed.state, observed.meta) if observed else (None, {})
         return scaling.with_operations(name, desired, state, meta, endpoint_ops.operations(name, desired, state, meta))
 
+    def owned_by_others(self, live: Observed, stack: str) -> dict[str, str]:
+        return dict(live.meta.get("othersParts") or {})
+
     def problems(self, live: Observed, action: str) -> list[str]:
         out = []
         foreign = live.meta.get("foreignComponents") or []
