@@ -10,7 +10,7 @@ One module per step:
 
 from reconciler.manifests.discovery import MANIFEST_SUFFIXES, Discovery, discover, is_manifest_name
 from reconciler.manifests.error_wording import _pydantic_issues
-from reconciler.manifests.loading import _default_stack_name, load
+from reconciler.manifests.loading import _default_stack_name, _load_document, load
 from reconciler.manifests.models import (
     _REGION,
     MAX_USER_TAGS,
@@ -25,6 +25,6 @@ from reconciler.manifests.yaml_reader import _read_documents
 
 __all__ = [
     "MANIFEST_SUFFIXES", "MAX_USER_TAGS", "RESERVED_TAG_PREFIXES", "Discovery", "Manifests", "Metadata", "Stack",
-    "StackSpec", "_REGION", "_default_stack_name", "_pydantic_issues", "_read_documents", "discover",
+    "StackSpec", "_REGION", "_default_stack_name", "_load_document", "_pydantic_issues", "_read_documents", "discover",
     "is_manifest_name", "load", "tag_problems",
 ]
