@@ -64,7 +64,8 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
         "deployment": spec.deployment.model_dump(exclude_defaults=True),
         "smokeTest": spec.smokeTest.model_dump(exclude_none=True) if spec.smokeTest else None,
         "waitTimeoutSeconds": spec.waitTimeoutSeconds,
-        "autoscaling": aas_kind.desired(spec),
+        "autoscaling": aas_kind.desired(spec, (spec.inferenceComponent.name or default_ic_name(res.name))
+                                        if spec.inferenceComponent else None),
     }
     if spec.model is None:  # (its components are InferenceComponent documents: they hold the models)
         del state["image"], state["environment"]
@@ -187,7 +188,9 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         if cfg is not None:
             state["startup"] = meta.pop("startup", None) or ic_startup(sm, meta.get("component"))
         meta["components"] = components(sm, name, meta["ownComponents"])
-    state["autoscaling"], meta["scalingTargets"] = aas_kind.read(aws, name, [c["name"] for c in meta.get("components") or []])
+    state["autoscaling"], facts = aas_kind.read(aws, name, [c["name"] for c in meta.get("components") or []],
+                                                stack=ctx.stack)
+    meta.update(facts)  # scalingTargets, scaleToZero
     meta["secretVersions"] = _secret_versions(aws, ctx, name)
     if model_name:
         meta["model"] = model_name
