@@ -344,6 +344,11 @@ def attach(name: str, desired: dict[str, Any], ctx: Any, tags: dict[str, str]) -
     state, meta = read(ctx.aws, name, [comp] if comp else [], fresh=True, stack=ctx.stack)
     rid, dim = target_of(name, desired["type"], comp)
     facts = meta["scaleToZero"]
+    if want.get("scaleFromZero") and facts.get("alarmConflict"):
+        from reconciler.errors import AwsError
+
+        raise AwsError(f"Endpoint/{name}: the CloudWatch alarm {facts['alarmConflict']} that scale to zero needs exists "
+                       "but is not owned by this stack; reconcile will not change it")
     ops = after_operations(rid, want, {"autoscaling": state}, any(r == rid for r, _ in meta["scalingTargets"]), facts)
     c = aas.client(ctx.aws)
     step_arn = facts.get("stepPolicyArn")

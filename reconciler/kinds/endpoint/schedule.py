@@ -60,7 +60,7 @@ def expression_problem(expr: str) -> str | None:
     if expr.startswith("at("):
         return None if _AT.fullmatch(expr) else "at(...) takes a time as at(yyyy-mm-ddThh:mm:ss)"
     if expr.startswith("rate("):
-        return None if _RATE.fullmatch(expr) else "rate(...) takes a whole number and a unit: rate(5 minutes)"
+        return None if _RATE.fullmatch(expr) else "rate(...) takes a whole number of at least 1 and a unit (minute[s], hour[s], day[s]): rate(5 minutes)"
     m = _CRON.fullmatch(expr)
     if m is None:
         return "use cron(Minutes Hours Day-of-month Month Day-of-week Year), rate(N unit) or at(yyyy-mm-ddThh:mm:ss)"

@@ -191,6 +191,9 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
     state["autoscaling"], facts = aas_kind.read(aws, name, [c["name"] for c in meta.get("components") or []],
                                                 stack=ctx.stack)
     meta.update(facts)  # scalingTargets, scaleToZero
+    declared = ctx.resources.get(("Endpoint", name))
+    if declared is not None and (aas_kind.desired(declared.spec, meta.get("component")) or {}).get("scaleFromZero"):
+        meta["alarmConflict"] = facts["scaleToZero"].get("alarmConflict")  # (kind.problems: not ours, never put)
     meta["secretVersions"] = _secret_versions(aws, ctx, name)
     if model_name:
         meta["model"] = model_name
