@@ -147,9 +147,9 @@ def operations(rid: str, want: list[dict[str, Any]], live: list[dict[str, Any]],
     ops = [op("DeleteScheduledAction", f"{rid}/{n}", "no longer declared") for n in sorted(have) if n not in names]
     for a in want:
         if have.get(a["name"]) != a:
-            bounds = "..".join("" if a[k] is None else str(a[k]) for k in ("minCount", "maxCount"))
+            bounds = ", ".join(f"{k} {a[k]}" for k in ("minCount", "maxCount") if a[k] is not None)
             tz = f" ({a['timezone']})" if a.get("timezone") else ""
-            ops.append(op("PutScheduledAction", f"{rid}/{a['name']}", f"{a['expression']}{tz} -> {bounds}"
+            ops.append(op("PutScheduledAction", f"{rid}/{a['name']}", f"{a['expression']}{tz}: {bounds}"
                           + (" (changed)" if a["name"] in have else "")))
     return ops
 
