@@ -165,15 +165,16 @@ def test_scale_to_zero_dropped_keeps_the_target_and_destroy_deletes_the_alarm_fi
     assert set(policies(boto)) == {"reconciler-target-tracking"} and set(alarms(boto)) == {FOREIGN}
     assert cli("plan", str(m), "--detailed-exitcode").code == 0
 
-    # and back to zero; destroy: alarm, target, component, endpoint, in that order; the foreign alarm stays
-    write(m, files(ENDPOINT + SCALING))
-    assert cli("apply", str(m), "--auto-approve").code == 0 and ALARM in alarms(boto)
+    # and back to zero, with a schedule; destroy: alarm, target (its policies and scheduled actions with it),
+    # component, endpoint, in that order; the foreign alarm stays
+    write(m, files(ENDPOINT + SCALING + SCHEDULE))
+    assert cli("apply", str(m), "--auto-approve").code == 0 and ALARM in alarms(boto) and len(scheduled(boto)) == 2
     _, since = audit.fetch(moto_server.url)
     assert cli("destroy", str(m), "--auto-approve").code == 0
     ops = writes_since(moto_server, since)
     assert ops.index("DeleteAlarms") < ops.index("DeregisterScalableTarget") < ops.index("DeleteInferenceComponent") \
         < ops.index("DeleteEndpoint"), ops
-    assert set(alarms(boto)) == {FOREIGN}
+    assert set(alarms(boto)) == {FOREIGN} and scheduled(boto) == {} and policies(boto) == {}
 
 
 def test_an_alarm_of_the_derived_name_that_is_not_ours_is_a_conflict(cli, boto, moto_server, tmp_path):
