@@ -22,9 +22,8 @@ A write belongs to a step by the resource it names, its own or a child the kind 
   (``PolicyArn``, ``PolicyName``); OidcProvider: its client ids, thumbprints, tags.
 - Endpoint: its models and endpoint configs (tagged ``reconciler:endpoint = NAME`` when created, named
   ``<endpoint>-<10 hex>``), its inference components (named ``<endpoint>-ic``, the spec's name, or
-  derived), its tags, its scaling targets, policies and scheduled actions (Application Auto Scaling
-  ``ResourceId``), its scale-from-zero alarm (CloudWatch ``AlarmName`` ``reconciler-scale-from-zero-<component>``,
-  the documented derived name; any other alarm belongs to no step);
+  derived), its tags, its scaling targets, policies and scheduled actions (``ResourceId``), its alarm
+  (``AlarmName`` ``reconciler-scale-from-zero-<component>``; any other alarm belongs to no step);
   InferenceComponent: its component, models and tags.
 - Function: its code, configuration, tags, permissions (``FunctionName``); HttpApi: its routes,
   integrations, stage, CORS and the Lambda permissions it adds (``StatementId`` ``reconcile-<api id>-…``).
@@ -169,11 +168,9 @@ def candidates(rec: dict[str, Any], know: Knowledge) -> tuple[list[tuple[str, st
         if m:
             out.append(("InferenceComponent", m.group(1)))
             children.append(m.group(1))
-    elif service == "cloudwatch":
-        names = list(ids["AlarmNames"]) if isinstance(ids.get("AlarmNames"), list) else [ids.get("AlarmName")]
-        names += [v for k, v in ids.items() if k.startswith("AlarmNames.")]  # (query protocol's flattened list)
-        for alarm in names:
-            m = re.fullmatch(r"reconciler-scale-from-zero-(.+)", str(alarm or ""))
+    elif service == "cloudwatch":  # AlarmName, or AlarmNames (a list; the query protocol flattens it)
+        for m in (re.fullmatch(r"reconciler-scale-from-zero-(.+)", str(v)) for k, v in ids.items() for v in
+                  (v if isinstance(v, list) else [v]) if k.startswith("AlarmName")):
             if m:
                 out.append(("InferenceComponent", m.group(1)))
                 children.append(m.group(1))
