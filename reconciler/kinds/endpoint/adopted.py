@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler import STACK_TAG
+from reconciler import STACK_TAG, policy
 from reconciler.aws import sagemaker as smx
 from reconciler.kinds.endpoint.naming import ENDPOINT_TAG, is_derived
 
@@ -38,9 +38,21 @@ def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, s
         tags = smx.tags_of(sm, arn, name)
         if tags.get(ENDPOINT_TAG) == endpoint and (stack is None or tags.get(STACK_TAG) == stack):
             adopted.append(name)
-        elif not tags.get(ENDPOINT_TAG):
+        elif not tags.get(ENDPOINT_TAG) and policy.owner_of(tags) in (None, stack):  # never another stack's
             untagged.append([kind, name, arn])
     return untagged, adopted
+
+
+def others(sm: Any, stack: str, parts: list[tuple[str, str | None]]) -> dict[str, str]:
+    """{"Model/name" | "EndpointConfig/name": owning stack} of ``parts`` that another reconcile stack owns:
+    adopting the endpoint must not take them (``Kind.owned_by_others``)."""
+    out = {}
+    for kind, name in dict.fromkeys(parts):
+        arn = arn_of(sm, kind, name) if name else None
+        owner = policy.owner_of(smx.tags_of(sm, arn, name)) if arn else None
+        if owner and owner != stack:
+            out[f"{DESCRIBE[kind][3]}/{name}"] = owner
+    return out
 
 
 def parts_of(meta: dict[str, Any]) -> list[tuple[str, str | None]]:
