@@ -3,7 +3,9 @@
 - model-based: ResourceId ``endpoint/NAME/variant/AllTraffic``, dimension ``sagemaker:variant:DesiredInstanceCount``;
 - inference-component-based: ResourceId ``inference-component/IC``, dimension
   ``sagemaker:inference-component:DesiredCopyCount``;
-- one target-tracking policy (``reconciler-target-tracking``) on the predefined metric.
+- one target-tracking policy (``reconciler-target-tracking``) on the predefined metric;
+- scale to zero (inference components, ``minCount: 0``): a step-scaling policy and the CloudWatch alarm that
+  triggers it (``scale_to_zero``); scheduled actions (``schedule``, module ``schedule``).
 
 Never fight the autoscaler: with autoscaling declared, a live count inside [minCount, maxCount] is not
 drift (``settle_counts``), UpdateInferenceComponent leaves CopyCount out (rollout), UpdateEndpoint retains
@@ -12,9 +14,10 @@ endpoint update.
 
 Order (``with_operations``, shared by plan and apply): a target is deregistered (its policies go with it)
 before its endpoint or component is deleted or replaced, and registered after the endpoint/component is
-InService (after the rollout). The calls are listed in the step's operations (service
-``application-autoscaling``). Ownership: targets are tagged with the endpoint's ownership tags; a target
-is only ever touched through an endpoint the stack owns (the endpoint's step).
+InService (after the rollout); alarms are deleted before their targets are deregistered. The calls are
+listed in the step's operations (services ``application-autoscaling`` and ``cloudwatch``). Ownership:
+targets and alarms are tagged with the endpoint's ownership tags; a target is only ever touched through an
+endpoint the stack owns (the endpoint's step).
 """
 
 from __future__ import annotations
