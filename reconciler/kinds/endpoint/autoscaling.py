@@ -132,9 +132,10 @@ def desired(spec: Any, component: str | None = None) -> dict[str, Any] | None:
     a: AutoscalingSpec | None = getattr(spec, "autoscaling", None)
     if a is None:
         return None
-    out = {"minCount": a.minCount, "maxCount": a.maxCount, "metric": a.target.metric, "value": float(a.target.value),
-           "scaleInCooldownSeconds": a.scaleInCooldownSeconds, "scaleOutCooldownSeconds": a.scaleOutCooldownSeconds,
-           "disableScaleIn": a.disableScaleIn, "schedule": sched.desired(a.schedule)}
+    out: dict[str, Any] = {
+        "minCount": a.minCount, "maxCount": a.maxCount, "metric": a.target.metric, "value": float(a.target.value),
+        "scaleInCooldownSeconds": a.scaleInCooldownSeconds, "scaleOutCooldownSeconds": a.scaleOutCooldownSeconds,
+        "disableScaleIn": a.disableScaleIn, "schedule": sched.desired(a.schedule)}
     out["scaleFromZero"] = stz.wanted(spec.type, out, component)
     return out
 
