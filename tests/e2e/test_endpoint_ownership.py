@@ -194,3 +194,54 @@ def test_adopting_an_endpoint_takes_its_declared_component_never_another_stacks(
     assert {t["Key"]: t["Value"] for t in other}["reconciler:stack"] == "other"  # never taken, never changed
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 0, r.text
+
+
+def test_adopting_and_changing_an_endpoint_never_deletes_a_part_another_stack_tagged(cli, boto, moto_server, tmp_path):
+    """A hand-made endpoint runs a model and config that another stack's tags name for it (or that carry
+    this stack's name without reconciler:managed-by): adopting it with a change in the same apply moves it
+    to new parts and keeps those, as they are not this stack's to delete."""
+    _fast(cli, moto_server)
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tgi:latest"
+    m = write(tmp_path / "m", {"stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: own}\n",
+                               "iam.yaml": ROLE})
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    sm = boto("sagemaker")
+    role = boto("iam").get_role(RoleName="own-exec")["Role"]["Arn"]
+    other = [{"Key": "reconciler:managed-by", "Value": "reconciler"}, {"Key": "reconciler:stack", "Value": "other"},
+             {"Key": "reconciler:endpoint", "Value": "adopt-mb"}]
+    unmanaged = [{"Key": "reconciler:stack", "Value": "own"}, {"Key": "reconciler:endpoint", "Value": "adopt-mb"}]
+    sm.create_model(ModelName="foreign-model", ExecutionRoleArn=role, Tags=other,
+                    PrimaryContainer={"Image": image, "Environment": {"HF_MODEL_ID": "org/model"}})
+    sm.create_endpoint_config(EndpointConfigName="foreign-cfg", Tags=unmanaged, ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "foreign-model", "InstanceType": "ml.g5.2xlarge",
+        "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="adopt-mb", EndpointConfigName="foreign-cfg")
+    _wait(lambda: sm.describe_endpoint(EndpointName="adopt-mb")["EndpointStatus"] == "InService", "endpoint")
+    write(m, {"endpoint.yaml": f"""
+        apiVersion: reconciler/v1
+        kind: Endpoint
+        metadata:
+          name: adopt-mb
+          annotations: {{reconciler/adopt: "true"}}
+        spec:
+          executionRole: own-exec
+          model:
+            image: {{uri: {image}}}
+            environment: {{HF_MODEL_ID: org/model-v2}}
+          instance: {{type: ml.g5.2xlarge}}
+        """})
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    # two more changes: the first config and model drop out of the rollback point, and are still kept
+    for version in ("v3", "v4"):
+        (m / "endpoint.yaml").write_text((m / "endpoint.yaml").read_text().replace(
+            "org/model-v2" if version == "v3" else "org/model-v3", f"org/model-{version}"))
+        r = cli("apply", str(m), "--auto-approve")
+        assert r.code == 0, r.text
+        assert "foreign" not in r.out, r.text
+    assert sm.describe_endpoint(EndpointName="adopt-mb")["EndpointConfigName"] != "foreign-cfg"
+    assert "foreign-model" in [x["ModelName"] for x in sm.list_models()["Models"]], r.text
+    assert "foreign-cfg" in [x["EndpointConfigName"] for x in sm.list_endpoint_configs()["EndpointConfigs"]], r.text
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=sm.describe_model(
+        ModelName="foreign-model")["ModelArn"])["Tags"]}
+    assert tags["reconciler:stack"] == "other", tags  # never re-tagged as ours

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler import STACK_TAG
+from reconciler import STACK_TAG, policy
 from reconciler.aws import sagemaker as smx
+from reconciler.kinds.endpoint import ownership
 from reconciler.kinds.endpoint.naming import ENDPOINT_TAG, is_derived
 
 DESCRIBE = {"config": ("describe_endpoint_config", "EndpointConfigName", "EndpointConfigArn", "EndpointConfig"),
@@ -27,7 +28,10 @@ def arn_of(sm: Any, kind: str, name: str) -> str | None:
 
 def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, str | None]]) -> tuple[list, list]:
     """(untagged: [[kind, name, arn]], adopted: [name]) of ``parts`` whose names reconcile did not derive:
-    those not yet tagged for ``endpoint``, and those tagged for it by this stack (an earlier adoption)."""
+    those no reconcile stack owns and not yet tagged for ``endpoint`` (the adoption tags them), and those
+    this stack owns for ``endpoint`` by the one rule of ``ownership.owns`` (an earlier adoption). Anything
+    else (another stack's part, one stripped of ``reconciler:managed-by``) is neither: never tagged nor
+    deleted."""
     untagged, adopted = [], []
     for kind, name in dict.fromkeys(parts):
         if not name or is_derived(endpoint, name):
@@ -36,9 +40,9 @@ def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, s
         if arn is None:
             continue
         tags = smx.tags_of(sm, arn, name)
-        if tags.get(ENDPOINT_TAG) == endpoint and (stack is None or tags.get(STACK_TAG) == stack):
+        if ownership.owns(tags, stack, endpoint):
             adopted.append(name)
-        elif not tags.get(ENDPOINT_TAG):
+        elif not tags.get(ENDPOINT_TAG) and not tags.get(STACK_TAG) and policy.owner_of(tags) is None:
             untagged.append([kind, name, arn])
     return untagged, adopted
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler import PREVENT_DESTROY_ANNOTATION, STACK_TAG, policy
+from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import ManifestError
 from reconciler.kinds._secrets import SecretRef
@@ -206,7 +206,7 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         meta["unplacedModels"] = [x.partition("/")[2] for x in state["leftovers"] if x.startswith("model/")]
         state["leftovers"] = [x for x in state["leftovers"] if not x.startswith("model/")]
     # parts made outside reconcile (an adopted endpoint's): tagged by the adoption, then this stack's own
-    meta["untagged"], meta["adopted"] = adopted.classify(sm, name, state["tags"].get(STACK_TAG), adopted.parts_of(meta))
+    meta["untagged"], meta["adopted"] = adopted.classify(sm, name, ctx.stack, adopted.parts_of(meta))
     return Observed(kind.kind, name, d["EndpointArn"], state, meta=meta)
 
 
