@@ -463,3 +463,12 @@ def test_smoke_test_runs_after_create_and_fails_the_apply(env):
     _, result = env.apply(ok=False)
     [(_, err)] = result.outcome.failed
     assert "Smoke test of Endpoint/llm failed" in str(err) and "never-said" in str(err)
+
+
+def test_a_plan_lists_the_accounts_configs_and_models_once(env):
+    """The endpoints' reads and the orphan scan share one listing of configs and of models per command."""
+    env.write(**{"r.yaml": ROLE, "e.yaml": ENDPOINT, "ic.yaml": IC_ENDPOINT})
+    env.apply()
+    p, t, _ = pipeline.plan(env.root, env.opts)
+    assert not p.has_changes and not p.orphans
+    assert t.aws.calls["sagemaker:list_models"] == 1 and t.aws.calls["sagemaker:list_endpoint_configs"] == 1, t.aws.calls
