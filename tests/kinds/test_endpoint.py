@@ -466,9 +466,11 @@ def test_smoke_test_runs_after_create_and_fails_the_apply(env):
 
 
 def test_a_plan_lists_the_accounts_configs_and_models_once(env):
-    """The endpoints' reads and the orphan scan share one listing of configs and of models per command."""
+    """The endpoints' reads and the orphan scan share one listing of configs and of models per command; an
+    endpoint's read describes each of its inference components once."""
     env.write(**{"r.yaml": ROLE, "e.yaml": ENDPOINT, "ic.yaml": IC_ENDPOINT})
     env.apply()
     p, t, _ = pipeline.plan(env.root, env.opts)
     assert not p.has_changes and not p.orphans
     assert t.aws.calls["sagemaker:list_models"] == 1 and t.aws.calls["sagemaker:list_endpoint_configs"] == 1, t.aws.calls
+    assert t.aws.calls["sagemaker:describe_inference_component"] == 1, t.aws.calls  # llm-ic's one component

@@ -185,8 +185,8 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
             state["inferenceComponent"], model_name = ic
             meta["component"] = state["inferenceComponent"]["name"]
         if cfg is not None:
-            state["startup"] = meta.pop("startup", None) or ic_startup(sm, meta.get("component"))
-        meta["components"] = components(sm, name, meta["ownComponents"])
+            own = {c["name"]: c for c in meta["components"]}.get(meta.get("component")) or {}
+            state["startup"] = startup_of(own.get("startup") or {})
     state["autoscaling"], meta["scalingTargets"] = aas_kind.read(aws, name, [c["name"] for c in meta.get("components") or []])
     meta["secretVersions"] = _secret_versions(aws, ctx, name)
     if model_name:
@@ -234,28 +234,25 @@ def read_ic(sm: Any, endpoint: str, ctx: PlanContext, endpoint_tags: dict[str, s
     foreign = [n for n in foreign if n not in meta["kindComponents"]]
     meta["foreignComponents"] = foreign
     meta["ownComponents"] = ours
-    if not ours:
+    meta["components"] = components(sm, endpoint, ours)  # (each described once per read)
+    described = {c["name"]: c for c in meta["components"]}
+    if not described:
         return None
-    chosen = declared if declared in ours else ours[0]
-    d = smx.describe_ic(sm, chosen)
-    if d is None:
-        return None
-    spec = d.get("Specification") or {}
-    req = spec.get("ComputeResourceRequirements") or {}
-    out: dict[str, Any] = {"name": d["InferenceComponentName"],
-                           "copies": (d.get("RuntimeConfig") or {}).get("DesiredCopyCount"),
-                           "memoryMb": req.get("MinMemoryRequiredInMb")}
+    chosen = declared if declared in described else meta["components"][0]["name"]
+    c = described[chosen]
+    req = c["compute"]
+    out: dict[str, Any] = {"name": chosen, "copies": c["copies"], "memoryMb": req.get("MinMemoryRequiredInMb")}
     if req.get("MaxMemoryRequiredInMb") is not None:
         out["maxMemoryMb"] = req["MaxMemoryRequiredInMb"]
     if req.get("NumberOfAcceleratorDevicesRequired") is not None:
         out["acceleratorDevices"] = float(req["NumberOfAcceleratorDevicesRequired"])
     if req.get("NumberOfCpuCoresRequired") is not None:
         out["cpuCores"] = float(req["NumberOfCpuCoresRequired"])
-    out["status"] = d.get("InferenceComponentStatus")
+    out["status"] = c["status"]
     others = [n for n in ours if n != chosen]
     if others:
         out["others"] = others
-    return out, spec.get("ModelName")
+    return out, c["model"]
 
 
 def components(sm: Any, endpoint: str, names: list[str]) -> list[dict[str, Any]]:
@@ -291,13 +288,6 @@ def _secret_versions(aws: Any, ctx: PlanContext, name: str) -> dict[str, str] | 
                 return None
             out[key] = vid
     return out
-
-
-def ic_startup(sm: Any, name: str | None) -> dict[str, Any]:
-    if not name:
-        return {}
-    d = smx.describe_ic(sm, name) or {}
-    return startup_of((d.get("Specification") or {}).get("StartupParameters") or {})
 
 
 def read_model(aws: Any, sm: Any, model_name: str) -> dict[str, Any]:
