@@ -474,3 +474,20 @@ def test_a_plan_lists_the_accounts_configs_and_models_once(env):
     assert not p.has_changes and not p.orphans
     assert t.aws.calls["sagemaker:list_models"] == 1 and t.aws.calls["sagemaker:list_endpoint_configs"] == 1, t.aws.calls
     assert t.aws.calls["sagemaker:describe_inference_component"] == 1, t.aws.calls  # llm-ic's one component
+
+
+def test_an_ic_model_change_records_its_rollback_point_once(env):
+    """Apply starts from the tags its re-read found and keeps them current: the rollback record is one
+    AddTags on the endpoint (it was written, then written again from stale tags), no second ListTags."""
+    env.write(**{"r.yaml": ROLE, "ic.yaml": IC_ENDPOINT})
+    env.apply()
+    env.write(**{"r.yaml": ROLE, "ic.yaml": IC_ENDPOINT.replace("org/model", "org/model-v2")})
+    p, t, m = pipeline.plan(env.root, env.opts)
+    t.aws.calls.clear()
+    result = pipeline.apply(p, t, env.opts, m.stack.name)
+    assert result.outcome.ok and result.drift == [], result.outcome.failed
+    assert t.aws.calls["sagemaker:add_tags"] == 1, t.aws.calls
+    arn = env.sm.describe_endpoint(EndpointName="llm-ic")["EndpointArn"]
+    old = [x for x in env.models() if x != env.sm.describe_inference_component(
+        InferenceComponentName="llm-ic")["Specification"]["ModelName"]]
+    assert env.tags(arn)["reconciler:previous-model"] in old

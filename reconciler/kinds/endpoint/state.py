@@ -148,6 +148,7 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
     }
     cfg_name = d.get("EndpointConfigName", "")
     meta: dict[str, Any] = {"config": cfg_name, "arn": d["EndpointArn"], "failureReason": d.get("FailureReason"),
+                            "endpointTags": all_tags,  # (apply's rollout starts from these: no second ListTags)
                             "previousConfig": all_tags.get(PREVIOUS_CONFIG_TAG),
                             "previousModel": all_tags.get(PREVIOUS_MODEL_TAG)}
     meta["instanceCount"] = ((d.get("ProductionVariants") or [{}])[0]).get("CurrentInstanceCount")
