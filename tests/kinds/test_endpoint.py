@@ -491,3 +491,16 @@ def test_an_ic_model_change_records_its_rollback_point_once(env):
     old = [x for x in env.models() if x != env.sm.describe_inference_component(
         InferenceComponentName="llm-ic")["Specification"]["ModelName"]]
     assert env.tags(arn)["reconciler:previous-model"] in old
+
+
+def test_a_plan_describes_a_referenced_secret_once(env):
+    """The plan's secret check, the endpoint's secret versions and its model's read share one DescribeSecret."""
+    sec = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=env.server.url)
+    sec.create_secret(Name="hf-token", SecretString="hf_FIRST_SECRET_VALUE")
+    doc = ENDPOINT.replace('SM_NUM_GPUS: "1"}', 'SM_NUM_GPUS: "1", HUGGING_FACE_HUB_TOKEN: {secretsManager: hf-token}}')
+    env.write(**{"r.yaml": ROLE, "e.yaml": doc})
+    env.apply()
+    p, t, _ = pipeline.plan(env.root, env.opts)
+    assert not p.has_changes
+    assert t.aws.calls["secretsmanager:describe_secret"] == 1, t.aws.calls
+    assert t.aws.calls["secretsmanager:get_secret_value"] == 0, t.aws.calls  # a plan never reads a value

@@ -56,7 +56,7 @@ def ic_live(spec: dict[str, Any]) -> dict[str, Any]:
 def secret_version_state(aws: Any, secret: str, version: str) -> str:
     from reconciler.aws import secretsmanager
 
-    now = secretsmanager.version(aws, secret)
+    now = secretsmanager.version(aws, secret, cached=True)
     if now is None:
         return "missing"
     return "current" if now == version else "previous"
@@ -67,13 +67,12 @@ def resolve_env(ctx: ApplyContext, env: dict[str, Any]) -> tuple[dict[str, str],
     out: dict[str, str] = {}
     tags: dict[str, str] = {}
     versions: dict[str, str] = {}
-    sm = ctx.aws.client("secretsmanager")
+    from reconciler.aws import secretsmanager
+
     for k, v in env.items():
         if isinstance(v, dict):
             secret = v["secretsManager"]
-            got = sm.call("get_secret_value", f"secret {secret}", SecretId=secret)
-            out[k] = str(got["SecretString"]) if "SecretString" in got else bytes(got.get("SecretBinary", b"")).decode()
-            versions[k] = str(got.get("VersionId", ""))
+            out[k], versions[k] = secretsmanager.read_versioned(ctx.aws, secret)
             tags[SECRET_TAG_PREFIX + k] = f"{versions[k]}:{secret}"
         else:
             out[k] = str(v)

@@ -284,7 +284,7 @@ def _secret_versions(aws: Any, ctx: PlanContext, name: str) -> dict[str, str] | 
     out = {}
     for key, value in (res.spec.model.environment if res.spec.model else {}).items():
         if isinstance(value, SecretRef):
-            vid = secretsmanager.version(aws, value.secretsManager)
+            vid = secretsmanager.version(aws, value.secretsManager, cached=True)
             if vid is None:
                 return None
             out[key] = vid
