@@ -504,3 +504,15 @@ def test_a_plan_describes_a_referenced_secret_once(env):
     assert not p.has_changes
     assert t.aws.calls["secretsmanager:describe_secret"] == 1, t.aws.calls
     assert t.aws.calls["secretsmanager:get_secret_value"] == 0, t.aws.calls  # a plan never reads a value
+
+
+def test_component_compute_maps_both_ways_through_one_table():
+    from reconciler.kinds.endpoint.shapes import compute, compute_of
+
+    ours = {"memoryMb": 5120, "maxMemoryMb": 8192, "acceleratorDevices": 1, "cpuCores": 2}
+    theirs = compute(ours)
+    assert theirs == {"MinMemoryRequiredInMb": 5120, "MaxMemoryRequiredInMb": 8192,
+                      "NumberOfAcceleratorDevicesRequired": 1.0, "NumberOfCpuCoresRequired": 2.0}
+    assert compute_of(theirs) == {**ours, "acceleratorDevices": 1.0, "cpuCores": 2.0}
+    assert compute({"memoryMb": 1024, "cpuCores": None}) == {"MinMemoryRequiredInMb": 1024}
+    assert compute_of({"MinMemoryRequiredInMb": 1024}) == {"memoryMb": 1024}

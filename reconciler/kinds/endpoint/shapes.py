@@ -35,15 +35,22 @@ def startup_params(startup: dict[str, Any]) -> dict[str, Any]:
     return {theirs: startup[ours] for ours, theirs in STARTUP_KEYS if startup.get(ours) is not None}
 
 
+#: spec.inferenceComponent keys <-> ComputeResourceRequirements keys (devices and cores are numbers with decimals)
+COMPUTE_KEYS = (("memoryMb", "MinMemoryRequiredInMb"), ("maxMemoryMb", "MaxMemoryRequiredInMb"),
+                ("acceleratorDevices", "NumberOfAcceleratorDevicesRequired"), ("cpuCores", "NumberOfCpuCoresRequired"))
+_FLOATS = ("acceleratorDevices", "cpuCores")
+
+
 def compute(ic: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"MinMemoryRequiredInMb": ic["memoryMb"]}
-    if ic.get("maxMemoryMb") is not None:
-        out["MaxMemoryRequiredInMb"] = ic["maxMemoryMb"]
-    if ic.get("acceleratorDevices") is not None:
-        out["NumberOfAcceleratorDevicesRequired"] = float(ic["acceleratorDevices"])
-    if ic.get("cpuCores") is not None:
-        out["NumberOfCpuCoresRequired"] = float(ic["cpuCores"])
-    return out
+    """spec.inferenceComponent -> ComputeResourceRequirements (memoryMb always sent)."""
+    return {theirs: float(ic[ours]) if ours in _FLOATS else ic[ours] for ours, theirs in COMPUTE_KEYS
+            if ours == "memoryMb" or ic.get(ours) is not None}
+
+
+def compute_of(req: dict[str, Any]) -> dict[str, Any]:
+    """ComputeResourceRequirements as AWS answers it -> spec.inferenceComponent keys (those it holds)."""
+    return {ours: float(req[theirs]) if ours in _FLOATS else req[theirs] for ours, theirs in COMPUTE_KEYS
+            if req.get(theirs) is not None}
 
 
 def ic_live(spec: dict[str, Any]) -> dict[str, Any]:

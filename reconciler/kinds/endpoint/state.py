@@ -21,7 +21,7 @@ from reconciler.kinds.endpoint.naming import (
     SECRET_TAG_PREFIX,
     default_ic_name,
 )
-from reconciler.kinds.endpoint.shapes import secret_version_state, startup_of
+from reconciler.kinds.endpoint.shapes import compute_of, secret_version_state, startup_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.plan import Operation
 
@@ -241,15 +241,8 @@ def read_ic(sm: Any, endpoint: str, ctx: PlanContext, endpoint_tags: dict[str, s
         return None
     chosen = declared if declared in described else meta["components"][0]["name"]
     c = described[chosen]
-    req = c["compute"]
-    out: dict[str, Any] = {"name": chosen, "copies": c["copies"], "memoryMb": req.get("MinMemoryRequiredInMb")}
-    if req.get("MaxMemoryRequiredInMb") is not None:
-        out["maxMemoryMb"] = req["MaxMemoryRequiredInMb"]
-    if req.get("NumberOfAcceleratorDevicesRequired") is not None:
-        out["acceleratorDevices"] = float(req["NumberOfAcceleratorDevicesRequired"])
-    if req.get("NumberOfCpuCoresRequired") is not None:
-        out["cpuCores"] = float(req["NumberOfCpuCoresRequired"])
-    out["status"] = c["status"]
+    out: dict[str, Any] = {"name": chosen, "copies": c["copies"], "memoryMb": c["compute"].get("MinMemoryRequiredInMb"),
+                           **compute_of(c["compute"]), "status": c["status"]}
     others = [n for n in ours if n != chosen]
     if others:
         out["others"] = others
