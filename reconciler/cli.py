@@ -431,8 +431,10 @@ def init(directory: str, name: str | None, stack_region: str) -> None:
               help="Stack that adopts them (default: DIR's stack.yaml, else DIR's folder name).")
 @click.option("--all-endpoints", is_flag=True, help="Every SageMaker endpoint in the region.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+@env_option
 @global_options
-def import_(directory: str, selectors: tuple[str, ...], stack_name: str | None, all_endpoints: bool, force: bool) -> None:
+def import_(directory: str, selectors: tuple[str, ...], stack_name: str | None, all_endpoints: bool, force: bool,
+            env: str | None) -> None:
     """Read live resources (Endpoint/NAME, Role/NAME, User/NAME, Policy/NAME, Function/NAME, HttpApi/NAME) into
     manifests in DIR that adopt them (reconciler/adopt: "true"); secrets become Secrets Manager references."""
     from reconciler import importer, pipeline
@@ -441,17 +443,18 @@ def import_(directory: str, selectors: tuple[str, ...], stack_name: str | None, 
     wanted = importer.parse_selectors(selectors)
     if not wanted and not all_endpoints:
         raise UsageError("name what to import: KIND/NAME selectors (e.g. Endpoint/my-llm) or --all-endpoints")
-    have = importer.existing_stack(Path(directory))
+    into = importer.into(directory, env, stack_name)  # DIR's environment (DIR/ENV, its stack); None without
+    have = into.stack.name if into else importer.existing_stack(Path(directory))
     if have and stack_name and have != stack_name:
         raise UsageError(f"--stack {stack_name} conflicts with {directory}/stack.yaml (stack {have})")
-    t = pipeline.connect(_settings().options())
+    t = pipeline.connect(_settings().options(), into.stack if into else None)
     if t.sandbox:
         click.echo(f"SANDBOX (local emulated AWS) · account {t.account} · {t.region}", err=True)
     stack = have or stack_name or Path(directory).resolve().name
     ctx = PlanContext(stack=stack, account=t.account, region=t.region, partition=t.aws.partition)
     if all_endpoints:
         wanted += [w for w in importer.all_endpoints(t.aws) if w not in wanted]
-    result = importer.run(t.aws, ctx, directory, wanted, force, write_stack=have is None)
+    result = importer.run(t.aws, ctx, directory, wanted, force, write_stack=have is None, env=into)
     out, err = importer.report(result, directory)
     for line in err:
         click.echo(line, err=True)
@@ -633,10 +636,14 @@ def invoke(endpoint: str, prompt: str, max_new_tokens: Any, temperature: Any, to
 @click.argument("endpoint")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
 @click.option("--timeout", type=click.IntRange(60), default=3600, show_default=True, help="Seconds to wait for InService.")
+@click.option("--inference-component", default=None, metavar="NAME",
+              help="Roll back only this InferenceComponent on ENDPOINT to the model it ran before (kept on it).")
 @manifests_option
 @global_options
-def rollback(endpoint: str, auto_approve: bool, timeout: int, manifests_dir: Any, env: Any = None) -> None:
-    """Switch ENDPOINT back to the config/model it ran before its last update (kept for this).
+def rollback(endpoint: str, auto_approve: bool, timeout: int, inference_component: Any, manifests_dir: Any,
+             env: Any = None) -> None:
+    """Switch ENDPOINT (or one --inference-component on it) back to the config/model it ran before its last
+    update (kept for this).
 
     The manifests still describe the newer version: revert them in git, or the next apply rolls forward again.
     """
@@ -645,6 +652,11 @@ def rollback(endpoint: str, auto_approve: bool, timeout: int, manifests_dir: Any
 
     s = _settings()
     t, stack = _stack_target(manifests_dir, env)
+    if inference_component:
+        from reconciler.kinds.inference_component import rollback as ic_rollback
+
+        return ic_rollback.command(t, stack, endpoint, inference_component, timeout, s.progress, lambda: _confirm(
+            auto_approve, f"roll back inference component {inference_component}"), click.echo)
     kind = REGISTRY["Endpoint"]
     click.echo("\n".join(kind.rollback_preview(endpoint, t.aws)))  # type: ignore[attr-defined]
     _confirm(auto_approve, f"roll back endpoint {endpoint}")

@@ -145,6 +145,9 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
         live = declared(t.aws, ids, ctx, opts.concurrency)
         extra = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
         failures = checked.result() if checked else []
+    for r in m.resources:  # names an older release derived and the live resource still uses
+        k = (r.kind, r.name)
+        desired[k] = REGISTRY[r.kind].keep_live_names(r, desired[k], live.get(k))
     auto_prune = bool(m.stack.spec.prune) and declared_only and not destroy
     p = make_plan(
         stack=m.stack.name, account=t.account, region=t.region, resources=m.resources,

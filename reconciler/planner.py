@@ -14,6 +14,25 @@ from reconciler.plan import Action, Orphan, Plan, Problem, Step
 Id = tuple[str, str]
 
 
+def adoption_takes(res: Resource, obs: Observed, stack: str) -> Problem | None:
+    """Adoption takes only what no reconcile stack owns: the resource, or a part adopting it would tag
+    (``Kind.owned_by_others``), owned by another stack (another environment's, in a shared account) is a
+    problem naming each and the owning stack, at the adopt annotation's file:line."""
+    others = {f"{res.kind}/{res.name}": obs.stack} if obs.stack and obs.stack != stack else {}
+    others.update(REGISTRY[res.kind].owned_by_others(obs, stack))
+    if not others:
+        return None
+    path = ("metadata", "annotations", ADOPT_ANNOTATION)
+    line = res.line_of(*path)
+    owned = "; ".join(f"{what} is owned by reconcile stack {owner!r}" for what, owner in sorted(others.items()))
+    return Problem(kind=res.kind, name=res.name, code="conflict", file=res.file, line=line, message=(
+        f"{res.file}:{line}: {'.'.join(path)}: cannot adopt: {owned} (its ownership tags). Adoption takes only "
+        f"what no reconcile stack owns: taking it would retag it as stack {stack!r}'s, whose prune or destroy "
+        "would then delete it from under its owner. Give it another name here (e.g. an environment patch of "
+        "metadata.name), or release it from that stack first (remove its reconciler:managed-by tag, then its "
+        "document there)"))
+
+
 def plan(
     *,
     stack: str,
@@ -70,6 +89,10 @@ def plan(
                     problems.append(Problem(kind=res.kind, name=res.name, code="conflict", message=(
                         f"exists in AWS but is owned by {owner}; reconcile will not modify it. "
                         f'Rename it in the manifest, or add the annotation {ADOPT_ANNOTATION}: "true" to adopt it')))
+                    continue
+                taken = adoption_takes(res, obs, stack)
+                if taken:
+                    problems.append(taken)
                     continue
                 reason = f"adopt existing resource (owned by {owner})"
             elif not changes:

@@ -6,6 +6,7 @@ brings what stands behind the resource (an endpoint's execution role and its pol
 functions and their roles) into one file per group. What a manifest cannot say is said, never dropped:
 a plain-text secret becomes a {secretsManager: NAME} reference (its value is never written or printed),
 and a resource with settings the spec lacks is refused by name, with nothing written for it.
+Into a folder that declares environments, ``--env`` names the one the documents belong to (``environment``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 from reconciler.errors import UsageError
 from reconciler.importer import endpoint, iam, serverless, yamlout
+from reconciler.importer.environment import Into
+from reconciler.importer.environment import into as into  # for the import command
 from reconciler.importer.model import Imported
 from reconciler.kinds.base import PlanContext
 
@@ -42,6 +45,7 @@ class Group:
 class Result:
     written: list[Path] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
+    env: str | None = None  # the environment imported for (``--env``)
 
     @property
     def refused(self) -> list[tuple[str, str]]:
@@ -147,10 +151,16 @@ def render(directory: Path, groups: list[Group], schema: str) -> dict[Path, byte
 
 
 def run(aws: Any, ctx: PlanContext, directory: str, selectors: list[tuple[str, str]], force: bool,
-        write_stack: bool) -> Result:
-    """Read, render, then write (all or nothing: existing files are refused unless ``force``)."""
-    target = Path(directory)
+        write_stack: bool, env: Into | None = None) -> Result:
+    """Read, render, then write (all or nothing: existing files are refused unless ``force``). For an
+    environment ``env``: into DIR/ENV, each document limited to it, none it already declares."""
+    target = Path(directory) if env is None else env.folder
+    if env is not None:  # before reading anything: what was asked for by name (its own file: checked below)
+        env.refuse_declared(selectors, [target / f"{PREFIX[k]}-{n.replace('/', '-')}.yaml" for k, n in selectors])
     groups = collect(aws, ctx, selectors)
+    if env is not None:
+        for g in groups:
+            g.items = env.keep_new(g.items, target / g.file)
     schema = os.path.relpath(Path.cwd() / "schemas" / "reconciler.json", target.resolve())
     files = render(target, groups, schema)
     if write_stack and files:
@@ -158,7 +168,7 @@ def run(aws: Any, ctx: PlanContext, directory: str, selectors: list[tuple[str, s
     exists = sorted(str(p) for p in files if p.exists())
     if exists and not force:
         raise UsageError(f"refusing to overwrite {', '.join(exists)} (use --force, or import into another folder)")
-    result = Result(groups=groups)
+    result = Result(groups=groups, env=env.env if env else None)
     for path, data in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -182,5 +192,6 @@ def report(result: Result, directory: str) -> tuple[list[str], list[str]]:
     err = [f"warning: not imported: {rid}: {why}; nothing was written for {g.selector}"
            for g in result.groups for rid, why in g.refused]
     if result.written:
-        out.append(f"Next: reconcile plan {directory} (shows only the ownership tags adoption adds), then apply.")
+        flag = f" --env {result.env}" if result.env else ""
+        out.append(f"Next: reconcile plan {directory}{flag} (shows only the ownership tags adoption adds), then apply.")
     return out, err

@@ -7,7 +7,7 @@ from typing import Any
 
 from reconciler import images
 from reconciler.aws import sagemaker as smx
-from reconciler.importer.model import Imported, document, environment
+from reconciler.importer.model import Imported, environment
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Observed, PlanContext
 
@@ -88,7 +88,7 @@ def to_spec(obs: Observed, region: str, account: str, stack: str) -> Imported:
         "Adopting it keeps them serving; reconcile tags them, and replaces them blue/green on the first real change.",
         "Not stored in AWS, so defaulted: deployment (all-at-once blue/green), no smokeTest, waitTimeoutSeconds 3600.",
     ]
-    item.doc = document("Endpoint", obs.name, s.get("tags") or {}, spec)
+    item.doc = item.adopting("Endpoint", obs.name, s.get("tags") or {}, spec)
     return item
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler import policy
-from reconciler.importer.model import Imported, document
+from reconciler.importer.model import Imported
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Observed, PlanContext
 
@@ -83,7 +83,7 @@ def role_to_spec(obs: Observed, account: str) -> Imported:
     if s.get("maxSessionDuration", DEFAULT_SESSION) != DEFAULT_SESSION:
         spec["maxSessionDuration"] = s["maxSessionDuration"]
     spec.update(principal_spec(item, s, account))
-    item.doc = document("Role", obs.name, s.get("tags") or {}, spec)
+    item.doc = item.adopting("Role", obs.name, s.get("tags") or {}, spec)
     return item
 
 
@@ -104,7 +104,7 @@ def user_to_spec(obs: Observed, account: str) -> Imported:
             "delete removes them, accessKey makes one reconcile manages")
         item.notes.append(f"User/{obs.name}: {len(keys)} access key(s) made outside reconcile are kept as they are "
                           "(unmanagedAccessKeys: keep); their secrets are wherever the script saved them")
-    item.doc = document("User", obs.name, s.get("tags") or {}, spec or {"managedPolicies": []})
+    item.doc = item.adopting("User", obs.name, s.get("tags") or {}, spec or {"managedPolicies": []})
     return item
 
 
@@ -117,7 +117,7 @@ def policy_to_spec(obs: Observed) -> Imported:
     if s.get("path", "/") != "/":
         spec["path"] = s["path"]
     spec["document"] = readable(s["document"])
-    item.doc = document("Policy", obs.name, s.get("tags") or {}, spec)
+    item.doc = item.adopting("Policy", obs.name, s.get("tags") or {}, spec)
     return item
 
 

@@ -28,6 +28,15 @@ class Imported:
     files: dict[str, bytes] = field(default_factory=dict)
     #: comment lines above the document (what was defaulted, what the reader should know)
     head: list[str] = field(default_factory=list)
+    #: the reconcile stack that owns the resource already (its ownership tags), if any
+    owner: str | None = None
+
+    def adopting(self, kind: str, name: str, tags: dict[str, str], spec: dict[str, Any]) -> dict[str, Any]:
+        """``document(...)``, remembering which reconcile stack owns the resource now (``owner``)."""
+        from reconciler.policy import owner_of
+
+        self.owner = owner_of(tags)
+        return document(kind, name, tags, spec)
 
     @property
     def id(self) -> str:

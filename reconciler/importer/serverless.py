@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.request
 from typing import Any
 
-from reconciler.importer.model import Imported, document, environment
+from reconciler.importer.model import Imported, environment
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Observed, PlanContext
 from reconciler.kinds.lambda_function import sha256_b64
@@ -51,7 +51,7 @@ def function_to_spec(obs: Observed, account: str, stack: str, code_path: str) ->
     if s.get("environment"):
         spec["environment"] = environment(item, s["environment"], ("spec", "environment"), stack,
                                           f"the environment of Function/{obs.name}")
-    item.doc = document("Function", obs.name, s.get("tags") or {}, spec)
+    item.doc = item.adopting("Function", obs.name, s.get("tags") or {}, spec)
     return item
 
 
@@ -97,7 +97,7 @@ def api_to_spec(obs: Observed, ctx: PlanContext) -> Imported:
                       for k, r in s["routes"].items()}
     if s.get("cors"):
         spec["cors"] = dict(s["cors"])
-    item.doc = document("HttpApi", obs.name, s.get("tags") or {}, spec)
+    item.doc = item.adopting("HttpApi", obs.name, s.get("tags") or {}, spec)
     return item
 
 

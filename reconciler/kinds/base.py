@@ -226,6 +226,11 @@ class Kind(ABC):
     def desired(self, res: Resource, ctx: PlanContext) -> dict[str, Any]:
         """Concrete, normalised desired state (references resolved to ARNs, tags included)."""
 
+    def keep_live_names(self, res: Resource, desired: dict[str, Any], live: Observed | None) -> dict[str, Any]:
+        """``desired`` with a name the manifest leaves to reconcile set to the one the live resource already
+        uses, when an older release derived it differently (so an upgrade changes nothing). Default: as is."""
+        return desired
+
     def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
         """ARNs of other resources this state needs (to refuse pruning what a kept resource uses)."""
         return []
@@ -264,6 +269,12 @@ class Kind(ABC):
         """This kind's wording of why ``action`` is planned for changed top-level ``fields`` (None: default);
         ``operations``: what ``operations()`` said apply will do, so the wording can match it."""
         return None
+
+    def owned_by_others(self, live: Observed, stack: str) -> dict[str, str]:
+        """{"Kind/name": owning stack} of the parts around ``live`` (not ``live`` itself: the planner reads
+        its tags) that adopting it would take although another reconcile stack owns them, e.g. an endpoint's
+        component or model. Each makes the adoption a plan problem. Default: none."""
+        return {}
 
     def problems(self, live: Observed, action: str) -> list[str]:
         """Why ``action`` (update | replace | delete) must not touch ``live`` although it is this stack's

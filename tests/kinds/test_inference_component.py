@@ -77,15 +77,18 @@ def test_four_steps_two_components_on_one_endpoint(env):
         assert container["Environment"] == {"HF_MODEL_ID": model_id}
     assert env.models() == sorted([_model_of(env, "big"), _model_of(env, "small")])  # the endpoint has none
 
-    # copies only: UpdateInferenceComponentRuntimeConfig; a new model: create, update, then delete the old one
+    # copies only: UpdateInferenceComponentRuntimeConfig; a new model: create, update, and the old one kept as
+    # the component's rollback point (tagged on it)
     old = _model_of(env, "small")
     env.write(**{"r.yaml": ROLE, "e.yaml": SHARED, "big.yaml": component("big", "org/big", gpus=2, copies=1),
                  "small.yaml": component("small", "org/small-v2")})
     [step] = env.plan().changes
     assert step.name == "small" and step.action == Action.update
-    assert [o.action for o in step.operations] == ["CreateModel", "UpdateInferenceComponent", "DeleteModel"]
+    assert [o.action for o in step.operations] == ["CreateModel", "UpdateInferenceComponent", "AddTags"]
     env.apply()
-    assert _model_of(env, "small") != old and old not in env.models()
+    assert _model_of(env, "small") != old and old in env.models()
+    arn = env.sm.describe_inference_component(InferenceComponentName="small")["InferenceComponentArn"]
+    assert env.tags(arn)["reconciler:previous-model"] == old
     env.write(**{"r.yaml": ROLE, "e.yaml": SHARED, "big.yaml": BIG, "small.yaml": component("small", "org/small-v2",
                                                                                           copies=2)})
     [step] = env.plan().changes

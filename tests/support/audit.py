@@ -377,11 +377,21 @@ COMMANDS = {"validate", "plan", "apply", "prune", "destroy", "invoke", "rollback
             "schema", "sandbox", "force-unlock", "init"}
 PLAN_DRIVEN = {"apply", "prune", "destroy"}
 VALUE_OPTIONS = {"--profile", "--region", "--concurrency", "--env", "-f", "--manifests", "--out", "--format",
-                 "--lock-timeout", "--stack", "--prompt", "--json"}
+                 "--lock-timeout", "--stack", "--prompt", "--json", "--inference-component"}
 
 
 class WriteViolation(AssertionError):
     """A command wrote what its plan did not list (or a planned step wrote nothing)."""
+
+
+def _option(args: tuple[str, ...], name: str) -> str | None:
+    """The value of option ``name`` in ``args`` (``--name VALUE`` or ``--name=VALUE``)."""
+    for i, a in enumerate(args):
+        if a == name and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith(name + "="):
+            return a.split("=", 1)[1]
+    return None
 
 
 def _command(args: tuple[str, ...]) -> tuple[str | None, list[str]]:
@@ -459,7 +469,9 @@ class WriteAudit:
         if command in PLAN_DRIVEN:
             violations = check(plan, mine, succeeded=res.code == 0, know=self.know)
         elif command == "rollback" and positional:
-            violations = check_only(mine, [("Endpoint", positional[0])], know=self.know)
+            component = _option(args, "--inference-component")  # only that component: not its endpoint
+            allowed = [("InferenceComponent", component)] if component else [("Endpoint", positional[0])]
+            violations = check_only(mine, allowed, know=self.know)
         else:  # plan, validate, render, import, invoke, call-api, force-unlock: no write but the lock's
             violations = check(None, mine, succeeded=False, know=self.know)
         stats = os.environ.get("RECONCILE_AUDIT_STATS")  # a file: one line per audited command (measuring)

@@ -47,3 +47,39 @@ def test_unsupported_endpoint_settings_are_named():
                      "VPC configuration (VpcConfig) of its model",
                      "model artefacts from S3 (ModelDataUrl / ModelDataSource)"]
     assert endpoint.unsupported({}, {"ProductionVariants": [{"ModelName": "a"}]}, {"PrimaryContainer": {}}, []) == []
+
+
+def test_into_an_environment_sees_the_folder_as_that_environment(tmp_path):
+    """What `import --env` checks against: the environment's stack and the names it declares after patches."""
+    import pytest
+
+    from reconciler.environments import EnvironmentsRequired
+    from reconciler.errors import UsageError
+    from reconciler.importer.environment import into
+    from tests.support.manifests import write
+
+    role = "apiVersion: reconciler/v1\nkind: Role\nmetadata: {{name: {name}{ann}}}\nspec: {{assumedBy: [lambda.amazonaws.com]}}\n"
+    m = write(tmp_path / "m", {
+        "iam.yaml": role.format(name="App-Role", ann="") + "---\n"
+        + role.format(name="prod-only", ann=', annotations: {reconciler/environments: "prod"}'),
+        "environments/dev.yaml": "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: dev}\n"
+                                 "spec:\n  stack: llm-dev\n  region: eu-west-1\n  accountId: '111122223333'\n"
+                                 "  patches:\n    - {target: Role/App-Role, patch: {metadata: {name: Dev-App-Role}}}\n",
+        "environments/prod.yaml": "apiVersion: reconciler/v1\nkind: Environment\nmetadata: {name: prod}\n"})
+    dev = into(str(m), "dev", None)
+    assert dev is not None and dev.folder == m / "dev"
+    assert (dev.stack.name, dev.stack.spec.region, dev.stack.spec.accountId) == ("llm-dev", "eu-west-1", "111122223333")
+    assert set(dev.declared) == {("Role", "dev-app-role")}  # patched name, folded as IAM compares; prod's left out
+    prod = into(str(m), "prod", None)
+    assert prod is not None and prod.stack.name == "m-prod" and set(prod.declared) == {("Role", "app-role"),
+                                                                                        ("Role", "prod-only")}
+    with pytest.raises(UsageError, match="already declares Role/DEV-APP-ROLE"):
+        dev.refuse_declared([("Role", "DEV-APP-ROLE"), ("Role", "app-role")])
+    dev.refuse_declared([("Role", "dev-app-role")], [m / "iam.yaml"])  # in a file the import rewrites: fine
+    with pytest.raises(EnvironmentsRequired, match=r"declare environments \(dev, prod\): import needs --env"):
+        into(str(m), None, None)
+    with pytest.raises(UsageError, match="--stack x conflicts with --env dev"):
+        into(str(m), "dev", "x")
+    assert into(str(tmp_path / "nothing-yet"), None, None) is None
+    with pytest.raises(UsageError, match="declare no environments"):
+        into(str(tmp_path / "nothing-yet"), "dev", None)

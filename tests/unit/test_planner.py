@@ -233,11 +233,32 @@ def test_adoption_is_an_update_even_when_nothing_else_differs():
     assert s.live_digest == digest(live.state) and not p.problems
 
 
-def test_adoption_from_another_stack_says_which_and_lists_the_changes():
+def test_adoption_never_takes_a_resource_another_stack_owns():
+    """Issue 17: the adopt annotation takes only what no reconcile stack owns (another environment's resource
+    in a shared account would be stolen); the problem names the resource, the owner and the annotation's line."""
     live = obs(tags={**OURS, "reconciler:stack": "old"})
-    (s,) = one(res(annotations={"reconciler/adopt": "TRUE"}), st(size=4), live).steps
-    assert s.reason == "adopt existing resource (owned by stack 'old')"
-    assert [c.path for c in s.changes] == ["size", "tags.reconciler:stack"]
+    r = res(annotations={"reconciler/adopt": "TRUE"}, lines={("metadata", "annotations", "reconciler/adopt"): 7})
+    p = one(r, st(size=4), live)
+    assert p.steps == ()
+    (pr,) = p.problems
+    assert (pr.kind, pr.name, pr.code, pr.file, pr.line) == ("Fake", "a", "conflict", "m.yaml", 7)
+    assert pr.message.startswith("m.yaml:7: metadata.annotations.reconciler/adopt: cannot adopt: Fake/a is owned "
+                                 "by reconcile stack 'old' (its ownership tags)"), pr.message
+
+
+def test_a_resource_stripped_of_managed_by_is_not_owned_and_can_be_adopted():
+    """Releasing a resource from its stack (removing reconciler:managed-by) makes it adoptable."""
+    live = obs(tags={"reconciler:stack": "old"})
+    (s,) = one(res(annotations={"reconciler/adopt": "true"}), st(), live).steps
+    assert s.reason == "adopt existing resource (owned by no reconcile stack)"
+
+
+def test_adoption_never_takes_a_part_another_stack_owns(monkeypatch):
+    """The kind names parts adopting would take (an endpoint's component or model): another stack's block it."""
+    monkeypatch.setattr(Fake, "owned_by_others", lambda self, live, stack: {"Part/p1": "dev"}, raising=False)
+    p = one(res(annotations={"reconciler/adopt": "true"}), st(), obs(tags={}))
+    assert p.steps == ()
+    assert "cannot adopt: Part/p1 is owned by reconcile stack 'dev'" in p.problems[0].message
 
 
 def test_adoption_that_would_replace_is_refused():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.audit import Knowledge, WriteAudit, _command, check, check_only
+from tests.support.audit import Knowledge, WriteAudit, _command, _option, check, check_only
 
 
 def step(kind: str, name: str, action: str = "create", **extra):  # type: ignore[no-untyped-def]
@@ -99,6 +99,21 @@ def test_rollback_may_write_only_its_endpoint():
     assert check_only([write("sagemaker", "UpdateEndpoint", {"EndpointName": "llm"})], [("Endpoint", "llm")]) == []
     assert codes(check_only([write("sagemaker", "UpdateEndpoint", {"EndpointName": "other"})],
                             [("Endpoint", "llm")])) == ["unplanned"]
+
+
+def test_rollback_of_one_component_may_write_only_that_component():
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:inference-component/chat"
+    mine = [write("sagemaker", "AddTags", {"ResourceArn": arn}),
+            write("sagemaker", "UpdateInferenceComponent", {"InferenceComponentName": "chat"}, seq=2)]
+    assert check_only(mine, [("InferenceComponent", "chat")]) == []
+    assert codes(check_only([write("sagemaker", "UpdateInferenceComponent", {"InferenceComponentName": "hand"})],
+                            [("InferenceComponent", "chat")])) == ["unplanned"]
+    assert codes(check_only([write("sagemaker", "UpdateEndpoint", {"EndpointName": "llm"})],
+                            [("InferenceComponent", "chat")])) == ["unplanned"]
+    args = ("rollback", "llm", "--inference-component", "chat", "-f", "m")
+    assert _command(args) == ("rollback", ["llm"]) and _option(args, "--inference-component") == "chat"
+    assert _option(("rollback", "llm", "--inference-component=chat"), "--inference-component") == "chat"
+    assert _option(("rollback", "llm"), "--inference-component") is None
 
 
 @pytest.mark.parametrize(("args", "command", "positional"), [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler import STACK_TAG, policy
+from reconciler import policy
 from reconciler.aws import sagemaker as smx
 from reconciler.kinds.endpoint import ownership
 from reconciler.kinds.endpoint.naming import ENDPOINT_TAG, is_derived
@@ -28,7 +28,7 @@ def arn_of(sm: Any, kind: str, name: str) -> str | None:
 
 def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, str | None]]) -> tuple[list, list]:
     """(untagged: [[kind, name, arn]], adopted: [name]) of ``parts`` whose names reconcile did not derive:
-    those no reconcile stack owns and not yet tagged for ``endpoint`` (the adoption tags them), and those
+    those not yet tagged for ``endpoint`` that no other reconcile stack owns (the adoption tags them), and those
     this stack owns for ``endpoint`` by the one rule of ``ownership.owns`` (an earlier adoption). Anything
     else (another stack's part, one stripped of ``reconciler:managed-by``) is neither: never tagged nor
     deleted."""
@@ -42,9 +42,21 @@ def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, s
         tags = smx.tags_of(sm, arn, name)
         if ownership.owns(tags, stack, endpoint):
             adopted.append(name)
-        elif not tags.get(ENDPOINT_TAG) and not tags.get(STACK_TAG) and policy.owner_of(tags) is None:
+        elif not tags.get(ENDPOINT_TAG) and policy.owner_of(tags) in (None, stack):  # never another stack's
             untagged.append([kind, name, arn])
     return untagged, adopted
+
+
+def others(sm: Any, stack: str, parts: list[tuple[str, str | None]]) -> dict[str, str]:
+    """{"Model/name" | "EndpointConfig/name": owning stack} of ``parts`` that another reconcile stack owns:
+    adopting the endpoint must not take them (``Kind.owned_by_others``)."""
+    out = {}
+    for kind, name in dict.fromkeys(parts):
+        arn = arn_of(sm, kind, name) if name else None
+        owner = policy.owner_of(smx.tags_of(sm, arn, name)) if arn else None
+        if owner and owner != stack:
+            out[f"{DESCRIBE[kind][3]}/{name}"] = owner
+    return out
 
 
 def parts_of(meta: dict[str, Any]) -> list[tuple[str, str | None]]:

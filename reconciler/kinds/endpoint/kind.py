@@ -30,6 +30,7 @@ from reconciler.kinds.endpoint.naming import (
     ENDPOINT_TAG,
     ROLE_ARN,
     default_ic_name,
+    legacy_ic_name,
 )
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.plan import Operation
@@ -117,6 +118,16 @@ class EndpointKind(Kind):
         return (environment_checks(res.spec.model.environment if res.spec.model else {}, ("spec", "model", "environment"))
                 + role_checks(res, res.spec.executionRole, ("spec", "executionRole"), "sagemaker.amazonaws.com", ctx))
 
+    def keep_live_names(self, res: Resource, desired: dict[str, Any], live: Observed | None) -> dict[str, Any]:
+        """A component named by an older release's default (``legacy_ic_name``) stays under that name while
+        the manifest names none: renaming it would replace a serving component for nothing."""
+        ic, spec_ic = desired.get("inferenceComponent"), getattr(res.spec, "inferenceComponent", None)
+        live_ic = (live.state.get("inferenceComponent") or {}) if live is not None else {}
+        legacy = legacy_ic_name(res.name)
+        if ic is None or spec_ic is None or spec_ic.name or live_ic.get("name") != legacy or ic["name"] == legacy:
+            return desired
+        return {**desired, "inferenceComponent": {**ic, "name": legacy}}
+
     def live_comparable(self, live: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
         return scaling.comparable(super().live_comparable(live, desired), desired)
 
@@ -140,6 +151,9 @@ class EndpointKind(Kind):
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
         state, meta = (observed.state, observed.meta) if observed else (None, {})
         return scaling.with_operations(name, desired, state, meta, endpoint_ops.operations(name, desired, state, meta))
+
+    def owned_by_others(self, live: Observed, stack: str) -> dict[str, str]:
+        return dict(live.meta.get("othersParts") or {})
 
     def problems(self, live: Observed, action: str) -> list[str]:
         out = []

@@ -64,5 +64,11 @@ def default_ic_name(endpoint: str) -> str:
     return f"{endpoint[: 63 - 3 - HASH_LEN - 1].rstrip('-')}-{content_hash(endpoint)}-ic"
 
 
+def legacy_ic_name(endpoint: str) -> str:
+    """The default component name releases before 2026-12 derived (``<endpoint>-ic``, the endpoint name cut
+    to 60 characters): an endpoint they created keeps serving under it (``EndpointKind.keep_live_names``)."""
+    return f"{endpoint[:60].rstrip('-')}-ic"
+
+
 def ic_name(endpoint: str, desired: dict[str, Any]) -> str:
     return str((desired.get("inferenceComponent") or {}).get("name") or default_ic_name(endpoint))

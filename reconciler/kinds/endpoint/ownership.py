@@ -84,7 +84,8 @@ def claim_component(sm: Any, live: dict[str, Any], endpoint: str, stack: str, ta
         return
     ep = smx.describe_endpoint(sm, endpoint)
     ep_tags = smx.tags_of(sm, ep["EndpointArn"], f"Endpoint/{endpoint}") if ep else {}
-    if arn and live.get("EndpointName") == endpoint and ep is not None and policy.owner_of(ep_tags) != stack:
+    if (arn and live.get("EndpointName") == endpoint and ep is not None and policy.owner_of(ep_tags) != stack
+            and policy.owner_of(have) in (None, stack)):  # never another stack's
         sm.call("add_tags", what, ResourceArn=arn, Tags=tags)
         return
     check_existing(sm, what, arn, stack, endpoint)

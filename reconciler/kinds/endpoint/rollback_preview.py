@@ -56,7 +56,11 @@ def describe(aws: Any, name: str) -> list[str]:
     current = d.get("EndpointConfigName", "")
     prev_cfg, prev_model = tags.get(PREVIOUS_CONFIG_TAG), tags.get(PREVIOUS_MODEL_TAG)
     if not prev_cfg and not prev_model:
-        raise AwsError(f"Cannot roll back {what}: no previous config is recorded (it was never updated by reconcile)")
+        comps = sorted(c["InferenceComponentName"] for c in smx.inference_components(sm, name))
+        hint = (f"; to roll back one of its inference components, give --inference-component NAME "
+                f"({', '.join(comps)})") if comps else ""
+        raise AwsError(f"Cannot roll back {what}: no previous config is recorded (it was never updated by "
+                       f"reconcile){hint}")
     out = [f"Rolling back {what} ({where(aws)}, status {d.get('EndpointStatus')}):"]
     if prev_cfg and prev_cfg != current:
         out += ["  from (serving now): " + x if i == 0 else "                     " + x

@@ -208,6 +208,8 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         state["leftovers"] = [x for x in state["leftovers"] if not x.startswith("model/")]
     # parts made outside reconcile (an adopted endpoint's): tagged by the adoption, then this stack's own
     meta["untagged"], meta["adopted"] = adopted.classify(sm, name, ctx.stack, adopted.parts_of(meta))
+    if policy.owner_of(state["tags"]) != ctx.stack:  # adopting (or a conflict): what another stack owns stays its
+        meta["othersParts"] = {**meta.get("othersParts", {}), **adopted.others(sm, ctx.stack, adopted.parts_of(meta))}
     return Observed(kind.kind, name, d["EndpointArn"], state, meta=meta)
 
 
@@ -225,7 +227,11 @@ def read_ic(sm: Any, endpoint: str, ctx: PlanContext, endpoint_tags: dict[str, s
         declared = res.spec.inferenceComponent.name or default_ic_name(endpoint)
     ours, foreign, tags = ownership.components(sm, endpoint, ctx.stack)
     if policy.owner_of(endpoint_tags) != ctx.stack:  # adopting
-        taken = [n for n in foreign if n == declared or policy.owner_of(tags[n]) is None]
+        taken = [n for n in foreign if policy.owner_of(tags[n]) is None
+                 or (n == declared and policy.owner_of(tags[n]) == ctx.stack)]
+        # another stack's components stay foreign; the declared one makes adopting a problem (owned_by_others)
+        if declared in foreign and policy.owner_of(tags[declared]) not in (None, ctx.stack):
+            meta["othersParts"] = {f"InferenceComponent/{declared}": policy.owner_of(tags[declared])}
         foreign = [n for n in foreign if n not in taken]
         ours = sorted([*ours, *taken])
     elif declared in foreign:

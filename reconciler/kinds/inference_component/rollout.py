@@ -8,9 +8,10 @@ from typing import Any
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError
 from reconciler.kinds.base import ApplyContext, PlanContext
-from reconciler.kinds.endpoint.naming import VARIANT
+from reconciler.kinds.endpoint.naming import PREVIOUS_MODEL_TAG, VARIANT
 from reconciler.kinds.endpoint.operations import model_name
 from reconciler.kinds.endpoint.shapes import ic_deployment_config, resolve_env, startup_params, wait_timeout
+from reconciler.kinds.inference_component import rollback
 from reconciler.kinds.inference_component import state as st
 
 
@@ -75,6 +76,11 @@ def update(kind: Any, name: str, desired: dict[str, Any], ctx: ApplyContext) -> 
     model = live_model
     if "CreateModel" in actions:
         model = ensure_model(name, desired, ctx)
+    elif any(obs.state.get(f) != desired.get(f) for f in st.MODEL_FIELDS):
+        model = model_name(name, desired, versions)  # made before (its rollback point, say): used again
+    moving = bool(live_model) and model != live_model
+    prev = obs.meta.get("previousModel")
+    live_tags = smx.tags_of(sm, obs.arn, what)
     changed = False
     if "UpdateInferenceComponent" in actions:
         kwargs: dict[str, Any] = {"Specification": spec_request(desired, str(model)),
@@ -82,9 +88,18 @@ def update(kind: Any, name: str, desired: dict[str, Any], ctx: ApplyContext) -> 
         dc = ic_deployment_config(desired.get("deployment") or {})
         if dc:
             kwargs["DeploymentConfig"] = dc
-        ctx.progress(f"{what}: updating" + (f" (model {live_model} -> {model})" if model != live_model else ""))
+        ctx.progress(f"{what}: updating" + (f" (model {live_model} -> {model})" if moving else ""))
+        # the model it leaves is its rollback point, tagged before the call (a kill while waiting keeps it)
+        before = rollback.record(sm, obs.arn, what, str(live_model), live_tags) if moving else None
         sm.call("update_inference_component", what, InferenceComponentName=name, **kwargs)
-        smx.wait_ic(sm, name, progress=ctx.progress, timeout=timeout, want_model=model, action="update")
+        try:
+            smx.wait_ic(sm, name, progress=ctx.progress, timeout=timeout, want_model=model, action="update")
+        except smx.WaitTimeout:
+            raise
+        except AwsError:
+            if moving:  # it still runs ``live_model``: its rollback point is the one recorded until now
+                rollback.restore(sm, obs.arn, what, before, live_tags)
+            raise
         changed = True
     elif "UpdateInferenceComponentRuntimeConfig" in actions:
         ctx.progress(f"{what}: copies {obs.state.get('copies')} -> {desired['copies']}")
@@ -92,10 +107,11 @@ def update(kind: Any, name: str, desired: dict[str, Any], ctx: ApplyContext) -> 
                 DesiredRuntimeConfig={"CopyCount": desired["copies"]})
         smx.wait_ic(sm, name, progress=ctx.progress, timeout=timeout, action="update")
         changed = True
+    point = live_model if moving else prev
     if "AddTags" in actions:
-        live = smx.tags_of(sm, obs.arn, what)
-        smx.set_tags(sm, obs.arn, what, live, {**desired["tags"], st.COMPONENT_TAG: name})
-    cleanup(name, ctx, keep={str(model)})
+        smx.set_tags(sm, obs.arn, what, live_tags, {**desired["tags"], st.COMPONENT_TAG: name,
+                                                    **({PREVIOUS_MODEL_TAG: point} if point else {})})
+    cleanup(name, ctx, keep={str(model), str(point or "")})
     if changed:
         smoke(name, desired, ctx)
 

@@ -9,7 +9,7 @@ from reconciler.aws import sagemaker as smx
 from reconciler.errors import ManifestError
 from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import Observed, PlanContext, Resource, ownership_tags
-from reconciler.kinds.endpoint.naming import COMPONENT_TAG, is_derived
+from reconciler.kinds.endpoint.naming import COMPONENT_TAG, PREVIOUS_MODEL_TAG, is_derived
 from reconciler.kinds.endpoint.operations import copies, model_name, op, strategy_text
 from reconciler.kinds.endpoint.shapes import startup_of
 from reconciler.kinds.endpoint.state import read_model
@@ -110,10 +110,11 @@ def read(kind_name: str, arn_of: Any, aws: Any, name: str, ctx: PlanContext) -> 
         "startup": startup_of(spec.get("StartupParameters") or {}),
         "status": status,
         "failed": (d.get("FailureReason") or "no FailureReason given") if status == "Failed" else None,
-        "tags": {k: v for k, v in tags.items() if k != COMPONENT_TAG},
+        "tags": {k: v for k, v in tags.items() if k not in (COMPONENT_TAG, PREVIOUS_MODEL_TAG)},
     }
     model = spec.get("ModelName")
-    meta: dict[str, Any] = {"model": model, "secretVersions": _secret_versions(aws, ctx, name)}
+    meta: dict[str, Any] = {"model": model, "secretVersions": _secret_versions(aws, ctx, name),
+                            "previousModel": tags.get(PREVIOUS_MODEL_TAG)}  # (the rollback point: rollback.py)
     if model:
         state.update(read_model(aws, sm, model))
     meta["models"] = owned_models(aws, sm, name, ctx.stack)
@@ -184,7 +185,8 @@ def operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] 
     live_model = meta.get("model")
     changed_model = [f for f in MODEL_FIELDS if state.get(f) != desired.get(f)]
     model = live_model if live_model and not changed_model else want
-    if model != live_model:
+    moving = bool(live_model) and model != live_model  # the model it leaves becomes its rollback point
+    if model != live_model and (model is None or model not in models):
         ops.append(op("CreateModel", shown, f"{', '.join(changed_model)} changed"))
     if model != live_model or state.get("compute") != desired["compute"] or state.get("startup") != desired["startup"]:
         dep = desired.get("deployment") or {}
@@ -197,9 +199,12 @@ def operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] 
     elif state.get("status") != "InService":
         ops.append(op("WaitInferenceComponent", name, f"now {state.get('status')}"))
     live, tags = state.get("tags") or {}, desired.get("tags") or {}
-    if live != tags:
-        ops.append(op("AddTags", name, ", ".join(sorted(k for k in tags if live.get(k) != tags[k])) or "tags"))
-    ops += [op("DeleteModel", m, "no longer used") for m in models if m not in (model, live_model)]
-    if model != live_model and live_model and live_model in models:
-        ops.append(op("DeleteModel", live_model, "after the update is InService"))
+    added = sorted(k for k in tags if live.get(k) != tags[k])
+    if live != tags or moving:
+        ops.append(op("AddTags", name, ", ".join(added + ([f"{PREVIOUS_MODEL_TAG} (rollback point: {live_model})"]
+                                                          if moving else [])) or "tags"))
+    prev = meta.get("previousModel")
+    keep = {model, live_model} if moving else {model, live_model, prev}  # (the rollback point is kept)
+    ops += [op("DeleteModel", m, "the model before last is no longer kept for rollback" if m == prev else "no longer used")
+            for m in models if m not in keep]
     return ops
