@@ -516,3 +516,33 @@ def test_component_compute_maps_both_ways_through_one_table():
     assert compute_of(theirs) == {**ours, "acceleratorDevices": 1.0, "cpuCores": 2.0}
     assert compute({"memoryMb": 1024, "cpuCores": None}) == {"MinMemoryRequiredInMb": 1024}
     assert compute_of({"MinMemoryRequiredInMb": 1024}) == {"memoryMb": 1024}
+
+
+def test_an_adoption_plan_reads_each_part_of_the_endpoint_once(env):
+    """Adopting an SDK-made endpoint: which parts are untagged and which another stack owns is told from one
+    describe and one ListTags of each (the two checks read them apart)."""
+    role = boto3.client("iam", region_name="us-east-1", endpoint_url=env.server.url).create_role(
+        RoleName="sdk-role", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+        '"Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}')["Role"]["Arn"]
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tgi:latest"
+    env.sm.create_model(ModelName="sdk-model", ExecutionRoleArn=role,
+                        PrimaryContainer={"Image": image, "Environment": {"HF_MODEL_ID": "org/model"}})
+    env.sm.create_endpoint_config(EndpointConfigName="sdk-cfg", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "sdk-model", "InstanceType": "ml.g5.2xlarge",
+        "InitialInstanceCount": 1}])
+    env.sm.create_endpoint(EndpointName="sdk", EndpointConfigName="sdk-cfg")
+    env.write(**{"e.yaml": f"""
+apiVersion: reconciler/v1
+kind: Endpoint
+metadata: {{name: sdk, annotations: {{reconciler/adopt: "true"}}}}
+spec:
+  executionRole: {role}
+  model: {{image: {{uri: {image}}}, environment: {{HF_MODEL_ID: org/model}}}}
+  instance: {{type: ml.g5.2xlarge}}
+"""})
+    p, t, _ = pipeline.plan(env.root, env.opts)
+    [step] = p.changes
+    assert {(o.action, o.target) for o in step.operations} >= {("AddTags", "sdk-model"), ("AddTags", "sdk-cfg")}
+    # the endpoint's read (1 each) and the adoption's (1 each)
+    assert t.aws.calls["sagemaker:describe_model"] == 2, t.aws.calls
+    assert t.aws.calls["sagemaker:describe_endpoint_config"] == 2, t.aws.calls

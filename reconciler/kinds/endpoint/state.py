@@ -207,9 +207,12 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         meta["unplacedModels"] = [x.partition("/")[2] for x in state["leftovers"] if x.startswith("model/")]
         state["leftovers"] = [x for x in state["leftovers"] if not x.startswith("model/")]
     # parts made outside reconcile (an adopted endpoint's): tagged by the adoption, then this stack's own
-    meta["untagged"], meta["adopted"] = adopted.classify(sm, name, ctx.stack, adopted.parts_of(meta))
-    if policy.owner_of(state["tags"]) != ctx.stack:  # adopting (or a conflict): what another stack owns stays its
-        meta["othersParts"] = {**meta.get("othersParts", {}), **adopted.others(sm, ctx.stack, adopted.parts_of(meta))}
+    parts = adopted.parts_of(meta)
+    adopting = policy.owner_of(state["tags"]) != ctx.stack  # (or a conflict): what another stack owns stays its
+    known = adopted.read_parts(sm, parts) if adopting else None  # (each part read once for both)
+    meta["untagged"], meta["adopted"] = adopted.classify(sm, name, ctx.stack, parts, known)
+    if adopting:
+        meta["othersParts"] = {**meta.get("othersParts", {}), **adopted.others(sm, ctx.stack, parts, known)}
     return Observed(kind.kind, name, d["EndpointArn"], state, meta=meta)
 
 
