@@ -28,6 +28,7 @@ NOT_FOUND: dict[str, tuple[str, ...]] = {
     "s3": ("NoSuchKey", "NoSuchBucket", "404"),
     "dynamodb": ("ResourceNotFoundException",),
     "application-autoscaling": ("ObjectNotFoundException",),
+    "cloudwatch": ("ResourceNotFound", "ResourceNotFoundException"),
 }
 
 

@@ -73,6 +73,7 @@ IDENTIFIERS = frozenset({
     "SecretId", "ResourceArn", "Resource", "Arn", "TableName", "ServiceNamespace", "ResourceId",
     "ScalableDimension", "AccessKeyId", "SerialNumber", "VersionId", "AlarmName", "AlarmNames",
     "LogGroupName", "RouteKey", "Role", "ExecutionRoleArn", "PermissionsBoundary", "DeploymentId",
+    "ScheduledActionName", "ResourceARN",
 })
 
 # Identifiers in a JSON answer that the request could not name (AWS picked them).

@@ -17,6 +17,7 @@ def install() -> None:
     from reconciler.sandbox import (
         audit,
         autoscaling,
+        cloudwatch,
         errors,
         iam_oidc,
         lambda_code,
@@ -31,10 +32,24 @@ def install() -> None:
     lambda_runtime.install()  # Lambda Invoke runs Python handlers; execute-api routes
     lambda_code.install()  # GetFunction's Code.Location downloads the zip
     iam_oidc.install()  # Add/RemoveClientIDToOpenIDConnectProvider
-    autoscaling.install()  # sagemaker:inference-component:DesiredCopyCount
+    autoscaling.install()  # sagemaker:inference-component:DesiredCopyCount, AWS's refusals and deletions
+    cloudwatch.install()  # alarm tags set at creation only and deleted with the alarm
     errors.install()  # IAM / Secrets Manager not-found answers as AWS words them
     validation.install()  # requests checked against botocore's model constraints, refused as AWS does
     audit.install()  # keep last: outermost, records every write with the status the client saw
+
+
+def request_body(environ: dict[str, Any]) -> bytes:
+    """The request's body, read once and put back (``wsgi.input`` rewound) for the next middleware and moto."""
+    import io
+
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
 
 
 def in_front_of_server(middleware: Callable[[Any], Any]) -> None:

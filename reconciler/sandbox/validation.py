@@ -30,10 +30,10 @@ from xml.sax.saxutils import escape
 from reconciler import awsmodel
 from reconciler.sandbox.extensions import request_body
 
-JSON_SERVICES = ("sagemaker", "secretsmanager")
+JSON_SERVICES = ("sagemaker", "secretsmanager", "application-autoscaling", "cloudwatch")  # (botocore: json)
 #: credential-scope service (signing name) -> botocore service, for the query and rest-json services
 SIGNED = {"iam": "iam", "lambda": "lambda", "apigateway": "apigatewayv2"}
-ERROR_CODE = {"apigatewayv2": "BadRequestException", "iam": "ValidationError"}
+ERROR_CODE = {"apigatewayv2": "BadRequestException", "iam": "ValidationError", "cloudwatch": "ValidationError"}
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
@@ -165,7 +165,7 @@ def _from_json(sh: Any, value: Any) -> Any:
 def parameters(service: str, environ: dict[str, Any], body: bytes) -> tuple[str, dict[str, Any]] | None:
     """(operation, parameters as botocore names them) of a request to ``service``, or None."""
     model = awsmodel.service_model(service)
-    protocol = model.metadata["protocol"]
+    protocol = "json" if service in JSON_SERVICES else model.metadata["protocol"]  # (CloudWatch: json of several)
     if protocol == "json":
         op = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
         try:
@@ -236,10 +236,13 @@ def answer(service: str, violations: list[awsmodel.Violation]) -> tuple[str, lis
         return "400 Bad Request", [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body.encode()
     if service in JSON_SERVICES:
         payload: dict[str, Any] = {"__type": code, "message": message}
-        ctype = "application/x-amz-json-1.1"
-    else:
-        payload = {"message": message} if service == "apigatewayv2" else {"Type": "User", "message": message}
-        ctype = "application/json"
+        version = awsmodel.service_model(service).metadata.get("jsonVersion", "1.1")
+        extra = [("x-amzn-query-error", f"{code};Sender")] if "awsQueryCompatible" in \
+            awsmodel.service_model(service).metadata else []
+        return "400 Bad Request", [("Content-Type", f"application/x-amz-json-{version}"), ("x-amzn-ErrorType", code),
+                                   ("x-amzn-RequestId", request_id), *extra], json.dumps(payload).encode()
+    payload = {"message": message} if service == "apigatewayv2" else {"Type": "User", "message": message}
+    ctype = "application/json"
     return "400 Bad Request", [("Content-Type", ctype), ("x-amzn-ErrorType", code),
                                ("x-amzn-RequestId", request_id)], json.dumps(payload).encode()
 

@@ -42,7 +42,8 @@ def test_autoscaler_move_survives_an_unrelated_update_and_prune_deregisters_firs
 
     r = cli("plan", str(m), "--format", "json")
     step = next(s for s in json.loads(r.out)["steps"] if s["kind"] == "Endpoint")
-    assert [o["action"] for o in step["operations"]][-2:] == ["RegisterScalableTarget", "PutScalingPolicy"]
+    assert [o["action"] for o in step["operations"]][-4:] == ["RegisterScalableTarget", "PutScalingPolicy",
+                                                              "PutScalingPolicy", "PutMetricAlarm"]  # (minCount 0)
     assert step["desired"]["autoscaling"]["minCount"] == 0
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text

@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_NAMES = {
     "models": ["small-instruct-607badc117", "twinllama-172208246f",  # (multi-model.yaml: <component>-<hash>)
                "twinllama-3-1-8b-dpo-820096a2b4", "twinllama-3-1-8b-dpo-ic-9045f102e3"],
-    "configs": ["llm-shared-3604081564", "twinllama-3-1-8b-dpo-cf20baab74", "twinllama-3-1-8b-dpo-ic-9579606225"],
+    # (the -ic config's content changed with scale to zero, managedScaling minCount 1 -> 0: 9579606225 before)
+    "configs": ["llm-shared-3604081564", "twinllama-3-1-8b-dpo-cf20baab74", "twinllama-3-1-8b-dpo-ic-07bcdecc1a"],
     # an endpoint ending in -ic names its component; InferenceComponent documents name theirs
     "components": ["small-instruct", "twinllama", "twinllama-3-1-8b-dpo-ic"],
 }

@@ -179,3 +179,55 @@ def test_adopting_an_endpoint_takes_its_declared_component_never_another_stacks(
     assert {t["Key"]: t["Value"] for t in other}["reconciler:stack"] == "other"  # never taken, never changed
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 0, r.text
+
+
+def test_adopting_and_changing_an_endpoint_never_deletes_a_part_stripped_of_managed_by(cli, boto, moto_server, tmp_path):
+    """A hand-made endpoint runs a config tagged with this stack's name and the endpoint but without
+    reconciler:managed-by (stripped, or written by hand): adopting the endpoint and changing it moves it to
+    new parts; that config is never taken as this stack's, so it is never deleted (it was, once it left the
+    rollback point: its stack tag alone counted)."""
+    _fast(cli, moto_server)
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tgi:latest"
+    m = write(tmp_path / "m", {"stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: own}\n",
+                               "iam.yaml": ROLE})
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    sm = boto("sagemaker")
+    role = boto("iam").get_role(RoleName="own-exec")["Role"]["Arn"]
+    stripped = [{"Key": "reconciler:stack", "Value": "own"}, {"Key": "reconciler:endpoint", "Value": "adopt-mb"}]
+    sm.create_model(ModelName="hand-model", ExecutionRoleArn=role,
+                    PrimaryContainer={"Image": image, "Environment": {"HF_MODEL_ID": "org/model"}})
+    sm.create_endpoint_config(EndpointConfigName="stripped-cfg", Tags=stripped, ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "hand-model", "InstanceType": "ml.g5.2xlarge",
+        "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="adopt-mb", EndpointConfigName="stripped-cfg")
+    _wait(lambda: sm.describe_endpoint(EndpointName="adopt-mb")["EndpointStatus"] == "InService", "endpoint")
+    write(m, {"endpoint.yaml": f"""
+        apiVersion: reconciler/v1
+        kind: Endpoint
+        metadata:
+          name: adopt-mb
+          annotations: {{reconciler/adopt: "true"}}
+        spec:
+          executionRole: own-exec
+          model:
+            image: {{uri: {image}}}
+            environment: {{HF_MODEL_ID: org/model-v2}}
+          instance: {{type: ml.g5.2xlarge}}
+        """})
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    # two more changes: the first config and model drop out of the rollback point
+    for version in ("v3", "v4"):
+        (m / "endpoint.yaml").write_text((m / "endpoint.yaml").read_text().replace(
+            "org/model-v2" if version == "v3" else "org/model-v3", f"org/model-{version}"))
+        r = cli("apply", str(m), "--auto-approve")
+        assert r.code == 0, r.text
+        assert "stripped-cfg" not in r.out, r.text
+    assert sm.describe_endpoint(EndpointName="adopt-mb")["EndpointConfigName"] != "stripped-cfg"
+    assert "stripped-cfg" in [x["EndpointConfigName"] for x in sm.list_endpoint_configs()["EndpointConfigs"]], r.text
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=sm.describe_endpoint_config(
+        EndpointConfigName="stripped-cfg")["EndpointConfigArn"])["Tags"]}
+    assert "reconciler:managed-by" not in tags, tags  # never re-tagged as ours
+    # the adopted model is kept too: no plan listed its delete (its config, not ours, still names it), and
+    # apply deletes nothing its plan did not list (the write audit checks every command here)
+    assert "hand-model" in [x["ModelName"] for x in sm.list_models()["Models"]], r.text

@@ -41,9 +41,10 @@ def targets(env) -> dict[str, dict]:
     return {t["ResourceId"]: t for t in env.aas.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]}
 
 
-def policy(env, rid: str, dim: str) -> dict:
-    [p] = env.aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=rid,
-                                            ScalableDimension=dim)["ScalingPolicies"]
+def policy(env, rid: str, dim: str, name: str = scaling.POLICY) -> dict:
+    [p] = [p for p in env.aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=rid,
+                                                        ScalableDimension=dim)["ScalingPolicies"]
+           if p["PolicyName"] == name]
     return p
 
 
@@ -169,13 +170,18 @@ def test_prune_deregisters_before_the_component_and_endpoint_are_deleted(env, mo
     assert rid in targets(env)
     env.write(**{"r.yaml": ROLE})
     step = next(s for s in env.plan(deletes=True).changes if s.kind == "Endpoint")
-    assert step.operations[0].action == "DeregisterScalableTarget" and step.operations[0].target == rid
+    acts = [(o.action, o.target) for o in step.operations]
+    first_sagemaker = min(i for i, o in enumerate(step.operations) if o.service == "sagemaker")
+    assert acts.index(("DeregisterScalableTarget", rid)) < first_sagemaker, acts
+    zero = rid.startswith("inference-component/")  # (IC_SCALING scales to zero: its alarm goes first)
+    assert (acts[0] == ("DeleteAlarms", "reconciler-scale-from-zero-llm-ic")) == zero, acts
     seen = calls(monkeypatch)
     env.apply(deletes=True)
     dereg = seen.index("application-autoscaling:deregister_scalable_target")
     first_delete = min(seen.index(c) for c in ("sagemaker:delete_endpoint", "sagemaker:delete_inference_component")
                        if c in seen)
     assert dereg < first_delete, seen
+    assert not zero or seen.index("cloudwatch:delete_alarms") < dereg, seen
     assert targets(env) == {}
 
 
@@ -219,7 +225,8 @@ def test_plan_reads_all_scaling_in_one_listing_per_command(env, monkeypatch):
     assert not env.plan().has_changes
     scaling_reads = [c for c in seen if c.startswith("application-autoscaling:")]
     assert sorted(scaling_reads) == ["application-autoscaling:describe_scalable_targets",
-                                     "application-autoscaling:describe_scaling_policies"], scaling_reads
+                                     "application-autoscaling:describe_scaling_policies",
+                                     "application-autoscaling:describe_scheduled_actions"], scaling_reads
 
 
 def test_a_saved_plan_refuses_to_apply_when_the_scaling_changed_under_it(env):

@@ -33,7 +33,8 @@ from tests.sandbox.test_sagemaker_emulator import (
 from tests.support.server import MotoServer
 from tests.support.shapes import problems
 
-SERVICES = ("sagemaker", "iam", "lambda", "apigatewayv2", "secretsmanager", "sts", "application-autoscaling")
+SERVICES = ("sagemaker", "iam", "lambda", "apigatewayv2", "secretsmanager", "sts", "application-autoscaling",
+            "cloudwatch")
 PROJECT = Path(__file__).resolve().parents[2] / "reconciler"
 READS = re.compile(r"^(Describe|List|Get)")
 ENDPOINT_STATUSES = {"Creating", "Updating", "RollingBack", "Deleting", "Failed", "InService", "UpdateRollbackFailed"}
@@ -193,8 +194,28 @@ def drive_sagemaker(c: Any, server: MotoServer) -> None:
                            PolicyType="TargetTrackingScaling", TargetTrackingScalingPolicyConfiguration={
                                "TargetValue": 4.0, "PredefinedMetricSpecification": {
                                    "PredefinedMetricType": "SageMakerInferenceComponentInvocationsPerCopy"}})
+    arn = aas.put_scaling_policy(
+        PolicyName=N("step"), ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim,
+        PolicyType="StepScaling", StepScalingPolicyConfiguration={
+            "AdjustmentType": "ChangeInCapacity", "MetricAggregationType": "Maximum", "Cooldown": 60,
+            "StepAdjustments": [{"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 1}]})["PolicyARN"]
+    aas.put_scheduled_action(ServiceNamespace="sagemaker", ScheduledActionName=N("s"), ResourceId=rid,
+                             ScalableDimension=dim, Schedule="cron(0 8 ? * MON-FRI *)", Timezone="Europe/Berlin",
+                             ScalableTargetAction={"MinCapacity": 1})
     aas.describe_scalable_targets(ServiceNamespace="sagemaker")
     aas.describe_scaling_policies(ServiceNamespace="sagemaker")
+    aas.describe_scheduled_actions(ServiceNamespace="sagemaker")
+    aas.describe_scheduled_actions(ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim)
+
+    cw = c("cloudwatch")  # the scale-from-zero alarm (Endpoint autoscaling with minCount 0)
+    cw.put_metric_alarm(AlarmName=N("alarm"), Namespace="AWS/SageMaker", MetricName="NoCapacityInvocationFailures",
+                        Statistic="Maximum", Period=30, EvaluationPeriods=1, DatapointsToAlarm=1, Threshold=1.0,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="missing",
+                        Dimensions=[{"Name": "InferenceComponentName", "Value": bad}], AlarmActions=[arn],
+                        Tags=[{"Key": "k", "Value": "v"}])
+    alarm = cw.describe_alarms(AlarmNames=[N("alarm")], AlarmTypes=["MetricAlarm"])["MetricAlarms"][0]
+    cw.describe_alarms()
+    cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])
 
 
 def drive_others(c: Any, server: MotoServer) -> None:

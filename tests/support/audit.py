@@ -22,7 +22,8 @@ A write belongs to a step by the resource it names, its own or a child the kind 
   (``PolicyArn``, ``PolicyName``); OidcProvider: its client ids, thumbprints, tags.
 - Endpoint: its models and endpoint configs (tagged ``reconciler:endpoint = NAME`` when created, named
   ``<endpoint>-<10 hex>``), its inference components (named ``<endpoint>-ic``, the spec's name, or
-  derived), its tags, its scaling targets and policies (Application Auto Scaling ``ResourceId``);
+  derived), its tags, its scaling targets, policies and scheduled actions (``ResourceId``), its alarm
+  (``AlarmName`` ``reconciler-scale-from-zero-<component>``; any other alarm belongs to no step);
   InferenceComponent: its component, models and tags.
 - Function: its code, configuration, tags, permissions (``FunctionName``); HttpApi: its routes,
   integrations, stage, CORS and the Lambda permissions it adds (``StatementId`` ``reconcile-<api id>-…``).
@@ -167,6 +168,12 @@ def candidates(rec: dict[str, Any], know: Knowledge) -> tuple[list[tuple[str, st
         if m:
             out.append(("InferenceComponent", m.group(1)))
             children.append(m.group(1))
+    elif service == "cloudwatch":  # AlarmName, or AlarmNames (a list; the query protocol flattens it)
+        for m in (re.fullmatch(r"reconciler-scale-from-zero-(.+)", str(v)) for k, v in ids.items() for v in
+                  (v if isinstance(v, list) else [v]) if k.startswith("AlarmName")):
+            if m:
+                out.append(("InferenceComponent", m.group(1)))
+                children.append(m.group(1))
     elif service == "lambda":
         name = ids.get("FunctionName") or (_arn_resource(str(ids["Resource"]))[2] if "Resource" in ids else None)
         if name:

@@ -202,7 +202,7 @@ def problems(service: ServiceModel, operation: str, body: bytes | str) -> list[s
     """Every way the raw response ``body`` of ``operation`` disagrees with botocore's output shape."""
     op: OperationModel = service.operation_model(operation)
     shape = op.output_shape
-    protocol = service.protocol
+    protocol = service.resolved_protocol  # (the one botocore speaks: CloudWatch lists cbor, json, query)
     text = body.decode() if isinstance(body, bytes) else body
     if shape is None:
         return [] if not text.strip() or text.strip() == "{}" else [f"{operation}: a body where none is modelled"]

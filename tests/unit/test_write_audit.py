@@ -168,3 +168,19 @@ def test_a_failed_command_may_take_back_only_the_tags_it_wrote_itself():
     # the same DeleteTags without the command's own AddTags first, or in a run that succeeded, is not that
     assert codes(check(plan, [update, untag], succeeded=False)) == ["not-in-operations"]
     assert "not-in-operations" in codes(check(plan, [tag, update, untag], succeeded=True))
+
+
+def test_scale_to_zero_alarms_and_scheduled_actions_belong_to_their_endpoint_and_no_other_alarm_does():
+    ops = [{"service": s, "action": a} for s, a in (
+        ("cloudwatch", "DeleteAlarms"), ("application-autoscaling", "DeregisterScalableTarget"),
+        ("application-autoscaling", "PutScheduledAction"), ("cloudwatch", "PutMetricAlarm"))]
+    plan = {"steps": [step("Endpoint", "twin", "update", operations=ops)]}
+    rid = {"ServiceNamespace": "sagemaker", "ResourceId": "inference-component/twin-ic"}
+    ok = [write("cloudwatch", "PutMetricAlarm", {"AlarmName": "reconciler-scale-from-zero-twin-ic"}),
+          write("cloudwatch", "DeleteAlarms", {"AlarmNames": ["reconciler-scale-from-zero-twin-ic"]}, seq=2),
+          write("application-autoscaling", "PutScheduledAction", {**rid, "ScheduledActionName": "reconciler-a"}, seq=3)]
+    assert check(plan, ok, succeeded=True) == []
+    similar = write("cloudwatch", "DeleteAlarms", {"AlarmNames": ["twin-ic-scale-from-zero"]}, seq=4)
+    assert codes(check(plan, [*ok, similar], succeeded=True)) == ["unplanned"]
+    unlisted = write("application-autoscaling", "DeleteScheduledAction", {**rid, "ScheduledActionName": "x"}, seq=5)
+    assert codes(check(plan, [*ok, unlisted], succeeded=True)) == ["not-in-operations"]

@@ -3,7 +3,9 @@
 - model-based: ResourceId ``endpoint/NAME/variant/AllTraffic``, dimension ``sagemaker:variant:DesiredInstanceCount``;
 - inference-component-based: ResourceId ``inference-component/IC``, dimension
   ``sagemaker:inference-component:DesiredCopyCount``;
-- one target-tracking policy (``reconciler-target-tracking``) on the predefined metric.
+- one target-tracking policy (``reconciler-target-tracking``) on the predefined metric;
+- scale to zero (inference components, ``minCount: 0``): a step-scaling policy and the CloudWatch alarm that
+  triggers it (``scale_to_zero``); scheduled actions (``schedule``, module ``schedule``).
 
 Never fight the autoscaler: with autoscaling declared, a live count inside [minCount, maxCount] is not
 drift (``settle_counts``), UpdateInferenceComponent leaves CopyCount out (rollout), UpdateEndpoint retains
@@ -12,9 +14,10 @@ endpoint update.
 
 Order (``with_operations``, shared by plan and apply): a target is deregistered (its policies go with it)
 before its endpoint or component is deleted or replaced, and registered after the endpoint/component is
-InService (after the rollout). The calls are listed in the step's operations (service
-``application-autoscaling``). Ownership: targets are tagged with the endpoint's ownership tags; a target
-is only ever touched through an endpoint the stack owns (the endpoint's step).
+InService (after the rollout); alarms are deleted before their targets are deregistered. The calls are
+listed in the step's operations (services ``application-autoscaling`` and ``cloudwatch``). Ownership:
+targets and alarms are tagged with the endpoint's ownership tags; a target is only ever touched through an
+endpoint the stack owns (the endpoint's step).
 """
 
 from __future__ import annotations
@@ -24,8 +27,12 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from reconciler.aws import autoscaling as aas
+from reconciler.aws import cloudwatch as cw
 from reconciler.errors import Issue
 from reconciler.kinds.base import Spec
+from reconciler.kinds.endpoint import scale_to_zero as stz
+from reconciler.kinds.endpoint import schedule as sched
+from reconciler.kinds.endpoint.schedule import ScheduledActionSpec
 from reconciler.plan import Operation
 
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -64,6 +71,10 @@ class AutoscalingSpec(Spec):
     scaleOutCooldownSeconds: int | None = Field(None, ge=0, le=86400, description="Seconds after a scale-out before "
                                                                                   "another scale-out.")
     disableScaleIn: bool = Field(False, description="Only ever scale out (scale-in is left to you).")
+    schedule: list[ScheduledActionSpec] = Field(
+        default_factory=list, max_length=50, description="Scheduled actions (scheduled scaling): at the times given, "
+        "set the target's minCount/maxCount, e.g. office hours {name: office-hours, expression: "
+        "\"cron(0 8 ? * MON-FRI *)\", timezone: Europe/Berlin, minCount: 1}.")
 
     @model_validator(mode="after")
     def _order(self) -> AutoscalingSpec:
@@ -91,6 +102,10 @@ def check(res: Any) -> list[Issue]:
     if spec.type == "model-based" and a.minCount < 1:
         out.append(res.issue(at + ("minCount",), "scale to zero (minCount 0) exists only for inference-component-based "
                                                  "endpoints; a model-based endpoint keeps at least 1 instance"))
+    if spec.type == "inference-component-based" and a.minCount == 0 and spec.inferenceComponent is None:
+        out.append(res.issue(at + ("minCount",), "scale to zero needs the endpoint's inference component "
+                                                 "(spec.inferenceComponent): its alarm watches that component"))
+    out += sched.check(res, a.schedule, spec.type, at)
     initial = (spec.inferenceComponent.copies if spec.type == "inference-component-based" and spec.inferenceComponent
                else spec.instance.count)
     if not a.minCount <= initial <= a.maxCount:
@@ -101,21 +116,28 @@ def check(res: Any) -> list[Issue]:
 
 
 def lint(res: Any) -> list[Issue]:
+    """Scale to zero whose instances stay: the copies go to 0 but the instances (and their cost) remain."""
     a = getattr(res.spec, "autoscaling", None)
     if a is None or a.minCount != 0 or res.spec.type != "inference-component-based":
         return []
-    return [res.issue(("spec", "autoscaling", "minCount"), "scale to zero: reconcile registers MinCapacity 0 but does not "
-                      "yet make the step-scaling policy on a NoCapacityInvocationFailures alarm that AWS needs to "
-                      "scale out from zero; add it yourself or keep minCount 1", "warning")]
+    managed = res.spec.instance.managedScaling
+    if managed is not None and managed.minCount == 0:
+        return []
+    return [res.issue(("spec", "instance", "managedScaling"), "scale to zero: the copies can go to 0, but the "
+                      "instances stay (and cost) unless managed instance scaling may reach 0: set "
+                      "instance.managedScaling {minCount: 0, maxCount: N}", "warning")]
 
 
-def desired(spec: Any) -> dict[str, Any] | None:
+def desired(spec: Any, component: str | None = None) -> dict[str, Any] | None:
     a: AutoscalingSpec | None = getattr(spec, "autoscaling", None)
     if a is None:
         return None
-    return {"minCount": a.minCount, "maxCount": a.maxCount, "metric": a.target.metric, "value": float(a.target.value),
-            "scaleInCooldownSeconds": a.scaleInCooldownSeconds, "scaleOutCooldownSeconds": a.scaleOutCooldownSeconds,
-            "disableScaleIn": a.disableScaleIn}
+    out: dict[str, Any] = {
+        "minCount": a.minCount, "maxCount": a.maxCount, "metric": a.target.metric, "value": float(a.target.value),
+        "scaleInCooldownSeconds": a.scaleInCooldownSeconds, "scaleOutCooldownSeconds": a.scaleOutCooldownSeconds,
+        "disableScaleIn": a.disableScaleIn, "schedule": sched.desired(a.schedule)}
+    out["scaleFromZero"] = stz.wanted(spec.type, out, component)
+    return out
 
 
 def target_of(name: str, endpoint_type: str, component: str | None) -> tuple[str, str]:
@@ -139,11 +161,12 @@ def policy_config(want: dict[str, Any]) -> dict[str, Any]:
 # ---- read -----------------------------------------------------------------------------------------
 
 
-def read(aws: Any, name: str, components: list[str], fresh: bool = False) -> tuple[dict[str, Any] | None,
-                                                                                 list[list[str]]]:
-    """(the scaling the plan compares, every live target of the endpoint and its components as
-    [ResourceId, dimension]). The state is that of the variant (model-based) or of the first component.
-    Plan reads list all sagemaker targets and policies once per command (``fresh``: apply, just these)."""
+def read(aws: Any, name: str, components: list[str], fresh: bool = False, stack: str | None = None
+         ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """(the scaling the plan compares, facts for the decision: ``scalingTargets``, every live target of the
+    endpoint and its components as [ResourceId, dimension]; ``scaleToZero``, the alarm and step policy facts).
+    The state is that of the variant (model-based) or of the first component. Plan reads list all sagemaker
+    targets, policies and scheduled actions once per command (``fresh``: apply, just these)."""
     c = aas.client(aws)
     ids = [target_of(name, "model-based", None)[0]] + [target_of(name, "inference-component-based", n)[0]
                                                         for n in components]
@@ -152,13 +175,16 @@ def read(aws: Any, name: str, components: list[str], fresh: bool = False) -> tup
     live = [[rid, found[rid]["ScalableDimension"]] for rid in ids if rid in found]
     main = ids[1] if components else ids[0]
     t = found.get(main)
+    pols = [] if t is None else (aas.policies(c, main, t["ScalableDimension"]) if fresh else
+                                 [p for p in aas.all_policies(aws) if p.get("ResourceId") == main])
+    zero, zero_facts = stz.read(aws, main, components, pols, stack)
+    facts = {"scalingTargets": live, "scaleToZero": zero_facts}
     if t is None:
-        return None, live
+        return None, facts
     state: dict[str, Any] = {"minCount": t.get("MinCapacity"), "maxCount": t.get("MaxCapacity"), "metric": None,
                              "value": None, "scaleInCooldownSeconds": None, "scaleOutCooldownSeconds": None,
-                             "disableScaleIn": False}
-    pols = (aas.policies(c, main, t["ScalableDimension"]) if fresh else
-            [p for p in aas.all_policies(aws) if p.get("ResourceId") == main])
+                             "disableScaleIn": False, "schedule": sched.read(aws, main, t["ScalableDimension"], fresh),
+                             "scaleFromZero": zero}
     for p in pols:
         if p.get("PolicyName") != POLICY:
             continue
@@ -168,7 +194,7 @@ def read(aws: Any, name: str, components: list[str], fresh: bool = False) -> tup
                       "scaleInCooldownSeconds": cfg.get("ScaleInCooldown"),
                       "scaleOutCooldownSeconds": cfg.get("ScaleOutCooldown"),
                       "disableScaleIn": bool(cfg.get("DisableScaleIn"))})
-    return state, live
+    return state, facts
 
 
 def settle_counts(state: dict[str, Any], meta: dict[str, Any], want: dict[str, Any] | None) -> None:
@@ -214,6 +240,13 @@ def op(action: str, target: str, detail: str | None = None) -> Operation:
     return Operation(service=aas.SERVICE, action=action, target=target, detail=detail)
 
 
+def cw_op(action: str, target: str, detail: str | None = None) -> Operation:
+    return Operation(service=cw.SERVICE, action=action, target=target, detail=detail)
+
+
+SERVICES = (aas.SERVICE, cw.SERVICE)  # the scaling calls (a saved plan's are compared with the live decision)
+
+
 def register_ops(rid: str, want: dict[str, Any], live: dict[str, Any] | None, why: str = "") -> list[Operation]:
     ops = []
     if live is None or (live.get("minCount"), live.get("maxCount")) != (want["minCount"], want["maxCount"]):
@@ -236,14 +269,25 @@ def with_operations(name: str, desired: dict[str, Any] | None, state: dict[str, 
     want = (desired or {}).get("autoscaling")
     rid = target_of(name, desired["type"], (desired.get("inferenceComponent") or {}).get("name"))[0] if desired else ""
     gone = [t for t in live_targets if t in deleted or (t != rid or not want)]
-    first = [op("DeregisterScalableTarget", t, "its policies go with it; before " +
-                ("the endpoint/component is deleted" if t in deleted else "scaling is no longer declared"))
-             for t in gone]
-    after: list[Operation] = []
-    if want:
-        live = (state or {}).get("autoscaling") if rid in live_targets and rid not in deleted else None
-        after = register_ops(rid, want, live, "; after it is InService" if live is None else "")
-    return first + list(ops) + after
+    facts = meta.get("scaleToZero") or {}
+    zero = (want or {}).get("scaleFromZero")
+    first = stz.alarm_deletions(facts, zero["alarm"] if zero and rid not in deleted else None, cw_op)
+    first += [op("DeregisterScalableTarget", t, "its policies and scheduled actions go with it; before " +
+                 ("the endpoint/component is deleted" if t in deleted else "scaling is no longer declared"))
+              for t in gone]
+    return first + list(ops) + after_operations(rid, want, state, rid in live_targets and rid not in deleted, facts)
+
+
+def after_operations(rid: str, want: dict[str, Any] | None, state: dict[str, Any] | None, kept: bool,
+                     facts: dict[str, Any]) -> list[Operation]:
+    """After the endpoint/component is InService: the target, its policies, the scale-from-zero alarm and the
+    scheduled actions (``kept``: the live target stays registered)."""
+    if not want:
+        return []
+    live = (state or {}).get("autoscaling") if kept else None
+    out = register_ops(rid, want, live, "; after it is InService" if live is None else "")
+    out += stz.operations(rid, want.get("scaleFromZero"), facts, live is None, op, cw_op)
+    return out + sched.operations(rid, want.get("schedule") or [], (live or {}).get("schedule") or [], op)
 
 
 def planned(ctx: Any, name: str) -> tuple[Operation, ...] | None:
@@ -256,7 +300,7 @@ def check_planned(name: str, plan: tuple[Operation, ...] | None, now: list[Opera
     if not plan:
         return
     def scaling_calls(ops: Any) -> list[tuple[str, str]]:
-        return [(o.action, o.target) for o in ops if o.service == aas.SERVICE]
+        return [(o.action, o.target) for o in ops if o.service in SERVICES]
 
     want, got = scaling_calls(plan), scaling_calls(now)
     if want != got:
@@ -273,8 +317,8 @@ def check_planned(name: str, plan: tuple[Operation, ...] | None, now: list[Opera
 def release(name: str, desired: dict[str, Any] | None, ctx: Any, components: list[str]) -> None:
     """Before the endpoint's rollout: deregister the targets the decision lets go (deleted endpoint or
     component, scaling removed). ``desired`` None: the endpoint is deleted."""
-    state, live = read(ctx.aws, name, components, fresh=True)
-    meta = {"scalingTargets": live}
+    state, meta = read(ctx.aws, name, components, fresh=True, stack=ctx.stack)
+    live = meta["scalingTargets"]
     if desired is None:
         ops = with_operations(name, None, {"autoscaling": state}, meta, [op("DeleteEndpoint", name)])
     else:
@@ -282,31 +326,50 @@ def release(name: str, desired: dict[str, Any] | None, ctx: Any, components: lis
         dropped = [op("DeleteInferenceComponent", n) for n in components if n != want_ic]
         ops = with_operations(name, desired, {"autoscaling": state}, meta, dropped)
         check_planned(name, planned(ctx, name), with_operations(name, desired, {"autoscaling": state}, meta, [
-            o for o in planned(ctx, name) or () if o.service != aas.SERVICE]))
+            o for o in planned(ctx, name) or () if o.service not in SERVICES]))
     c = aas.client(ctx.aws)
     dims = dict((rid, dim) for rid, dim in live)
     for o in ops:
-        if o.action == "DeregisterScalableTarget":
+        if o.action == "DeleteAlarms":
+            ctx.progress(f"Alarm/{o.target}: deleting ({o.detail})")
+            stz.delete_alarms(ctx.aws, [o.target])
+        elif o.action == "DeregisterScalableTarget":
             ctx.progress(f"ScalableTarget/{o.target}: deregistering ({o.detail})")
             aas.deregister(c, o.target, dims[o.target])
 
 
 def attach(name: str, desired: dict[str, Any], ctx: Any, tags: dict[str, str]) -> None:
-    """After the rollout (endpoint/component InService): register the target and put its policy."""
+    """After the rollout (endpoint/component InService): register the target, put its policies, the
+    scale-from-zero alarm (naming the step policy's ARN) and the scheduled actions."""
     want = desired.get("autoscaling")
     if not want:
         return
     comp = (desired.get("inferenceComponent") or {}).get("name")
-    state, live = read(ctx.aws, name, [comp] if comp else [], fresh=True)
+    state, meta = read(ctx.aws, name, [comp] if comp else [], fresh=True, stack=ctx.stack)
     rid, dim = target_of(name, desired["type"], comp)
-    ops = register_ops(rid, want, state if any(r == rid for r, _ in live) else None)
+    facts = meta["scaleToZero"]
+    if want.get("scaleFromZero") and facts.get("alarmConflict"):
+        from reconciler.errors import AwsError
+
+        raise AwsError(f"Endpoint/{name}: the CloudWatch alarm {facts['alarmConflict']} that scale to zero needs exists "
+                       "but is not owned by this stack; reconcile will not change it")
+    ops = after_operations(rid, want, {"autoscaling": state}, any(r == rid for r, _ in meta["scalingTargets"]), facts)
     c = aas.client(ctx.aws)
+    step_arn = facts.get("stepPolicyArn")
     for o in ops:
-        ctx.progress(f"ScalableTarget/{rid}: {o.action} ({o.detail})")
+        ctx.progress(f"{'Alarm' if o.service == cw.SERVICE else 'ScalableTarget'}/{o.target}: {o.action} ({o.detail})")
         if o.action == "RegisterScalableTarget":
             aas.register(c, rid, dim, want["minCount"], want["maxCount"], tags)
-        else:
+        elif o.action == "PutScalingPolicy" and o.target.endswith("/" + stz.STEP_POLICY):
+            step_arn = stz.put_step(ctx.aws, rid, dim)
+        elif o.action == "PutScalingPolicy":
             aas.put_target_tracking(c, POLICY, rid, dim, policy_config(want))
+        elif o.action == "DeleteScalingPolicy":
+            aas.delete_policy(c, o.target.rsplit("/", 1)[1], rid, dim)
+        elif o.action == "PutMetricAlarm":
+            stz.put_alarm(ctx.aws, str(comp), str(step_arn), tags)
+        elif o.action in ("PutScheduledAction", "DeleteScheduledAction"):
+            sched.run(c, o, rid, dim, want.get("schedule") or [])
 
 
 def plan_reason(fields: list[str], state: dict[str, Any] | None, base: str | None) -> str | None:

@@ -160,6 +160,10 @@ class EndpointKind(Kind):
         foreign = live.meta.get("foreignComponents") or []
         if action in ("replace", "delete") and foreign:
             out.append(ownership.foreign_components_problem(live.name, foreign))
+        alarm = live.meta.get("alarmConflict")
+        if action == "update" and alarm:
+            out.append(f"the CloudWatch alarm {alarm} that scale to zero needs exists but is not owned by this stack; "
+                       "reconcile will not change it. Delete it, or tag it as this stack's to adopt it")
         taken = live.meta.get("componentConflict")
         if action in ("update", "replace") and taken:
             out.append(f"its inference component {taken} exists on the endpoint but is not owned by this stack; "
