@@ -65,16 +65,3 @@ def in_front_of_server(middleware: Callable[[Any], Any]) -> None:
         return middleware(lambda e, s: original_call(self, e, s))(environ, start_response)
 
     DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
-
-
-def request_body(environ: dict[str, Any]) -> bytes:
-    """A WSGI request's body, read once and put back, so that the app behind a middleware reads it whole."""
-    import io
-
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    body = environ["wsgi.input"].read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(body)
-    return body
