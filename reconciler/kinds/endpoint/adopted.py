@@ -39,7 +39,7 @@ def read_parts(sm: Any, parts: list[tuple[str, str | None]]) -> dict[tuple[str, 
 
 def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, str | None]],
              known: dict[tuple[str, str], tuple[str, dict[str, str]] | None] | None = None) -> tuple[list, list]:
-    """(untagged: [[kind, name, arn]], adopted: [name]) of ``parts`` whose names reconcile did not derive:
+    """(untagged: [[kind, name, arn]], adopted: [[kind, name]]) of ``parts`` whose names reconcile did not derive:
     those not yet tagged for ``endpoint`` that no other reconcile stack owns (the adoption tags them), and those
     this stack owns for ``endpoint`` by the one rule of ``ownership.owns`` (an earlier adoption). Anything
     else (another stack's part, one stripped of ``reconciler:managed-by``) is neither: never tagged nor
@@ -52,7 +52,7 @@ def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, s
             continue
         arn, tags = read[(kind, name)]  # type: ignore[misc]
         if ownership.owns(tags, stack, endpoint):
-            adopted.append(name)
+            adopted.append([kind, name])
         elif not tags.get(ENDPOINT_TAG) and policy.owner_of(tags) in (None, stack):  # never another stack's
             untagged.append([kind, name, arn])
     return untagged, adopted
@@ -87,11 +87,12 @@ def tag(sm: Any, untagged: list, tags: dict[str, str], endpoint: str) -> None:
         smx.set_tags(sm, arn, name, live, {**live, **tags, ENDPOINT_TAG: endpoint})
 
 
-def delete(sm: Any, adopted: list[str], keep: set[str], progress: Any) -> None:
-    """Delete the adopted configs, then models, not in ``keep`` (no longer used nor kept for rollback)."""
+def delete(sm: Any, adopted: list, keep: set[str], progress: Any) -> None:
+    """Delete the adopted configs, then models (``[kind, name]``), not in ``keep`` (no longer used nor kept for
+    rollback). A model and a config may share a name: only the kind that was adopted is deleted."""
     for kind in ("config", "model"):
         op, key, _arn, what = DESCRIBE[kind]
-        for name in adopted:
+        for name in dict.fromkeys(n for k, n in adopted if k == kind):
             if name in keep or arn_of(sm, kind, name) is None:
                 continue
             sm.ignore_missing(op.replace("describe", "delete"), f"{what}/{name}", **{key: name})

@@ -127,9 +127,9 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
     keep.add(model_of_config(sm, want_tags.get(PREVIOUS_CONFIG_TAG)) or "")
     cleanup(name, ctx, keep=keep)
     # adopted parts (names reconcile did not derive) go only where the decision lists their delete, as the plan did
-    planned = {o.target for o in r.operations if o.action in ("DeleteEndpointConfig", "DeleteModel")}
-    mine = [*(obs.meta.get("adopted") or []), *(n for _k, n, _a in obs.meta.get("untagged") or [])]
-    adopted.delete(sm, [n for n in mine if n in planned], keep | in_use(sm, name), ctx.progress)
+    planned = {({"DeleteEndpointConfig": "config", "DeleteModel": "model"}.get(o.action), o.target) for o in r.operations}
+    mine = [*(obs.meta.get("adopted") or []), *([k, n] for k, n, _a in obs.meta.get("untagged") or [])]
+    adopted.delete(sm, [p for p in mine if tuple(p) in planned], keep | in_use(sm, name), ctx.progress)
     if changed:
         smoke(name, desired, ctx)
 
