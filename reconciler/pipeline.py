@@ -175,6 +175,7 @@ def apply(p: Plan, t: Target, opts: Options, stack: str) -> Applied:
                              "\n".join(f"  {x.kind}/{x.name}: {x.message}" for x in p.problems))
     ctx = ApplyContext(aws=t.aws, stack=stack, account=t.account, region=t.region, partition=t.aws.partition,
                        progress=opts.progress, options={"lock": opts.lock})
+    t.aws.invalidate()  # apply re-reads what it changes as a saved plan's apply does: nothing the plan cached
     outcome = execute(p, ctx, opts.concurrency)
     drift: list[str] = []
     if outcome.done:

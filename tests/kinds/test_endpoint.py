@@ -546,3 +546,28 @@ spec:
     # the endpoint's read (1 each) and the adoption's (1 each)
     assert t.aws.calls["sagemaker:describe_model"] == 2, t.aws.calls
     assert t.aws.calls["sagemaker:describe_endpoint_config"] == 2, t.aws.calls
+
+
+def test_a_plan_reads_the_tags_of_each_model_and_config_once(env, monkeypatch):
+    """The endpoints' reads (their leftovers) and the orphan scan share one ListTags per model and config."""
+    from collections import Counter
+
+    from reconciler.aws import sagemaker as smx
+
+    env.write(**{"r.yaml": ROLE, "e.yaml": ENDPOINT, "ic.yaml": IC_ENDPOINT})
+    env.apply()
+    env.write(**{"r.yaml": ROLE, "e.yaml": ENDPOINT.replace("org/model", "org/model-v2"), "ic.yaml": IC_ENDPOINT})
+    env.apply()  # a kept previous config and model too
+    seen: Counter[str] = Counter()
+    real = smx.tags_of
+
+    def counting(sm, arn, what):  # type: ignore[no-untyped-def]
+        seen[arn] += 1
+        return real(sm, arn, what)
+
+    monkeypatch.setattr(smx, "tags_of", counting)
+    p, _t, _ = pipeline.plan(env.root, env.opts)
+    assert not p.has_changes and not p.orphans
+    parts = [a for a in seen if ":model/" in a or ":endpoint-config/" in a]
+    assert len(parts) >= 4, seen  # current and previous config and model of llm, at least
+    assert [a for a in parts if seen[a] > 1] == [], seen

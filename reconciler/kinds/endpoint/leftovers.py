@@ -22,6 +22,12 @@ def listed(aws: Any, sm: Any, op: str, key: str) -> list[dict[str, Any]]:
     return aws.cached(f"sagemaker:{op}", lambda: list(sm.paginate(op, key, "sagemaker")))
 
 
+def part_tags(aws: Any, sm: Any, arn: str, what: str) -> dict[str, str]:
+    """The tags of a listed config or model, read once per plan (``Aws.cached``: an endpoint's read of its
+    leftovers and the orphan scan both look at them; apply starts with ``invalidate``)."""
+    return aws.cached(f"sagemaker:tags:{arn}", lambda: smx.tags_of(sm, arn, what))
+
+
 def model_of_config(sm: Any, cfg_name: str | None) -> str | None:
     if not cfg_name:
         return None
@@ -49,7 +55,7 @@ def owned_parts(sm: Any, endpoint: str, stack: str | None, skip: set[Any] = froz
             n = item[name_key]
             if n in skip or not is_derived(endpoint, n):
                 continue
-            tags = smx.tags_of(sm, item[arn_key], n)
+            tags = part_tags(aws, sm, item[arn_key], n) if aws is not None else smx.tags_of(sm, item[arn_key], n)
             if ownership.owns(tags, stack, endpoint):
                 out.append((kind, n))
     return sorted(out)
@@ -75,7 +81,7 @@ def list_owned(endpoint_kind: Kind, aws: Any, stack: str, ctx: PlanContext, excl
             n = item[name_key]
             if not re.search(rf"-[0-9a-f]{{{HASH_LEN}}}$", n):
                 continue
-            tags = smx.tags_of(sm, item[arn_key], n)
+            tags = part_tags(aws, sm, item[arn_key], n)
             owner = tags.get(ENDPOINT_TAG)
             if not owner or owner in live or owner in exclude:
                 continue

@@ -11,7 +11,7 @@ from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import Kind, Observed, PlanContext, Resource, ownership_tags
 from reconciler.kinds.endpoint import adopted, ownership
 from reconciler.kinds.endpoint import autoscaling as aas_kind
-from reconciler.kinds.endpoint.leftovers import model_of_config, owned_parts
+from reconciler.kinds.endpoint.leftovers import model_of_config, owned_parts, part_tags
 from reconciler.kinds.endpoint.naming import (
     COMPONENT_TAG,
     ENDPOINT_TAG,
@@ -304,7 +304,7 @@ def read_model(aws: Any, sm: Any, model_name: str) -> dict[str, Any]:
     if m is None:
         return {"image": None, "environment": {}, "executionRole": None}
     container = m.get("PrimaryContainer") or (m.get("Containers") or [{}])[0]
-    tags = smx.tags_of(sm, m["ModelArn"], f"Model/{model_name}")
+    tags = part_tags(aws, sm, m["ModelArn"], f"Model/{model_name}")  # (the orphan scan reads them too)
     env: dict[str, Any] = {}
     for k, v in sorted((container.get("Environment") or {}).items()):
         ref = tags.get(SECRET_TAG_PREFIX + k)
