@@ -102,3 +102,41 @@ def test_component_autoscaling_is_checked_at_validate(cli, tmp_path):
         "minCount: 1", "minCount: 4")))
     r = cli("validate", str(m2))
     assert r.code == 1 and "minCount must be at most maxCount" in r.text, r.text
+
+
+def test_component_scale_to_zero_puts_and_removes_its_alarm_and_refuses_a_foreign_one(cli, boto, moto_server, tmp_path):
+    _fast(cli, moto_server)
+    aas, cw = boto("application-autoscaling"), boto("cloudwatch")
+    alarm = "reconciler-scale-from-zero-twinllama"
+    m = write(tmp_path / "m", files(twin=component("twinllama", "org/a", gpus=1)))
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    # someone else's alarm under the derived name: the update that would put it is refused before any write
+    cw.put_metric_alarm(AlarmName=alarm, Namespace="AWS/SageMaker", MetricName="NoCapacityInvocationFailures",
+                        Statistic="Maximum", Period=30, EvaluationPeriods=1, Threshold=1.0,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    zero = scaled(component("twinllama", "org/a", gpus=1)).replace("minCount: 1", "minCount: 0")
+    (m / "twin.yaml").write_text(zero.replace("\n    ", "\n").lstrip())
+    r = cli("plan", str(m))
+    assert r.code == 1 and f"the CloudWatch alarm {alarm} that scale to zero needs exists but is not owned" in r.text, r.text
+    assert aas.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
+
+    cw.delete_alarms(AlarmNames=[alarm])
+    r = cli("plan", str(m), "--format", "json")
+    step = next(s for s in json.loads(r.out)["steps"] if s["name"] == "twinllama")
+    assert [o["action"] for o in step["operations"]] == ["RegisterScalableTarget", "PutScalingPolicy",
+                                                         "PutScalingPolicy", "PutMetricAlarm"], step["operations"]
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    [a] = cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+    policies = aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=RID)["ScalingPolicies"]
+    assert a["AlarmActions"] == [p["PolicyARN"] for p in policies if p["PolicyType"] == "StepScaling"]
+    tags = {t["Key"]: t["Value"] for t in cw.list_tags_for_resource(ResourceARN=a["AlarmArn"])["Tags"]}
+    assert tags["reconciler:stack"] == "e2e" and tags["reconciler:inference-component"] == "twinllama"
+    assert cli("plan", str(m), "--detailed-exitcode").code == 0
+
+    _, since = audit.fetch(moto_server.url)
+    assert cli("destroy", str(m), "--auto-approve").code == 0
+    records, _ = audit.fetch(moto_server.url, since)
+    ops = [rec["operation"] for rec in records if rec.get("class") == "write"]
+    assert ops.index("DeleteAlarms") < ops.index("DeregisterScalableTarget") < ops.index("DeleteInferenceComponent"), ops
+    assert cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"] == []

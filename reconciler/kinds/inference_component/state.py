@@ -122,6 +122,9 @@ def read(kind_name: str, arn_of: Any, aws: Any, name: str, ctx: PlanContext) -> 
     meta["models"] = owned_models(aws, sm, name, ctx.stack)
     state["autoscaling"], facts = ic_scaling.read(aws, name, d.get("EndpointName"), ctx.stack)
     meta.update(facts)  # scalingTargets (this component's only), scaleToZero
+    declared = ctx.resources.get(("InferenceComponent", name))
+    if declared is not None and (ic_scaling.desired(declared) or {}).get("scaleFromZero"):
+        meta["alarmConflict"] = facts["scaleToZero"].get("alarmConflict")  # (kind.problems: not ours, never put)
     return Observed(kind_name, name, d["InferenceComponentArn"], state, meta=meta)
 
 
