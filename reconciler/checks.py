@@ -43,7 +43,9 @@ def run(aws: Aws, checks: list[tuple[Resource, Check]], concurrency: int = 8) ->
 
 
 def _secret(aws: Aws, name: str) -> str | None:
-    got = aws.client("secretsmanager").get("describe_secret", f"secret {name}", SecretId=name)
+    from reconciler.aws import secretsmanager
+
+    got = secretsmanager.describe(aws, name, cached=True)  # (the reads of its version share it)
     if got is None:
         return (f"secret {name!r} does not exist in Secrets Manager; create it (e.g. aws secretsmanager "
                 f"create-secret --name {name} --secret-string …) before applying")

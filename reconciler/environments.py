@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from reconciler.errors import Issue, UsageError
+from reconciler.errors import Issue, UsageError, line_of
 
 ENVIRONMENTS_ANNOTATION = "reconciler/environments"
 _STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
@@ -54,11 +54,9 @@ class EnvironmentSpec(BaseModel):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str | None) -> str | None:
-        from reconciler.manifests import _REGION
+        from reconciler.manifests.models import region_name
 
-        if v is not None and not _REGION.match(v):
-            raise ValueError(f"{v!r} is not an AWS region name (like us-east-1)")
-        return v
+        return region_name(v)
 
 
 @dataclass
@@ -71,12 +69,7 @@ class Environment:
     lines: dict
 
     def line_of(self, *path: Any) -> int:
-        p = tuple(path)
-        while p:
-            if p in self.lines:
-                return self.lines[p]
-            p = p[:-1]
-        return self.line
+        return line_of(self.lines, tuple(path), self.line)
 
 
 @dataclass

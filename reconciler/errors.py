@@ -30,6 +30,16 @@ class Issue:
         return f"{where}:{field} {self.message}"
 
 
+def line_of(lines: dict, path: tuple, default: int) -> int:
+    """The line of the deepest prefix of ``path`` that ``lines`` (path -> line, from the YAML) knows, else ``default``."""
+    p = path
+    while p:
+        if p in lines:
+            return lines[p]
+        p = p[:-1]
+    return default
+
+
 class ManifestError(ReconcileError):
     """Bad input: one or more issues, all reported at once, before any AWS call."""
 

@@ -28,15 +28,29 @@ def write(aws: Aws, name: str, value: str, tags: dict[str, str], stack: str) -> 
 
 def read(aws: Aws, name: str) -> str:
     """The current value of secret ``name`` (raises AwsError when missing)."""
+    return read_versioned(aws, name)[0]
+
+
+def read_versioned(aws: Aws, name: str) -> tuple[str, str]:
+    """(current value, its version id) of secret ``name``, from one GetSecretValue (raises AwsError when missing)."""
     got = aws.client("secretsmanager").call("get_secret_value", f"secret {name}", SecretId=name)
-    if "SecretString" in got:
-        return str(got["SecretString"])
-    return bytes(got.get("SecretBinary", b"")).decode()
+    value = str(got["SecretString"]) if "SecretString" in got else bytes(got.get("SecretBinary", b"")).decode()
+    return value, str(got.get("VersionId", ""))
 
 
-def version(aws: Aws, name: str) -> str | None:
+def describe(aws: Aws, name: str, cached: bool = False) -> dict[str, Any] | None:
+    """DescribeSecret (never the value); None when missing. ``cached``: once per command (plan-time reads:
+    the plan's secret checks and every resource reading the same secret's version share one call)."""
+
+    def fetch() -> dict[str, Any] | None:
+        return aws.client("secretsmanager").get("describe_secret", f"secret {name}", SecretId=name)
+
+    return aws.cached(f"secretsmanager:describe:{name}", fetch) if cached else fetch()
+
+
+def version(aws: Aws, name: str, cached: bool = False) -> str | None:
     """An id of the secret's current value (changes when the value changes), without reading it."""
-    got: dict[str, Any] | None = aws.client("secretsmanager").get("describe_secret", f"secret {name}", SecretId=name)
+    got = describe(aws, name, cached)
     if got is None:
         return None
     for vid, stages in (got.get("VersionIdsToStages") or {}).items():

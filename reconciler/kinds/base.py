@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from reconciler import MANAGED_BY_TAG, MANAGED_BY_VALUE, PREVENT_DESTROY_TAG, STACK_TAG
-from reconciler.errors import Issue
+from reconciler.errors import Issue, line_of
 
 if TYPE_CHECKING:
     from reconciler.aws import Aws
@@ -66,12 +66,7 @@ class Resource:
 
     def line_of(self, *path: Any) -> int:
         """Line of the deepest known prefix of ``path`` (e.g. ('spec', 'document'))."""
-        p = tuple(path)
-        while p:
-            if p in self.lines:
-                return self.lines[p]
-            p = p[:-1]
-        return self.line
+        return line_of(self.lines, tuple(path), self.line)
 
     def issue(self, path: tuple, message: str, severity: str = "error", code: str = "") -> Issue:
         return Issue(self.file, self.line_of(*path), ".".join(str(x) for x in path), message, severity, code)

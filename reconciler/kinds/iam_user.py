@@ -50,12 +50,11 @@ def classify_keys(key_ids: list[str], marker: str | None, id_tag: str | None) ->
     """
     if not marker:
         return [], list(key_ids)
-    if marker.startswith(PENDING):
-        keep = set((id_tag or "").split()[1:]) if (id_tag or "").startswith(KEEP) else set()
-        return [k for k in key_ids if k not in keep], [k for k in key_ids if k in keep]
-    if id_tag and not id_tag.startswith(KEEP):
+    if id_tag and not id_tag.startswith(KEEP) and not marker.startswith(PENDING):
         return [k for k in key_ids if k == id_tag], [k for k in key_ids if k != id_tag]
-    return list(key_ids), []
+    # (a keep list is never ours, whatever the marker says: e.g. a tag edited by hand)
+    keep = set((id_tag or "").split()[1:]) if (id_tag or "").startswith(KEEP) else set()
+    return [k for k in key_ids if k not in keep], [k for k in key_ids if k in keep]
 
 
 class KeyStore(Spec):

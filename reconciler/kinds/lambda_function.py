@@ -228,7 +228,7 @@ class FunctionKind(Kind):
             if key in markers:
                 secret, _, recorded = markers[key].rpartition("@")
                 version, _, mark = recorded.partition("=")  # (Lambda tag values allow no "#")
-                current = aws.cached(f"secret-version:{secret}", lambda s=secret: secretsmanager.version(aws, s))
+                current = secretsmanager.version(aws, secret, cached=True)
                 if current != version:
                     env[key] = f"(secret {secret}, changed since applied)"
                 elif mark and not hmac.compare_digest(mark, fingerprint(value, version)):
@@ -294,9 +294,9 @@ class FunctionKind(Kind):
         variables = dict(desired["environment"])
         markers: dict[str, str] = {}
         for key, secret in desired.get("_secrets", {}).items():
-            version = secretsmanager.version(ctx.aws, secret)
-            variables[key] = secretsmanager.read(ctx.aws, secret)
-            markers[ENV_TAG + key] = f"{secret}@{version}={fingerprint(variables[key], str(version))}"
+            # value and version from one read: a rotation in between cannot pair a value with another version
+            variables[key], version = secretsmanager.read_versioned(ctx.aws, secret)
+            markers[ENV_TAG + key] = f"{secret}@{version}={fingerprint(variables[key], version)}"
         return variables, markers
 
     def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:

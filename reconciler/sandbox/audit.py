@@ -36,7 +36,6 @@ Routes (JSON):
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import threading
@@ -44,6 +43,8 @@ import time
 from collections import deque
 from typing import Any
 from urllib.parse import parse_qs, unquote
+
+from reconciler.sandbox.extensions import request_body
 
 ROUTE = "/reconcile-sandbox/audit"
 MAX_RECORDS = 200_000
@@ -340,12 +341,7 @@ def wsgi_middleware(app: Any) -> Any:
                        status[0] if status else 0, {}, None, caller(environ))
                 return result
             return app(environ, start_response)
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
+        body = request_body(environ)
         try:
             resolved = resolve(environ, body)
         except Exception:  # the audit never breaks a request

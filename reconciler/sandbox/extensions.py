@@ -39,6 +39,19 @@ def install() -> None:
     audit.install()  # keep last: outermost, records every write with the status the client saw
 
 
+def request_body(environ: dict[str, Any]) -> bytes:
+    """The request's body, read once and put back (``wsgi.input`` rewound) for the next middleware and moto."""
+    import io
+
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
 def in_front_of_server(middleware: Callable[[Any], Any]) -> None:
     """Route every request of moto's HTTP server through ``middleware(app) -> app`` first (our own
     routes, e.g. /reconcile-sandbox/…); nothing to do when moto's server extras are not installed."""

@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from reconciler.sandbox.extensions import request_body
+
 ROUTE_PREFIX = "/reconcile-sandbox/execute-api/"
 HOST = re.compile(r"^([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(:\d+)?$")
 STARTUP_ALLOWANCE = 5.0  # seconds for the interpreter and boto3 imports, on top of the function's timeout
@@ -374,11 +376,7 @@ def wsgi_middleware(app: Any) -> Any:
             return app(environ, start_response)
         # the handler's boto3 calls come back to this server
         endpoint = f"http://{environ.get('SERVER_NAME', '127.0.0.1')}:{environ.get('SERVER_PORT', '80')}"
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        body = environ["wsgi.input"].read(length) if length else b""
+        body = request_body(environ)
         headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]

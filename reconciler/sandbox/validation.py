@@ -13,13 +13,13 @@ answered as AWS answers it, before moto sees it:
 - IAM: HTTP 400 ``ValidationError`` in an XML ``ErrorResponse``.
 
 One mechanism driven by the model, no per-operation code (issue 11 point 2, house rules 10 and 11: this
-imports only ``reconciler.awsmodel``, botocore and the standard library, nothing of reconcile's client).
+imports only ``reconciler.awsmodel``, botocore, the standard library and the sandbox's own WSGI helper,
+nothing of reconcile's client).
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import json
 import re
 import urllib.parse
@@ -28,6 +28,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reconciler import awsmodel
+from reconciler.sandbox.extensions import request_body
 
 JSON_SERVICES = ("sagemaker", "secretsmanager", "application-autoscaling", "cloudwatch")  # (botocore: json)
 #: credential-scope service (signing name) -> botocore service, for the query and rest-json services
@@ -264,12 +265,7 @@ def wsgi_middleware(app: Any) -> Any:
     def middleware(environ: dict[str, Any], start_response: Any) -> Any:
         if identify(environ) is None:
             return app(environ, start_response)
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
+        body = request_body(environ)
         found = violations_of(environ, body)
         if found and found[1]:
             status, headers, data = answer(found[0], found[1])

@@ -12,7 +12,6 @@ in its store. Every iteration uses its own stack and names on the same server (n
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -21,40 +20,15 @@ import time
 import pytest
 
 from tests.support.cli import reconcile_exe
-from tests.support.faults import Rule, fork_run, proxied, record_figures, run_inprocess
-from tests.support.manifests import write
+from tests.support.faults import (
+    Rule,
+    kill_at_mutating_request,
+    proxied,
+    record_figures,
+    run_inprocess,
+)
+from tests.support.manifests import reader_role_user, write
 
-MANIFESTS = """
-apiVersion: reconciler/v1
-kind: Stack
-metadata: {{name: crash-{p}}}
----
-apiVersion: reconciler/v1
-kind: Policy
-metadata: {{name: {p}-read}}
-spec:
-  document:
-    Version: "2012-10-17"
-    Statement: [{{Effect: Allow, Action: "s3:GetObject", Resource: "arn:aws:s3:::models/*"}}]
----
-apiVersion: reconciler/v1
-kind: Role
-metadata: {{name: {p}-exec}}
-spec:
-  assumedBy: [sagemaker.amazonaws.com]
-  managedPolicies: [{p}-read]
-  inlinePolicies:
-    logs:
-      Version: "2012-10-17"
-      Statement: [{{Effect: Allow, Action: "logs:PutLogEvents", Resource: "*"}}]
----
-apiVersion: reconciler/v1
-kind: User
-metadata: {{name: {p}-deployer}}
-spec:
-  managedPolicies: [{p}-read]
-  accessKey: {{store: {{secretsManager: {p}-deployer-key}}}}
-"""
 SUFFIX_KIND = {"read": "Policy", "exec": "Role", "deployer": "User", "key": "User"}
 PLAN_LINE = re.compile(r"^  (\+|~|-/\+|-) (\w+)/(\S+)  \(", re.M)
 CREATES = ("CreatePolicy", "CreateRole", "CreateUser", "CreateSecret", "CreateModel", "CreateEndpointConfig",
@@ -115,24 +89,13 @@ def _check_account(boto, p: str, stack: str) -> None:
 
 
 def _manifests(tmp_path, p: str):
-    return write(tmp_path / p, {"all.yaml": MANIFESTS.format(p=p)})
+    stack = f"apiVersion: reconciler/v1\nkind: Stack\nmetadata: {{name: crash-{p}}}\n---"
+    return write(tmp_path / p, {"all.yaml": stack + reader_role_user(p)})
 
 
 def _kill_at(c, proxy, m, k: int) -> list:
     """Run apply in a process; SIGKILL it once the server has done its k-th mutating request."""
-    proxy.clear()
-    proxy.reset_counts()
-    proxy.add(Rule("hold", mutating=True, after=k - 1, times=1))
-    pid = fork_run(c.env, "apply", str(m), "--auto-approve", "--concurrency", "1")
-    try:
-        assert proxy.held.wait(90), f"apply never made mutating request {k}"
-        os.kill(pid, signal.SIGKILL)
-    finally:
-        _, status = os.waitpid(pid, 0)
-        proxy.release.set()
-    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
-    proxy.clear()
-    return proxy.ops(mutating=True)
+    return kill_at_mutating_request(c.env, proxy, k, "apply", str(m), "--auto-approve", "--concurrency", "1")
 
 
 @pytest.mark.parametrize("part", [0, 1], ids=["odd", "even"])

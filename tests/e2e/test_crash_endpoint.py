@@ -7,28 +7,11 @@ import re
 
 from tests.e2e.test_crash import CREATES, PLAN_LINE, _kill_at, _tagged_at_creation
 from tests.support.faults import proxied, record_figures, run_inprocess
-from tests.support.manifests import write
+from tests.support.manifests import llm_endpoint, sagemaker_stack, write
 
-MANIFESTS = """
-apiVersion: reconciler/v1
-kind: Stack
-metadata: {{name: crash-{p}}}
----
-apiVersion: reconciler/v1
-kind: Role
-metadata: {{name: {p}-exec}}
-spec: {{assumedBy: [sagemaker.amazonaws.com]}}
----
-apiVersion: reconciler/v1
-kind: Endpoint
-metadata: {{name: {p}-llm}}
-spec:
-  executionRole: {p}-exec
-  model:
-    image: {{huggingfaceLlm: {{version: "2.2.0"}}}}
-    environment: {{HF_MODEL_ID: org/model}}
-  instance: {{type: ml.g5.2xlarge}}
-"""
+
+def _manifests(p: str) -> str:
+    return sagemaker_stack(f"crash-{p}", p) + "---" + llm_endpoint(f"{p}-llm", f"{p}-exec", "org/model")
 
 
 def _sagemaker_parts(boto, p: str, stack: str) -> None:
@@ -51,7 +34,7 @@ def test_sigkill_at_every_mutating_request_of_an_endpoint_apply(cli, moto_server
     c, proxy = proxied(cli, moto_server)
     c.env["RECONCILE_POLL_SECONDS"] = "0.05"
     try:
-        m = write(tmp_path / "e0", {"all.yaml": MANIFESTS.format(p="e0")})
+        m = write(tmp_path / "e0", {"all.yaml": _manifests("e0")})
         r = run_inprocess(c.env, "apply", str(m), "--auto-approve", "--concurrency", "1")
         assert r.code == 0, r.text
         ops = [q.op for q in proxy.ops(mutating=True)]
@@ -60,7 +43,7 @@ def test_sigkill_at_every_mutating_request_of_an_endpoint_apply(cli, moto_server
         _sagemaker_parts(boto, "e0", "crash-e0")
         for k in range(1, len(ops) + 1):
             p = f"e{k}"
-            m = write(tmp_path / p, {"all.yaml": MANIFESTS.format(p=p)})
+            m = write(tmp_path / p, {"all.yaml": _manifests(p)})
             done = _kill_at(c, proxy, m, k)
             assert [q.op for q in done] == ops[:k]
             r = run_inprocess(c.env, "apply", str(m), "--auto-approve", "--concurrency", "1")

@@ -6,16 +6,11 @@ from __future__ import annotations
 import json
 
 from tests.support import audit
-from tests.support.manifests import write
+from tests.support.manifests import LLM_EXEC_ROLE, write
 
 FILES = {
     "stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: e2e}\n",
-    "iam.yaml": """
-        apiVersion: reconciler/v1
-        kind: Role
-        metadata: {name: llm-exec}
-        spec: {assumedBy: [sagemaker.amazonaws.com]}
-        """,
+    "iam.yaml": LLM_EXEC_ROLE,
     "endpoint.yaml": """
         apiVersion: reconciler/v1
         kind: Endpoint

@@ -3,43 +3,12 @@ rollback point, and removes every model and config the stack made, even for an e
 
 from __future__ import annotations
 
-import os
-import signal
+from tests.support.faults import Rule, kill_at_mutating_request, kill_when_held, proxied, run_inprocess
+from tests.support.manifests import ONE_INSTANCE, llm_endpoint, sagemaker_stack, write
 
-from tests.support.faults import Rule, fork_run, proxied, run_inprocess
-from tests.support.manifests import write
 
-MANIFESTS = """
-apiVersion: reconciler/v1
-kind: Stack
-metadata: {{name: kill-{p}}}
----
-apiVersion: reconciler/v1
-kind: Role
-metadata: {{name: {p}-exec}}
-spec: {{assumedBy: [sagemaker.amazonaws.com]}}
----
-apiVersion: reconciler/v1
-kind: Endpoint
-metadata: {{name: {p}-llm}}
-spec:
-  executionRole: {p}-exec
-  model:
-    image: {{huggingfaceLlm: {{version: "2.2.0"}}}}
-    environment: {{HF_MODEL_ID: org/{model}}}
-  instance: {{type: ml.g5.2xlarge}}
-"""
-
-KEEP = """
-apiVersion: reconciler/v1
-kind: Stack
-metadata: {{name: kill-{p}}}
----
-apiVersion: reconciler/v1
-kind: Role
-metadata: {{name: {p}-exec}}
-spec: {{assumedBy: [sagemaker.amazonaws.com]}}
-"""
+def _manifests(p: str, model: str, instance: str = ONE_INSTANCE) -> str:
+    return sagemaker_stack(f"kill-{p}", p) + "---" + llm_endpoint(f"{p}-llm", f"{p}-exec", f"org/{model}", instance)
 
 
 def _start(cli, moto_server):  # type: ignore[no-untyped-def]
@@ -52,17 +21,7 @@ def _start(cli, moto_server):  # type: ignore[no-untyped-def]
 
 def _kill_after(c, proxy, op: str, *args: str) -> None:  # type: ignore[no-untyped-def]
     """Run the CLI in a process; SIGKILL it once AWS did ``op`` (its answer held, never delivered)."""
-    proxy.clear()
-    proxy.add(Rule("hold", match=f"sagemaker:{op}", times=1))
-    pid = fork_run(c.env, *args)
-    try:
-        assert proxy.held.wait(90), f"{args[0]} never called {op}"
-        os.kill(pid, signal.SIGKILL)
-    finally:
-        _, status = os.waitpid(pid, 0)
-        proxy.release.set()
-    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
-    proxy.clear()
+    kill_when_held(c.env, proxy, Rule("hold", match=f"sagemaker:{op}", times=1), *args, waiting_for=f"called {op}")
 
 
 def _parts(boto, p: str) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
@@ -76,10 +35,10 @@ def test_a_kill_during_an_update_keeps_the_rollback_point(cli, moto_server, boto
     c, proxy = _start(cli, moto_server)
     sm = boto("sagemaker")
     try:
-        m = write(tmp_path / "u", {"all.yaml": MANIFESTS.format(p="u", model="v1")})
+        m = write(tmp_path / "u", {"all.yaml": _manifests("u", "v1")})
         assert run_inprocess(c.env, "apply", str(m), "--auto-approve").code == 0
         first = sm.describe_endpoint(EndpointName="u-llm")["EndpointConfigName"]
-        (m / "all.yaml").write_text(MANIFESTS.format(p="u", model="v2"))
+        (m / "all.yaml").write_text(_manifests("u", "v2"))
         _kill_after(c, proxy, "UpdateEndpoint", "apply", str(m), "--auto-approve")
         r = run_inprocess(c.env, "apply", str(m), "--auto-approve")
         assert r.code == 0, r.text
@@ -100,9 +59,9 @@ def test_a_kill_during_an_update_keeps_the_rollback_point(cli, moto_server, boto
 def test_a_destroy_killed_after_delete_endpoint_is_finished_by_the_rerun(cli, moto_server, boto, tmp_path):
     c, proxy = _start(cli, moto_server)
     try:
-        m = write(tmp_path / "d", {"all.yaml": MANIFESTS.format(p="d", model="v1")})
+        m = write(tmp_path / "d", {"all.yaml": _manifests("d", "v1")})
         assert run_inprocess(c.env, "apply", str(m), "--auto-approve").code == 0
-        (m / "all.yaml").write_text(MANIFESTS.format(p="d", model="v2"))  # a kept previous config too
+        (m / "all.yaml").write_text(_manifests("d", "v2"))  # a kept previous config too
         assert run_inprocess(c.env, "apply", str(m), "--auto-approve").code == 0
         assert _parts(boto, "d-") != ([], [])
         _kill_after(c, proxy, "DeleteEndpoint", "destroy", str(m), "--auto-approve")
@@ -118,11 +77,11 @@ def test_a_destroy_killed_after_delete_endpoint_is_finished_by_the_rerun(cli, mo
 def test_a_prune_killed_after_delete_endpoint_is_finished_by_the_rerun(cli, moto_server, boto, tmp_path):
     c, proxy = _start(cli, moto_server)
     try:
-        m = write(tmp_path / "p", {"all.yaml": MANIFESTS.format(p="p", model="v1")})
+        m = write(tmp_path / "p", {"all.yaml": _manifests("p", "v1")})
         assert run_inprocess(c.env, "apply", str(m), "--auto-approve").code == 0
-        (m / "all.yaml").write_text(MANIFESTS.format(p="p", model="v2"))
+        (m / "all.yaml").write_text(_manifests("p", "v2"))
         assert run_inprocess(c.env, "apply", str(m), "--auto-approve").code == 0
-        (m / "all.yaml").write_text(KEEP.format(p="p"))
+        (m / "all.yaml").write_text(sagemaker_stack("kill-p", "p"))
         _kill_after(c, proxy, "DeleteEndpoint", "prune", str(m), "--auto-approve")
         r = run_inprocess(c.env, "prune", str(m), "--auto-approve")
         assert r.code == 0, r.text
@@ -133,21 +92,21 @@ def test_a_prune_killed_after_delete_endpoint_is_finished_by_the_rerun(cli, moto
         proxy.stop()
 
 
-IC_MANIFESTS = MANIFESTS.replace("  instance: {{type: ml.g5.2xlarge}}\n", """  type: inference-component-based
-  instance: {{type: ml.g5.12xlarge}}
-  inferenceComponent: {{copies: 1, acceleratorDevices: 1, memoryMb: 1024}}
-""")
+IC_INSTANCE = """  type: inference-component-based
+  instance: {type: ml.g5.12xlarge}
+  inferenceComponent: {copies: 1, acceleratorDevices: 1, memoryMb: 1024}
+"""
 
 
 def test_a_kill_during_a_component_update_keeps_the_previous_model(cli, moto_server, boto, tmp_path):
     c, proxy = _start(cli, moto_server)
     sm = boto("sagemaker")
     try:
-        m = write(tmp_path / "i", {"all.yaml": IC_MANIFESTS.format(p="i", model="v1")})
+        m = write(tmp_path / "i", {"all.yaml": _manifests("i", "v1", IC_INSTANCE)})
         r = run_inprocess(c.env, "apply", str(m), "--auto-approve")
         assert r.code == 0, r.text
         first = sm.describe_inference_component(InferenceComponentName="i-llm-ic")["Specification"]["ModelName"]
-        (m / "all.yaml").write_text(IC_MANIFESTS.format(p="i", model="v2"))
+        (m / "all.yaml").write_text(_manifests("i", "v2", IC_INSTANCE))
         _kill_after(c, proxy, "UpdateInferenceComponent", "apply", str(m), "--auto-approve")
         r = run_inprocess(c.env, "apply", str(m), "--auto-approve")
         assert r.code == 0, r.text
@@ -160,23 +119,6 @@ def test_a_kill_during_a_component_update_keeps_the_previous_model(cli, moto_ser
         assert sm.describe_inference_component(InferenceComponentName="i-llm-ic")["Specification"]["ModelName"] == first
     finally:
         proxy.stop()
-
-
-def _kill_at_request(c, proxy, k: int, *args: str) -> list:  # type: ignore[no-untyped-def]
-    """Run the CLI in a process; SIGKILL it once AWS did its k-th mutating request (answer never delivered)."""
-    proxy.clear()
-    proxy.reset_counts()
-    proxy.add(Rule("hold", mutating=True, after=k - 1, times=1))
-    pid = fork_run(c.env, *args)
-    try:
-        assert proxy.held.wait(90), f"{args[0]} never made mutating request {k}"
-        os.kill(pid, signal.SIGKILL)
-    finally:
-        _, status = os.waitpid(pid, 0)
-        proxy.release.set()
-    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
-    proxy.clear()
-    return proxy.ops(mutating=True)
 
 
 def _left(boto, p: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -192,9 +134,9 @@ def test_destroy_killed_at_every_mutating_request_is_finished_by_the_rerun(cli, 
     try:
         # the reference destroy: its sequence of mutating requests (an endpoint with a kept previous config)
         def deployed(p: str):  # type: ignore[no-untyped-def]
-            m = write(tmp_path / p, {"all.yaml": MANIFESTS.format(p=p, model="v1")})
+            m = write(tmp_path / p, {"all.yaml": _manifests(p, "v1")})
             assert run_inprocess(c.env, "apply", str(m), "--auto-approve").code == 0
-            (m / "all.yaml").write_text(MANIFESTS.format(p=p, model="v2"))
+            (m / "all.yaml").write_text(_manifests(p, "v2"))
             assert run_inprocess(c.env, "apply", str(m), "--auto-approve").code == 0
             return m
 
@@ -207,7 +149,7 @@ def test_destroy_killed_at_every_mutating_request_is_finished_by_the_rerun(cli, 
         for k in range(1, len(ops) + 1):
             p = f"x{k}"
             m = deployed(p)
-            done = _kill_at_request(c, proxy, k, "destroy", str(m), "--auto-approve")
+            done = kill_at_mutating_request(c.env, proxy, k, "destroy", str(m), "--auto-approve")
             assert [q.op for q in done] == ops[:k]
             r = run_inprocess(c.env, "destroy", str(m), "--auto-approve")
             assert r.code == 0, f"kill point {k} ({ops[k - 1]}): {r.text}"

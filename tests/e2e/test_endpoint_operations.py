@@ -9,7 +9,7 @@ import json
 import time
 
 from reconciler import images
-from tests.support.manifests import write
+from tests.support.manifests import LLM_EXEC_ROLE, TWIN_ENDPOINT, write
 
 REGION = "us-east-1"
 SDK_MODEL = "huggingface-pytorch-tgi-inference-2026-11-30-21-04-15-123"
@@ -103,23 +103,8 @@ def test_adopting_a_matching_sdk_endpoint_only_tags_it(cli, boto, moto_server, t
 
 OWN = {
     "stack.yaml": STACK,
-    "iam.yaml": """
-        apiVersion: reconciler/v1
-        kind: Role
-        metadata: {name: llm-exec}
-        spec: {assumedBy: [sagemaker.amazonaws.com]}
-        """,
-    "endpoint.yaml": """
-        apiVersion: reconciler/v1
-        kind: Endpoint
-        metadata: {name: twin}
-        spec:
-          executionRole: llm-exec
-          model:
-            image: {huggingfaceLlm: {version: "2.2.0"}}
-            environment: {HF_MODEL_ID: mlabonne/TwinLlama-3.1-8B-DPO}
-          instance: {type: ml.g5.2xlarge}
-        """,
+    "iam.yaml": LLM_EXEC_ROLE,
+    "endpoint.yaml": TWIN_ENDPOINT,
 }
 
 

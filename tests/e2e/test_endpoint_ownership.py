@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import time
 
-from tests.support.manifests import write
+from tests.support.manifests import llm_endpoint, sagemaker_role, write
 
-ROLE = """
-apiVersion: reconciler/v1
-kind: Role
-metadata: {name: own-exec}
-spec: {assumedBy: [sagemaker.amazonaws.com]}
-"""
+ROLE = sagemaker_role("own-exec")
 
 IC_ENDPOINT = """
 apiVersion: reconciler/v1
@@ -28,17 +23,7 @@ spec:
   inferenceComponent: {copies: 1, acceleratorDevices: 1, cpuCores: 2, memoryMb: 5120}
 """
 
-MB_ENDPOINT = """
-apiVersion: reconciler/v1
-kind: Endpoint
-metadata: {name: own-mb}
-spec:
-  executionRole: own-exec
-  model:
-    image: {huggingfaceLlm: {version: "2.2.0"}}
-    environment: {HF_MODEL_ID: org/model}
-  instance: {type: ml.g5.2xlarge}
-"""
+MB_ENDPOINT = llm_endpoint("own-mb", "own-exec", "org/model")
 
 
 def _fast(cli, moto_server) -> None:  # type: ignore[no-untyped-def]
@@ -194,3 +179,98 @@ def test_adopting_an_endpoint_takes_its_declared_component_never_another_stacks(
     assert {t["Key"]: t["Value"] for t in other}["reconciler:stack"] == "other"  # never taken, never changed
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 0, r.text
+
+
+def test_adopting_and_changing_an_endpoint_never_deletes_a_part_stripped_of_managed_by(cli, boto, moto_server, tmp_path):
+    """A hand-made endpoint runs a config tagged with this stack's name and the endpoint but without
+    reconciler:managed-by (stripped, or written by hand): adopting the endpoint and changing it moves it to
+    new parts; that config is never taken as this stack's, so it is never deleted (it was, once it left the
+    rollback point: its stack tag alone counted)."""
+    _fast(cli, moto_server)
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tgi:latest"
+    m = write(tmp_path / "m", {"stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: own}\n",
+                               "iam.yaml": ROLE})
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    sm = boto("sagemaker")
+    role = boto("iam").get_role(RoleName="own-exec")["Role"]["Arn"]
+    stripped = [{"Key": "reconciler:stack", "Value": "own"}, {"Key": "reconciler:endpoint", "Value": "adopt-mb"}]
+    sm.create_model(ModelName="hand-model", ExecutionRoleArn=role,
+                    PrimaryContainer={"Image": image, "Environment": {"HF_MODEL_ID": "org/model"}})
+    sm.create_endpoint_config(EndpointConfigName="stripped-cfg", Tags=stripped, ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "hand-model", "InstanceType": "ml.g5.2xlarge",
+        "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="adopt-mb", EndpointConfigName="stripped-cfg")
+    _wait(lambda: sm.describe_endpoint(EndpointName="adopt-mb")["EndpointStatus"] == "InService", "endpoint")
+    write(m, {"endpoint.yaml": f"""
+        apiVersion: reconciler/v1
+        kind: Endpoint
+        metadata:
+          name: adopt-mb
+          annotations: {{reconciler/adopt: "true"}}
+        spec:
+          executionRole: own-exec
+          model:
+            image: {{uri: {image}}}
+            environment: {{HF_MODEL_ID: org/model-v2}}
+          instance: {{type: ml.g5.2xlarge}}
+        """})
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    # two more changes: the first config and model drop out of the rollback point
+    for version in ("v3", "v4"):
+        (m / "endpoint.yaml").write_text((m / "endpoint.yaml").read_text().replace(
+            "org/model-v2" if version == "v3" else "org/model-v3", f"org/model-{version}"))
+        r = cli("apply", str(m), "--auto-approve")
+        assert r.code == 0, r.text
+        assert "stripped-cfg" not in r.out, r.text
+    assert sm.describe_endpoint(EndpointName="adopt-mb")["EndpointConfigName"] != "stripped-cfg"
+    assert "stripped-cfg" in [x["EndpointConfigName"] for x in sm.list_endpoint_configs()["EndpointConfigs"]], r.text
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=sm.describe_endpoint_config(
+        EndpointConfigName="stripped-cfg")["EndpointConfigArn"])["Tags"]}
+    assert "reconciler:managed-by" not in tags, tags  # never re-tagged as ours
+    # the adopted model is kept too: no plan listed its delete (its config, not ours, still names it), and
+    # apply deletes nothing its plan did not list (the write audit checks every command here)
+    assert "hand-model" in [x["ModelName"] for x in sm.list_models()["Models"]], r.text
+
+
+def test_an_adopted_config_never_takes_a_model_of_the_same_name_with_it(cli, boto, moto_server, tmp_path):
+    """Models and configs are separate namespaces: an adopted endpoint's config ``shared-name`` is deleted once
+    it leaves the rollback point, and an unrelated model that happens to be named ``shared-name`` (nobody's,
+    untagged) stays (adoption recorded names without their kind, so the model went with the config)."""
+    _fast(cli, moto_server)
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tgi:latest"
+    m = write(tmp_path / "m", {"stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: own}\n",
+                               "iam.yaml": ROLE})
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    sm = boto("sagemaker")
+    role = boto("iam").get_role(RoleName="own-exec")["Role"]["Arn"]
+    container = {"Image": image, "Environment": {"HF_MODEL_ID": "org/model"}}
+    sm.create_model(ModelName="sdk-model", ExecutionRoleArn=role, PrimaryContainer=container)
+    sm.create_model(ModelName="shared-name", ExecutionRoleArn=role, PrimaryContainer=container)  # nobody's
+    sm.create_endpoint_config(EndpointConfigName="shared-name", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "sdk-model", "InstanceType": "ml.g5.2xlarge",
+        "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="adopt-same", EndpointConfigName="shared-name")
+    _wait(lambda: sm.describe_endpoint(EndpointName="adopt-same")["EndpointStatus"] == "InService", "endpoint")
+    write(m, {"endpoint.yaml": f"""
+        apiVersion: reconciler/v1
+        kind: Endpoint
+        metadata:
+          name: adopt-same
+          annotations: {{reconciler/adopt: "true"}}
+        spec:
+          executionRole: own-exec
+          model:
+            image: {{uri: {image}}}
+            environment: {{HF_MODEL_ID: org/model}}
+          instance: {{type: ml.g5.2xlarge}}
+        """})
+    r = cli("apply", str(m), "--auto-approve")  # adoption: tags only
+    assert r.code == 0, r.text
+    for old, new in (("org/model", "org/model-v2"), ("org/model-v2", "org/model-v3")):
+        (m / "endpoint.yaml").write_text((m / "endpoint.yaml").read_text().replace(f"HF_MODEL_ID: {old}}}", f"HF_MODEL_ID: {new}}}"))
+        r = cli("apply", str(m), "--auto-approve")
+        assert r.code == 0, r.text
+    configs = [x["EndpointConfigName"] for x in sm.list_endpoint_configs()["EndpointConfigs"]]
+    assert "shared-name" not in configs, r.text  # the adopted config left the rollback point: deleted
+    assert "shared-name" in [x["ModelName"] for x in sm.list_models()["Models"]], r.text  # the model is not ours

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import json
 
-from tests.support.manifests import write
+from tests.support.manifests import llm_endpoint, sagemaker_role, write
 
 FILES = {
     "stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: rb}\n",
-    "iam.yaml": """
-        apiVersion: reconciler/v1
-        kind: Role
-        metadata: {name: rb-exec}
-        spec: {assumedBy: [sagemaker.amazonaws.com]}
-        """,
-    "endpoint.yaml": """
-        apiVersion: reconciler/v1
-        kind: Endpoint
-        metadata: {name: rb-llm}
-        spec:
-          executionRole: rb-exec
-          model:
-            image: {huggingfaceLlm: {version: "2.2.0"}}
-            environment: {HF_MODEL_ID: org/model-v1}
-          instance: {type: ml.g5.2xlarge}
-        """,
+    "iam.yaml": sagemaker_role("rb-exec"),
+    "endpoint.yaml": llm_endpoint("rb-llm", "rb-exec", "org/model-v1"),
 }
 
 

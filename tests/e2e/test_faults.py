@@ -11,36 +11,10 @@ from __future__ import annotations
 import pytest
 
 from tests.support.faults import FaultProxy, Rule, proxied, record_figures, run_inprocess
-from tests.support.manifests import write
+from tests.support.manifests import reader_role_user, write
 
 STACK = "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: faults}\n"
-RESOURCES = """
-apiVersion: reconciler/v1
-kind: Policy
-metadata: {name: f-read}
-spec:
-  document:
-    Version: "2012-10-17"
-    Statement: [{Effect: Allow, Action: "s3:GetObject", Resource: "arn:aws:s3:::models/*"}]
----
-apiVersion: reconciler/v1
-kind: Role
-metadata: {name: f-exec}
-spec:
-  assumedBy: [sagemaker.amazonaws.com]
-  managedPolicies: [f-read]
-  inlinePolicies:
-    logs:
-      Version: "2012-10-17"
-      Statement: [{Effect: Allow, Action: "logs:PutLogEvents", Resource: "*"}]
----
-apiVersion: reconciler/v1
-kind: User
-metadata: {name: f-deployer}
-spec:
-  managedPolicies: [f-read]
-  accessKey: {store: {secretsManager: f-deployer-key}}
-"""
+RESOURCES = reader_role_user("f")
 
 
 @pytest.fixture

@@ -5,26 +5,11 @@ re-run converges."""
 from __future__ import annotations
 
 from tests.support.faults import Rule, proxied, record_figures, run_inprocess
-from tests.support.manifests import write
+from tests.support.manifests import llm_endpoint, sagemaker_role, write
 
 FILES = {
     "stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: fep}\n",
-    "all.yaml": """
-        apiVersion: reconciler/v1
-        kind: Role
-        metadata: {name: fep-exec}
-        spec: {assumedBy: [sagemaker.amazonaws.com]}
-        ---
-        apiVersion: reconciler/v1
-        kind: Endpoint
-        metadata: {name: fep-llm}
-        spec:
-          executionRole: fep-exec
-          model:
-            image: {huggingfaceLlm: {version: "2.2.0"}}
-            environment: {HF_MODEL_ID: org/model}
-          instance: {type: ml.g5.2xlarge}
-        """,
+    "all.yaml": sagemaker_role("fep-exec") + "---" + llm_endpoint("fep-llm", "fep-exec", "org/model"),
 }
 FAST = {"create_seconds": 0.3, "update_seconds": 0.3, "delete_seconds": 0.1}
 

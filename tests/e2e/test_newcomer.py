@@ -4,27 +4,12 @@ its manifests, say where they looked, show a rollback before asking, and print n
 from __future__ import annotations
 
 from tests.support.cli import Cli
-from tests.support.manifests import write
+from tests.support.manifests import llm_endpoint, sagemaker_role, write
 
 FILES = {
     "stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: faraway}\nspec: {region: eu-west-1}\n",
-    "iam.yaml": """
-        apiVersion: reconciler/v1
-        kind: Role
-        metadata: {name: far-exec}
-        spec: {assumedBy: [sagemaker.amazonaws.com]}
-        """,
-    "endpoint.yaml": """
-        apiVersion: reconciler/v1
-        kind: Endpoint
-        metadata: {name: far-llm}
-        spec:
-          executionRole: far-exec
-          model:
-            image: {huggingfaceLlm: {version: "2.2.0"}}
-            environment: {HF_MODEL_ID: org/model-v1}
-          instance: {type: ml.g5.2xlarge}
-        """,
+    "iam.yaml": sagemaker_role("far-exec"),
+    "endpoint.yaml": llm_endpoint("far-llm", "far-exec", "org/model-v1"),
 }
 
 

@@ -6,26 +6,10 @@ from __future__ import annotations
 
 import json
 
-from tests.support.manifests import write
+from tests.support.manifests import LLM_EXEC_ROLE, TWIN_ENDPOINT, write
 
 STACK = "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: orph}\n"
-ROLE = """
-    apiVersion: reconciler/v1
-    kind: Role
-    metadata: {name: llm-exec}
-    spec: {assumedBy: [sagemaker.amazonaws.com]}
-    """
-ENDPOINT = """
-    apiVersion: reconciler/v1
-    kind: Endpoint
-    metadata: {name: NAME}
-    spec:
-      executionRole: llm-exec
-      model:
-        image: {huggingfaceLlm: {version: "2.2.0"}}
-        environment: {HF_MODEL_ID: mlabonne/TwinLlama-3.1-8B-DPO}
-      instance: {type: ml.g5.2xlarge}
-    """
+ROLE = LLM_EXEC_ROLE
 
 
 def _fast(cli, moto_server):
@@ -37,7 +21,7 @@ def _fast(cli, moto_server):
 def test_renamed_endpoint_is_listed_counted_and_exits_2(cli, boto, moto_server, tmp_path):
     _fast(cli, moto_server)
     m = write(tmp_path / "m", {"stack.yaml": STACK, "iam.yaml": ROLE,
-                               "endpoint.yaml": ENDPOINT.replace("NAME", "twin")})
+                               "endpoint.yaml": TWIN_ENDPOINT})
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
 
@@ -71,7 +55,7 @@ def test_renamed_endpoint_is_listed_counted_and_exits_2(cli, boto, moto_server, 
 def test_stack_spec_prune_makes_apply_delete_orphans(cli, boto, moto_server, tmp_path):
     _fast(cli, moto_server)
     m = write(tmp_path / "m", {"stack.yaml": STACK, "iam.yaml": ROLE,
-                               "endpoint.yaml": ENDPOINT.replace("NAME", "twin"),
+                               "endpoint.yaml": TWIN_ENDPOINT,
                                "extra.yaml": ROLE.replace("llm-exec", "left-over")})
     assert cli("apply", str(m), "--auto-approve").code == 0
     (m / "extra.yaml").unlink()

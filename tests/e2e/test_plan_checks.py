@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import json
 
-from tests.support.manifests import write
+from tests.support.manifests import LLM_EXEC_ROLE, write
 
 STACK = "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: chk}\n"
-ROLE = """
-    apiVersion: reconciler/v1
-    kind: Role
-    metadata: {name: llm-exec}
-    spec: {assumedBy: [sagemaker.amazonaws.com]}
-    """
+ROLE = LLM_EXEC_ROLE
 ENDPOINT = """
     apiVersion: reconciler/v1
     kind: Endpoint

@@ -9,37 +9,11 @@ import pytest
 
 from tests.support.audit import WriteViolation, check
 from tests.support.cli import Result
-from tests.support.manifests import write
+from tests.support.manifests import reader_role_user, write
 
 FILES = {
     "stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name: audited}\n",
-    "iam.yaml": """
-        apiVersion: reconciler/v1
-        kind: Policy
-        metadata: {name: audited-read}
-        spec:
-          document:
-            Version: "2012-10-17"
-            Statement: [{Effect: Allow, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*"}]
-        ---
-        apiVersion: reconciler/v1
-        kind: Role
-        metadata: {name: audited-exec}
-        spec:
-          assumedBy: [sagemaker.amazonaws.com]
-          managedPolicies: [audited-read]
-          inlinePolicies:
-            logs:
-              Version: "2012-10-17"
-              Statement: [{Effect: Allow, Action: "logs:PutLogEvents", Resource: "*"}]
-        ---
-        apiVersion: reconciler/v1
-        kind: User
-        metadata: {name: audited-ci}
-        spec:
-          managedPolicies: [audited-read]
-          accessKey: {store: {secretsManager: audited-ci-key}}
-        """,
+    "iam.yaml": reader_role_user("audited", user="ci", bucket="b"),
 }
 
 

@@ -463,3 +463,86 @@ def test_smoke_test_runs_after_create_and_fails_the_apply(env):
     _, result = env.apply(ok=False)
     [(_, err)] = result.outcome.failed
     assert "Smoke test of Endpoint/llm failed" in str(err) and "never-said" in str(err)
+
+
+def test_a_plan_lists_the_accounts_configs_and_models_once(env):
+    """The endpoints' reads and the orphan scan share one listing of configs and of models per command; an
+    endpoint's read describes each of its inference components once."""
+    env.write(**{"r.yaml": ROLE, "e.yaml": ENDPOINT, "ic.yaml": IC_ENDPOINT})
+    env.apply()
+    p, t, _ = pipeline.plan(env.root, env.opts)
+    assert not p.has_changes and not p.orphans
+    assert t.aws.calls["sagemaker:list_models"] == 1 and t.aws.calls["sagemaker:list_endpoint_configs"] == 1, t.aws.calls
+    assert t.aws.calls["sagemaker:describe_inference_component"] == 1, t.aws.calls  # llm-ic's one component
+
+
+def test_an_ic_model_change_records_its_rollback_point_once(env):
+    """Apply starts from the tags its re-read found and keeps them current: the rollback record is one
+    AddTags on the endpoint (it was written, then written again from stale tags), no second ListTags."""
+    env.write(**{"r.yaml": ROLE, "ic.yaml": IC_ENDPOINT})
+    env.apply()
+    env.write(**{"r.yaml": ROLE, "ic.yaml": IC_ENDPOINT.replace("org/model", "org/model-v2")})
+    p, t, m = pipeline.plan(env.root, env.opts)
+    t.aws.calls.clear()
+    result = pipeline.apply(p, t, env.opts, m.stack.name)
+    assert result.outcome.ok and result.drift == [], result.outcome.failed
+    assert t.aws.calls["sagemaker:add_tags"] == 1, t.aws.calls
+    arn = env.sm.describe_endpoint(EndpointName="llm-ic")["EndpointArn"]
+    old = [x for x in env.models() if x != env.sm.describe_inference_component(
+        InferenceComponentName="llm-ic")["Specification"]["ModelName"]]
+    assert env.tags(arn)["reconciler:previous-model"] in old
+
+
+def test_a_plan_describes_a_referenced_secret_once(env):
+    """The plan's secret check, the endpoint's secret versions and its model's read share one DescribeSecret."""
+    sec = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=env.server.url)
+    sec.create_secret(Name="hf-token", SecretString="hf_FIRST_SECRET_VALUE")
+    doc = ENDPOINT.replace('SM_NUM_GPUS: "1"}', 'SM_NUM_GPUS: "1", HUGGING_FACE_HUB_TOKEN: {secretsManager: hf-token}}')
+    env.write(**{"r.yaml": ROLE, "e.yaml": doc})
+    env.apply()
+    p, t, _ = pipeline.plan(env.root, env.opts)
+    assert not p.has_changes
+    assert t.aws.calls["secretsmanager:describe_secret"] == 1, t.aws.calls
+    assert t.aws.calls["secretsmanager:get_secret_value"] == 0, t.aws.calls  # a plan never reads a value
+
+
+def test_component_compute_maps_both_ways_through_one_table():
+    from reconciler.kinds.endpoint.shapes import compute, compute_of
+
+    ours = {"memoryMb": 5120, "maxMemoryMb": 8192, "acceleratorDevices": 1, "cpuCores": 2}
+    theirs = compute(ours)
+    assert theirs == {"MinMemoryRequiredInMb": 5120, "MaxMemoryRequiredInMb": 8192,
+                      "NumberOfAcceleratorDevicesRequired": 1.0, "NumberOfCpuCoresRequired": 2.0}
+    assert compute_of(theirs) == {**ours, "acceleratorDevices": 1.0, "cpuCores": 2.0}
+    assert compute({"memoryMb": 1024, "cpuCores": None}) == {"MinMemoryRequiredInMb": 1024}
+    assert compute_of({"MinMemoryRequiredInMb": 1024}) == {"memoryMb": 1024}
+
+
+def test_an_adoption_plan_reads_each_part_of_the_endpoint_once(env):
+    """Adopting an SDK-made endpoint: which parts are untagged and which another stack owns is told from one
+    describe and one ListTags of each (the two checks read them apart)."""
+    role = boto3.client("iam", region_name="us-east-1", endpoint_url=env.server.url).create_role(
+        RoleName="sdk-role", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+        '"Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}')["Role"]["Arn"]
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tgi:latest"
+    env.sm.create_model(ModelName="sdk-model", ExecutionRoleArn=role,
+                        PrimaryContainer={"Image": image, "Environment": {"HF_MODEL_ID": "org/model"}})
+    env.sm.create_endpoint_config(EndpointConfigName="sdk-cfg", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "sdk-model", "InstanceType": "ml.g5.2xlarge",
+        "InitialInstanceCount": 1}])
+    env.sm.create_endpoint(EndpointName="sdk", EndpointConfigName="sdk-cfg")
+    env.write(**{"e.yaml": f"""
+apiVersion: reconciler/v1
+kind: Endpoint
+metadata: {{name: sdk, annotations: {{reconciler/adopt: "true"}}}}
+spec:
+  executionRole: {role}
+  model: {{image: {{uri: {image}}}, environment: {{HF_MODEL_ID: org/model}}}}
+  instance: {{type: ml.g5.2xlarge}}
+"""})
+    p, t, _ = pipeline.plan(env.root, env.opts)
+    [step] = p.changes
+    assert {(o.action, o.target) for o in step.operations} >= {("AddTags", "sdk-model"), ("AddTags", "sdk-cfg")}
+    # the endpoint's read (1 each) and the adoption's (1 each)
+    assert t.aws.calls["sagemaker:describe_model"] == 2, t.aws.calls
+    assert t.aws.calls["sagemaker:describe_endpoint_config"] == 2, t.aws.calls

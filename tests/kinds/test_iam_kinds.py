@@ -230,3 +230,19 @@ def test_user_interrupted_key_creation_never_deletes_a_key_reconcile_did_not_cre
     new = json.loads(keyfile.read_text())["AccessKeyId"]
     assert keys == sorted([foreign, new]) and lost not in keys
     assert not stack.plan().has_changes
+
+
+def test_prune_refuses_a_resource_protected_after_its_plan(stack):
+    """apply re-checks right before a delete: a resource protected (reconciler:prevent-destroy) since the plan
+    listed its delete is refused and kept, whatever the plan says."""
+    stack.write({"p.yaml": POLICY})
+    stack.apply()
+    stack.write({"other.yaml": POLICY.replace("name: reader", "name: other")})
+    p, t, m = pipeline.plan(stack.root, stack.opts, deletes=True, declared_only=False)
+    assert [(s.action, s.id) for s in p.changes if s.action == Action.delete] == [(Action.delete, "Policy/reader")]
+    arn = "arn:aws:iam::123456789012:policy/reader"
+    iam().tag_policy(PolicyArn=arn, Tags=[{"Key": "reconciler:prevent-destroy", "Value": "true"}])
+    result = pipeline.apply(p, t, stack.opts, m.stack.name)
+    [(_, err)] = result.outcome.failed
+    assert "refusing to delete Policy/reader: it was protected (reconciler:prevent-destroy) since the plan" in str(err)
+    assert iam().get_policy(PolicyArn=arn)

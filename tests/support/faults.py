@@ -398,3 +398,32 @@ def fork_run(env: dict[str, str], *args: str) -> int:
         finally:
             os._exit(code)
     return pid
+
+
+def kill_when_held(env: dict[str, str], proxy: FaultProxy, rule: Rule, *args: str, waiting_for: str) -> None:
+    """Run the CLI (``args``) in a forked process; SIGKILL it once the proxy holds the answer to a request ``rule``
+    matches (AWS did it, reconcile never learns it). ``waiting_for`` says what the run never did, on a timeout."""
+    import os
+    import signal
+
+    proxy.clear()
+    proxy.add(rule)
+    pid = fork_run(env, *args)
+    try:
+        assert proxy.held.wait(90), f"{args[0]} never {waiting_for}"
+        os.kill(pid, signal.SIGKILL)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        proxy.release.set()
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
+    proxy.clear()
+
+
+def kill_at_mutating_request(env: dict[str, str], proxy: FaultProxy, k: int, *args: str) -> list[Request]:
+    """Run the CLI (``args``) in a forked process; SIGKILL it once AWS did its k-th mutating request (the answer
+    never delivered). The mutating requests made, in order."""
+    proxy.clear()
+    proxy.reset_counts()
+    kill_when_held(env, proxy, Rule("hold", mutating=True, after=k - 1, times=1), *args,
+                   waiting_for=f"made mutating request {k}")
+    return proxy.ops(mutating=True)

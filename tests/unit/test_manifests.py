@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from reconciler.errors import Issue, ManifestError
 from reconciler.graph import build
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Kind, Reference, Resource
+from reconciler.manifests import yaml_reader
 from tests.support.manifests import write
 
 ROLE = """
@@ -174,7 +176,7 @@ def test_alias_bomb_is_refused_without_expanding_it(tmp_path: Path) -> None:
 
 
 def test_file_level_problems_name_the_file_and_what_is_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mf, "MAX_FILE_BYTES", 300)
+    monkeypatch.setattr(yaml_reader, "MAX_FILE_BYTES", 300)
     root = write(tmp_path / "m", {"big.yaml": "#" * 400 + "\n", "ok.yaml": ROLE})
     issue = only_error(root)
     assert (Path(issue.file).name, issue.line) == ("big.yaml", 1)
@@ -198,7 +200,7 @@ def test_empty_and_manifestless_folders(tmp_path: Path) -> None:
 class _Linked(Kind):
     kind = "Linked"
     spec_model = None  # type: ignore[assignment]
-    name_pattern = mf.re.compile(".*")
+    name_pattern = re.compile(".*")
     name_rule = "anything"
 
     def references(self, res: Resource, names: dict[str, set[str]]) -> list[Reference]:

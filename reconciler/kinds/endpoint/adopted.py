@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler import STACK_TAG, policy
+from reconciler import policy
 from reconciler.aws import sagemaker as smx
+from reconciler.kinds.endpoint import ownership
 from reconciler.kinds.endpoint.naming import ENDPOINT_TAG, is_derived
 
 DESCRIBE = {"config": ("describe_endpoint_config", "EndpointConfigName", "EndpointConfigArn", "EndpointConfig"),
@@ -25,31 +26,47 @@ def arn_of(sm: Any, kind: str, name: str) -> str | None:
     return None if d is None else d[arn_key]
 
 
-def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, str | None]]) -> tuple[list, list]:
-    """(untagged: [[kind, name, arn]], adopted: [name]) of ``parts`` whose names reconcile did not derive:
-    those not yet tagged for ``endpoint``, and those tagged for it by this stack (an earlier adoption)."""
-    untagged, adopted = [], []
+def read_parts(sm: Any, parts: list[tuple[str, str | None]]) -> dict[tuple[str, str], tuple[str, dict[str, str]] | None]:
+    """{(kind, name): (arn, tags), or None when it is gone} of ``parts``: one describe and one ListTags each,
+    shared by ``classify`` and ``others`` within one read."""
+    out: dict[tuple[str, str], tuple[str, dict[str, str]] | None] = {}
     for kind, name in dict.fromkeys(parts):
-        if not name or is_derived(endpoint, name):
+        if name:
+            arn = arn_of(sm, kind, name)
+            out[(kind, name)] = (arn, smx.tags_of(sm, arn, name)) if arn else None
+    return out
+
+
+def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, str | None]],
+             known: dict[tuple[str, str], tuple[str, dict[str, str]] | None] | None = None) -> tuple[list, list]:
+    """(untagged: [[kind, name, arn]], adopted: [[kind, name]]) of ``parts`` whose names reconcile did not derive:
+    those not yet tagged for ``endpoint`` that no other reconcile stack owns (the adoption tags them), and those
+    this stack owns for ``endpoint`` by the one rule of ``ownership.owns`` (an earlier adoption). Anything
+    else (another stack's part, one stripped of ``reconciler:managed-by``) is neither: never tagged nor
+    deleted. ``known``: ``read_parts`` of them, when read already."""
+    untagged, adopted = [], []
+    mine = [(k, n) for k, n in parts if n and not is_derived(endpoint, n)]
+    read = {**read_parts(sm, [p for p in mine if known is None or p not in known]), **(known or {})}
+    for kind, name in dict.fromkeys(mine):
+        if read.get((kind, name)) is None:
             continue
-        arn = arn_of(sm, kind, name)
-        if arn is None:
-            continue
-        tags = smx.tags_of(sm, arn, name)
-        if tags.get(ENDPOINT_TAG) == endpoint and (stack is None or tags.get(STACK_TAG) == stack):
-            adopted.append(name)
+        arn, tags = read[(kind, name)]  # type: ignore[misc]
+        if ownership.owns(tags, stack, endpoint):
+            adopted.append([kind, name])
         elif not tags.get(ENDPOINT_TAG) and policy.owner_of(tags) in (None, stack):  # never another stack's
             untagged.append([kind, name, arn])
     return untagged, adopted
 
 
-def others(sm: Any, stack: str, parts: list[tuple[str, str | None]]) -> dict[str, str]:
+def others(sm: Any, stack: str, parts: list[tuple[str, str | None]],
+           known: dict[tuple[str, str], tuple[str, dict[str, str]] | None] | None = None) -> dict[str, str]:
     """{"Model/name" | "EndpointConfig/name": owning stack} of ``parts`` that another reconcile stack owns:
-    adopting the endpoint must not take them (``Kind.owned_by_others``)."""
+    adopting the endpoint must not take them (``Kind.owned_by_others``). ``known``: as for ``classify``."""
     out = {}
+    read = {**read_parts(sm, [p for p in parts if known is None or p not in known]), **(known or {})}
     for kind, name in dict.fromkeys(parts):
-        arn = arn_of(sm, kind, name) if name else None
-        owner = policy.owner_of(smx.tags_of(sm, arn, name)) if arn else None
+        got = read.get((kind, name)) if name else None
+        owner = policy.owner_of(got[1]) if got else None
         if owner and owner != stack:
             out[f"{DESCRIBE[kind][3]}/{name}"] = owner
     return out
@@ -70,11 +87,12 @@ def tag(sm: Any, untagged: list, tags: dict[str, str], endpoint: str) -> None:
         smx.set_tags(sm, arn, name, live, {**live, **tags, ENDPOINT_TAG: endpoint})
 
 
-def delete(sm: Any, adopted: list[str], keep: set[str], progress: Any) -> None:
-    """Delete the adopted configs, then models, not in ``keep`` (no longer used nor kept for rollback)."""
+def delete(sm: Any, adopted: list, keep: set[str], progress: Any) -> None:
+    """Delete the adopted configs, then models (``[kind, name]``), not in ``keep`` (no longer used nor kept for
+    rollback). A model and a config may share a name: only the kind that was adopted is deleted."""
     for kind in ("config", "model"):
         op, key, _arn, what = DESCRIBE[kind]
-        for name in adopted:
+        for name in dict.fromkeys(n for k, n in adopted if k == kind):
             if name in keep or arn_of(sm, kind, name) is None:
                 continue
             sm.ignore_missing(op.replace("describe", "delete"), f"{what}/{name}", **{key: name})

@@ -12,6 +12,15 @@ from reconciler.kinds.base import ApplyContext, Kind, Observed, PlanContext, own
 from reconciler.kinds.endpoint import ownership
 from reconciler.kinds.endpoint.naming import ENDPOINT_TAG, HASH_LEN, is_derived, prefix
 
+PARTS = (("config", "list_endpoint_configs", "EndpointConfigs", "EndpointConfigName", "EndpointConfigArn"),
+         ("model", "list_models", "Models", "ModelName", "ModelArn"))
+
+
+def listed(aws: Any, sm: Any, op: str, key: str) -> list[dict[str, Any]]:
+    """Every endpoint config or model in the account, listed once per command (``Aws.cached``: the reads of
+    every endpoint, of every InferenceComponent and the orphan scan share it)."""
+    return aws.cached(f"sagemaker:{op}", lambda: list(sm.paginate(op, key, "sagemaker")))
+
 
 def model_of_config(sm: Any, cfg_name: str | None) -> str | None:
     if not cfg_name:
@@ -31,12 +40,9 @@ def owned_parts(sm: Any, endpoint: str, stack: str | None, skip: set[Any] = froz
     command (``Aws.cached``, shared by all endpoints' reads) instead of once per endpoint.
     """
     out = []
-    for kind, op, key, name_key, arn_key in (
-        ("config", "list_endpoint_configs", "EndpointConfigs", "EndpointConfigName", "EndpointConfigArn"),
-        ("model", "list_models", "Models", "ModelName", "ModelArn"),
-    ):
+    for kind, op, key, name_key, arn_key in PARTS:
         if aws is not None:
-            items = aws.cached(f"sagemaker:{op}", lambda op=op, key=key: list(sm.paginate(op, key, "sagemaker")))
+            items = listed(aws, sm, op, key)
         else:
             items = sm.paginate(op, key, f"Endpoint/{endpoint}", NameContains=prefix(endpoint))
         for item in items:
@@ -64,11 +70,8 @@ def list_owned(endpoint_kind: Kind, aws: Any, stack: str, ctx: PlanContext, excl
                 out.append(full)
     # leftovers of endpoints that no longer exist (an interrupted create, or a delete cut short)
     orphans: dict[str, list[str]] = {}
-    for kind, op, key, name_key, arn_key in (
-        ("config", "list_endpoint_configs", "EndpointConfigs", "EndpointConfigName", "EndpointConfigArn"),
-        ("model", "list_models", "Models", "ModelName", "ModelArn"),
-    ):
-        for item in sm.paginate(op, key, kind):
+    for kind, op, key, name_key, arn_key in PARTS:
+        for item in listed(aws, sm, op, key):
             n = item[name_key]
             if not re.search(rf"-[0-9a-f]{{{HASH_LEN}}}$", n):
                 continue

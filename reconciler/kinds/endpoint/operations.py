@@ -93,9 +93,9 @@ def ic_spec(desired: dict[str, Any], model: str | None) -> dict[str, Any]:
     return spec
 
 
-def owned(name: str, part: str, meta: dict[str, Any]) -> bool:
-    """A config/model this stack deletes when no longer used: one reconcile named, or one it adopted."""
-    return is_derived(name, part) or part in (meta.get("adopted") or ())
+def owned(name: str, part: str, meta: dict[str, Any], kind: str) -> bool:
+    """A config/model (``kind``) this stack deletes when no longer used: one reconcile named, or one it adopted."""
+    return is_derived(name, part) or [kind, part] in [list(p) for p in meta.get("adopted") or ()]
 
 
 # ---- the decision ---------------------------------------------------------------------------------
@@ -162,10 +162,10 @@ def decide(name: str, desired: dict[str, Any], state: dict[str, Any], meta: dict
         ops.append(op("UpdateEndpoint", name, f"{strategy_text(desired.get('deployment') or {})}; "
                                               "the old fleet serves until the new one is InService"))
         prev = meta.get("previousConfig")
-        if new_config and config != live_cfg and prev and prev not in (config, live_cfg) and owned(name, prev, meta):
+        if new_config and config != live_cfg and prev and prev not in (config, live_cfg) and owned(name, prev, meta, "config"):
             ops.append(op("DeleteEndpointConfig", prev, "the config before last is no longer kept for rollback"))
             prev_model = meta.get("previousModelOfConfig")
-            if prev_model and prev_model not in (model, live_model) and owned(name, prev_model, meta):
+            if prev_model and prev_model not in (model, live_model) and owned(name, prev_model, meta, "model"):
                 ops.append(op("DeleteModel", prev_model, "its model"))
     pending = meta.get("pendingConfig")
     if update and pending and pending == config and not stuck:
@@ -178,7 +178,7 @@ def decide(name: str, desired: dict[str, Any], state: dict[str, Any], meta: dict
     if ic_based and desired.get("inferenceComponent"):
         ops += ic_operations(name, desired, model, state, meta)
         prev_model = meta.get("previousModel")
-        if model != live_model and prev_model and prev_model not in (model, live_model) and owned(name, prev_model, meta):
+        if model != live_model and prev_model and prev_model not in (model, live_model) and owned(name, prev_model, meta, "model"):
             ops.append(op("DeleteModel", prev_model, "the model before last is no longer kept for rollback"))
     ops += tag_operations(name, desired, state, bool(update or new_model and ic_based))
     ops += [op("AddTags", n, f"{kind} made outside reconcile: adopted (reconciler:endpoint and ownership tags)")
@@ -282,10 +282,10 @@ def delete_operations(name: str, state: dict[str, Any], meta: dict[str, Any], wh
     configs = [meta.get("config") if not meta.get("configMissing") else None, meta.get("previousConfig")]
     models = [meta.get("model") if not meta.get("modelMissing") else None, meta.get("previousModelOfConfig"),
               meta.get("previousModel"), *(meta.get("unplacedModels") or [])]
-    for action, names in (("DeleteEndpointConfig", configs + [n for k, _, n in left if k == "config"]),
-                          ("DeleteModel", models + [n for k, _, n in left if k == "model"])):
+    for action, kind, names in (("DeleteEndpointConfig", "config", configs + [n for k, _, n in left if k == "config"]),
+                                ("DeleteModel", "model", models + [n for k, _, n in left if k == "model"])):
         for n in dict.fromkeys(names):
-            if n and owned(name, n, meta):
+            if n and owned(name, n, meta, kind):
                 ops.append(op(action, n))
     return ops
 

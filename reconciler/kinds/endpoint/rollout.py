@@ -78,7 +78,7 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
     assert (r.model is not None or "image" not in desired) and r.config is not None  # (every secret version is known at apply)
     check_planned(name, r.operations, ctx)
     actions = {o.action for o in r.operations}
-    live_tags = smx.tags_of(sm, d["EndpointArn"], what)
+    live_tags = dict(obs.meta["endpointTags"])  # (kept current below: record_previous updates it in place)
     if "CreateModel" in actions:
         create_model(name, desired, r.model, env, secret_tags, ctx)
     if "CreateEndpointConfig" in actions:
@@ -111,7 +111,7 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
         changed = True
     if desired["type"] == "inference-component-based" and desired.get("inferenceComponent"):
         ic_ops = [o for o in r.operations if o.action.endswith(("InferenceComponent", "RuntimeConfig"))]
-        old_model = run_ic(name, desired, r.model, ic_ops, ctx, timeout)
+        old_model = run_ic(name, desired, r.model, ic_ops, ctx, timeout, live_tags)
         changed = changed or bool(ic_ops)
         if old_model:
             keep_prev[PREVIOUS_MODEL_TAG] = old_model
@@ -126,8 +126,10 @@ def update(kind: Kind, name: str, desired: dict[str, Any], ctx: ApplyContext) ->
     keep = {r.config, r.model, want_tags.get(PREVIOUS_CONFIG_TAG, ""), want_tags.get(PREVIOUS_MODEL_TAG, "")}
     keep.add(model_of_config(sm, want_tags.get(PREVIOUS_CONFIG_TAG)) or "")
     cleanup(name, ctx, keep=keep)
-    adopted.delete(sm, [*(obs.meta.get("adopted") or []), *(n for _k, n, _a in obs.meta.get("untagged") or [])],
-                   keep | in_use(sm, name), ctx.progress)
+    # adopted parts (names reconcile did not derive) go only where the decision lists their delete, as the plan did
+    planned = {({"DeleteEndpointConfig": "config", "DeleteModel": "model"}.get(o.action), o.target) for o in r.operations}
+    mine = [*(obs.meta.get("adopted") or []), *([k, n] for k, n, _a in obs.meta.get("untagged") or [])]
+    adopted.delete(sm, [p for p in mine if tuple(p) in planned], keep | in_use(sm, name), ctx.progress)
     if changed:
         smoke(name, desired, ctx)
 
@@ -252,8 +254,9 @@ def claim_declared(sm: Any, name: str, desired: dict[str, Any], ctx: ApplyContex
 
 
 def run_ic(name: str, desired: dict[str, Any], model: str, ops: list[Operation], ctx: ApplyContext,
-           timeout: float) -> str | None:
-    """Run the inference component operations in order; the model the component ran before, when that changed."""
+           timeout: float, live_tags: dict[str, str] | None = None) -> str | None:
+    """Run the inference component operations in order; the model the component ran before, when that changed.
+    ``live_tags``: the endpoint's tags as last read (kept current when the rollback point is recorded)."""
     sm = ctx.aws.client("sagemaker")
     want = desired["inferenceComponent"]
     spec = ic_spec(desired, model)
@@ -280,7 +283,7 @@ def run_ic(name: str, desired: dict[str, Any], model: str, ops: list[Operation],
                 kwargs["DeploymentConfig"] = dc
             ctx.progress(f"{what}: updating (model {before} -> {model})" if before != model else f"{what}: updating")
             moving = bool(before and before != model)  # the rollback point survives a kill while it runs
-            point = ownership.record_previous(sm, name, PREVIOUS_MODEL_TAG, before) if moving else None
+            point = ownership.record_previous(sm, name, PREVIOUS_MODEL_TAG, before, live_tags) if moving else None
             sm.call("update_inference_component", what, InferenceComponentName=o.target, **kwargs)
             try:
                 smx.wait_ic(sm, o.target, progress=ctx.progress, timeout=timeout, want_model=model, action="update")

@@ -35,15 +35,22 @@ def startup_params(startup: dict[str, Any]) -> dict[str, Any]:
     return {theirs: startup[ours] for ours, theirs in STARTUP_KEYS if startup.get(ours) is not None}
 
 
+#: spec.inferenceComponent keys <-> ComputeResourceRequirements keys (devices and cores are numbers with decimals)
+COMPUTE_KEYS = (("memoryMb", "MinMemoryRequiredInMb"), ("maxMemoryMb", "MaxMemoryRequiredInMb"),
+                ("acceleratorDevices", "NumberOfAcceleratorDevicesRequired"), ("cpuCores", "NumberOfCpuCoresRequired"))
+_FLOATS = ("acceleratorDevices", "cpuCores")
+
+
 def compute(ic: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"MinMemoryRequiredInMb": ic["memoryMb"]}
-    if ic.get("maxMemoryMb") is not None:
-        out["MaxMemoryRequiredInMb"] = ic["maxMemoryMb"]
-    if ic.get("acceleratorDevices") is not None:
-        out["NumberOfAcceleratorDevicesRequired"] = float(ic["acceleratorDevices"])
-    if ic.get("cpuCores") is not None:
-        out["NumberOfCpuCoresRequired"] = float(ic["cpuCores"])
-    return out
+    """spec.inferenceComponent -> ComputeResourceRequirements (memoryMb always sent)."""
+    return {theirs: float(ic[ours]) if ours in _FLOATS else ic[ours] for ours, theirs in COMPUTE_KEYS
+            if ours == "memoryMb" or ic.get(ours) is not None}
+
+
+def compute_of(req: dict[str, Any]) -> dict[str, Any]:
+    """ComputeResourceRequirements as AWS answers it -> spec.inferenceComponent keys (those it holds)."""
+    return {ours: float(req[theirs]) if ours in _FLOATS else req[theirs] for ours, theirs in COMPUTE_KEYS
+            if req.get(theirs) is not None}
 
 
 def ic_live(spec: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +63,7 @@ def ic_live(spec: dict[str, Any]) -> dict[str, Any]:
 def secret_version_state(aws: Any, secret: str, version: str) -> str:
     from reconciler.aws import secretsmanager
 
-    now = secretsmanager.version(aws, secret)
+    now = secretsmanager.version(aws, secret, cached=True)
     if now is None:
         return "missing"
     return "current" if now == version else "previous"
@@ -67,13 +74,12 @@ def resolve_env(ctx: ApplyContext, env: dict[str, Any]) -> tuple[dict[str, str],
     out: dict[str, str] = {}
     tags: dict[str, str] = {}
     versions: dict[str, str] = {}
-    sm = ctx.aws.client("secretsmanager")
+    from reconciler.aws import secretsmanager
+
     for k, v in env.items():
         if isinstance(v, dict):
             secret = v["secretsManager"]
-            got = sm.call("get_secret_value", f"secret {secret}", SecretId=secret)
-            out[k] = str(got["SecretString"]) if "SecretString" in got else bytes(got.get("SecretBinary", b"")).decode()
-            versions[k] = str(got.get("VersionId", ""))
+            out[k], versions[k] = secretsmanager.read_versioned(ctx.aws, secret)
             tags[SECRET_TAG_PREFIX + k] = f"{versions[k]}:{secret}"
         else:
             out[k] = str(v)

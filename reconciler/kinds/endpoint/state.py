@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler import PREVENT_DESTROY_ANNOTATION, STACK_TAG, policy
+from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import ManifestError
 from reconciler.kinds._secrets import SecretRef
@@ -21,7 +21,7 @@ from reconciler.kinds.endpoint.naming import (
     SECRET_TAG_PREFIX,
     default_ic_name,
 )
-from reconciler.kinds.endpoint.shapes import secret_version_state, startup_of
+from reconciler.kinds.endpoint.shapes import compute_of, secret_version_state, startup_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.plan import Operation
 
@@ -149,6 +149,7 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
     }
     cfg_name = d.get("EndpointConfigName", "")
     meta: dict[str, Any] = {"config": cfg_name, "arn": d["EndpointArn"], "failureReason": d.get("FailureReason"),
+                            "endpointTags": all_tags,  # (apply's rollout starts from these: no second ListTags)
                             "previousConfig": all_tags.get(PREVIOUS_CONFIG_TAG),
                             "previousModel": all_tags.get(PREVIOUS_MODEL_TAG)}
     meta["instanceCount"] = ((d.get("ProductionVariants") or [{}])[0]).get("CurrentInstanceCount")
@@ -186,8 +187,8 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
             state["inferenceComponent"], model_name = ic
             meta["component"] = state["inferenceComponent"]["name"]
         if cfg is not None:
-            state["startup"] = meta.pop("startup", None) or ic_startup(sm, meta.get("component"))
-        meta["components"] = components(sm, name, meta["ownComponents"])
+            own = {c["name"]: c for c in meta["components"]}.get(meta.get("component")) or {}
+            state["startup"] = startup_of(own.get("startup") or {})
     state["autoscaling"], facts = aas_kind.read(aws, name, [c["name"] for c in meta.get("components") or []],
                                                 stack=ctx.stack)
     meta.update(facts)  # scalingTargets, scaleToZero
@@ -212,9 +213,12 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         meta["unplacedModels"] = [x.partition("/")[2] for x in state["leftovers"] if x.startswith("model/")]
         state["leftovers"] = [x for x in state["leftovers"] if not x.startswith("model/")]
     # parts made outside reconcile (an adopted endpoint's): tagged by the adoption, then this stack's own
-    meta["untagged"], meta["adopted"] = adopted.classify(sm, name, state["tags"].get(STACK_TAG), adopted.parts_of(meta))
-    if policy.owner_of(state["tags"]) != ctx.stack:  # adopting (or a conflict): what another stack owns stays its
-        meta["othersParts"] = {**meta.get("othersParts", {}), **adopted.others(sm, ctx.stack, adopted.parts_of(meta))}
+    parts = adopted.parts_of(meta)
+    adopting = policy.owner_of(state["tags"]) != ctx.stack  # (or a conflict): what another stack owns stays its
+    known = adopted.read_parts(sm, parts) if adopting else None  # (each part read once for both)
+    meta["untagged"], meta["adopted"] = adopted.classify(sm, name, ctx.stack, parts, known)
+    if adopting:
+        meta["othersParts"] = {**meta.get("othersParts", {}), **adopted.others(sm, ctx.stack, parts, known)}
     return Observed(kind.kind, name, d["EndpointArn"], state, meta=meta)
 
 
@@ -246,28 +250,18 @@ def read_ic(sm: Any, endpoint: str, ctx: PlanContext, endpoint_tags: dict[str, s
     foreign = [n for n in foreign if n not in meta["kindComponents"]]
     meta["foreignComponents"] = foreign
     meta["ownComponents"] = ours
-    if not ours:
+    meta["components"] = components(sm, endpoint, ours)  # (each described once per read)
+    described = {c["name"]: c for c in meta["components"]}
+    if not described:
         return None
-    chosen = declared if declared in ours else ours[0]
-    d = smx.describe_ic(sm, chosen)
-    if d is None:
-        return None
-    spec = d.get("Specification") or {}
-    req = spec.get("ComputeResourceRequirements") or {}
-    out: dict[str, Any] = {"name": d["InferenceComponentName"],
-                           "copies": (d.get("RuntimeConfig") or {}).get("DesiredCopyCount"),
-                           "memoryMb": req.get("MinMemoryRequiredInMb")}
-    if req.get("MaxMemoryRequiredInMb") is not None:
-        out["maxMemoryMb"] = req["MaxMemoryRequiredInMb"]
-    if req.get("NumberOfAcceleratorDevicesRequired") is not None:
-        out["acceleratorDevices"] = float(req["NumberOfAcceleratorDevicesRequired"])
-    if req.get("NumberOfCpuCoresRequired") is not None:
-        out["cpuCores"] = float(req["NumberOfCpuCoresRequired"])
-    out["status"] = d.get("InferenceComponentStatus")
+    chosen = declared if declared in described else meta["components"][0]["name"]
+    c = described[chosen]
+    out: dict[str, Any] = {"name": chosen, "copies": c["copies"], "memoryMb": c["compute"].get("MinMemoryRequiredInMb"),
+                           **compute_of(c["compute"]), "status": c["status"]}
     others = [n for n in ours if n != chosen]
     if others:
         out["others"] = others
-    return out, spec.get("ModelName")
+    return out, c["model"]
 
 
 def components(sm: Any, endpoint: str, names: list[str]) -> list[dict[str, Any]]:
@@ -298,18 +292,11 @@ def _secret_versions(aws: Any, ctx: PlanContext, name: str) -> dict[str, str] | 
     out = {}
     for key, value in (res.spec.model.environment if res.spec.model else {}).items():
         if isinstance(value, SecretRef):
-            vid = secretsmanager.version(aws, value.secretsManager)
+            vid = secretsmanager.version(aws, value.secretsManager, cached=True)
             if vid is None:
                 return None
             out[key] = vid
     return out
-
-
-def ic_startup(sm: Any, name: str | None) -> dict[str, Any]:
-    if not name:
-        return {}
-    d = smx.describe_ic(sm, name) or {}
-    return startup_of((d.get("Specification") or {}).get("StartupParameters") or {})
 
 
 def read_model(aws: Any, sm: Any, model_name: str) -> dict[str, Any]:

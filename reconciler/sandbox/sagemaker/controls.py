@@ -9,6 +9,8 @@ import os
 import threading
 from typing import Any
 
+from reconciler.sandbox.extensions import request_body
+
 ROUTE_PREFIX = "/reconcile-sandbox/sagemaker/"
 ENV_PREFIX = "RECONCILE_SANDBOX_SAGEMAKER_"
 # role_propagation_seconds: a role younger than this is not yet assumable by SageMaker or Lambda (IAM's
@@ -185,11 +187,7 @@ def wsgi_middleware(app: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(ROUTE_PREFIX.rstrip("/")):
             return app(environ, start_response)
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        body = environ["wsgi.input"].read(length) if length else b""
+        body = request_body(environ)
         status, answer = handle_route(environ.get("REQUEST_METHOD", "GET"), path, body)
         data = json.dumps(answer).encode()
         reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}[status]

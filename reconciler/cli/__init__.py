@@ -1,0 +1,19 @@
+"""Thin command layer: parse arguments, call the pipeline, render, map errors to exit codes.
+
+Exit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes pending
+(only with --detailed-exitcode).
+
+One module per responsibility:
+  group.py           the `reconcile` group, global options, option decorators and helpers commands share
+  plan_apply.py      validate, render, plan, apply, prune, destroy
+  saved_plan.py      plans saved as JSON: written by `plan --out`, read back by `apply PLAN`
+  live_resources.py  import, invoke, rollback, call-api: commands on one live resource
+  admin.py           init, schema, sandbox, force-unlock
+  entry.py           main(): the console script; errors -> one message and an exit code
+"""
+
+from reconciler.cli import admin, live_resources, plan_apply  # noqa: F401  (importing registers the commands)
+from reconciler.cli.entry import main
+from reconciler.cli.group import cli
+
+__all__ = ["cli", "main"]

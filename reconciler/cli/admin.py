@@ -1,0 +1,96 @@
+"""Commands around the stack rather than on it: init (a starter stack), schema (JSON Schemas), sandbox (the
+embedded local AWS) and force-unlock (a lock left behind by a run that is gone)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from reconciler.cli.group import CONTEXT, _settings, cli, env_option, global_options
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", type=click.Path())
+@click.option("--name", default=None, help="Stack name (default: from the folder's name).")
+@click.option("--stack-region", "stack_region", default="us-east-1", show_default=True,
+              help="The Stack's spec.region.")
+@global_options
+def init(directory: str, name: str | None, stack_region: str) -> None:
+    """Write a starter stack into DIR (a new or empty folder): your copy to plan, apply, edit and prune."""
+    from reconciler import starter
+
+    files = starter.write(directory, name, stack_region)
+    click.echo(f"Wrote a starter stack to {directory}: {', '.join(f.name for f in files)}.\n"
+               f"Next: reconcile plan {directory}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--out", "out_dir", type=click.Path(), default="schemas", show_default=True)
+@global_options
+def schema(out_dir: str) -> None:
+    """Write the JSON Schema of every kind."""
+    from reconciler.schema import write
+
+    for path in write(out_dir):
+        click.echo(f"wrote {path}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("action", type=click.Choice(["start", "stop", "status", "reset", "env"]))
+@global_options
+def sandbox(action: str) -> None:
+    """Manage the embedded local AWS (moto, extended) used by --sandbox.
+
+    \b
+    env: print the shell lines that point the aws CLI, boto3 or Terraform at the sandbox
+         (starting it if needed):  eval "$(reconcile sandbox env)"
+    """
+    from reconciler import sandbox as sb
+
+    if action == "env":
+        was_running = sb.status().running
+        st = sb.start()
+        if not was_running:
+            click.echo(f"sandbox started at {st.url} (pid {st.pid})", err=True)
+        click.echo("\n".join(sb.shell_lines(st, _settings().values.get("region"))))
+    elif action == "start":
+        st = sb.start()
+        click.echo(f"sandbox running at {st.url} (pid {st.pid}); state: {sb.home()}")
+    elif action == "stop":
+        click.echo(f"sandbox stopped: forgot {sb.FORGETS}; the next --sandbox command starts an empty one "
+                   f"on a new port (re-run `reconcile sandbox env`)" if sb.stop() else "sandbox was not running")
+    elif action == "status":
+        st = sb.status()
+        if st.running:
+            click.echo(f"sandbox running at {st.url} (pid {st.pid})")
+        else:
+            click.echo("sandbox not running; a command that talks to AWS starts it when given --sandbox, "
+                       "when RECONCILE_SANDBOX=1 is set, or when no AWS credentials are found "
+                       "(no profile, AWS_PROFILE, AWS_ENDPOINT_URL, access keys or instance role)")
+            sys.exit(3)
+    else:
+        st = sb.reset()
+        click.echo(f"sandbox at {st.url} reset: forgot {sb.FORGETS}; it keeps running at the same address")
+
+
+@cli.command("force-unlock", context_settings=CONTEXT)
+@click.argument("stack_or_dir", metavar="STACK_OR_DIR")
+@click.argument("lock_id", metavar="LOCK_ID")
+@env_option
+@global_options
+def force_unlock(stack_or_dir: str, lock_id: str, env: str | None) -> None:
+    """Release a stack's lock left behind by a run that is gone.
+
+    \b
+    LOCK_ID is in the "stack ... is locked by ..." message. STACK_OR_DIR: the manifests folder
+    (its Stack's spec.lock, else the local lock), or a stack name (its local lock).
+    Only for a run that is no longer running: two runs changing one stack at once can leave it half made.
+    """
+    from reconciler import lock, pipeline
+
+    s = _settings()
+    stack = lock.stack_named(stack_or_dir, env)
+    t = pipeline.connect(s.options(), stack)
+    was = lock.for_stack(stack, t).force_release(lock_id)
+    click.echo(f"Released the lock of stack {stack.name!r} that was held by {was.describe()}.")

@@ -1,0 +1,215 @@
+"""Commands on live resources, one at a time: import (live resources into manifests), invoke (an LLM endpoint),
+rollback (an endpoint to its previous config) and call-api (a route of an HTTP API)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler import __version__
+from reconciler.cli.group import (
+    CONTEXT,
+    _confirm,
+    _settings,
+    cli,
+    env_option,
+    global_options,
+    manifests_option,
+)
+from reconciler.errors import ReconcileError, UsageError
+
+
+@cli.command("import", context_settings=CONTEXT)
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("selectors", nargs=-1)
+@click.option("--stack", "stack_name", default=None,
+              help="Stack that adopts them (default: DIR's stack.yaml, else DIR's folder name).")
+@click.option("--all-endpoints", is_flag=True, help="Every SageMaker endpoint in the region.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+@env_option
+@global_options
+def import_(directory: str, selectors: tuple[str, ...], stack_name: str | None, all_endpoints: bool, force: bool,
+            env: str | None) -> None:
+    """Read live resources (Endpoint/NAME, Role/NAME, User/NAME, Policy/NAME, Function/NAME, HttpApi/NAME) into
+    manifests in DIR that adopt them (reconciler/adopt: "true"); secrets become Secrets Manager references."""
+    from reconciler import importer, pipeline
+    from reconciler.kinds.base import PlanContext
+
+    wanted = importer.parse_selectors(selectors)
+    if not wanted and not all_endpoints:
+        raise UsageError("name what to import: KIND/NAME selectors (e.g. Endpoint/my-llm) or --all-endpoints")
+    into = importer.into(directory, env, stack_name)  # DIR's environment (DIR/ENV, its stack); None without
+    have = into.stack.name if into else importer.existing_stack(Path(directory))
+    if have and stack_name and have != stack_name:
+        raise UsageError(f"--stack {stack_name} conflicts with {directory}/stack.yaml (stack {have})")
+    t = pipeline.connect(_settings().options(), into.stack if into else None)
+    if t.sandbox:
+        click.echo(f"SANDBOX (local emulated AWS) · account {t.account} · {t.region}", err=True)
+    stack = have or stack_name or Path(directory).resolve().name
+    ctx = PlanContext(stack=stack, account=t.account, region=t.region, partition=t.aws.partition)
+    if all_endpoints:
+        wanted += [w for w in importer.all_endpoints(t.aws) if w not in wanted]
+    result = importer.run(t.aws, ctx, directory, wanted, force, write_stack=have is None, env=into)
+    out, err = importer.report(result, directory)
+    for line in err:
+        click.echo(line, err=True)
+    click.echo("\n".join(out))
+    if result.refused:
+        raise SystemExit(1)
+
+
+def _holds_manifests(folder: Path) -> bool:
+    """True when ``folder`` itself has a reconcile manifest (apiVersion reconciler/…) among its YAML files."""
+    for f in sorted(folder.glob("*.y*ml"))[:50]:
+        try:
+            with f.open("rb") as fh:
+                if b"apiVersion: reconciler/" in fh.read(65536):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def _stack_target(manifests_dir: str | None, env: str | None = None) -> tuple[Any, str]:
+    """(the Target, the stack name) for a command on one live resource: from -f DIR, or the current folder."""
+    from reconciler import manifests as mf
+    from reconciler import pipeline
+
+    s = _settings()
+    if manifests_dir is None and _holds_manifests(Path.cwd()):
+        manifests_dir = "."
+    if manifests_dir is None:
+        t = pipeline.connect(s.options())
+        stack = ""
+    else:
+        m = mf.load(manifests_dir, env, click.get_current_context().info_name or "this command")  # (not linted)
+        t = pipeline.connect(s.options(), m.stack)
+        stack = m.stack.name
+    if t.sandbox:
+        click.echo(f"SANDBOX (local emulated AWS) · account {t.account} · {t.region}", err=True)
+    return t, stack
+
+
+# ---- endpoints: invoke and rollback -------------------------------------------------------------
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("endpoint")
+@click.option("--prompt", required=True, help="The prompt (sent as TGI 'inputs').")
+@click.option("--max-new-tokens", type=click.IntRange(1), default=None, help="Most tokens to generate.")
+@click.option("--temperature", type=float, default=None, help="Sampling temperature.")
+@click.option("--top-p", type=float, default=None, help="Nucleus sampling probability.")
+@click.option("--repetition-penalty", type=float, default=None, help="Penalty for repeated tokens.")
+@click.option("--return-full-text/--no-return-full-text", default=None, help="Prefix the answer with the prompt.")
+@click.option("--stop", multiple=True, help="Stop sequence (repeatable).")
+@click.option("--inference-component", default=None,
+              help="Inference component to call (default: the endpoint's only one, if it uses components).")
+@manifests_option
+@global_options
+def invoke(endpoint: str, prompt: str, max_new_tokens: Any, temperature: Any, top_p: Any, repetition_penalty: Any,
+           return_full_text: Any, stop: tuple[str, ...], inference_component: Any, manifests_dir: Any,
+           env: Any = None) -> None:
+    """Send one prompt to a deployed LLM endpoint and print the generated text."""
+    from reconciler import invoke as inv
+
+    t, _stack = _stack_target(manifests_dir, env)
+    params = {"max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p,
+              "repetition_penalty": repetition_penalty, "return_full_text": return_full_text,
+              "stop": list(stop) or None}
+    click.echo(inv.generate(t.aws, endpoint, prompt, params, component=inference_component))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("endpoint")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (CI).")
+@click.option("--timeout", type=click.IntRange(60), default=3600, show_default=True, help="Seconds to wait for InService.")
+@click.option("--inference-component", default=None, metavar="NAME",
+              help="Roll back only this InferenceComponent on ENDPOINT to the model it ran before (kept on it).")
+@manifests_option
+@global_options
+def rollback(endpoint: str, auto_approve: bool, timeout: int, inference_component: Any, manifests_dir: Any,
+             env: Any = None) -> None:
+    """Switch ENDPOINT (or one --inference-component on it) back to the config/model it ran before its last
+    update (kept for this).
+
+    The manifests still describe the newer version: revert them in git, or the next apply rolls forward again.
+    """
+    from reconciler.kinds import REGISTRY
+    from reconciler.kinds.base import ApplyContext
+
+    s = _settings()
+    t, stack = _stack_target(manifests_dir, env)
+    if inference_component:
+        from reconciler.kinds.inference_component import rollback as ic_rollback
+
+        return ic_rollback.command(t, stack, endpoint, inference_component, timeout, s.progress, lambda: _confirm(
+            auto_approve, f"roll back inference component {inference_component}"), click.echo)
+    kind = REGISTRY["Endpoint"]
+    click.echo("\n".join(kind.rollback_preview(endpoint, t.aws)))  # type: ignore[attr-defined]
+    _confirm(auto_approve, f"roll back endpoint {endpoint}")
+    ctx = ApplyContext(aws=t.aws, stack=stack, account=t.account, region=t.region, partition=t.aws.partition,
+                       progress=s.progress)
+    done = kind.rollback(endpoint, ctx, timeout=timeout)  # type: ignore[attr-defined]
+    click.echo(f"Rolled back Endpoint/{endpoint}: {done}. Revert the manifest change too, "
+               "or the next apply rolls forward again.")
+
+
+# ---- HTTP APIs: call a route -----------------------------------------------------------------------
+
+
+@cli.command("call-api", context_settings=CONTEXT)
+@click.argument("api")
+@click.argument("route", metavar="'METHOD /PATH'")
+@click.option("--json", "body_json", default=None, help="JSON request body (sent as application/json).")
+@click.option("--data", default=None, help="Raw request body.")
+@click.option("--header", "-H", "headers", multiple=True, help="Extra header 'Name: value' (repeatable).")
+@manifests_option
+@global_options
+def call_api(api: str, route: str, body_json: str | None, data: str | None, headers: tuple[str, ...],
+             manifests_dir: Any, env: Any = None) -> None:
+    """Send one HTTP request to a route of HttpApi API and print the answer (the sandbox serves it locally).
+
+    \b
+    reconcile call-api workshop-llm-api 'POST /generate' --json '{"prompt": "Hello"}'
+    """
+    import json
+    import urllib.error
+    import urllib.request
+
+    from reconciler.kinds import REGISTRY
+
+    method, _, path = route.strip().partition(" ")
+    if not path.startswith("/"):
+        raise UsageError(f"ROUTE {route!r}: give 'METHOD /path', e.g. 'POST /generate'")
+    body = None
+    sent = {"user-agent": f"reconcile/{__version__}"}
+    if body_json is not None:
+        try:
+            body = json.dumps(json.loads(body_json)).encode()
+        except ValueError as e:
+            raise UsageError(f"--json is not JSON: {e}") from None
+        sent["content-type"] = "application/json"
+    elif data is not None:
+        body = data.encode()
+    for h in headers:
+        name, sep, value = h.partition(":")
+        if not sep:
+            raise UsageError(f"--header {h!r}: give 'Name: value'")
+        sent[name.strip().lower()] = value.strip()
+    t, _stack = _stack_target(manifests_dir, env)
+    base = REGISTRY["HttpApi"].url(t.aws, api)  # type: ignore[attr-defined]
+    req = urllib.request.Request(base + path, data=body, method=method.upper(), headers=sent)
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            status, answer = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, answer = e.code, e.read()
+    except urllib.error.URLError as e:
+        raise ReconcileError(f"Failed to call {method.upper()} {base + path}: {e.reason}") from None
+    click.echo(answer.decode(errors="replace"))
+    if status >= 400:
+        click.echo(f"HTTP {status} from {method.upper()} {base + path}", err=True)
+        sys.exit(1)
