@@ -148,11 +148,7 @@ class InferenceComponentKind(Kind):
         scaling.attach(name, desired, ctx)  # after InService
 
     def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        obs = self.read(ctx.aws, name, rollout.plan_ctx(ctx))
-        state = scaling.settle(obs.state, desired) if obs else None
-        scaling.release(name, desired, ctx, st.operations(name, desired, state, obs.meta if obs else {}),
-                        desired["endpoint"])  # before the component is replaced, or scaling no longer declared
-        rollout.update(self, name, desired, ctx)
+        rollout.update(self, name, desired, ctx)  # (deregisters first where the component goes: scaling.release)
         scaling.attach(name, desired, ctx)
 
     def delete(self, name: str, ctx: ApplyContext) -> None:

@@ -64,13 +64,16 @@ def update(kind: Any, name: str, desired: dict[str, Any], ctx: ApplyContext) -> 
     what = f"InferenceComponent/{name}"
     smx.wait_ic_settled(sm, name, progress=ctx.progress, timeout=timeout)
     obs = kind.read(ctx.aws, name, plan_ctx(ctx))
+    live = scaling.settle(obs.state, desired) if obs else None  # (autoscaling: a count within min..max is the autoscaler's)
+    # before the component is replaced, or when scaling is no longer declared: alarm and target go first
+    scaling.release(name, desired, ctx, st.operations(name, desired, live, obs.meta if obs else {}), desired["endpoint"])
     if obs is None or obs.state.get("failed") or obs.state.get("endpoint") != desired["endpoint"]:
         if obs is not None:
             smx.delete_ic(sm, name, progress=ctx.progress, timeout=timeout)
         create(name, desired, ctx)
         return
     _, _, versions = resolve_env(ctx, desired["environment"])
-    live = scaling.settle(obs.state, desired)  # (autoscaling declared: a count within min..max is the autoscaler's)
+    assert live is not None
     ops = st.operations(name, desired, live, {**obs.meta, "secretVersions": versions})
     actions = {o.action for o in ops}
     live_model = obs.meta.get("model")
