@@ -121,11 +121,25 @@ def _display_path(p: Path) -> str:
         return str(p)
 
 
+FINGERPRINT_SCHEME = "s1:"  # scrypt; a mark without a scheme is an older release's HMAC (still read)
+
+
 def fingerprint(value: str, version: str) -> str:
-    """A short keyed digest of a secret-backed variable's value, recorded in its marker tag: a value
-    edited by hand in Lambda no longer matches it, so plan sees the drift without reading the secret.
-    (Truncated to 64 bits: it tells a changed value, it cannot stand in for the value.)"""
-    return hmac.new(f"reconcile-env:{version}".encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
+    """A short, slow digest of a secret-backed variable's value, recorded in its marker tag: a value edited
+    by hand in Lambda no longer matches it, so plan sees the drift without reading the secret. Tags are
+    readable with less access than the value, so the digest is scrypt (about 16 MiB and tens of ms per
+    guess) salted with the secret's version, and cut to 64 bits: it tells a changed value, and guessing a
+    weak value from it costs a brute force at scrypt's price per try."""
+    digest = hashlib.scrypt(value.encode(), salt=f"reconcile-env:{version}".encode(), n=2**14, r=8, p=1, dklen=8)
+    return FINGERPRINT_SCHEME + digest.hex()
+
+
+def fingerprint_matches(mark: str, value: str, version: str) -> bool:
+    """``mark`` (from the marker tag) is ``value``'s fingerprint, in this release's scheme or the older HMAC."""
+    if mark.startswith(FINGERPRINT_SCHEME):
+        return hmac.compare_digest(mark, fingerprint(value, version))
+    legacy = hmac.new(f"reconcile-env:{version}".encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.compare_digest(mark, legacy)
 
 
 def _masked(name: str) -> str:
@@ -231,7 +245,7 @@ class FunctionKind(Kind):
                 current = secretsmanager.version(aws, secret, cached=True)
                 if current != version:
                     env[key] = f"(secret {secret}, changed since applied)"
-                elif mark and not hmac.compare_digest(mark, fingerprint(value, version)):
+                elif mark and not fingerprint_matches(mark, value, version):
                     env[key] = f"(secret {secret}, edited outside reconcile)"  # the live value is not the secret's
                 else:
                     env[key] = _masked(secret)

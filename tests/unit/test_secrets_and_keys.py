@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 
 from reconciler.kinds._secrets import MASK, mask_plain, plain_tokens, token_kind
@@ -45,3 +48,24 @@ def test_plain_tokens_and_mask_find_credentials_anywhere_but_keep_references():
 ])
 def test_classify_keys(marker, id_tag, ours, theirs):
     assert classify_keys(["K1", "K2"], marker, id_tag) == (ours, theirs)
+
+
+def test_a_secret_variables_fingerprint_is_slow_salted_and_short():
+    from reconciler.kinds.lambda_function import fingerprint, fingerprint_matches
+
+    mark = fingerprint("hunter2", "v-1")
+    assert mark.startswith("s1:") and len(mark) == 3 + 16 and "hunter2" not in mark
+    assert mark == "s1:" + hashlib.scrypt(b"hunter2", salt=b"reconcile-env:v-1", n=2**14, r=8, p=1, dklen=8).hex()
+    assert fingerprint("hunter2", "v-2") != mark  # salted with the secret's version
+    assert fingerprint_matches(mark, "hunter2", "v-1")
+    assert not fingerprint_matches(mark, "hunter3", "v-1")
+
+
+def test_a_fingerprint_an_older_release_wrote_still_matches_its_value():
+    """Marker tags written before the scrypt scheme (a bare 16-hex HMAC) are read as before: no false
+    "edited outside reconcile" drift after the upgrade; a wrong value is still drift."""
+    from reconciler.kinds.lambda_function import fingerprint_matches
+
+    old = hmac.new(b"reconcile-env:v-1", b"hunter2", hashlib.sha256).hexdigest()[:16]
+    assert fingerprint_matches(old, "hunter2", "v-1")
+    assert not fingerprint_matches(old, "hunter3", "v-1")
