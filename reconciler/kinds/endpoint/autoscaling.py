@@ -94,24 +94,36 @@ def check(res: Any) -> list[Issue]:
         return []
     out = []
     at = ("spec", "autoscaling")
-    kind_of_metric = METRICS[a.target.metric][0]
-    if kind_of_metric != spec.type:
-        allowed = ", ".join(k for k, v in METRICS.items() if v[0] == spec.type)
-        out.append(res.issue(at + ("target", "metric"), f"{a.target.metric} is a metric of {kind_of_metric} "
-                                                        f"endpoints; for type {spec.type} use one of: {allowed}"))
+    out += check_metric(res, a, spec.type)
     if spec.type == "model-based" and a.minCount < 1:
         out.append(res.issue(at + ("minCount",), "scale to zero (minCount 0) exists only for inference-component-based "
                                                  "endpoints; a model-based endpoint keeps at least 1 instance"))
     if spec.type == "inference-component-based" and a.minCount == 0 and spec.inferenceComponent is None:
         out.append(res.issue(at + ("minCount",), "scale to zero needs the endpoint's inference component "
                                                  "(spec.inferenceComponent): its alarm watches that component"))
-    out += sched.check(res, a.schedule, spec.type, at)
-    initial = (spec.inferenceComponent.copies if spec.type == "inference-component-based" and spec.inferenceComponent
-               else spec.instance.count)
+    ic = spec.type == "inference-component-based" and spec.inferenceComponent
+    return out + check_schedule_and_count(res, a, spec.type, spec.inferenceComponent.copies if ic else
+                                          spec.instance.count,
+                                          ("inferenceComponent", "copies") if ic else ("instance", "count"))
+
+
+def check_metric(res: Any, a: AutoscalingSpec, endpoint_type: str) -> list[Issue]:
+    """The target's metric belongs to the endpoint's type (shared with the InferenceComponent kind)."""
+    kind_of_metric = METRICS[a.target.metric][0]
+    if kind_of_metric == endpoint_type:
+        return []
+    allowed = ", ".join(k for k, v in METRICS.items() if v[0] == endpoint_type)
+    return [res.issue(("spec", "autoscaling", "target", "metric"), f"{a.target.metric} is a metric of "
+                      f"{kind_of_metric} endpoints; for type {endpoint_type} use one of: {allowed}")]
+
+
+def check_schedule_and_count(res: Any, a: AutoscalingSpec, endpoint_type: str, initial: int,
+                             count_path: tuple[str, ...]) -> list[Issue]:
+    """The scheduled actions, and the initial count (``spec.<count_path>``) within minCount..maxCount."""
+    out = sched.check(res, a.schedule, endpoint_type, ("spec", "autoscaling"))
     if not a.minCount <= initial <= a.maxCount:
-        field = ("inferenceComponent", "copies") if spec.type == "inference-component-based" else ("instance", "count")
-        out.append(res.issue(("spec",) + field, f"the initial count {initial} must lie within autoscaling "
-                                                f"minCount..maxCount ({a.minCount}..{a.maxCount})"))
+        out.append(res.issue(("spec",) + count_path, f"the initial count {initial} must lie within autoscaling "
+                                                     f"minCount..maxCount ({a.minCount}..{a.maxCount})"))
     return out
 
 
@@ -128,7 +140,8 @@ def lint(res: Any) -> list[Issue]:
                       "instance.managedScaling {minCount: 0, maxCount: N}", "warning")]
 
 
-def desired(spec: Any, component: str | None = None) -> dict[str, Any] | None:
+def desired(spec: Any, component: str | None = None, endpoint_type: str | None = None) -> dict[str, Any] | None:
+    """What the plan compares (``endpoint_type``: the InferenceComponent kind's spec has no ``type``)."""
     a: AutoscalingSpec | None = getattr(spec, "autoscaling", None)
     if a is None:
         return None
@@ -136,7 +149,7 @@ def desired(spec: Any, component: str | None = None) -> dict[str, Any] | None:
         "minCount": a.minCount, "maxCount": a.maxCount, "metric": a.target.metric, "value": float(a.target.value),
         "scaleInCooldownSeconds": a.scaleInCooldownSeconds, "scaleOutCooldownSeconds": a.scaleOutCooldownSeconds,
         "disableScaleIn": a.disableScaleIn, "schedule": sched.desired(a.schedule)}
-    out["scaleFromZero"] = stz.wanted(spec.type, out, component)
+    out["scaleFromZero"] = stz.wanted(endpoint_type or spec.type, out, component)
     return out
 
 
@@ -290,11 +303,11 @@ def after_operations(rid: str, want: dict[str, Any] | None, state: dict[str, Any
     return out + sched.operations(rid, want.get("schedule") or [], (live or {}).get("schedule") or [], op)
 
 
-def planned(ctx: Any, name: str) -> tuple[Operation, ...] | None:
-    return (ctx.options.get("planned_operations") or {}).get(f"Endpoint/{name}")
+def planned(ctx: Any, name: str, kind: str = "Endpoint") -> tuple[Operation, ...] | None:
+    return (ctx.options.get("planned_operations") or {}).get(f"{kind}/{name}")
 
 
-def check_planned(name: str, plan: tuple[Operation, ...] | None, now: list[Operation]) -> None:
+def check_planned(name: str, plan: tuple[Operation, ...] | None, now: list[Operation], kind: str = "Endpoint") -> None:
     """Refuse, before any write, an update whose scaling calls are no longer the ones its plan showed
     (the scaling was changed outside reconcile since the plan was made)."""
     if not plan:
@@ -307,7 +320,7 @@ def check_planned(name: str, plan: tuple[Operation, ...] | None, now: list[Opera
         from reconciler.errors import AwsError
 
         show = lambda xs: ", ".join(f"{a} {t}" for a, t in xs) or "nothing"  # noqa: E731
-        raise AwsError(f"Endpoint/{name}: its scaling changed since the plan: it planned {show(want)}; it would now "
+        raise AwsError(f"{kind}/{name}: its scaling changed since the plan: it planned {show(want)}; it would now "
                        f"do {show(got)}. Nothing was changed; run plan again and review it")
 
 
@@ -327,6 +340,11 @@ def release(name: str, desired: dict[str, Any] | None, ctx: Any, components: lis
         ops = with_operations(name, desired, {"autoscaling": state}, meta, dropped)
         check_planned(name, planned(ctx, name), with_operations(name, desired, {"autoscaling": state}, meta, [
             o for o in planned(ctx, name) or () if o.service not in SERVICES]))
+    run_releases(ctx, ops, live)
+
+
+def run_releases(ctx: Any, ops: list[Operation], live: list[list[str]]) -> None:
+    """Run the DeleteAlarms and DeregisterScalableTarget calls of ``ops`` (``live``: [ResourceId, dimension])."""
     c = aas.client(ctx.aws)
     dims = dict((rid, dim) for rid, dim in live)
     for o in ops:
@@ -338,7 +356,7 @@ def release(name: str, desired: dict[str, Any] | None, ctx: Any, components: lis
             aas.deregister(c, o.target, dims[o.target])
 
 
-def attach(name: str, desired: dict[str, Any], ctx: Any, tags: dict[str, str]) -> None:
+def attach(name: str, desired: dict[str, Any], ctx: Any, tags: dict[str, str], what: str | None = None) -> None:
     """After the rollout (endpoint/component InService): register the target, put its policies, the
     scale-from-zero alarm (naming the step policy's ARN) and the scheduled actions."""
     want = desired.get("autoscaling")
@@ -351,7 +369,7 @@ def attach(name: str, desired: dict[str, Any], ctx: Any, tags: dict[str, str]) -
     if want.get("scaleFromZero") and facts.get("alarmConflict"):
         from reconciler.errors import AwsError
 
-        raise AwsError(f"Endpoint/{name}: the CloudWatch alarm {facts['alarmConflict']} that scale to zero needs exists "
+        raise AwsError(f"{what or 'Endpoint/' + name}: the CloudWatch alarm {facts['alarmConflict']} that scale to zero needs exists "
                        "but is not owned by this stack; reconcile will not change it")
     ops = after_operations(rid, want, {"autoscaling": state}, any(r == rid for r, _ in meta["scalingTargets"]), facts)
     c = aas.client(ctx.aws)

@@ -14,7 +14,7 @@ from reconciler.kinds._secrets import (
 )
 from reconciler.kinds.base import ApplyContext, Check, Kind, Observed, PlanContext, Reference, Resource
 from reconciler.kinds.endpoint.naming import COMPONENT_NAME, ROLE_ARN
-from reconciler.kinds.inference_component import capacity, rollout
+from reconciler.kinds.inference_component import capacity, rollout, scaling
 from reconciler.kinds.inference_component import state as st
 from reconciler.kinds.inference_component.spec import InferenceComponentKindSpec
 from reconciler.plan import Operation
@@ -49,7 +49,7 @@ class InferenceComponentKind(Kind):
         role = res.spec.executionRole
         if role and role.startswith("arn:") and not ROLE_ARN.match(role):
             issues.append(res.issue(("spec", "executionRole"), f"{role!r} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
-        return issues
+        return issues + scaling.check(res)
 
     def check_stack(self, resources: list[Resource]) -> list[Issue]:
         """Components fit their endpoints; a component on an endpoint outside DIR names its role."""
@@ -93,6 +93,9 @@ class InferenceComponentKind(Kind):
     def mask_change(self, change: Any) -> Any:
         return mask_environment_change(change)
 
+    def live_comparable(self, live: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
+        return scaling.settle(super().live_comparable(live, desired), desired)  # the autoscaler's count: no drift
+
     def display(self, state: dict[str, Any]) -> dict[str, Any]:
         out = {k: v for k, v in state.items() if k not in self.apply_only_fields or v}
         env = state.get("environment")
@@ -107,8 +110,16 @@ class InferenceComponentKind(Kind):
         return "; ".join(f"{o.action} {o.target}" + (f" ({o.detail})" if o.detail else "")
                          for o in operations if o.action != "AddTags") or None
 
+    def problems(self, live: Observed, action: str) -> list[str]:
+        alarm = live.meta.get("alarmConflict")
+        if action == "update" and alarm:
+            return [f"the CloudWatch alarm {alarm} that scale to zero needs exists but is not owned by this stack; "
+                    "reconcile will not change it. Delete it, or tag it as this stack's to adopt it"]
+        return []
+
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
-        return st.operations(name, desired, observed.state if observed else None, observed.meta if observed else {})
+        state, meta = (scaling.settle(observed.state, desired), observed.meta) if observed else (None, {})
+        return scaling.with_operations(name, desired, state, meta, st.operations(name, desired, state, meta))
 
     # ---- read -----------------------------------------------------------------------------------
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
@@ -134,11 +145,14 @@ class InferenceComponentKind(Kind):
     # ---- apply ----------------------------------------------------------------------------------
     def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
         rollout.create(name, desired, ctx)
+        scaling.attach(name, desired, ctx)  # after InService
 
     def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        rollout.update(self, name, desired, ctx)
+        rollout.update(self, name, desired, ctx)  # (deregisters first where the component goes: scaling.release)
+        scaling.attach(name, desired, ctx)
 
     def delete(self, name: str, ctx: ApplyContext) -> None:
+        scaling.release(name, None, ctx, [], None)  # alarm and target go before DeleteInferenceComponent
         rollout.delete(name, ctx)
 
 

@@ -11,7 +11,7 @@ from reconciler.kinds.base import ApplyContext, PlanContext
 from reconciler.kinds.endpoint.naming import PREVIOUS_MODEL_TAG, VARIANT
 from reconciler.kinds.endpoint.operations import model_name
 from reconciler.kinds.endpoint.shapes import ic_deployment_config, resolve_env, startup_params, wait_timeout
-from reconciler.kinds.inference_component import rollback
+from reconciler.kinds.inference_component import rollback, scaling
 from reconciler.kinds.inference_component import state as st
 
 
@@ -40,7 +40,7 @@ def ensure_model(name: str, desired: dict[str, Any], ctx: ApplyContext) -> str:
     return model
 
 
-def _plan_ctx(ctx: ApplyContext) -> PlanContext:
+def plan_ctx(ctx: ApplyContext) -> PlanContext:
     return PlanContext(stack=ctx.stack, account=ctx.account, region=ctx.region, partition=ctx.partition)
 
 
@@ -63,14 +63,18 @@ def update(kind: Any, name: str, desired: dict[str, Any], ctx: ApplyContext) -> 
     timeout = wait_timeout(desired, ctx)
     what = f"InferenceComponent/{name}"
     smx.wait_ic_settled(sm, name, progress=ctx.progress, timeout=timeout)
-    obs = kind.read(ctx.aws, name, _plan_ctx(ctx))
+    obs = kind.read(ctx.aws, name, plan_ctx(ctx))
+    live = scaling.settle(obs.state, desired) if obs else None  # (autoscaling: a count within min..max is the autoscaler's)
+    # before the component is replaced, or when scaling is no longer declared: alarm and target go first
+    scaling.release(name, desired, ctx, st.operations(name, desired, live, obs.meta if obs else {}), desired["endpoint"])
     if obs is None or obs.state.get("failed") or obs.state.get("endpoint") != desired["endpoint"]:
         if obs is not None:
             smx.delete_ic(sm, name, progress=ctx.progress, timeout=timeout)
         create(name, desired, ctx)
         return
     _, _, versions = resolve_env(ctx, desired["environment"])
-    ops = st.operations(name, desired, obs.state, {**obs.meta, "secretVersions": versions})
+    assert live is not None
+    ops = st.operations(name, desired, live, {**obs.meta, "secretVersions": versions})
     actions = {o.action for o in ops}
     live_model = obs.meta.get("model")
     model = live_model
@@ -83,8 +87,9 @@ def update(kind: Any, name: str, desired: dict[str, Any], ctx: ApplyContext) -> 
     live_tags = smx.tags_of(sm, obs.arn, what)
     changed = False
     if "UpdateInferenceComponent" in actions:
-        kwargs: dict[str, Any] = {"Specification": spec_request(desired, str(model)),
-                                  "RuntimeConfig": {"CopyCount": desired["copies"]}}
+        kwargs: dict[str, Any] = {"Specification": spec_request(desired, str(model))}
+        if not desired.get("autoscaling") or live.get("copies") != desired["copies"]:
+            kwargs["RuntimeConfig"] = {"CopyCount": desired["copies"]}  # (else: keep the autoscaler's count)
         dc = ic_deployment_config(desired.get("deployment") or {})
         if dc:
             kwargs["DeploymentConfig"] = dc

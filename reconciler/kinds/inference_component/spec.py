@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from reconciler.kinds.base import Spec
+from reconciler.kinds.endpoint.autoscaling import AutoscalingSpec
 from reconciler.kinds.endpoint.spec import DeploymentSpec, ModelSpec, SmokeTestSpec, StartupSpec
 
 
@@ -31,6 +32,10 @@ class InferenceComponentKindSpec(Spec):
                                        description="How a new model or compute rolls out: strategy rolling with "
                                                    "batchSize (copies per batch), else AWS's blue/green default.")
     smokeTest: SmokeTestSpec | None = Field(None, description="A request sent to this component after every create/update.")
+    autoscaling: AutoscalingSpec | None = Field(
+        None, description="Application Auto Scaling of this component's copies, as an Endpoint's autoscaling "
+                          "(metric invocationsPerCopy or concurrentRequestsPerCopy; minCount 0 scales to zero). "
+                          "With it, the live copy count within minCount..maxCount is the autoscaler's and never reset.")
     waitTimeoutSeconds: int = Field(3600, ge=60, le=4 * 3600,
                                     description="How long apply waits for the component to become InService (60-14400 s).")
 

@@ -13,6 +13,7 @@ from reconciler.kinds.endpoint.naming import COMPONENT_TAG, PREVIOUS_MODEL_TAG, 
 from reconciler.kinds.endpoint.operations import copies, model_name, op, strategy_text
 from reconciler.kinds.endpoint.shapes import startup_of
 from reconciler.kinds.endpoint.state import read_model
+from reconciler.kinds.inference_component import scaling as ic_scaling
 from reconciler.plan import Operation
 
 COMPUTE_KEYS = (("memoryMb", "MinMemoryRequiredInMb"), ("maxMemoryMb", "MaxMemoryRequiredInMb"),
@@ -64,6 +65,7 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
         "smokeTest": spec.smokeTest.model_dump(exclude_none=True) if spec.smokeTest else None,
         "waitTimeoutSeconds": spec.waitTimeoutSeconds,
         "_placement": placement(res, ctx),
+        "autoscaling": ic_scaling.desired(res),
     }
 
 
@@ -118,6 +120,11 @@ def read(kind_name: str, arn_of: Any, aws: Any, name: str, ctx: PlanContext) -> 
     if model:
         state.update(read_model(aws, sm, model))
     meta["models"] = owned_models(aws, sm, name, ctx.stack)
+    state["autoscaling"], facts = ic_scaling.read(aws, name, d.get("EndpointName"), ctx.stack)
+    meta.update(facts)  # scalingTargets (this component's only), scaleToZero
+    declared = ctx.resources.get(("InferenceComponent", name))
+    if declared is not None and (ic_scaling.desired(declared) or {}).get("scaleFromZero"):
+        meta["alarmConflict"] = facts["scaleToZero"].get("alarmConflict")  # (kind.problems: not ours, never put)
     return Observed(kind_name, name, d["InferenceComponentArn"], state, meta=meta)
 
 
