@@ -361,9 +361,9 @@ def check(plan: dict[str, Any] | None, writes: list[dict[str, Any]], *, succeede
                                                     for s, a in zip(changing, allowed, strict=True)), rec))
     if succeeded:
         for s in steps:
-            # (planned while Creating/Updating: by apply time that change may be done, leaving nothing to write)
-            waits_only = s["kind"] in ("Endpoint", "InferenceComponent") and (not s.get("operations") or any(
-                c.get("path") == "status" for c in s.get("changes") or ()))
+            # (a step that only waits for a change in flight: no AWS call of its own)
+            waits_only = s["kind"] in ("Endpoint", "InferenceComponent") and all(
+                o.get("action", "").startswith("Wait") for o in s.get("operations") or ())
             if s["action"] != "noop" and (s["kind"], s["name"]) not in wrote and not waits_only:
                 violations.append(Violation("step-without-writes",
                                             f"{s['kind']}/{s['name']} was planned to {s['action']} "

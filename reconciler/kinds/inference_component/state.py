@@ -193,6 +193,13 @@ def operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] 
     changed_model = [f for f in MODEL_FIELDS if state.get(f) != desired.get(f)]
     model = live_model if live_model and not changed_model else want
     moving = bool(live_model) and model != live_model  # the model it leaves becomes its rollback point
+    prev = meta.get("previousModel")
+    if moving and state.get("status") == "Updating" and prev == live_model and model in models:
+        # a run stopped while it waited: it recorded the live model as the rollback point just before its
+        # UpdateInferenceComponent to ``model`` (made already). Apply waits for that update, sends nothing again
+        return [op("WaitInferenceComponent", name, f"now Updating to {model}, an update a stopped run started")] + [
+            op("DeleteModel", m, "the model before last is no longer kept for rollback") for m in models
+            if m not in (model, live_model)]
     if model != live_model and (model is None or model not in models):
         ops.append(op("CreateModel", shown, f"{', '.join(changed_model)} changed"))
     if model != live_model or state.get("compute") != desired["compute"] or state.get("startup") != desired["startup"]:
@@ -210,7 +217,6 @@ def operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] 
     if live != tags or moving:
         ops.append(op("AddTags", name, ", ".join(added + ([f"{PREVIOUS_MODEL_TAG} (rollback point: {live_model})"]
                                                           if moving else [])) or "tags"))
-    prev = meta.get("previousModel")
     keep = {model, live_model} if moving else {model, live_model, prev}  # (the rollback point is kept)
     ops += [op("DeleteModel", m, "the model before last is no longer kept for rollback" if m == prev else "no longer used")
             for m in models if m not in keep]
