@@ -40,6 +40,15 @@ def plain_tokens(value: Any, path: tuple = ()) -> list[tuple[tuple, str]]:
     return [(path, what)] if what else []
 
 
+def display_masked(state: dict[str, Any], apply_only: frozenset[str]) -> dict[str, Any]:
+    """A model-serving state as shown: apply-only fields only when set, secret references as MASK."""
+    out = {k: v for k, v in state.items() if k not in apply_only or v}
+    env = state.get("environment")
+    if isinstance(env, dict):
+        out["environment"] = {k: (MASK if isinstance(v, dict) else v) for k, v in env.items()}
+    return out
+
+
 def mask_environment_change(change: Any) -> Any:
     """A FieldChange of an ``environment`` field with plain-text values of secret-looking keys masked.
 

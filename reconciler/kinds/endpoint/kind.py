@@ -12,9 +12,9 @@ from typing import Any
 
 from reconciler.errors import Issue
 from reconciler.kinds._secrets import (
-    MASK,
     SECRETISH,
     SecretRef,
+    display_masked,
     environment_checks,
     mask_environment_change,
     role_checks,
@@ -138,11 +138,7 @@ class EndpointKind(Kind):
         return mask_environment_change(change)
 
     def display(self, state: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in state.items() if k not in APPLY_ONLY or v}
-        env = state.get("environment")
-        if isinstance(env, dict):
-            out["environment"] = {k: (MASK if isinstance(v, dict) else v) for k, v in env.items()}
-        return out
+        return display_masked(state, self.apply_only_fields)
 
     def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None,
                     operations: tuple[Operation, ...] = ()) -> str | None:

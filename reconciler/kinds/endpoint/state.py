@@ -26,24 +26,28 @@ from reconciler.kinds.endpoint.spec import EndpointSpec
 from reconciler.plan import Operation
 
 
-def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
+def model_image_and_environment(res: Resource, model: Any, ctx: PlanContext) -> tuple[str, dict[str, Any]]:
+    """A spec's ``model`` (an Endpoint's or an InferenceComponent's): its image URI in the region, and its
+    environment with each secret reference pinned to the version apply resolves ("current" until then)."""
     from reconciler import images
 
-    spec: EndpointSpec = res.spec
-    role = spec.executionRole if spec.executionRole.startswith("arn:") else ctx.arn_of("Role", spec.executionRole)
-    fam = spec.model.image.family() if spec.model else None
-    if spec.model is None:
-        image = None
-    elif fam:
+    fam = model.image.family()
+    if fam:
         try:
             image = images.uri(fam[0], fam[1], ctx.region)
         except images.ImageError as e:
             raise ManifestError([res.issue(("spec", "model", "image", fam[0]), str(e))]) from None
     else:
-        image = str(spec.model.image.uri)
-    env: dict[str, Any] = {}
-    for k, v in sorted((spec.model.environment if spec.model else {}).items()):
-        env[k] = {"secretsManager": v.secretsManager, "version": "current"} if isinstance(v, SecretRef) else v
+        image = str(model.image.uri)
+    env = {k: ({"secretsManager": v.secretsManager, "version": "current"} if isinstance(v, SecretRef) else v)
+           for k, v in sorted(model.environment.items())}
+    return image, env
+
+
+def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
+    spec: EndpointSpec = res.spec
+    role = spec.executionRole if spec.executionRole.startswith("arn:") else ctx.arn_of("Role", spec.executionRole)
+    image, env = model_image_and_environment(res, spec.model, ctx) if spec.model else (None, {})
     instance: dict[str, Any] = {"type": spec.instance.type, "count": spec.instance.count}
     if spec.instance.managedScaling:
         instance["managedScaling"] = spec.instance.managedScaling.model_dump()

@@ -6,8 +6,8 @@ from typing import Any
 
 from reconciler.errors import Issue
 from reconciler.kinds._secrets import (
-    MASK,
     SECRETISH,
+    display_masked,
     environment_checks,
     mask_environment_change,
     role_checks,
@@ -97,11 +97,7 @@ class InferenceComponentKind(Kind):
         return scaling.settle(super().live_comparable(live, desired), desired)  # the autoscaler's count: no drift
 
     def display(self, state: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in state.items() if k not in self.apply_only_fields or v}
-        env = state.get("environment")
-        if isinstance(env, dict):
-            out["environment"] = {k: (MASK if isinstance(v, dict) else v) for k, v in env.items()}
-        return out
+        return display_masked(state, self.apply_only_fields)
 
     def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None,
                     operations: tuple[Operation, ...] = ()) -> str | None:

@@ -10,7 +10,13 @@ from reconciler.errors import AwsError
 from reconciler.kinds.base import ApplyContext, PlanContext
 from reconciler.kinds.endpoint.naming import PREVIOUS_MODEL_TAG, VARIANT
 from reconciler.kinds.endpoint.operations import model_name
-from reconciler.kinds.endpoint.shapes import ic_deployment_config, resolve_env, startup_params, wait_timeout
+from reconciler.kinds.endpoint.shapes import (
+    compute,
+    ic_deployment_config,
+    resolve_env,
+    startup_params,
+    wait_timeout,
+)
 from reconciler.kinds.inference_component import rollback, scaling
 from reconciler.kinds.inference_component import state as st
 
@@ -20,7 +26,7 @@ def tags(desired: dict[str, Any], name: str) -> list[dict[str, str]]:
 
 
 def spec_request(desired: dict[str, Any], model: str) -> dict[str, Any]:
-    spec: dict[str, Any] = {"ModelName": model, "ComputeResourceRequirements": st.compute_request(desired["compute"])}
+    spec: dict[str, Any] = {"ModelName": model, "ComputeResourceRequirements": compute(desired["compute"])}
     startup = startup_params(desired.get("startup") or {})
     if startup:
         spec["StartupParameters"] = startup

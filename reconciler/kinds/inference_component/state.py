@@ -11,13 +11,10 @@ from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import Observed, PlanContext, Resource, ownership_tags
 from reconciler.kinds.endpoint.naming import COMPONENT_TAG, PREVIOUS_MODEL_TAG, is_derived
 from reconciler.kinds.endpoint.operations import copies, model_name, op, strategy_text
-from reconciler.kinds.endpoint.shapes import startup_of
-from reconciler.kinds.endpoint.state import read_model
+from reconciler.kinds.endpoint.shapes import COMPUTE_KEYS, compute_of, startup_of
+from reconciler.kinds.endpoint.state import model_image_and_environment, read_model
 from reconciler.kinds.inference_component import scaling as ic_scaling
 from reconciler.plan import Operation
-
-COMPUTE_KEYS = (("memoryMb", "MinMemoryRequiredInMb"), ("maxMemoryMb", "MaxMemoryRequiredInMb"),
-                ("acceleratorDevices", "NumberOfAcceleratorDevicesRequired"), ("cpuCores", "NumberOfCpuCoresRequired"))
 
 
 def execution_role(res: Resource, ctx: PlanContext) -> str:
@@ -32,19 +29,8 @@ def execution_role(res: Resource, ctx: PlanContext) -> str:
 
 
 def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
-    from reconciler import images
-
     spec = res.spec
-    fam = spec.model.image.family()
-    if fam:
-        try:
-            image = images.uri(fam[0], fam[1], ctx.region)
-        except images.ImageError as e:
-            raise ManifestError([res.issue(("spec", "model", "image", fam[0]), str(e))]) from None
-    else:
-        image = str(spec.model.image.uri)
-    env = {k: ({"secretsManager": v.secretsManager, "version": "current"} if isinstance(v, SecretRef) else v)
-           for k, v in sorted(spec.model.environment.items())}
+    image, env = model_image_and_environment(res, spec.model, ctx)
     compute = {ours: getattr(spec, ours) for ours, _ in COMPUTE_KEYS if getattr(spec, ours) is not None}
     if "acceleratorDevices" in compute:
         compute["acceleratorDevices"] = float(compute["acceleratorDevices"])
@@ -83,18 +69,6 @@ def placement(res: Resource, ctx: PlanContext) -> str | None:
         return None
     return (f"the components on Endpoint/{ep.name} need {ep.spec.instance.count + extra} instance(s), "
             f"{extra} more than instance.count: managed instance scaling adds them (as long as a create)")
-
-
-def compute_of(req: dict[str, Any]) -> dict[str, Any]:
-    out = {ours: req[theirs] for ours, theirs in COMPUTE_KEYS if req.get(theirs) is not None}
-    for k in ("acceleratorDevices", "cpuCores"):
-        if k in out:
-            out[k] = float(out[k])
-    return out
-
-
-def compute_request(compute: dict[str, Any]) -> dict[str, Any]:
-    return {theirs: compute[ours] for ours, theirs in COMPUTE_KEYS if compute.get(ours) is not None}
 
 
 def read(kind_name: str, arn_of: Any, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
