@@ -94,3 +94,31 @@ def test_digest_is_a_stable_16_hex_fingerprint_independent_of_key_order():
     assert digest({"a": 1}) != digest({"a": 2})
     when = datetime.datetime(2020, 1, 1)
     assert digest({"t": when}) == digest({"t": "2020-01-01 00:00:00"})
+
+
+def test_deepdiff_is_imported_with_numpy_and_pandas_hidden_and_nothing_left_hidden_after(monkeypatch):
+    """In-process (the subprocess start-up test cannot see a mutated copy): a first import of deepdiff
+    imports neither numpy nor pandas (both are installed here), and no module stays hidden after."""
+    import sys
+
+    from reconciler import diff as d
+
+    for name in [m for m in sys.modules if m.split(".")[0] in ("deepdiff", "numpy", "pandas", "polars")]:
+        monkeypatch.delitem(sys.modules, name)
+    deep, not_present = d._deepdiff()
+    assert deep.__name__ == "DeepDiff" and not_present.__name__ == "NotPresent"
+    assert "deepdiff" in sys.modules
+    assert [m for m in ("numpy", "pandas", "polars") if m in sys.modules] == []  # neither imported nor left hidden
+    assert deep({"a": 1}, {"a": 2})  # and it works
+
+
+def test_deepdiff_already_imported_is_used_as_is(monkeypatch):
+    import sys
+
+    from reconciler import diff as d
+
+    d._deepdiff()
+    before = sys.modules["deepdiff"]
+    monkeypatch.setitem(sys.modules, "numpy", sys.modules.get("numpy") or __import__("numpy"))
+    deep, _ = d._deepdiff()
+    assert sys.modules["deepdiff"] is before and sys.modules["numpy"] is not None
