@@ -56,6 +56,9 @@ class Client:
         self.raw = raw
         self._counter = counter
         self._lock = lock
+        # botocore loads a client's paginator model on first use, through a cache that is not thread-safe:
+        # threads paginating at once each listed every service model folder (~450 listdirs apiece)
+        self._paginator_lock = threading.Lock()
 
     def _count(self, op: str) -> None:
         with self._lock:
@@ -99,7 +102,8 @@ class Client:
         """Yield the items under ``key`` of every page of ``op``."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        paginator = self.raw.get_paginator(op)
+        with self._paginator_lock:
+            paginator = self.raw.get_paginator(op)
         try:
             for page in paginator.paginate(**kwargs):
                 self._count(op)
