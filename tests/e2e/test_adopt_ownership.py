@@ -13,7 +13,7 @@ from __future__ import annotations
 from tests.e2e.test_import import applied_writes
 from tests.support import audit
 from tests.support.audit import is_lock
-from tests.support.manifests import write
+from tests.support.manifests import adopting_endpoint, write
 
 FOLDER = {
     "stack.yaml": """
@@ -200,21 +200,7 @@ def test_adopting_an_endpoint_never_takes_its_declared_component_from_another_st
             "MinMemoryRequiredInMb": 1024, "NumberOfAcceleratorDevicesRequired": 1}},
         RuntimeConfig={"CopyCount": 1}, Tags=other)
     _wait(lambda: (_ic(sm, "adopt-ic") or {}).get("InferenceComponentStatus") == "InService", "adopt-ic")
-    write(m, {"endpoint.yaml": f"""
-        apiVersion: reconciler/v1
-        kind: Endpoint
-        metadata:
-          name: adopt
-          annotations: {{reconciler/adopt: "true"}}
-        spec:
-          type: inference-component-based
-          executionRole: own-exec
-          model:
-            image: {{uri: {image}}}
-            environment: {{HF_MODEL_ID: org/model}}
-          instance: {{type: ml.g5.12xlarge, count: 1}}
-          inferenceComponent: {{copies: 1, acceleratorDevices: 1, memoryMb: 1024}}
-        """})
+    write(m, {"endpoint.yaml": adopting_endpoint("adopt", "own-exec", image, ic=True)})
     r = cli("plan", str(m))
     assert r.code == 1, r.text
     (line,) = [x for x in _problem_lines(r.out) if "Endpoint/adopt" in x]

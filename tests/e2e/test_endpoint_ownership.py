@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.support.manifests import llm_endpoint, sagemaker_role, write
+from tests.support.manifests import adopting_endpoint, llm_endpoint, sagemaker_role, write
 
 ROLE = sagemaker_role("own-exec")
 
@@ -153,21 +153,7 @@ def test_adopting_an_endpoint_takes_its_declared_component_never_another_stacks(
                 "MinMemoryRequiredInMb": 1024, "NumberOfAcceleratorDevicesRequired": 1}},
             RuntimeConfig={"CopyCount": 1}, Tags=tags)
         _wait(lambda ic=ic: (_ic(sm, ic) or {}).get("InferenceComponentStatus") == "InService", ic)
-    write(m, {"endpoint.yaml": f"""
-        apiVersion: reconciler/v1
-        kind: Endpoint
-        metadata:
-          name: adopt
-          annotations: {{reconciler/adopt: "true"}}
-        spec:
-          type: inference-component-based
-          executionRole: own-exec
-          model:
-            image: {{uri: {image}}}
-            environment: {{HF_MODEL_ID: org/model}}
-          instance: {{type: ml.g5.12xlarge, count: 1}}
-          inferenceComponent: {{copies: 1, acceleratorDevices: 1, memoryMb: 1024}}
-        """})
+    write(m, {"endpoint.yaml": adopting_endpoint("adopt", "own-exec", image, ic=True)})
     r = cli("plan", str(m))
     assert r.code == 0 and "adopt existing resource" in r.out and "aaa-other-ic" not in r.out, r.text
     r = cli("apply", str(m), "--auto-approve")
@@ -201,19 +187,7 @@ def test_adopting_and_changing_an_endpoint_never_deletes_a_part_stripped_of_mana
         "InitialInstanceCount": 1}])
     sm.create_endpoint(EndpointName="adopt-mb", EndpointConfigName="stripped-cfg")
     _wait(lambda: sm.describe_endpoint(EndpointName="adopt-mb")["EndpointStatus"] == "InService", "endpoint")
-    write(m, {"endpoint.yaml": f"""
-        apiVersion: reconciler/v1
-        kind: Endpoint
-        metadata:
-          name: adopt-mb
-          annotations: {{reconciler/adopt: "true"}}
-        spec:
-          executionRole: own-exec
-          model:
-            image: {{uri: {image}}}
-            environment: {{HF_MODEL_ID: org/model-v2}}
-          instance: {{type: ml.g5.2xlarge}}
-        """})
+    write(m, {"endpoint.yaml": adopting_endpoint("adopt-mb", "own-exec", image, "org/model-v2")})
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
     # two more changes: the first config and model drop out of the rollback point
@@ -252,19 +226,7 @@ def test_an_adopted_config_never_takes_a_model_of_the_same_name_with_it(cli, bot
         "InitialInstanceCount": 1}])
     sm.create_endpoint(EndpointName="adopt-same", EndpointConfigName="shared-name")
     _wait(lambda: sm.describe_endpoint(EndpointName="adopt-same")["EndpointStatus"] == "InService", "endpoint")
-    write(m, {"endpoint.yaml": f"""
-        apiVersion: reconciler/v1
-        kind: Endpoint
-        metadata:
-          name: adopt-same
-          annotations: {{reconciler/adopt: "true"}}
-        spec:
-          executionRole: own-exec
-          model:
-            image: {{uri: {image}}}
-            environment: {{HF_MODEL_ID: org/model}}
-          instance: {{type: ml.g5.2xlarge}}
-        """})
+    write(m, {"endpoint.yaml": adopting_endpoint("adopt-same", "own-exec", image, "org/model")})
     r = cli("apply", str(m), "--auto-approve")  # adoption: tags only
     assert r.code == 0, r.text
     for old, new in (("org/model", "org/model-v2"), ("org/model-v2", "org/model-v3")):

@@ -100,3 +100,28 @@ LLM_EXEC_ROLE = sagemaker_role("llm-exec")
 
 #: the plain LLM Endpoint ``twin`` (one ml.g5.2xlarge instance, Role ``llm-exec``)
 TWIN_ENDPOINT = llm_endpoint("twin", "llm-exec", "mlabonne/TwinLlama-3.1-8B-DPO")
+
+
+def adopting_endpoint(name: str, role: str, image: str, model: str = "org/model", ic: bool = False) -> str:
+    """An Endpoint document adopting the hand-made endpoint ``name`` that runs ``image`` (reconciler/adopt);
+    ``ic``: inference-component-based, one component of one accelerator and 1024 MB."""
+    body = (f"""  type: inference-component-based
+  executionRole: {role}
+  model:
+    image: {{uri: {image}}}
+    environment: {{HF_MODEL_ID: {model}}}
+  instance: {{type: ml.g5.12xlarge, count: 1}}
+  inferenceComponent: {{copies: 1, acceleratorDevices: 1, memoryMb: 1024}}
+""" if ic else f"""  executionRole: {role}
+  model:
+    image: {{uri: {image}}}
+    environment: {{HF_MODEL_ID: {model}}}
+  instance: {{type: ml.g5.2xlarge}}
+""")
+    return f"""apiVersion: reconciler/v1
+kind: Endpoint
+metadata:
+  name: {name}
+  annotations: {{reconciler/adopt: "true"}}
+spec:
+{body}"""
