@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
+from reconciler import interpreter
 from reconciler.errors import AwsError, ConflictError, ReconcileError
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import ApplyContext, PlanContext
@@ -81,6 +82,9 @@ def recheck_owner(step: Step, ctx: ApplyContext) -> None:
 
 def run_step(step: Step, ctx: ApplyContext) -> None:
     kind = REGISTRY[step.kind]
+    if kind.program:  # the plan's operations are the program: run exactly them
+        interpreter.run(step, ctx)
+        return
     assert step.desired is not None or step.action == Action.delete
     if step.action == Action.create:
         _create(step, ctx)

@@ -363,10 +363,12 @@ def stack_named(stack_or_dir: str, env: str | None = None) -> Any:
 def stack_of_plan(plan: Any) -> Any:
     """The Stack a saved plan was made for: its manifests' Stack (for spec.lock) when they are at hand."""
     from reconciler import manifests as mf
+    from reconciler.freshness import candidates
 
-    if plan.manifests_path and Path(plan.manifests_path).exists():
-        with contextlib.suppress(ReconcileError):
-            stack = mf.load(plan.manifests_path, getattr(plan, "environment", None)).stack
-            if stack.name == plan.stack:
-                return stack
+    for folder in candidates(plan, None):
+        if folder.exists():
+            with contextlib.suppress(ReconcileError):
+                stack = mf.load(folder, getattr(plan, "environment", None)).stack
+                if stack.name == plan.stack:
+                    return stack
     return mf.Stack(plan.stack, mf.StackSpec())

@@ -13,13 +13,12 @@ from reconciler import manifests as mf
 from reconciler.apply import Outcome, execute
 from reconciler.aws import Aws, has_credentials
 from reconciler.checks import run as run_checks
-from reconciler.diff import digest
 from reconciler.errors import Issue, ManifestError, ReconcileError, UsageError
 from reconciler.graph import Graph, build
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import ApplyContext, PlanContext
 from reconciler.observe import declared, owned
-from reconciler.plan import Plan
+from reconciler.plan import Plan, PlanMode
 from reconciler.planner import plan as make_plan
 from reconciler.verify import remaining
 
@@ -118,9 +117,9 @@ def plan_context(m: mf.Manifests, t: Target) -> PlanContext:
                        resources=m.by_id())
 
 
-def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool = False,
-         declared_only: bool = True, destroy: bool = False) -> tuple[Plan, Target, mf.Manifests]:
-    """Build the plan for ``path``. ``deletes``: delete owned-but-undeclared resources (--prune).
+def plan(path: str | Path, opts: Options, command: str = "plan", mode: PlanMode = PlanMode.normal,
+         prune: bool = False) -> tuple[Plan, Target, mf.Manifests]:
+    """Build the plan for ``path`` in ``mode`` (``prune``: normal mode also deletes orphans, as --prune).
 
     Owned resources the manifests no longer declare are always read and listed (Plan.orphans);
     ``Stack.spec.prune: true`` makes plan and apply delete them as well.
@@ -131,35 +130,103 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
         from reconciler.lock import held
 
         opts.lock = opts.locks.enter_context(held(m.stack, t, opts.lock_timeout, opts.progress))
+    opts.progress(f"reading {len(m.resources)} declared resource(s) from {'the sandbox' if t.sandbox else 'AWS'} …")
+    p = derive(m, graph, t, opts, command, mode, prune, manifests_path=str(path))
+    from reconciler.freshness import where
+
+    return p.model_copy(update=where(str(path))), t, m
+
+
+def rederive(p: Plan, m: mf.Manifests, t: Target, opts: Options) -> None:
+    """After a prompt: refuse (StalePlanError, nothing changed) when planning again no longer gives ``p``."""
+    from reconciler.errors import StalePlanError
+    from reconciler.freshness import differences
+
+    opts.progress("checking nothing changed while the plan waited: re-reading …")
+    t.aws.invalidate()
+    fresh = derive(m, build(m), t, opts, p.command, p.mode, p.prune, p.manifests_path or "")
+    found = differences(p, fresh)
+    if found:
+        raise StalePlanError("refusing to apply: the live state changed while the plan waited for its answer "
+                             "(nothing was changed):\n" + "\n".join(f"  {x}" for x in found)
+                             + "\nRun the command again and review the new plan.")
+
+
+def derive(m: mf.Manifests, graph: Graph, t: Target, opts: Options, command: str, mode: PlanMode, prune: bool,
+           manifests_path: str) -> Plan:
+    """Read the live state and plan: the same function makes a plan and re-derives a saved one."""
     ctx = plan_context(m, t)
     ids = [(r.kind, r.name) for r in m.resources]
     desired = {(r.kind, r.name): REGISTRY[r.kind].desired(r, ctx) for r in m.resources}
-    opts.progress(f"reading {len(ids)} declared resource(s) from {'the sandbox' if t.sandbox else 'AWS'} …")
+    normal = mode == PlanMode.normal
     checks = [(r, c) for r in m.resources for c in REGISTRY[r.kind].plan_checks(r, desired[(r.kind, r.name)], ctx)]
     exclude: dict[str, set[str]] = {}
-    for r in m.resources if not destroy else []:  # destroy keeps nothing: every owned resource is found
+    for r in m.resources if mode != PlanMode.destroy else []:  # destroy keeps nothing: every owned resource is found
         exclude.setdefault(r.kind, set()).add(r.name)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-checks") as ex:
-        # read-only checks (DescribeSecret, GetRole) run beside the reads, before any write
-        checked = ex.submit(run_checks, t.aws, checks, opts.concurrency) if checks and declared_only and not destroy else None
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan-checks") as ex:
+        # read-only checks (DescribeSecret, GetRole) and facts run beside the reads, before any write
+        checked = ex.submit(run_checks, t.aws, checks, opts.concurrency) if checks and normal else None
+        facts = ex.submit(_facts, t.aws, m, desired, ctx) if normal else None
         live = declared(t.aws, ids, ctx, opts.concurrency)
         extra = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
         failures = checked.result() if checked else []
+        known = facts.result() if facts else {}
     for r in m.resources:  # names an older release derived and the live resource still uses
         k = (r.kind, r.name)
         desired[k] = REGISTRY[r.kind].keep_live_names(r, desired[k], live.get(k))
-    auto_prune = bool(m.stack.spec.prune) and declared_only and not destroy
-    p = make_plan(
-        stack=m.stack.name, account=t.account, region=t.region, resources=m.resources,
-        layers=graph.layer_of(), edges=graph.edges, desired=desired, live=live, owned=extra,
-        command=command, include_declared=declared_only, include_deletes=deletes, auto_prune=auto_prune,
-        destroy=destroy,
-        sandbox=t.sandbox, manifests_digest=manifests_digest(m), manifests_path=str(path),
-        warnings=tuple(str(w) for w in m.warnings), check_failures=failures,
-    )
+
+    def make() -> Plan:
+        return make_plan(
+            stack=m.stack.name, account=t.account, region=t.region, partition=t.aws.partition,
+            resources=m.resources, layers=graph.layer_of(), edges=graph.edges, desired=desired, live=live,
+            owned=extra, facts=known, command=command, mode=mode, prune=prune,
+            auto_prune=bool(m.stack.spec.prune) and normal, sandbox=t.sandbox,
+            manifests_digest=manifests_digest(m), manifests_path=manifests_path,
+            warnings=tuple(str(w) for w in m.warnings), check_failures=failures)
+
+    p = make()
+    # what a change needs beyond the plain read (a policy's versions, a role's instance profiles): read for the
+    # steps that change something, then plan again from the fuller picture (planning is pure and cheap)
+    todo = [(s.kind, s.name, s.action.value) for s in p.steps
+            if s.action.value in ("update", "replace", "delete") and REGISTRY[s.kind].program]
+    if todo:
+        extra = _details(t.aws, todo, live, extra, ctx, opts.concurrency)
+        p = make()
     if m.environment:
         p = p.model_copy(update={"environment": m.environment})
-    return p, t, m
+    return p
+
+
+def _facts(aws: Aws, m: mf.Manifests, desired: dict[Any, dict[str, Any]], ctx: PlanContext) -> dict[Any, dict[str, Any]]:
+    out = {}
+    for r in m.resources:
+        found = REGISTRY[r.kind].plan_facts(aws, r, desired[(r.kind, r.name)], ctx)
+        if found:
+            out[(r.kind, r.name)] = found
+    return out
+
+
+def _details(aws: Aws, todo: list[tuple[str, str, str]], live: dict[Any, Any], owned_list: list[Any],
+             ctx: PlanContext, concurrency: int) -> list[Any]:
+    """``live`` (updated in place) and the owned list, with ``Kind.read_details`` for each step of ``todo``."""
+    from reconciler.observe import Pools
+
+    pools = Pools(concurrency)
+    actions = {(k, n): a for k, n, a in todo}
+    by_id = {(o.kind, o.name): o for o in owned_list}
+
+    def one(key: tuple[str, str]) -> Any:
+        obs = live.get(key) or by_id.get(key)
+        return REGISTRY[key[0]].read_details(aws, obs, actions[key], ctx) if obs is not None else None
+
+    try:
+        done = dict(zip(actions, pools.mapper("details")(one, list(actions)), strict=True))
+    finally:
+        pools.close()
+    for key, obs in done.items():
+        if obs is not None and live.get(key) is not None:
+            live[key] = obs
+    return [done.get((o.kind, o.name)) or o for o in owned_list]
 
 
 @dataclass
@@ -183,83 +250,3 @@ def apply(p: Plan, t: Target, opts: Options, stack: str) -> Applied:
         vctx = PlanContext(stack=stack, account=t.account, region=t.region, partition=t.aws.partition)
         drift = remaining(t.aws, outcome.done, vctx, opts.concurrency)
     return Applied(outcome, drift)
-
-
-def check_fresh(p: Plan, t: Target, opts: Options) -> None:
-    """Refuse a saved plan made for another target, or whose manifests or planned-against live state changed.
-
-    Every reason is collected and reported at once; nothing is changed. Checks, in order: the plan's
-    format, the target (account, region, sandbox vs AWS, stack), the manifests (same folder, same
-    stack, same bytes), then the live state of every planned resource (changed, created or deleted since).
-    """
-    from reconciler.errors import StalePlanError
-    from reconciler.plan import PLAN_FORMAT_VERSION
-
-    if p.format_version != PLAN_FORMAT_VERSION:
-        raise StalePlanError(f"the plan has format_version {p.format_version}; this reconcile applies only "
-                             f"format_version {PLAN_FORMAT_VERSION} (see docs/plan-format.md). Run `reconcile plan` again.")
-    wrong: list[str] = []
-    if p.account != t.account:
-        wrong.append(f"the plan was made for account {p.account}, the credentials are for account {t.account}")
-    if p.region != t.region:
-        wrong.append(f"the plan was made for region {p.region}, this run uses region {t.region}")
-    if p.sandbox != t.sandbox:
-        made, now = ("the sandbox", "AWS") if p.sandbox else ("AWS", "the sandbox")
-        wrong.append(f"the plan was made against {made}, this run uses {now}")
-    stale: list[str] = []
-    if not p.manifests_path:
-        stale.append("the plan does not record its manifests, so it cannot be checked against them")
-    elif not Path(p.manifests_path).exists():
-        stale.append(f"the manifests the plan was made from ({p.manifests_path}) are not there; run apply "
-                     "in a checkout of the same commit, from the folder where plan ran")
-    else:
-        try:
-            m = mf.load(p.manifests_path, p.environment)
-        except ManifestError:
-            stale.append(f"the manifests in {p.manifests_path} changed (and no longer validate)")
-        else:
-            if m.stack.name != p.stack:
-                wrong.append(f"the plan is for stack {p.stack!r}, the manifests in {p.manifests_path} "
-                             f"declare stack {m.stack.name!r}")
-            if m.stack.spec.region and m.stack.spec.region != p.region:
-                wrong.append(f"the plan was made for region {p.region}, stack {m.stack.name!r} is in region "
-                             f"{m.stack.spec.region} (Stack spec.region)")
-            if m.stack.spec.accountId and m.stack.spec.accountId != t.account:
-                wrong.append(f"stack {m.stack.name!r} is pinned to account {m.stack.spec.accountId} "
-                             f"(Stack spec.accountId), the credentials are for account {t.account}")
-            if manifests_digest(m) != p.manifests_digest:
-                stale.append(f"the manifests in {p.manifests_path} changed since the plan was made")
-    if wrong:
-        raise StalePlanError("refusing to apply the plan to a different target (nothing was changed):\n" +
-                             "\n".join(f"  {x}" for x in wrong))
-    ctx = PlanContext(stack=p.stack, account=t.account, region=t.region, partition=t.aws.partition)
-    opts.progress(f"checking the plan is fresh: re-reading {len(p.steps)} planned resource(s) …")
-    live = declared(t.aws, [(s.kind, s.name) for s in p.steps], ctx, opts.concurrency)
-    for s in p.steps:
-        obs = live[(s.kind, s.name)]
-        current = digest(obs.state) if obs is not None else None
-        if current == s.live_digest:
-            continue
-        if s.live_digest is None:
-            stale.append(f"{s.id} was created in AWS since the plan was made")
-        elif obs is None:
-            stale.append(f"{s.id} was deleted from AWS since the plan was made")
-        else:
-            fields = _fields_changed_since(s, obs)
-            stale.append(f"{s.id} changed in AWS since the plan was made"
-                         + (f" ({', '.join(fields)})" if fields else ""))
-    if stale:
-        raise StalePlanError("refusing to apply a stale plan (nothing was changed):\n" +
-                             "\n".join(f"  {x}" for x in stale) + "\nRun `reconcile plan` again and review the new plan.")
-
-
-def _fields_changed_since(step: Any, obs: Any) -> list[str]:
-    """Fields whose live value is no longer the one ``step`` was planned against (best effort)."""
-    from reconciler.diff import diff
-
-    if step.desired is None:
-        return []
-    planned = {c.path: c.before for c in step.changes}
-    now = {c.path: c.before for c in diff(obs.state, step.desired, REGISTRY[step.kind].replace_fields)}
-    missing = object()
-    return sorted(k for k in planned.keys() | now.keys() if planned.get(k, missing) != now.get(k, missing))

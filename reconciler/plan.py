@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2
 
 
 class Action(StrEnum):
@@ -29,15 +29,55 @@ class FieldChange(BaseModel):
     forces_replacement: bool = False
 
 
-class Operation(BaseModel):
-    """One AWS call apply will make for a step, as a reviewer (and the write audit) needs to see it."""
+class Ownership(BaseModel):
+    """The evidence that an operation changes or deletes something this stack owns.
+
+    ``basis``: ``tags`` (the resource carried this stack's ownership tags when read at ``read_at``),
+    ``created`` (an earlier operation of the same step, ``op``, created it), ``adopt`` (the manifest adopts
+    it with the ``reconciler/adopt`` annotation at ``annotation``; it carried no other stack's tags when read),
+    ``parent`` (a part that lives and dies with a resource that carries the tags: ``resource``).
+    Apply re-checks ``tags``, ``adopt`` and ``parent`` evidence right before the call.
+    """
 
     model_config = ConfigDict(frozen=True)
-    service: str = Field(description="AWS service, as botocore names it: sagemaker")
-    action: str = Field(description="AWS operation name: CreateModel, UpdateEndpoint, DeleteInferenceComponent, …")
-    target: str = Field(description="Name of the resource the call acts on")
+    basis: str = Field(description="tags | created | adopt | parent")
+    tags: dict[str, str] = Field(default_factory=dict, description="The ownership tags read (tags, adopt)")
+    read_at: str | None = Field(None, description="When they were read (ISO 8601 UTC)")
+    op: str | None = Field(None, description="created: the id of the operation that created it")
+    annotation: str | None = Field(None, description="adopt: file:line of the adopt annotation")
+    resource: str | None = Field(None, description="parent: the ARN whose tags are the evidence")
+
+
+class Operation(BaseModel):
+    """One thing apply does for a step, as data: an AWS call with its parameters, or a wait.
+
+    ``request`` holds the call's parameters as botocore names them. A value apply fills in is a reference
+    (a one-key mapping, documented in docs/plan-format.md): ``{"$output": ID, "path": …}`` (what an earlier
+    operation of the step answered), ``{"$secret": NAME, "version": …}`` (a Secrets Manager value, read at
+    apply only), ``{"$zip": FOLDER, "sha256": …}`` (a Function's code, built at apply and checked against the
+    digest), ``{"$json": VALUE}`` (VALUE, references inside it filled in, as JSON text). Waits have
+    ``action: Wait`` and ``request.for`` (``EndpointInService`` …).
+    """
+
+    model_config = ConfigDict(frozen=True)
+    service: str = Field(description="AWS service, as botocore names it (iam, sagemaker …), or local")
+    action: str = Field(description="AWS operation name (CreateRole, UpdateEndpoint …), or Wait")
+    target: str = Field(description="Name of the resource the call acts on (role/inline-policy for a part)")
+    request: dict[str, Any] = Field(default_factory=dict, description="The call's parameters (references allowed)")
+    id: str | None = Field(None, description="Names the operation for references to its output")
+    resource: str | None = Field(None, description="ARN of the resource it acts on, where known at plan time")
+    ownership: Ownership | None = Field(None, description="Why changing or deleting it is this stack's to do")
     detail: str | None = Field(None, description="For people: deployment strategy, why, what it replaces")
     interrupts_serving: bool = Field(False, description="True where the endpoint stops serving while this runs")
+
+    @property
+    def writes(self) -> bool:
+        """True for a call that changes AWS (not a wait, a check or a local file)."""
+        return self.action not in READ_ACTIONS and self.service != "local"
+
+
+#: actions that change nothing in AWS: waits and the smoke test's invocation
+READ_ACTIONS = frozenset({"Wait", "InvokeEndpoint"})
 
 
 class Step(BaseModel):
@@ -89,16 +129,30 @@ class Orphan(BaseModel):
                                              "or Stack spec.prune")
 
 
+class PlanMode(StrEnum):
+    """What a plan is for (Terraform's plan modes): re-deriving a saved plan plans in the same mode."""
+
+    normal = "normal"  # the declared resources (``prune``: and the orphans' deletes)
+    prune = "prune"  # only delete the owned resources the manifests no longer declare
+    destroy = "destroy"  # delete everything the stack owns
+    rollback = "rollback"  # put an endpoint (or component) back on what it ran before its last update
+
+
 class Plan(BaseModel):
     model_config = ConfigDict(frozen=True)
     format_version: int = PLAN_FORMAT_VERSION
     command: str = "plan"
+    mode: PlanMode = PlanMode.normal
+    prune: bool = Field(False, description="normal mode: the plan also deletes orphans (--prune or spec.prune)")
     stack: str
     account: str
     region: str
     sandbox: bool = False
     manifests_digest: str | None = None
-    manifests_path: str | None = None
+    manifests_path: str | None = Field(None, description="The manifests folder as given to the command")
+    manifests_dir: str | None = Field(None, description="The same folder, absolute (apply PLAN from any folder)")
+    manifests_in_repo: str | None = Field(None, description="The same folder relative to its git checkout's top "
+                                                            "(found again in another checkout of the repository)")
     environment: str | None = None  # the environment (kind: Environment) the plan was made for
     created_at: str = ""
     steps: tuple[Step, ...] = ()

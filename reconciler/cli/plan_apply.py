@@ -74,7 +74,7 @@ def plan(directory: str, out: str | None, fmt: str, detailed_exitcode: bool, pru
     from reconciler import pipeline
 
     s = _settings()
-    p, _t, _m = pipeline.plan(directory, _with_env(s.options(strict), env), command="plan", deletes=prune)
+    p, _t, _m = pipeline.plan(directory, _with_env(s.options(strict), env), command="plan", prune=prune)
     _note_skipped(_m)
     _emit_plan(p, fmt, out)
     if p.problems:
@@ -176,15 +176,17 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
         opts = s.options()
         opts.lock = click.get_current_context().with_resource(
             held(stack_of_plan(p), t, parse_duration(lock_timeout), s.progress))
-        pipeline.check_fresh(p, t, s.options())
+        from reconciler import freshness
+
+        freshness.check(p, t, s.options(), target)
         click.echo(render(p, "text", color=s.use_color))
         if not p.has_changes:
             return
-        _confirm(auto_approve, "apply this saved plan")
+        # (reviewed when it was saved, and it still follows from the manifests and AWS: no second question)
         _run_apply(p, t, p.stack, opts)
         return
     opts = _locked(_with_env(s.options(strict), env), lock_timeout)
-    p, t, m = pipeline.plan(target, opts, command="apply", deletes=prune)
+    p, t, m = pipeline.plan(target, opts, command="apply", prune=prune)
     _note_skipped(m)
     click.echo(render(p, "text", color=s.use_color))
     if p.problems:
@@ -192,18 +194,22 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
     if not p.has_changes:
         return
     _confirm(auto_approve, "apply these changes")
+    if not auto_approve:  # time passed at the prompt: what runs must still be what was shown
+        pipeline.rederive(p, m, t, opts)
     _run_apply(p, t, m.stack.name, opts)
 
 
 def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_timeout: str = "0s",
                     env: str | None = None) -> None:
     from reconciler import pipeline
+    from reconciler.plan import PlanMode
     from reconciler.render import render
 
     s = _settings()
     command = "destroy" if destroy else "prune"
     opts = _locked(_with_env(s.options(), env), lock_timeout)
-    p, t, m = pipeline.plan(directory, opts, command=command, deletes=True, declared_only=False, destroy=destroy)
+    mode = PlanMode.destroy if destroy else PlanMode.prune
+    p, t, m = pipeline.plan(directory, opts, command=command, mode=mode)
     _note_skipped(m)
     click.echo(render(p, "text", color=s.use_color))
     if p.problems:
@@ -211,6 +217,8 @@ def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_time
     if not p.has_changes:
         return
     _confirm(auto_approve, f"{command} {len(p.changes)} resource(s)")
+    if not auto_approve:
+        pipeline.rederive(p, m, t, opts)
     _run_apply(p, t, m.stack.name, opts, verb=command.capitalize())
 
 

@@ -133,3 +133,84 @@ def lint_principal(res: Resource) -> list[Issue]:
     for name, doc in res.spec.inlinePolicies.items():
         out += lint_cache.document(res, ("spec", "inlinePolicies", name), doc)
     return out
+
+
+# ---- operations (pure) ------------------------------------------------------------------------------
+# Roles and users have the same parts: managed policies attached, inline policies, a permissions boundary,
+# tags. ``principal_operations`` takes the live parts to the desired ones, one call per change.
+
+_PARAM = {"role": "RoleName", "user": "UserName"}
+_NOUN = {"role": "Role", "user": "User"}
+
+
+def principal_operations(entity: str, name: str, arn: str, desired: dict[str, Any], live: dict[str, Any],
+                         evidence: Any, keep_tags: tuple[str, ...] = ()) -> list[Any]:
+    """Calls that take a role's or user's ``live`` parts (empty for one just created) to ``desired``."""
+    import json
+
+    from reconciler import ops
+
+    param, noun = _PARAM[entity], _NOUN[entity]
+    out = []
+
+    def call(action: str, target: str, **request: Any) -> None:
+        out.append(ops.call("iam", action, target, {param: name, **request}, resource=arn, ownership=evidence))
+
+    boundary, live_boundary = desired.get("permissionsBoundary"), live.get("permissionsBoundary")
+    if boundary and boundary != live_boundary:
+        call(f"Put{noun}PermissionsBoundary", name, PermissionsBoundary=boundary)
+    elif not boundary and live_boundary:
+        call(f"Delete{noun}PermissionsBoundary", name)
+    attached, want = set(live.get("managedPolicies") or ()), set(desired["managedPolicies"])
+    for policy_arn in sorted(attached - want):
+        call(f"Detach{noun}Policy", f"{name}/{policy_arn.rsplit('/', 1)[-1]}", PolicyArn=policy_arn)
+    for policy_arn in sorted(want - attached):
+        call(f"Attach{noun}Policy", f"{name}/{policy_arn.rsplit('/', 1)[-1]}", PolicyArn=policy_arn)
+    inline, want_inline = live.get("inlinePolicies") or {}, desired["inlinePolicies"]
+    for pname in sorted(set(inline) - set(want_inline)):
+        call(f"Delete{noun}Policy", f"{name}/{pname}", PolicyName=pname)
+    for pname, doc in sorted(want_inline.items()):
+        if inline.get(pname) != doc:
+            call(f"Put{noun}Policy", f"{name}/{pname}", PolicyName=pname, PolicyDocument=json.dumps(doc))
+    out += tag_operations(entity, name, arn, live.get("tags") or {}, desired["tags"], evidence, keep_tags)
+    return out
+
+
+def tag_operations(entity: str, name: str, arn: str, live: dict[str, str], desired: dict[str, str], evidence: Any,
+                   keep: tuple[str, ...] = ()) -> list[Any]:
+    """Untag{Role,User,Policy,…} the keys that go, Tag… the ones that change (the entity's own parameter)."""
+    from reconciler import ops
+
+    param = {"role": "RoleName", "user": "UserName", "policy": "PolicyArn",
+             "oidc": "OpenIDConnectProviderArn"}[entity]
+    noun = {"role": "Role", "user": "User", "policy": "Policy", "oidc": "OpenIDConnectProvider"}[entity]
+    ident = arn if entity in ("policy", "oidc") else name
+    to_set, to_remove = policy.tag_changes(live, desired)
+    to_remove = [k for k in to_remove if k not in keep]
+    out = []
+    if to_remove:
+        out.append(ops.call("iam", f"Untag{noun}", name, {param: ident, "TagKeys": sorted(to_remove)},
+                            resource=arn, ownership=evidence, detail=", ".join(sorted(to_remove))))
+    if to_set:
+        out.append(ops.call("iam", f"Tag{noun}", name, {param: ident, "Tags": policy.tag_list(to_set)},
+                            resource=arn, ownership=evidence, detail=", ".join(sorted(to_set))))
+    return out
+
+
+def emptying_operations(entity: str, name: str, arn: str, live: dict[str, Any], evidence: Any) -> list[Any]:
+    """Detach every managed policy and delete every inline policy (AWS refuses to delete the entity before)."""
+    from reconciler import ops
+
+    param, noun = _PARAM[entity], _NOUN[entity]
+    out = [ops.call("iam", f"Detach{noun}Policy", f"{name}/{a.rsplit('/', 1)[-1]}", {param: name, "PolicyArn": a},
+                    resource=arn, ownership=evidence) for a in sorted(live.get("managedPolicies") or ())]
+    out += [ops.call("iam", f"Delete{noun}Policy", f"{name}/{p}", {param: name, "PolicyName": p},
+                     resource=arn, ownership=evidence) for p in sorted(live.get("inlinePolicies") or {})]
+    return out
+
+
+def unlinked(state: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+    """A role's or user's state once the managed policies ``gone`` are deleted (they detach from it first)."""
+    out = dict(state)
+    out["managedPolicies"] = [a for a in state.get("managedPolicies") or () if a not in gone]
+    return out

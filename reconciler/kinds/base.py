@@ -85,6 +85,13 @@ class Reference:
     name: str
 
 
+def now() -> str:
+    """The time a read is made (ISO 8601 UTC): the "read at" of ownership evidence."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 @dataclass
 class Observed:
     """Live state of one resource, normalised to the same shape as the desired state."""
@@ -94,6 +101,7 @@ class Observed:
     arn: str
     state: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)  # kind-private facts (ids, versions, statuses)
+    read_at: str = field(default_factory=now, compare=False)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -139,6 +147,37 @@ class PlanContext:
 
         res = self.resources[(kind, name)]
         return REGISTRY[kind].arn(name, res.spec, self)
+
+
+class Refusal(Exception):
+    """Raised by a kind's pure ``operations()``: what the manifest asks cannot be done to the live resource
+    (AWS would refuse it, or it would touch what is not ours). The planner makes it a plan problem."""
+
+    def __init__(self, message: str, code: str = "conflict"):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class OpContext:
+    """What a kind's pure ``operations()`` may know besides live and desired state."""
+
+    stack: str
+    account: str
+    region: str
+    partition: str = "aws"
+    #: file:line of the manifest's ``reconciler/adopt`` annotation when it adopts a resource no stack owns
+    adopt: str | None = None
+    #: what ``Kind.plan_facts`` read for this resource
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def evidence(self, live: Observed) -> Any:
+        """The ownership evidence for changing ``live``: its tags (this stack's), or the adopt annotation."""
+        from reconciler import ops
+
+        if live.stack == self.stack:
+            return ops.by_tags(live.tags, live.read_at)
+        return ops.adopting(live.tags, live.read_at, self.adopt or "")
 
 
 @dataclass
@@ -271,18 +310,39 @@ class Kind(ABC):
         component or model. Each makes the adoption a plan problem. Default: none."""
         return {}
 
-    def problems(self, live: Observed, action: str) -> list[str]:
+    def problems(self, live: Observed, action: str, desired: dict[str, Any] | None = None) -> list[str]:
         """Why ``action`` (update | replace | delete) must not touch ``live`` although it is this stack's
-        (e.g. something not ours would go with it): each becomes a plan problem, which apply refuses."""
+        (e.g. something not ours would go with it, or AWS would refuse it): each becomes a plan problem,
+        which apply refuses. ``desired``: the state an update or replace goes to."""
         return []
 
-    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
-        """The AWS calls apply will make to take ``observed`` (None: absent) to ``desired`` (None: delete).
+    def plan_facts(self, aws: Aws, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
+        """Read-only facts about AWS besides the resource itself that its operations depend on (e.g. whether
+        the secret a user's access key goes to exists), read at plan time; ``OpContext.facts`` in operations()."""
+        return {}
 
-        Pure (no AWS): computed at plan time into ``Step.operations``. Kinds whose apply decides among
-        several AWS paths (the Endpoint) say which here, and apply takes the same decision. Default: none.
+    #: True for a kind whose ``operations()`` are the whole program apply runs (no create/update/delete)
+    program: ClassVar[bool] = False
+
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
+                   ctx: OpContext) -> list[Operation]:
+        """The operations apply runs to take ``observed`` (None: absent) to ``desired`` (None: delete).
+
+        Pure (no AWS): computed at plan time into ``Step.operations``, each AWS call with its parameters, each
+        change or delete of something that exists with its ownership evidence (``ctx.evidence``). Apply
+        re-derives them and runs exactly these. Default: none.
         """
         return []
+
+    def read_details(self, aws: Aws, live: Observed, action: str, ctx: PlanContext) -> Observed:
+        """``live`` with the facts an ``action`` (update | replace | delete) of it needs beyond the plain read
+        (e.g. a policy's versions, a role's instance profiles), read only for the steps that change it."""
+        return live
+
+    def unlinked(self, state: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+        """``state`` as it is once the resources with ARNs ``gone`` are deleted (a replaced policy is detached
+        from everything it was attached to): what the re-link of a dependent starts from. Default: as is."""
+        return state
 
     # ---- AWS -----------------------------------------------------------------------------------
     @abstractmethod
@@ -292,16 +352,12 @@ class Kind(ABC):
     def list_owned(self, aws: Aws, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
         """Every live resource of this kind carrying this stack's ownership tags (names in ``exclude`` skipped)."""
 
-    @abstractmethod
-    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None: ...
+    # ---- legacy (kinds not yet converted to operations: program = False) ---------------------------
+    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+        raise NotImplementedError(f"{self.kind}: apply runs its operations")
 
-    @abstractmethod
     def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        """Converge an existing resource to ``desired`` (re-reading what it needs)."""
+        raise NotImplementedError(f"{self.kind}: apply runs its operations")
 
-    @abstractmethod
-    def delete(self, name: str, ctx: ApplyContext) -> None: ...
-
-    def wait(self, names: list[str], ctx: ApplyContext) -> None:
-        """Wait until resources just created/updated are ready (default: nothing to wait for)."""
-        return None
+    def delete(self, name: str, ctx: ApplyContext) -> None:
+        raise NotImplementedError(f"{self.kind}: apply runs its operations")

@@ -7,11 +7,12 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from reconciler import PREVENT_DESTROY_ANNOTATION, policy
+from reconciler import PREVENT_DESTROY_ANNOTATION, ops, policy
 from reconciler.aws import iam as iamx
-from reconciler.errors import AwsError, Issue
+from reconciler.errors import Issue
 from reconciler.kinds import _iam
-from reconciler.kinds.base import ApplyContext, Kind, Observed, PlanContext, Resource, Spec, ownership_tags
+from reconciler.kinds.base import Kind, Observed, OpContext, PlanContext, Resource, Spec, ownership_tags
+from reconciler.plan import Operation
 
 
 class PolicySpec(Spec):
@@ -37,6 +38,7 @@ class PolicyKind(Kind):
     replace_fields = frozenset({"path", "description"})
     delete_order = 90
     service = "iam"
+    program = True
 
     def check(self, res: Resource) -> list[Issue]:
         issues = _iam.document_issues(res, ("spec", "document"), res.spec.document)
@@ -101,7 +103,11 @@ class PolicyKind(Kind):
         document = iamx.default_document(p)
         if document is None:  # (a listing without version documents: read it on its own)
             return self.read(aws, p["PolicyName"], ctx, arn=p["Arn"])
-        return self._observed(aws, p, document, None)
+        obs = self._observed(aws, p, document, None)
+        obs.meta["versions"] = sorted(({"id": v["VersionId"], "default": bool(v.get("IsDefaultVersion")),
+                                        "created": str(v.get("CreateDate"))} for v in p.get("PolicyVersionList") or ()),
+                                      key=lambda v: v["id"])
+        return obs
 
     def read_many(self, aws: Any, names: list[str], ctx: PlanContext, pmap: Any) -> list[Observed | None]:
         """Read ``names``: from the account listing when that costs fewer calls (see iamx.bulk), else one by one.
@@ -127,65 +133,73 @@ class PolicyKind(Kind):
                     out.append(full)
         return out
 
-    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        ctx.aws.client("iam").call(
-            "create_policy", f"Policy/{name}", PolicyName=name, Path=desired["path"],
-            Description=desired["description"], PolicyDocument=json.dumps(desired["document"]),
-            Tags=policy.tag_list(desired["tags"]),
-        )
+    # ---- operations (pure) -------------------------------------------------------------------------
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
+                   ctx: OpContext) -> list[Operation]:
+        if desired is None:
+            assert observed is not None
+            return self._delete(observed, ctx)
+        if observed is None:
+            arn = f"arn:{ctx.partition}:iam::{ctx.account}:policy{desired['path']}{name}"
+            return [ops.call("iam", "CreatePolicy", name, {
+                "PolicyName": name, "Path": desired["path"], "Description": desired["description"],
+                "PolicyDocument": json.dumps(desired["document"]), "Tags": policy.tag_list(desired["tags"])},
+                resource=arn)]
+        ev, arn, out = ctx.evidence(observed), observed.arn, []
+        if observed.state.get("document") != desired["document"]:
+            versions = observed.meta.get("versions") or []
+            if len(versions) >= 5:  # AWS keeps at most 5: the oldest that is not the default goes first
+                oldest = min((v for v in versions if not v["default"]), key=lambda v: v["created"])
+                out.append(ops.call("iam", "DeletePolicyVersion", f"{name}/{oldest['id']}",
+                                    {"PolicyArn": arn, "VersionId": oldest["id"]}, resource=arn, ownership=ev,
+                                    detail="AWS keeps at most 5 versions: the oldest goes"))
+            out.append(ops.call("iam", "CreatePolicyVersion", name, {
+                "PolicyArn": arn, "PolicyDocument": json.dumps(desired["document"]), "SetAsDefault": True},
+                resource=arn, ownership=ev))
+        return out + _iam.tag_operations("policy", name, arn, observed.state.get("tags") or {}, desired["tags"], ev)
 
-    def _arn(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> str:
-        return f"arn:{ctx.partition}:iam::{ctx.account}:policy{desired['path']}{name}"
+    def _delete(self, observed: Observed, ctx: OpContext) -> list[Operation]:
+        name, arn, ev = observed.name, observed.arn, ctx.evidence(observed)
+        out = [ops.call("iam", f"Detach{e['type'].title()}Policy", f"{e['name']}/{name}",
+                        {f"{e['type'].title()}Name": e["name"], "PolicyArn": arn}, resource=arn, ownership=ev,
+                        detail=f"detach from {e['type'].title()}/{e['name']} first")
+               for e in observed.meta.get("entities") or ()]
+        out += [ops.call("iam", "DeletePolicyVersion", f"{name}/{v['id']}", {"PolicyArn": arn, "VersionId": v["id"]},
+                         resource=arn, ownership=ev) for v in observed.meta.get("versions") or () if not v["default"]]
+        return out + [ops.call("iam", "DeletePolicy", name, {"PolicyArn": arn}, resource=arn, ownership=ev)]
 
-    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        iam = ctx.aws.client("iam")
-        what = f"Policy/{name}"
-        arn = self._arn(name, desired, ctx)
-        p = iam.call("get_policy", what, PolicyArn=arn)["Policy"]
-        live_doc = iam.call("get_policy_version", what, PolicyArn=arn, VersionId=p["DefaultVersionId"])
-        if policy.canonical(live_doc["PolicyVersion"]["Document"]) != desired["document"]:
-            versions = list(iam.paginate("list_policy_versions", "Versions", what, PolicyArn=arn))
-            if len(versions) >= 5:
-                oldest = min((v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"])
-                ctx.progress(f"{what}: deleting oldest policy version {oldest['VersionId']} (AWS keeps at most 5)")
-                iam.call("delete_policy_version", what, PolicyArn=arn, VersionId=oldest["VersionId"])
-            iam.call("create_policy_version", what, PolicyArn=arn,
-                     PolicyDocument=json.dumps(desired["document"]), SetAsDefault=True)
-        live_tags = policy.normalize_tags(list(iam.paginate("list_policy_tags", "Tags", what, PolicyArn=arn)))
-        to_set, to_remove = policy.tag_changes(live_tags, desired["tags"])
-        if to_remove:
-            iam.call("untag_policy", what, PolicyArn=arn, TagKeys=to_remove)
-        if to_set:
-            iam.call("tag_policy", what, PolicyArn=arn, Tags=policy.tag_list(to_set))
+    def problems(self, live: Observed, action: str, desired: dict[str, Any] | None = None) -> list[str]:
+        if action == "update":
+            return []
+        foreign = [f"{e['type'].title()}/{e['name']}" for e in live.meta.get("entities") or ()
+                   if e.get("owner") != policy.owner_of(live.tags)]
+        if not foreign:
+            return []
+        return [f"cannot {action} it: it is attached to {', '.join(foreign)}, which this stack does not own "
+                "(a delete detaches it everywhere first); detach it there first"]
 
-    def delete(self, name: str, ctx: ApplyContext) -> None:
-        iam = ctx.aws.client("iam")
-        what = f"Policy/{name}"
-        arn = self.local_policies(ctx.aws).get(name.lower())
-        if arn is None:
-            return
-        # detach everywhere first (AWS answers DeleteConflict otherwise) — but only from this stack's
-        # own roles and users: a policy someone else attached is in use, and theirs is not ours to change
-        attached = []
-        foreign = []
-        for key, param, op, tags_op, label in (
-                ("PolicyRoles", "RoleName", "detach_role_policy", "list_role_tags", "Role"),
-                ("PolicyUsers", "UserName", "detach_user_policy", "list_user_tags", "User"),
-                ("PolicyGroups", "GroupName", "detach_group_policy", None, "Group")):
-            for ent in iam.paginate("list_entities_for_policy", key, what, PolicyArn=arn):
-                tags = policy.normalize_tags(list(iam.paginate(tags_op, "Tags", what, **{param: ent[param]}))) if tags_op else {}
-                if policy.owner_of(tags) != ctx.stack:
-                    foreign.append(f"{label}/{ent[param]}")
-                attached.append((op, param, ent[param]))
-        if foreign:
-            raise AwsError(f"Failed to delete {what}: it is attached to {', '.join(foreign)}, which this stack "
-                           f"does not own; detach it there first (nothing was changed)")
-        for op, param, entity in attached:
-            iam.ignore_missing(op, what, **{param: entity, "PolicyArn": arn})
-        for v in iam.paginate("list_policy_versions", "Versions", what, PolicyArn=arn):
-            if not v["IsDefaultVersion"]:
-                iam.ignore_missing("delete_policy_version", what, PolicyArn=arn, VersionId=v["VersionId"])
-        iam.ignore_missing("delete_policy", what, PolicyArn=arn)
+    def read_details(self, aws: Any, live: Observed, action: str, ctx: PlanContext) -> Observed:
+        """Its versions (a document change may first delete the oldest; a delete deletes them all) and, for a
+        delete or replace, the roles, users and groups it is attached to, with their owners."""
+        iam, what = aws.client("iam"), f"Policy/{live.name}"
+        meta = dict(live.meta)
+        if "versions" not in meta:
+            meta["versions"] = sorted(({"id": v["VersionId"], "default": bool(v["IsDefaultVersion"]),
+                                        "created": str(v["CreateDate"])}
+                                       for v in iam.paginate("list_policy_versions", "Versions", what, PolicyArn=live.arn)),
+                                      key=lambda v: v["id"])
+        if action != "update" and "entities" not in meta:
+            entities = []
+            for key, kind, field in (("PolicyRoles", "role", "RoleName"), ("PolicyUsers", "user", "UserName"),
+                                     ("PolicyGroups", "group", "GroupName")):
+                for ent in iam.paginate("list_entities_for_policy", key, what, PolicyArn=live.arn):
+                    owner = None
+                    if kind != "group":
+                        tags = iam.paginate(f"list_{kind}_tags", "Tags", what, **{field: ent[field]})
+                        owner = policy.owner_of(list(tags))
+                    entities.append({"type": kind, "name": ent[field], "owner": owner})
+            meta["entities"] = entities
+        return Observed(live.kind, live.name, live.arn, live.state, meta, live.read_at)
 
 
 KIND = PolicyKind()

@@ -7,19 +7,12 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from reconciler import PREVENT_DESTROY_ANNOTATION, policy
+from reconciler import PREVENT_DESTROY_ANNOTATION, ops, policy
 from reconciler.aws import iam as iamx
 from reconciler.errors import Issue
 from reconciler.kinds import _iam
-from reconciler.kinds.base import (
-    ApplyContext,
-    Kind,
-    Observed,
-    PlanContext,
-    Reference,
-    Resource,
-    ownership_tags,
-)
+from reconciler.kinds.base import Kind, Observed, OpContext, PlanContext, Reference, Resource, ownership_tags
+from reconciler.plan import Operation
 
 
 class RoleSpec(_iam.PrincipalSpec):
@@ -66,6 +59,7 @@ class RoleKind(Kind):
     replace_fields = frozenset({"path"})
     delete_order = 80
     service = "iam"
+    program = True
 
     def check(self, res: Resource) -> list[Issue]:
         spec = res.spec
@@ -153,7 +147,9 @@ class RoleKind(Kind):
             return self.read(aws, r["RoleName"], ctx)
         merged = {**r, "Description": settings.get("Description"),
                   "MaxSessionDuration": settings.get("MaxSessionDuration", 3600)}
-        return self._observed(merged, iamx.attached_of(r), iamx.inline_of(r, "RolePolicyList"))
+        obs = self._observed(merged, iamx.attached_of(r), iamx.inline_of(r, "RolePolicyList"))
+        obs.meta["instanceProfiles"] = sorted(p["InstanceProfileName"] for p in r.get("InstanceProfileList") or ())
+        return obs
 
     def read_many(self, aws: Any, names: list[str], ctx: PlanContext, pmap: Any) -> list[Observed | None]:
         """Read ``names``: from the account listing when that costs fewer calls (see iamx.bulk), else one by one."""
@@ -176,41 +172,58 @@ class RoleKind(Kind):
                     out.append(full)
         return out
 
-    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        iam = ctx.aws.client("iam")
-        kwargs: dict[str, Any] = {}
+    # ---- operations (pure) -------------------------------------------------------------------------
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
+                   ctx: OpContext) -> list[Operation]:
+        if desired is None:
+            assert observed is not None
+            return self._delete(observed, ctx)
+        if observed is None:
+            return self._create(name, desired, ctx)
+        ev = ctx.evidence(observed)
+        live, arn = observed.state, observed.arn
+        out = []
+        if live.get("description") != desired["description"] or live.get("maxSessionDuration") != desired["maxSessionDuration"]:
+            out.append(ops.call("iam", "UpdateRole", name, {"RoleName": name, "Description": desired["description"],
+                                                            "MaxSessionDuration": desired["maxSessionDuration"]},
+                                resource=arn, ownership=ev))
+        if live.get("trustPolicy") != desired["trustPolicy"]:
+            out.append(ops.call("iam", "UpdateAssumeRolePolicy", name,
+                                {"RoleName": name, "PolicyDocument": json.dumps(desired["trustPolicy"])},
+                                resource=arn, ownership=ev))
+        return out + _iam.principal_operations("role", name, arn, desired, live, ev)
+
+    def _create(self, name: str, desired: dict[str, Any], ctx: OpContext) -> list[Operation]:
+        arn = f"arn:{ctx.partition}:iam::{ctx.account}:role{desired['path']}{name}"
+        request: dict[str, Any] = {
+            "RoleName": name, "Path": desired["path"], "AssumeRolePolicyDocument": json.dumps(desired["trustPolicy"]),
+            "Description": desired["description"], "MaxSessionDuration": desired["maxSessionDuration"],
+            "Tags": policy.tag_list(desired["tags"])}
         if desired.get("permissionsBoundary"):
-            kwargs["PermissionsBoundary"] = desired["permissionsBoundary"]
-        iam.call("create_role", f"Role/{name}", RoleName=name, Path=desired["path"],
-                 AssumeRolePolicyDocument=json.dumps(desired["trustPolicy"]), Description=desired["description"],
-                 MaxSessionDuration=desired["maxSessionDuration"], Tags=policy.tag_list(desired["tags"]), **kwargs)
-        # just created: nothing is attached or inline yet, so nothing to read back before adding
-        iamx.sync_attached(iam, "role", name, desired["managedPolicies"], live=[])
-        iamx.sync_inline(iam, "role", name, desired["inlinePolicies"], live={})
+            request["PermissionsBoundary"] = desired["permissionsBoundary"]
+        parts = {**desired, "permissionsBoundary": None, "tags": desired["tags"]}  # (boundary and tags: in CreateRole)
+        return [ops.call("iam", "CreateRole", name, request, id="role", resource=arn),
+                *_iam.principal_operations("role", name, arn, parts, {"tags": desired["tags"]}, ops.created("role"))]
 
-    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        iam = ctx.aws.client("iam")
-        what = f"Role/{name}"
-        r = iam.call("get_role", what, RoleName=name)["Role"]
-        if (r.get("Description", "") or "") != desired["description"] or r.get("MaxSessionDuration") != desired["maxSessionDuration"]:
-            iam.call("update_role", what, RoleName=name, Description=desired["description"],
-                     MaxSessionDuration=desired["maxSessionDuration"])
-        if policy.canonical(r["AssumeRolePolicyDocument"]) != desired["trustPolicy"]:
-            iam.call("update_assume_role_policy", what, RoleName=name, PolicyDocument=json.dumps(desired["trustPolicy"]))
-        live_boundary = (r.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-        iamx.sync_boundary(iam, "role", name, live_boundary, desired.get("permissionsBoundary"))
-        iamx.sync_attached(iam, "role", name, desired["managedPolicies"])
-        iamx.sync_inline(iam, "role", name, desired["inlinePolicies"])
-        iamx.sync_tags(iam, "role", name, policy.normalize_tags(r.get("Tags", [])), desired["tags"])
+    def _delete(self, observed: Observed, ctx: OpContext) -> list[Operation]:
+        name, arn, ev = observed.name, observed.arn, ctx.evidence(observed)
+        out = [ops.call("iam", "RemoveRoleFromInstanceProfile", f"{name}/{p}",
+                        {"RoleName": name, "InstanceProfileName": p}, resource=arn, ownership=ev)
+               for p in observed.meta.get("instanceProfiles") or ()]
+        out += _iam.emptying_operations("role", name, arn, observed.state, ev)
+        return out + [ops.call("iam", "DeleteRole", name, {"RoleName": name}, resource=arn, ownership=ev)]
 
-    def delete(self, name: str, ctx: ApplyContext) -> None:
-        iam = ctx.aws.client("iam")
-        what = f"Role/{name}"
-        for prof in list(iam.paginate("list_instance_profiles_for_role", "InstanceProfiles", what, RoleName=name)):
-            iam.ignore_missing("remove_role_from_instance_profile", what, RoleName=name,
-                               InstanceProfileName=prof["InstanceProfileName"])
-        iamx.empty(iam, "role", name)
-        iam.ignore_missing("delete_role", what, RoleName=name)
+    def read_details(self, aws: Any, live: Observed, action: str, ctx: PlanContext) -> Observed:
+        """A delete or replace first removes the role from its instance profiles: which they are."""
+        if action == "update" or "instanceProfiles" in live.meta:
+            return live
+        profiles = [p["InstanceProfileName"] for p in aws.client("iam").paginate(
+            "list_instance_profiles_for_role", "InstanceProfiles", f"Role/{live.name}", RoleName=live.name)]
+        return Observed(live.kind, live.name, live.arn, live.state, {**live.meta, "instanceProfiles": profiles},
+                        live.read_at)
+
+    def unlinked(self, state: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+        return _iam.unlinked(state, gone)
 
 
 KIND = RoleKind()

@@ -9,28 +9,29 @@ it leaves a marker, and the next apply deletes that unstored key and makes a new
 
 from __future__ import annotations
 
-import json
-import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from reconciler import PREVENT_DESTROY_ANNOTATION, policy
+from reconciler import PREVENT_DESTROY_ANNOTATION, ops, policy
 from reconciler.aws import iam as iamx
 from reconciler.aws import secretsmanager
-from reconciler.errors import AwsError, Issue
+from reconciler.errors import Issue
 from reconciler.kinds import _iam
 from reconciler.kinds.base import (
-    ApplyContext,
     Kind,
     Observed,
+    OpContext,
     PlanContext,
     Reference,
+    Refusal,
     Resource,
     Spec,
     ownership_tags,
 )
+from reconciler.plan import Operation
 
 ACCESS_KEY_TAG = "reconciler:access-key"
 #: on a secret holding a user's access key: the user's name (the secret is found by it, user or not)
@@ -102,6 +103,7 @@ class UserKind(Kind):
     case_insensitive_names = True
     delete_order = 70
     service = "iam"
+    program = True
     #: unmanagedAccessKeys is compared only when the manifest asks to delete them
     observed_only_fields = frozenset({"unmanagedAccessKeys"})
 
@@ -193,7 +195,8 @@ class UserKind(Kind):
             "unmanagedAccessKeys": sorted(foreign),
             "tags": tags,
         }
-        return Observed(self.kind, u["UserName"], u["Arn"], state, meta={"marker": marker, "keys": len(keys)})
+        return Observed(self.kind, u["UserName"], u["Arn"], state,
+                        meta={"marker": marker, "keys": len(keys), "ours": ours, "foreign": foreign})
 
     def _from_listing(self, aws: Any, u: dict[str, Any]) -> Observed:
         return self._observed(aws, u, iamx.attached_of(u), iamx.inline_of(u, "UserPolicyList"))
@@ -227,119 +230,182 @@ class UserKind(Kind):
             out.append(Observed(self.kind, user, secret["ARN"], state, meta={"orphan_secret": secret["Name"]}))
         return out
 
-    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        iam = ctx.aws.client("iam")
-        kwargs: dict[str, Any] = {}
-        if desired.get("permissionsBoundary"):
-            kwargs["PermissionsBoundary"] = desired["permissionsBoundary"]
-        iam.call("create_user", f"User/{name}", UserName=name, Path=desired["path"],
-                 Tags=policy.tag_list(desired["tags"]), **kwargs)
-        # just created: nothing is attached or inline yet, so nothing to read back before adding
-        iamx.sync_attached(iam, "user", name, desired["managedPolicies"], live=[])
-        iamx.sync_inline(iam, "user", name, desired["inlinePolicies"], live={})
-        if desired.get("accessKey"):
-            self._new_key(name, desired["accessKey"], ctx)
+    # ---- operations (pure) -------------------------------------------------------------------------
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
+                   ctx: OpContext) -> list[Operation]:
+        if desired is None:
+            assert observed is not None
+            return self._delete(observed, ctx)
+        if observed is None:
+            arn = f"arn:{ctx.partition}:iam::{ctx.account}:user{desired['path']}{name}"
+            request: dict[str, Any] = {"UserName": name, "Path": desired["path"], "Tags": policy.tag_list(desired["tags"])}
+            if desired.get("permissionsBoundary"):
+                request["PermissionsBoundary"] = desired["permissionsBoundary"]
+            parts = {**desired, "permissionsBoundary": None}  # (boundary and tags: in CreateUser)
+            out = [ops.call("iam", "CreateUser", name, request, id="user", resource=arn),
+                   *_iam.principal_operations("user", name, arn, parts, {"tags": desired["tags"]}, ops.created("user"))]
+            if desired.get("accessKey"):
+                out += _key_operations(name, arn, desired["accessKey"], [], ops.created("user"), ctx)
+            return out
+        ev, arn, live, meta = ctx.evidence(observed), observed.arn, observed.state, observed.meta
+        out = []
+        if live.get("path") != desired["path"]:
+            out.append(ops.call("iam", "UpdateUser", name, {"UserName": name, "NewPath": desired["path"]},
+                                resource=arn, ownership=ev))
+        out += _iam.principal_operations("user", name, arn, desired, live, ev,
+                                         keep_tags=(ACCESS_KEY_TAG, ACCESS_KEY_ID_TAG))
+        plan = key_plan(meta, desired)
 
-    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        iam = ctx.aws.client("iam")
+        def drop(keys: list[str], why: str) -> None:
+            out.extend(ops.call("iam", "DeleteAccessKey", f"{name}/{k}", {"UserName": name, "AccessKeyId": k},
+                                resource=arn, ownership=ev, detail=why) for k in keys)
+
+        drop(plan.unstored, "a key an interrupted apply made and never stored")
+        drop(plan.foreign_dropped, "not made by reconcile; spec.unmanagedAccessKeys: delete")
+        if plan.create:
+            if plan.keys_after_create > 2:
+                raise Refusal(f"the access key cannot be created: User/{name} already has 2 access keys (AWS's "
+                              "limit)" + (", not made by reconcile; delete one, or set spec.unmanagedAccessKeys: delete"
+                                          if plan.foreign_kept else ""))
+            out += _key_operations(name, arn, desired["accessKey"], plan.foreign_kept, ev, ctx)
+            drop(plan.replaced, "the key of the previous store")
+        elif plan.removed:
+            drop(plan.replaced, "spec.accessKey was removed")
+            out.append(ops.call("iam", "UntagUser", name, {"UserName": name, "TagKeys": [ACCESS_KEY_TAG, ACCESS_KEY_ID_TAG]},
+                                resource=arn, ownership=ev))
+        return out
+
+    def _delete(self, observed: Observed, ctx: OpContext) -> list[Operation]:
+        name, arn, meta = observed.name, observed.arn, observed.meta
+        ev = ctx.evidence(observed)
+        secrets = [ops.call("secretsmanager", "DeleteSecret", s["name"], {"SecretId": s["name"], "RecoveryWindowInDays": 7},
+                            resource=s["arn"], ownership=ops.by_tags(s["tags"], observed.read_at),
+                            detail="the access key's secret (7-day recovery window)")
+                   for s in meta.get("keySecrets") or ()]
+        if meta.get("orphan_secret"):  # the user is gone (a run killed right after DeleteUser): only its secret
+            return secrets
+        if meta.get("foreign"):
+            raise Refusal(f"cannot delete User/{name}: it has access key(s) reconcile did not create "
+                          f"({', '.join(meta['foreign'])}), which the plan keeps; delete them yourself (or apply "
+                          "spec.unmanagedAccessKeys: delete first), then run this again")
+        out = [ops.call("iam", "DeleteAccessKey", f"{name}/{k}", {"UserName": name, "AccessKeyId": k}, resource=arn,
+                        ownership=ev) for k in meta.get("ours") or ()]
+        if meta.get("loginProfile"):
+            out.append(ops.call("iam", "DeleteLoginProfile", name, {"UserName": name}, resource=arn, ownership=ev,
+                                detail="its console password"))
+        out += [ops.call("iam", "DeactivateMFADevice", f"{name}/{m}", {"UserName": name, "SerialNumber": m},
+                         resource=arn, ownership=ev) for m in meta.get("mfaDevices") or ()]
+        out += [ops.call("iam", "RemoveUserFromGroup", f"{name}/{g}", {"UserName": name, "GroupName": g},
+                         resource=arn, ownership=ev) for g in meta.get("groups") or ()]
+        out += _iam.emptying_operations("user", name, arn, observed.state, ev)
+        return out + [ops.call("iam", "DeleteUser", name, {"UserName": name}, resource=arn, ownership=ev)] + secrets
+
+    def plan_facts(self, aws: Any, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
+        """The Secrets Manager secret the access key goes to: absent, ours (perhaps scheduled for deletion), or not."""
+        store = desired.get("accessKey") or ""
+        if not store.startswith("secretsManager:"):
+            return {}
+        got = secretsmanager.describe(aws, store.split(":", 1)[1], cached=True)
+        if got is None:
+            return {"store": None}
+        return {"store": {"arn": got["ARN"], "tags": policy.normalize_tags(got.get("Tags", [])),
+                          "deleted": bool(got.get("DeletedDate"))}}
+
+    def read_details(self, aws: Any, live: Observed, action: str, ctx: PlanContext) -> Observed:
+        """For a delete: what AWS wants gone before DeleteUser (console password, MFA devices, groups), and the
+        secrets this stack keeps the user's access key in (found by their own tags, the user gone or not)."""
+        if action == "update":
+            return live
+        iam, name, meta = aws.client("iam"), live.name, dict(live.meta)
         what = f"User/{name}"
-        u = iam.call("get_user", what, UserName=name)["User"]
-        if u.get("Path", "/") != desired["path"]:
-            iam.call("update_user", what, UserName=name, NewPath=desired["path"])
-        live_boundary = (u.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-        iamx.sync_boundary(iam, "user", name, live_boundary, desired.get("permissionsBoundary"))
-        iamx.sync_attached(iam, "user", name, desired["managedPolicies"])
-        iamx.sync_inline(iam, "user", name, desired["inlinePolicies"])
-        live_tags = policy.normalize_tags(list(iam.paginate("list_user_tags", "Tags", what, UserName=name)))
-        marker = live_tags.get(ACCESS_KEY_TAG)
-        iamx.sync_tags(iam, "user", name, live_tags, desired["tags"], keep=(ACCESS_KEY_TAG, ACCESS_KEY_ID_TAG))
-        keys = [k["AccessKeyId"] for k in iam.paginate("list_access_keys", "AccessKeyMetadata", what, UserName=name)]
-        ours, foreign = classify_keys(keys, marker, live_tags.get(ACCESS_KEY_ID_TAG))
-        want = desired.get("accessKey")
+        secrets = [s for s in secretsmanager.owned(aws, ctx.stack, KEY_OF_TAG)
+                   if policy.normalize_tags(s.get("Tags", [])).get(KEY_OF_TAG, "").lower() == name.lower()]
+        marked = (meta.get("marker") or "").removeprefix(PENDING)
+        if marked.startswith("secretsManager:"):
+            got = secretsmanager.describe(aws, marked.split(":", 1)[1], cached=True)
+            if got and not got.get("DeletedDate") and policy.owner_of(got.get("Tags", [])) == ctx.stack:
+                secrets.append(got)
+        meta["keySecrets"] = sorted({s["Name"]: {"name": s["Name"], "arn": s["ARN"],
+                                                 "tags": policy.normalize_tags(s.get("Tags", []))}
+                                     for s in secrets}.values(), key=lambda s: s["name"])
+        if not meta.get("orphan_secret"):
+            meta["loginProfile"] = iam.get("get_login_profile", what, UserName=name) is not None
+            meta["mfaDevices"] = [m["SerialNumber"] for m in iam.paginate("list_mfa_devices", "MFADevices", what,
+                                                                          UserName=name)]
+            meta["groups"] = [g["GroupName"] for g in iam.paginate("list_groups_for_user", "Groups", what, UserName=name)]
+        return Observed(live.kind, live.name, live.arn, live.state, meta, live.read_at)
 
-        def drop(key_ids: list[str]) -> None:
-            for key_id in key_ids:
-                iam.ignore_missing("delete_access_key", what, UserName=name, AccessKeyId=key_id)
+    def unlinked(self, state: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+        return _iam.unlinked(state, gone)
 
-        if marker and marker.startswith(PENDING):
-            # keys made by an interrupted apply whose secret was never stored: useless, remove them
-            drop(ours)
-            ours, marker = [], None
-        if desired.get("unmanagedAccessKeys") == [] and foreign:  # spec.unmanagedAccessKeys: delete
-            drop(foreign)
-            ctx.progress(f"{what}: deleted {len(foreign)} access key(s) reconcile did not create")
-            foreign = []
-        if want and ours and marker == want:
-            return
-        if want:
-            # store changed (or key missing): make the new key first, then retire the old ones
-            if len(ours) + len(foreign) >= 2:
-                raise AwsError(f"Failed to create the access key of {what}: the user already has 2 keys (AWS's limit)"
-                               + (", not made by reconcile; delete one, or set spec.unmanagedAccessKeys: delete"
-                                  if foreign else ""))
-            self._new_key(name, want, ctx, keep=foreign)
-            drop(ours)
-            return
-        if marker:  # accessKey removed from the manifest: delete the key reconcile created
-            drop(ours)
-            iam.call("untag_user", what, UserName=name, TagKeys=[ACCESS_KEY_TAG, ACCESS_KEY_ID_TAG])
 
-    def _new_key(self, name: str, store: str, ctx: ApplyContext, keep: list[str] = ()) -> None:  # type: ignore[assignment]
-        """Create the key and store its secret; ``keep``: the user's keys reconcile did not create."""
-        iam = ctx.aws.client("iam")
-        what = f"User/{name}"
-        iam.call("tag_user", what, UserName=name, Tags=[{"Key": ACCESS_KEY_TAG, "Value": PENDING + store},
-                                                        {"Key": ACCESS_KEY_ID_TAG, "Value": " ".join([KEEP, *keep])}])
-        key = iam.call("create_access_key", what, UserName=name)["AccessKey"]
-        payload = json.dumps({"UserName": name, "AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]})
-        try:
-            kind, _, target = store.partition(":")
-            if kind == "secretsManager":
-                tags = {**ownership_tags(ctx.stack, {}, False), KEY_OF_TAG: name}
-                secretsmanager.write(ctx.aws, target, payload, tags, ctx.stack)
-            else:
-                write_secret_file(target, payload)
-        except BaseException:
-            iam.ignore_missing("delete_access_key", what, UserName=name, AccessKeyId=key["AccessKeyId"])
-            raise
-        finally:
-            key_id = key["AccessKeyId"]
-            del payload, key
-        iam.call("tag_user", what, UserName=name, Tags=[{"Key": ACCESS_KEY_TAG, "Value": store},
-                                                        {"Key": ACCESS_KEY_ID_TAG, "Value": key_id}])
-        ctx.progress(f"{what}: access key created; its secret was written to {store} (not shown)")
+@dataclass(frozen=True)
+class KeyPlan:
+    """What happens to a user's access keys: the unstored ones of an interrupted apply and (with
+    unmanagedAccessKeys: delete) the foreign ones go; a key is created when the store has none; the key of a
+    previous store goes after the new one is stored; with accessKey removed, reconcile's key goes."""
 
-    def delete(self, name: str, ctx: ApplyContext) -> None:
-        iam = ctx.aws.client("iam")
-        what = f"User/{name}"
-        got = iam.get("get_user", what, UserName=name)
-        if got is None:  # gone (perhaps a run killed right after DeleteUser): its key's secret may remain
-            self._delete_secrets(name, None, ctx)
-            return
-        tags = policy.normalize_tags(got["User"].get("Tags") or
-                                     list(iam.paginate("list_user_tags", "Tags", what, UserName=name)))
-        for k in list(iam.paginate("list_access_keys", "AccessKeyMetadata", what, UserName=name)):
-            iam.ignore_missing("delete_access_key", what, UserName=name, AccessKeyId=k["AccessKeyId"])
-        iam.ignore_missing("delete_login_profile", what, UserName=name)
-        for mfa in list(iam.paginate("list_mfa_devices", "MFADevices", what, UserName=name)):
-            iam.ignore_missing("deactivate_mfa_device", what, UserName=name, SerialNumber=mfa["SerialNumber"])
-        for g in list(iam.paginate("list_groups_for_user", "Groups", what, UserName=name)):
-            iam.ignore_missing("remove_user_from_group", what, UserName=name, GroupName=g["GroupName"])
-        iamx.empty(iam, "user", name)
-        iam.ignore_missing("delete_user", what, UserName=name)
-        store = tags.get(ACCESS_KEY_TAG, "").removeprefix(PENDING)
-        self._delete_secrets(name, store.split(":", 1)[1] if store.startswith("secretsManager:") else None, ctx)
+    unstored: list[str]
+    foreign_dropped: list[str]
+    foreign_kept: list[str]
+    create: bool
+    replaced: list[str]
+    removed: bool
 
-    def _delete_secrets(self, name: str, marked: str | None, ctx: ApplyContext) -> None:
-        """Delete the secrets of ``name``'s access key this stack owns: the one its tag names, and every
-        secret tagged as holding its key (found without the user, which may be gone)."""
-        secrets = {marked} if marked else set()
-        for s in secretsmanager.owned(ctx.aws, ctx.stack, KEY_OF_TAG, cached=False):
-            if policy.normalize_tags(s.get("Tags", [])).get(KEY_OF_TAG, "").lower() == name.lower():
-                secrets.add(s["Name"])
-        for secret in sorted(secrets):
-            if secretsmanager.delete_owned(ctx.aws, secret, ctx.stack):
-                ctx.progress(f"User/{name}: secret {secret} scheduled for deletion (7-day recovery window)")
+    @property
+    def keys_after_create(self) -> int:
+        return len(self.foreign_kept) + len(self.replaced) + 1
+
+
+def key_plan(meta: dict[str, Any], desired: dict[str, Any]) -> KeyPlan:
+    ours, foreign, marker = list(meta.get("ours") or ()), list(meta.get("foreign") or ()), meta.get("marker")
+    unstored: list[str] = []
+    if marker and marker.startswith(PENDING):
+        unstored, ours, marker = ours, [], None
+    dropped = foreign if desired.get("unmanagedAccessKeys") == [] else []
+    kept = [k for k in foreign if k not in dropped]
+    want = desired.get("accessKey")
+    if want and ours and marker == want:
+        return KeyPlan(unstored, dropped, kept, False, [], False)
+    if want:
+        return KeyPlan(unstored, dropped, kept, True, ours, False)
+    return KeyPlan(unstored, dropped, kept, False, ours, bool(marker))
+
+
+def _key_operations(name: str, arn: str, store: str, keep: list[str], evidence: Any, ctx: OpContext) -> list[Operation]:
+    """Mark the user (so a kill before the key is stored is cleaned up), create the key, store its secret, record it."""
+    user = {"UserName": name}
+    payload = ops.as_json({"UserName": name, "AccessKeyId": ops.output("key", "AccessKey.AccessKeyId"),
+                           "SecretAccessKey": ops.output("key", "AccessKey.SecretAccessKey")})
+    out = [ops.call("iam", "TagUser", name, {**user, "Tags": [{"Key": ACCESS_KEY_TAG, "Value": PENDING + store},
+                                                             {"Key": ACCESS_KEY_ID_TAG, "Value": " ".join([KEEP, *keep])}]},
+                    resource=arn, ownership=evidence, detail="marks a key being made (cleaned up if this run stops)"),
+           ops.call("iam", "CreateAccessKey", name, user, id="key", resource=arn, ownership=evidence,
+                    detail=f"its secret goes only to {store}, never shown")]
+    kind, _, target = store.partition(":")
+    if kind == "file":
+        out.append(ops.call("local", "WriteSecretFile", target, {"Path": target, "Content": payload},
+                            detail="mode 0600"))
+    else:
+        facts = ctx.facts.get("store")
+        tags = {**ownership_tags(ctx.stack, {}, False), KEY_OF_TAG: name}
+        if facts is None:
+            out.append(ops.call("secretsmanager", "CreateSecret", target,
+                                {"Name": target, "SecretString": payload, "Tags": policy.tag_list(tags)}))
+        elif policy.owner_of(facts["tags"]) != ctx.stack:
+            raise Refusal(f"the access key's secret {target} exists and is not owned by stack {ctx.stack!r}; "
+                          "choose another spec.accessKey.store.secretsManager name, or delete that secret")
+        else:
+            secret_ev = ops.by_tags(facts["tags"], None)
+            if facts["deleted"]:
+                out.append(ops.call("secretsmanager", "RestoreSecret", target, {"SecretId": target},
+                                    resource=facts["arn"], ownership=secret_ev, detail="it was scheduled for deletion"))
+            out.append(ops.call("secretsmanager", "PutSecretValue", target, {"SecretId": target, "SecretString": payload},
+                                resource=facts["arn"], ownership=secret_ev))
+    out.append(ops.call("iam", "TagUser", name, {**user, "Tags": [
+        {"Key": ACCESS_KEY_TAG, "Value": store}, {"Key": ACCESS_KEY_ID_TAG, "Value": ops.output("key", "AccessKey.AccessKeyId")}]},
+        resource=arn, ownership=evidence, detail="records the stored key"))
+    return out
 
 
 def _store_file_issues(res: Resource, file: str) -> list[Issue]:
@@ -356,26 +422,6 @@ def _store_file_issues(res: Resource, file: str) -> list[Issue]:
                 return [res.issue(where, f"{file!r} cannot be created: {str(parent)!r} is not a folder")]
             break
     return []
-
-
-def write_secret_file(path: str, payload: str) -> None:
-    """Write ``payload`` to ``path`` with mode 0600 (created that way, never world-readable)."""
-    import tempfile
-
-    target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # mkstemp creates the file exclusively (O_EXCL: no planted symlink is followed) with mode 0600
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        try:
-            os.write(fd, payload.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)  # never leave a copy of the secret behind
-        raise
 
 
 KIND = UserKind()

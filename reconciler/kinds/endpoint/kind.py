@@ -144,14 +144,15 @@ class EndpointKind(Kind):
                     operations: tuple[Operation, ...] = ()) -> str | None:
         return scaling.plan_reason(fields, state, observed.plan_reason(action, fields, state, operations))
 
-    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
+                   ctx: Any = None) -> list[Operation]:
         state, meta = (observed.state, observed.meta) if observed else (None, {})
         return scaling.with_operations(name, desired, state, meta, endpoint_ops.operations(name, desired, state, meta))
 
     def owned_by_others(self, live: Observed, stack: str) -> dict[str, str]:
         return dict(live.meta.get("othersParts") or {})
 
-    def problems(self, live: Observed, action: str) -> list[str]:
+    def problems(self, live: Observed, action: str, desired: dict[str, Any] | None = None) -> list[str]:
         out = []
         foreign = live.meta.get("foreignComponents") or []
         if action in ("replace", "delete") and foreign:

@@ -106,14 +106,15 @@ class InferenceComponentKind(Kind):
         return "; ".join(f"{o.action} {o.target}" + (f" ({o.detail})" if o.detail else "")
                          for o in operations if o.action != "AddTags") or None
 
-    def problems(self, live: Observed, action: str) -> list[str]:
+    def problems(self, live: Observed, action: str, desired: dict[str, Any] | None = None) -> list[str]:
         alarm = live.meta.get("alarmConflict")
         if action == "update" and alarm:
             return [f"the CloudWatch alarm {alarm} that scale to zero needs exists but is not owned by this stack; "
                     "reconcile will not change it. Delete it, or tag it as this stack's to adopt it"]
         return []
 
-    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
+                   ctx: Any = None) -> list[Operation]:
         state, meta = (scaling.settle(observed.state, desired), observed.meta) if observed else (None, {})
         return scaling.with_operations(name, desired, state, meta, st.operations(name, desired, state, meta))
 
