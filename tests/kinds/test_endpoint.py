@@ -429,7 +429,7 @@ def test_prune_deletes_components_endpoint_configs_models_then_role(env):
     env.apply()
     env.write(**{"x.yaml": ROLE.replace("name: exec", "name: other")})
     env.log.clear()
-    p, _ = env.apply(deletes=True)
+    p, _ = env.apply(prune=True)
     assert [(s.kind, s.action) for s in p.changes if s.action == Action.delete] == [("Endpoint", Action.delete),
                                                                                       ("Role", Action.delete)]
     order = [m for m in env.log if re.search(r"(deleted|deleting)", m)]
@@ -450,7 +450,7 @@ def test_prune_refuses_a_role_a_kept_endpoint_uses(env):
     env.write(**{"r.yaml": ROLE, "e.yaml": ENDPOINT})
     env.apply()
     env.write(**{"e.yaml": ENDPOINT.replace("executionRole: exec", "executionRole: arn:aws:iam::123456789012:role/exec")})
-    p = env.plan(deletes=True)
+    p = env.plan(prune=True)
     assert [(x.kind, x.name, x.code) for x in p.problems] == [("Role", "exec", "in-use")]
 
 

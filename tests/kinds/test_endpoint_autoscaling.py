@@ -169,14 +169,14 @@ def test_prune_deregisters_before_the_component_and_endpoint_are_deleted(env, mo
     env.apply()
     assert rid in targets(env)
     env.write(**{"r.yaml": ROLE})
-    step = next(s for s in env.plan(deletes=True).changes if s.kind == "Endpoint")
+    step = next(s for s in env.plan(prune=True).changes if s.kind == "Endpoint")
     acts = [(o.action, o.target) for o in step.operations]
     first_sagemaker = min(i for i, o in enumerate(step.operations) if o.service == "sagemaker")
     assert acts.index(("DeregisterScalableTarget", rid)) < first_sagemaker, acts
     zero = rid.startswith("inference-component/")  # (IC_SCALING scales to zero: its alarm goes first)
     assert (acts[0] == ("DeleteAlarms", "reconciler-scale-from-zero-llm-ic")) == zero, acts
     seen = calls(monkeypatch)
-    env.apply(deletes=True)
+    env.apply(prune=True)
     dereg = seen.index("application-autoscaling:deregister_scalable_target")
     first_delete = min(seen.index(c) for c in ("sagemaker:delete_endpoint", "sagemaker:delete_inference_component")
                        if c in seen)

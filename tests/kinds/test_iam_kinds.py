@@ -7,9 +7,11 @@ import os
 import stat
 
 import boto3
+import pytest
 
 from reconciler import pipeline
-from reconciler.plan import Action
+from reconciler.errors import ReconcileError
+from reconciler.plan import Action, PlanMode
 from tests.kinds.conftest import four_steps
 
 POLICY = """
@@ -104,10 +106,12 @@ def test_prune_refuses_a_policy_attached_to_a_role_the_stack_does_not_own(stack)
     arn = "arn:aws:iam::123456789012:policy/reader"
     iam().attach_role_policy(RoleName="hand-made", PolicyArn=arn)
     stack.write({"other.yaml": POLICY.replace("name: reader", "name: other")})
-    p, t, m = pipeline.plan(stack.root, stack.opts, deletes=True, declared_only=False)
-    result = pipeline.apply(p, t, stack.opts, m.stack.name)
-    [(_, err)] = result.outcome.failed
-    assert "attached to Role/hand-made, which this stack does not own" in str(err)
+    p, t, m = pipeline.plan(stack.root, stack.opts, mode=PlanMode.prune)
+    [problem] = p.problems  # refused at plan, before any write (it was a failure half-way through apply)
+    assert "attached to Role/hand-made, which this stack does not own" in problem.message
+    assert not [s for s in p.changes if s.id == "Policy/reader"]
+    with pytest.raises(ReconcileError, match="the plan has problems"):
+        pipeline.apply(p, t, stack.opts, m.stack.name)
     attached = iam().list_attached_role_policies(RoleName="hand-made")["AttachedPolicies"]
     assert [a["PolicyArn"] for a in attached] == [arn]
     assert iam().get_policy(PolicyArn=arn)
@@ -201,10 +205,10 @@ def test_prune_empties_users_and_roles_first(stack, tmp_path):
     stack.write({"p.yaml": POLICY, "r.yaml": ROLE, "u.yaml": USER.replace("KEYFILE", str(tmp_path / "k.json"))})
     stack.apply()
     stack.write({"other.yaml": POLICY.replace("name: reader", "name: other")})
-    p = stack.plan(deletes=True, declared_only=False)
+    p = stack.plan(mode=PlanMode.prune)
     assert [(s.id, s.action) for s in p.changes] == [
         ("User/deployer", Action.delete), ("Role/exec", Action.delete), ("Policy/reader", Action.delete)]
-    stack.apply(deletes=True, declared_only=False)
+    stack.apply(mode=PlanMode.prune)
     assert iam().list_users()["Users"] == []
     assert [r["RoleName"] for r in iam().list_roles()["Roles"]] == []
     assert [p["PolicyName"] for p in iam().list_policies(Scope="Local")["Policies"]] == []
@@ -238,7 +242,7 @@ def test_prune_refuses_a_resource_protected_after_its_plan(stack):
     stack.write({"p.yaml": POLICY})
     stack.apply()
     stack.write({"other.yaml": POLICY.replace("name: reader", "name: other")})
-    p, t, m = pipeline.plan(stack.root, stack.opts, deletes=True, declared_only=False)
+    p, t, m = pipeline.plan(stack.root, stack.opts, mode=PlanMode.prune)
     assert [(s.action, s.id) for s in p.changes if s.action == Action.delete] == [(Action.delete, "Policy/reader")]
     arn = "arn:aws:iam::123456789012:policy/reader"
     iam().tag_policy(PolicyArn=arn, Tags=[{"Key": "reconciler:prevent-destroy", "Value": "true"}])

@@ -112,7 +112,7 @@ def test_removing_one_prunes_only_it_and_its_model_and_leaves_a_hand_made_one(en
         RuntimeConfig={"CopyCount": 1})
     assert not env.plan().has_changes  # apply does not touch it
     env.write(**{"r.yaml": ROLE, "e.yaml": SHARED, "small.yaml": SMALL})
-    p, _ = env.apply(deletes=True)
+    p, _ = env.apply(prune=True)
     assert [(s.kind, s.name, s.action) for s in p.changes] == [("InferenceComponent", "big", Action.delete)]
     [step] = p.changes
     assert [o.action for o in step.operations] == ["DeleteInferenceComponent", "DeleteModel"]

@@ -88,10 +88,10 @@ metadata: {name: keep}
 spec:
   document: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: s3:ListBucket, Resource: "*"}]}
 """})
-    p = stack.plan(deletes=True)
+    p = stack.plan(prune=True)
     assert [(s.kind, s.name, s.action) for s in p.changes if s.action == Action.delete] == [
         ("OidcProvider", "token.actions.githubusercontent.com", Action.delete)]
-    stack.apply(deletes=True)
+    stack.apply(prune=True)
     assert iam().list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     # a provider reconcile does not own is a conflict, not an update
     iam().create_open_id_connect_provider(Url="https://token.actions.githubusercontent.com",

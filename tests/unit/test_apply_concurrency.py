@@ -14,6 +14,7 @@ from reconciler.plan import Action, Plan, Step
 
 
 class _Probe:
+    program = False
     def __init__(self, long_running: bool, pause: float, together: int = 0):
         self.long_running = long_running
         self.pause = pause

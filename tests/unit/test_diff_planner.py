@@ -5,7 +5,7 @@ from __future__ import annotations
 from reconciler.diff import diff
 from reconciler.kinds.base import Observed, Resource
 from reconciler.kinds.iam_role import RoleSpec
-from reconciler.plan import Action
+from reconciler.plan import Action, PlanMode
 from reconciler.planner import plan
 
 STACK = "s"
@@ -77,7 +77,7 @@ def test_prune_deletes_owned_undeclared_but_not_protected_or_in_use():
     i = ("Role", "r")
     live = Observed("Role", "r", "arn:r", state(managedPolicies=["arn:aws:iam::123456789012:policy/p"]))
     p = make([role()], {i: state(managedPolicies=["arn:aws:iam::123456789012:policy/p"])}, {i: live},
-             owned=[gone, prot, pol], include_deletes=True)
+             owned=[gone, prot, pol], prune=True)
     assert [(s.id, s.action) for s in p.changes] == [("Role/old", Action.delete)]
     assert {(x.name, x.code) for x in p.problems} == {("keep", "protected"), ("p", "in-use")}
 
@@ -93,7 +93,7 @@ def test_deletes_come_after_creates_and_in_kind_order():
     rl = Observed("Role", "x", "arn:x", state())
     user = Observed("User", "u", "arn:u", {"tags": dict(TAGS)})
     i = ("Role", "r")
-    p = make([role()], {i: state()}, {i: None}, owned=[pol, rl, user], include_deletes=True)
+    p = make([role()], {i: state()}, {i: None}, owned=[pol, rl, user], prune=True)
     assert [s.id for s in p.steps] == ["Role/r", "User/u", "Role/x", "Policy/p"]
 
 
@@ -101,7 +101,7 @@ def test_destroy_deletes_declared_owned_resources_only():
     i, j = ("Role", "r"), ("Role", "theirs")
     mine = Observed("Role", "r", "arn:r", state())
     theirs = Observed("Role", "theirs", "arn:t", state(tags={}))
-    p = make([role(), role("theirs")], {i: state(), j: state()}, {i: mine, j: theirs}, destroy=True)
+    p = make([role(), role("theirs")], {i: state(), j: state()}, {i: mine, j: theirs}, mode=PlanMode.destroy)
     assert [(s.id, s.action) for s in p.steps] == [("Role/r", Action.delete)]
 
 

@@ -54,7 +54,7 @@ def test_step_id_and_defaults():
     assert (o.reason, o.protected, o.used_by, o.deleted) == ("owned by this stack, no longer declared", False, (), False)
     p = Plan(stack="s", account="1", region="r")
     assert (p.format_version, p.command, p.sandbox, p.created_at, p.steps, p.problems, p.warnings, p.orphans) == (
-        1, "plan", False, "", (), (), (), ())
+        2, "plan", False, "", (), (), (), ())
 
 
 def test_a_step_interrupts_serving_when_any_of_its_operations_does():

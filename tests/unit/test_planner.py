@@ -15,7 +15,7 @@ import pytest
 from reconciler.diff import digest
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Check, Kind, Observed, Resource
-from reconciler.plan import Action, FieldChange, Operation, Orphan, Problem
+from reconciler.plan import Action, FieldChange, Operation, Orphan, PlanMode, Problem
 from reconciler.planner import plan
 
 STACK = "s"
@@ -68,10 +68,11 @@ class Fake(Kind):
             return f"own {action} reason for {'+'.join(fields)}" + "".join(f" via {o.action}" for o in operations)
         return None
 
-    def problems(self, live: Observed, action: str) -> list[str]:
+    def problems(self, live: Observed, action: str, desired=None) -> list[str]:
         return [f"{action} would take {x} along" for x in live.state.get("block", [])]
 
-    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None) -> list[Operation]:
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
+                   ctx=None) -> list[Operation]:
         source = desired if desired is not None else observed.state
         if not source.get("ops"):
             return []
@@ -293,7 +294,7 @@ def test_without_prune_an_owned_undeclared_resource_is_an_orphan_left_in_place()
 
 def test_prune_deletes_an_orphan_with_its_state_as_removed_fields():
     gone = obs("old", size=7, secret="s3cr3t")
-    p = make([], {}, {}, owned=[gone], layers={("Fake", "x"): 2}, include_deletes=True)
+    p = make([], {}, {}, owned=[gone], layers={("Fake", "x"): 2}, prune=True)
     (s,) = p.steps
     assert (s.kind, s.name, s.action, s.reason) == ("Fake", "old", Action.delete, "owned by this stack, no longer declared")
     assert s.layer == 3 + 60  # after every declared layer (0..2), in the kind's delete order
@@ -307,7 +308,7 @@ def test_prune_deletes_an_orphan_with_its_state_as_removed_fields():
 
 
 def test_delete_layer_without_any_declared_layer_is_the_delete_order():
-    (s,) = make([], {}, {}, owned=[obs("old", kind="Early")], layers={}, include_deletes=True).steps
+    (s,) = make([], {}, {}, owned=[obs("old", kind="Early")], layers={}, prune=True).steps
     assert s.layer == 10
 
 
@@ -316,7 +317,7 @@ def test_prune_refuses_protected_and_in_use_orphans_as_problems():
     used = obs("lib")
     i = ("Fake", "app")
     p = make([res("app")], {i: st(needs=["arn:fake:lib"])}, {i: obs("app", needs=["arn:fake:lib"])},
-             owned=[used, prot], include_deletes=True)
+             owned=[used, prot], prune=True)
     assert [s.action for s in p.steps] == [Action.noop]
     assert p.problems == (
         Problem(kind="Fake", name="keep", code="protected", message=(
@@ -331,7 +332,7 @@ def test_prune_refuses_protected_and_in_use_orphans_as_problems():
 def test_in_use_lists_every_user_sorted():
     ids = [("Fake", "b"), ("Early", "a")]
     p = make([res("b"), res("a", kind="Early")], {i: st(needs=["arn:fake:lib"]) for i in ids}, {i: None for i in ids},
-             owned=[obs("lib")], include_deletes=True)
+             owned=[obs("lib")], prune=True)
     assert p.problems[0].message == "is no longer declared but Early/a, Fake/b still uses it"
     assert p.orphans[0].used_by == ("Early/a", "Fake/b")
 
@@ -355,8 +356,8 @@ def test_orphans_are_listed_in_delete_order_then_kind_then_name():
     assert [(o.kind, o.name) for o in p.orphans] == [("Early", "c"), ("Early", "z"), ("Fake", "a"), ("Fake", "b")]
 
 
-def test_include_deletes_with_nothing_owned_plans_nothing():
-    p = make([], {}, {}, include_deletes=True)
+def test_prune_with_nothing_owned_plans_nothing():
+    p = make([], {}, {}, prune=True)
     assert p.steps == () and p.orphans == () and p.problems == ()
 
 
@@ -366,7 +367,7 @@ def test_destroy_deletes_declared_resources_of_this_stack_only_and_lists_no_orph
     live = {ids["mine"]: obs("mine", needs=["arn:fake:lib"]), ids["theirs"]: obs("theirs", tags={}),
             ids["missing"]: None, ("Fake", "undeclared"): obs("undeclared")}
     p = make([mine, theirs, missing], {i: st(needs=["arn:fake:lib"]) for i in ids.values()}, live,
-             owned=[obs("lib")], destroy=True)
+             owned=[obs("lib")], mode=PlanMode.destroy)
     assert [(s.name, s.action, s.reason) for s in p.steps] == [
         ("lib", Action.delete, "destroy"), ("mine", Action.delete, "destroy")]
     assert p.orphans == () and p.problems == ()  # nothing is kept, so nothing is in use
@@ -374,13 +375,13 @@ def test_destroy_deletes_declared_resources_of_this_stack_only_and_lists_no_orph
 
 def test_destroy_refuses_a_protected_resource():
     i = ("Fake", "a")
-    p = make([res()], {i: st()}, {i: obs(tags={**OURS, "reconciler:prevent-destroy": "true"})}, destroy=True)
+    p = make([res()], {i: st()}, {i: obs(tags={**OURS, "reconciler:prevent-destroy": "true"})}, mode=PlanMode.destroy)
     assert p.steps == () and [x.code for x in p.problems] == ["protected"]
 
 
-def test_include_declared_false_plans_only_the_deletes():
+def test_prune_mode_plans_only_the_deletes():
     i = ("Fake", "a")
-    p = make([res()], {i: st(size=9)}, {i: obs()}, owned=[obs("old")], include_declared=False, include_deletes=True)
+    p = make([res()], {i: st(size=9)}, {i: obs()}, owned=[obs("old")], mode=PlanMode.prune)
     assert [(s.name, s.action) for s in p.steps] == [("old", Action.delete)]
 
 
@@ -419,7 +420,7 @@ def test_steps_are_ordered_by_layer_then_action_then_kind_then_name():
             ("Fake", "cr"): None, ("Fake", "cr2"): None, ("Early", "e"): None}
     layers = {i: 1 for i in ids}
     layers[("Fake", "cr2")] = 0
-    p = make(rs, desired, live, layers=layers, owned=[obs("gone")], include_deletes=True)
+    p = make(rs, desired, live, layers=layers, owned=[obs("gone")], prune=True)
     assert [(s.layer, s.action.value, s.id) for s in p.steps] == [
         (0, "create", "Fake/cr2"),
         (1, "replace", "Fake/re"),
@@ -452,7 +453,7 @@ def test_each_step_carries_the_operations_of_its_kind():
     rs = [res("new"), res("chg"), res("rep"), res("same")]
     p = make(rs, {i: st(ops=1), j: st(ops=1, size=2), k: st(ops=1, path="/n/"), n: st(ops=1)},
              {i: None, j: obs("chg", ops=1), k: obs("rep", ops=1, path="/o/"), n: obs("same", ops=1)},
-             owned=[obs("old", ops=1)], include_deletes=True)
+             owned=[obs("old", ops=1)], prune=True)
     by = {s.name: s for s in p.steps}
     assert by["new"].operations == (op("Create", "new"),)
     assert by["chg"].operations == (op("Update", "chg"),)
@@ -495,7 +496,7 @@ def test_a_refused_orphan_does_not_stop_pruning_the_ones_after_it():
     i = ("Fake", "app")
     p = make([res("app")], {i: st(needs=["arn:fake:a-lib"])}, {i: None},
              owned=[obs("a-lib"), obs("b-keep", tags={**OURS, "reconciler:prevent-destroy": "true"}), obs("c-old")],
-             include_deletes=True)
+             prune=True)
     assert [(x.name, x.code) for x in p.problems] == [("a-lib", "in-use"), ("b-keep", "protected")]
     assert [(s.name, s.action) for s in p.steps] == [("app", Action.create), ("c-old", Action.delete)]
 
@@ -527,7 +528,7 @@ def test_a_kind_can_block_an_update_or_a_replace_of_its_own_resource():
 
 def test_a_kind_can_block_deleting_an_orphan():
     blocked, free = obs("a-blocked", block=["x"]), obs("b-free")
-    p = make([], {}, {}, owned=[blocked, free], include_deletes=True)
+    p = make([], {}, {}, owned=[blocked, free], prune=True)
     assert p.problems == (Problem(kind="Fake", name="a-blocked", code="conflict", message="delete would take x along"),)
     assert [(s.name, s.action) for s in p.steps] == [("b-free", Action.delete)]
     assert [(o.name, o.deleted) for o in p.orphans] == [("a-blocked", False), ("b-free", True)]
