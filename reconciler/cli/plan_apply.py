@@ -18,7 +18,7 @@ from reconciler.cli.group import (
     global_options,
     lock_timeout_option,
 )
-from reconciler.cli.saved_plan import _emit_plan, _is_saved_plan, _read_saved_plan, _write_executed_plan
+from reconciler.cli.saved_plan import _emit_plan, _is_saved_plan, _read_saved_plan
 from reconciler.errors import ReconcileError, UsageError
 
 
@@ -96,7 +96,6 @@ def _run_apply(p: Any, t: Any, stack: str, opts: Any = None, verb: str = "Apply"
     from reconciler.apply import describe_failure
 
     s = _settings()
-    _write_executed_plan(p)
     if s.debug:
         _lock_note(opts)
     result = pipeline.apply(p, t, opts or s.options(), stack)

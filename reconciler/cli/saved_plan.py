@@ -25,16 +25,6 @@ def _emit_plan(p: Any, fmt: str, out: str | None) -> None:
         click.echo(f"Saved the plan to {out}; apply exactly it with: reconcile apply {out}", err=True)
 
 
-def _write_executed_plan(p: Any) -> None:
-    """Debugging aid: with RECONCILE_AUDIT_PLAN_OUT=PATH, apply, prune and destroy write the plan they are
-    about to execute to PATH (JSON, as `plan --out`), so a write audit can check each AWS call against it."""
-    import os
-
-    out = os.environ.get("RECONCILE_AUDIT_PLAN_OUT")
-    if out:
-        Path(out).write_text(p.model_dump_json(indent=2) + "\n")
-
-
 def _is_saved_plan(path: str) -> bool:
     p = Path(path)
     if not p.is_file() or p.suffix in (".yaml", ".yml"):
