@@ -213,11 +213,10 @@ class Session:
                 continue
         return found
 
-    def check(self, run: Run, succeeded: bool | None = None, output: str = "") -> None:
-        """Compare one run now; WriteViolation names every violation. Its records are asked by run id from
-        the emulators the test watches and from the run's own endpoint (a fault proxy in front of one, or an
-        embedded sandbox)."""
-        self.compared.add(run.id)
+    def records_of(self, run: Run) -> list[dict[str, Any]] | None:
+        """What the emulators recorded under ``run``'s id, in order; asked from the emulators the test watches
+        and from the run's own endpoint (a fault proxy in front of one, or an embedded sandbox). None when none
+        of them answers."""
         sources = list(dict.fromkeys(self.servers + ([run.endpoint] if run.endpoint else [])))
         records: dict[tuple[int, float], dict[str, Any]] = {}  # (one server asked through a proxy too: once)
         asked = 0
@@ -229,13 +228,28 @@ class Session:
             asked += 1
             for r in found_here:
                 records.setdefault((r["seq"], r.get("time", 0)), r)
-        if not asked:
+        return sorted(records.values(), key=lambda r: (r.get("time", 0), r["seq"])) if asked else None
+
+    def last(self) -> tuple[Run, list[dict[str, Any]]]:
+        """The latest run that executed a plan, and the writes recorded under its id (for tests of the audit)."""
+        run = [r for r in self.runs() if r.plans][-1]
+        return run, [w for w in self.records_of(run) or [] if w.get("class") == "write"]
+
+    def latest_writes(self) -> list[dict[str, Any]]:
+        """The writes recorded under the latest run's id (whatever it was: plan, rollback, invoke …)."""
+        runs = self.runs()
+        return [w for w in (self.records_of(runs[-1]) or []) if w.get("class") == "write"] if runs else []
+
+    def check(self, run: Run, succeeded: bool | None = None, output: str = "") -> None:
+        """Compare one run now; WriteViolation names every violation."""
+        self.compared.add(run.id)
+        ordered = self.records_of(run)
+        if ordered is None:
             if run.plans:
                 raise WriteViolation(f"run {run.id} (`reconcile {' '.join(run.argv)}`) executed a plan, but no "
                                      f"emulator it used is there any more ({run.endpoint}): its writes cannot be compared")
             return
         ok = succeeded if succeeded is not None else bool((run.outcome or {}).get("ok"))
-        ordered = sorted(records.values(), key=lambda r: (r.get("time", 0), r["seq"]))
         found = compare(run.plans, ordered, ok)
         if not run.plans and "rollback" in run.argv:  # (until rollback makes a plan: the legacy rule)
             from tests.support.legacy_audit import rollback_violations
