@@ -83,6 +83,20 @@ def plan(directory: str, out: str | None, fmt: str, detailed_exitcode: bool, pru
         sys.exit(2)
 
 
+@cli.command(context_settings=CONTEXT)
+@click.argument("plan_file", metavar="PLAN", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@global_options
+def show(plan_file: str, fmt: str) -> None:
+    """Print a saved PLAN as `plan` printed it (no AWS call): review it before `reconcile apply PLAN`."""
+    from reconciler.render import render
+
+    if not _is_saved_plan(plan_file):
+        raise UsageError(f"{plan_file} is not a saved plan (make one with `reconcile plan DIR --out PLAN`)")
+    p = _read_saved_plan(plan_file)
+    click.echo(render(p, fmt, color=_settings().use_color and fmt == "text"))
+
+
 def _lock_note(opts: Any) -> None:
     """The lock held (file or table, and its id): for --debug, and after a failure."""
     note = getattr(getattr(opts, "lock", None), "held_note", "")
