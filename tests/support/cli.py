@@ -43,11 +43,12 @@ class Cli:
         self.cwd = cwd
         self.history: list[Result] = []
 
-    def __call__(self, *args: str, input: str | None = None, timeout: float = 300, env: dict | None = None) -> Result:
+    def __call__(self, *args: str, input: str | None = None, timeout: float = 300, env: dict | None = None,
+                 cwd: Path | None = None) -> Result:
         run_env = {**self.env, **(env or {})}
         with audited() as done:
             proc = subprocess.run(
-                [reconcile_exe(), *args], cwd=self.cwd, env=run_env, input=input,
+                [reconcile_exe(), *args], cwd=cwd or self.cwd, env=run_env, input=input,
                 capture_output=True, text=True, timeout=timeout,
             )
             res = Result(proc.returncode, proc.stdout, proc.stderr)
