@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from reconciler.sandbox.autoscaling_targets import deregister_resource
+
 from .common import _arn, _check_name, _ics, _invalid, _not_found, _now, _resolved, _start, _ts
 from .controls import _lock, _take_fault, get_config
 from .endpoints import _advance_endpoint, _get_endpoint
@@ -208,6 +210,7 @@ def delete_inference_component(backend: Any, name: str) -> None:
         ic.status = "Deleting"
         ic.rx_pending = None
         _start(ic, "deleting", get_config()["delete_seconds"])
+        deregister_resource(backend.account_id, backend.region_name, f"inference-component/{name}")
 
 
 def _sweep(backend: Any) -> None:
