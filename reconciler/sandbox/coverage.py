@@ -53,3 +53,26 @@ def missing() -> dict[str, tuple[str, ...]]:
     session = botocore.session.get_session()
     return {s: tuple(op for op in session.get_service_model(s).operation_names if op not in ops)
             for s, ops in served().items()}
+
+
+BEGIN, END = "<!-- missing operations: begin (python -m reconciler.sandbox.coverage", "<!-- missing operations: end -->"
+
+
+def markdown() -> str:
+    """docs/sandbox.md's list of the operations the sandbox does not answer, service by service (botocore's
+    models grow: the list names the botocore it was made with)."""
+    import botocore
+
+    lines = [f"{BEGIN}; botocore {botocore.__version__}) -->", ""]
+    for service, ops in missing().items():
+        total = len(ops) + len(served()[service])
+        lines.append(f"<details><summary><code>{service}</code>: {len(ops)} of {total} operations missing"
+                     "</summary>\n")
+        lines.append(", ".join(ops) if ops else "none")
+        lines.append("\n</details>\n")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())
