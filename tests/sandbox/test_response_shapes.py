@@ -237,6 +237,8 @@ def drive_others(c: Any, server: MotoServer) -> None:
     iam.attach_user_policy(UserName=user, PolicyArn=arn)
     iam.put_user_policy(UserName=user, PolicyName="inline", PolicyDocument=doc)
     iam.create_access_key(UserName=user)
+    iam.create_login_profile(UserName=user, Password="Correct-Horse-9")
+    iam.get_login_profile(UserName=user)  # a user's delete removes its console password first
     oidc = iam.create_open_id_connect_provider(Url=f"https://{N('idp')}.example.com", ClientIDList=["sts.amazonaws.com"],
                                                ThumbprintList=["a" * 40])["OpenIDConnectProviderArn"]
     iam.get_role(RoleName=role)
@@ -247,6 +249,7 @@ def drive_others(c: Any, server: MotoServer) -> None:
     iam.get_user_policy(UserName=user, PolicyName="inline")
     iam.get_open_id_connect_provider(OpenIDConnectProviderArn=oidc)
     iam.list_open_id_connect_providers()
+    iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=oidc)  # ownership re-checked by ARN
     for fn, kw in (("list_roles", {}), ("list_policies", {"Scope": "Local"}), ("list_role_tags", {"RoleName": role}),
                    ("list_user_tags", {"UserName": user}), ("list_policy_tags", {"PolicyArn": arn}),
                    ("list_policy_versions", {"PolicyArn": arn}), ("list_access_keys", {"UserName": user}),
@@ -291,6 +294,7 @@ def drive_others(c: Any, server: MotoServer) -> None:
     gw.get_integrations(ApiId=api)
     gw.get_routes(ApiId=api)
     gw.get_stage(ApiId=api, StageName="$default")
+    gw.get_tags(ResourceArn=f"arn:aws:apigateway:{REGION}::/apis/{api}")  # ownership re-checked by ARN
 
 
 @pytest.fixture
