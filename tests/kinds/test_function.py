@@ -136,7 +136,8 @@ def test_code_change_updates_code_only_then_config_only(cli, boto, tmp_path):
     assert [(s["kind"], s["action"], [c["path"] for c in s["changes"]]) for s in steps] == [
         ("Function", "update", ["codeSha256"])]
     r = cli("apply", str(m), "--auto-approve")
-    assert r.code == 0 and "uploading code" in r.err, r.text
+    assert r.code == 0 and "> UpdateFunctionCode greeter" in r.out, r.text
+    assert "UpdateFunctionConfiguration" not in r.out, r.text
     after = lam.get_function_configuration(FunctionName="greeter")
     assert after["CodeSha256"] == sha256_b64(package(m / "code")) != before["CodeSha256"]
     out = lam.invoke(FunctionName="greeter", Payload=json.dumps({"fail": True}))
@@ -147,7 +148,8 @@ def test_code_change_updates_code_only_then_config_only(cli, boto, tmp_path):
     steps = [s for s in json.loads(r.out)["steps"] if s["action"] != "noop"]
     assert [[(c["path"], c["before"], c["after"]) for c in s["changes"]] for s in steps] == [[("memorySize", 256, 512)]]
     r = cli("apply", str(m), "--auto-approve")
-    assert r.code == 0 and "uploading code" not in r.err, r.text
+    assert r.code == 0 and "UpdateFunctionCode" not in r.out, r.text
+    assert "> UpdateFunctionConfiguration greeter  (MemorySize)" in r.out, r.text
     assert lam.get_function_configuration(FunctionName="greeter")["MemorySize"] == 512
 
 
