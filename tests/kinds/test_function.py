@@ -171,3 +171,44 @@ def test_validation_names_file_line_and_field(cli, tmp_path):
     write(m, {"missing-folder/main.py": "def handler(e, c): pass\n"})
     r = cli("validate", str(m))
     assert "spec.handler: handler 'app.handler' needs app.py" in r.err
+
+
+def test_a_saved_plan_holds_code_and_secret_by_reference_and_is_refused_when_either_changed(cli, boto, tmp_path):
+    m = _folder(tmp_path / "m")
+    sm, lam = boto("secretsmanager"), boto("lambda")
+    sm.create_secret(Name="greeter-token", SecretString="s3cr3t-value-1")
+    r = cli("plan", "m", "--out", "plan.json")
+    assert r.code == 0, r.text
+    text = (tmp_path / "plan.json").read_text()
+    assert "s3cr3t" not in text
+    (step,) = [s for s in json.loads(text)["steps"] if s["kind"] == "Function"]
+    assert [o["action"] for o in step["operations"]] == ["CreateFunction", "Wait"]
+    request = step["operations"][0]["request"]
+    assert request["Code"] == {"ZipFile": {"$zip": "m/code", "sha256": sha256_b64(package(m / "code"))}}
+    first = next(v for v, stages in sm.describe_secret(SecretId="greeter-token")["VersionIdsToStages"].items()
+                 if "AWSCURRENT" in stages)
+    assert request["Environment"]["Variables"]["API_TOKEN"] == {"$secret": "greeter-token", "version": first}
+
+    # the secret rotates between plan and apply: the plan is stale (never a value paired with another version)
+    sm.put_secret_value(SecretId="greeter-token", SecretString="s3cr3t-value-22")
+    r = cli("apply", "plan.json", "--auto-approve")
+    assert r.code == 1 and "refusing to apply a stale plan" in r.err and "CreateFunction greeter" in r.err, r.text
+    assert cli("plan", "m", "--out", "plan.json").code == 0
+    # the code changes between plan and apply: refused too, nothing uploaded
+    code = (m / "code" / "app.py").read_text()
+    (m / "code" / "app.py").write_text(code + "# edited\n")
+    r = cli("apply", "plan.json", "--auto-approve")
+    assert r.code == 1 and "refusing to apply a stale plan" in r.err and "CreateFunction greeter" in r.err, r.text
+    assert lam.list_functions()["Functions"] == []
+    # as planned again: applied exactly, the secret's value of the planned version, its marker recording it
+    (m / "code" / "app.py").write_text(code)
+    r = cli("apply", "plan.json", "--auto-approve")
+    assert r.code == 0, r.text
+    got = lam.get_function(FunctionName="greeter")
+    assert got["Configuration"]["Environment"]["Variables"]["API_TOKEN"] == "s3cr3t-value-22"
+    assert got["Configuration"]["CodeSha256"] == sha256_b64(package(m / "code"))
+    second = next(v for v, stages in sm.describe_secret(SecretId="greeter-token")["VersionIdsToStages"].items()
+                  if "AWSCURRENT" in stages)
+    assert got["Tags"]["reconciler:env:API_TOKEN"].startswith(f"greeter-token@{second}=s1:")
+    assert cli("plan", "m", "--detailed-exitcode").code == 0
+    assert all("s3cr3t" not in h.text for h in cli.history)
