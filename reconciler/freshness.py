@@ -143,8 +143,6 @@ def differences(saved: Plan, fresh: Plan) -> list[str]:
         for what in ("problems", "orphans"):
             if _dump(getattr(saved, what)) != _dump(getattr(fresh, what)):
                 out.append(f"the plan's {what} are not what planning now finds")
-    if fresh.problems and not out:
-        out.append("the plan now has problems: " + "; ".join(f"{x.kind}/{x.name}: {x.message}" for x in fresh.problems))
     return out
 
 

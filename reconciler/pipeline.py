@@ -243,7 +243,11 @@ def apply(p: Plan, t: Target, opts: Options, stack: str) -> Applied:
     ctx = ApplyContext(aws=t.aws, stack=stack, account=t.account, region=t.region, partition=t.aws.partition,
                        progress=opts.progress, options={"lock": opts.lock})
     t.aws.invalidate()  # apply re-reads what it changes as a saved plan's apply does: nothing the plan cached
+    from reconciler import runlog
+
+    runlog.executing(t.aws.run_id, p)
     outcome = execute(p, ctx, opts.concurrency)
+    runlog.finished(t.aws.run_id, outcome.ok)
     drift: list[str] = []
     if outcome.done:
         opts.progress("verifying: re-reading what changed …")
