@@ -1,10 +1,11 @@
 """What apply builds from a plan's references, checked: a Function's code zip and a value's fingerprint.
 
-``built_zip(folder, sha256)`` (a ``$zip`` reference) zips the code again from the repository, exactly as plan
-did (reproducibly: sorted entries, fixed timestamps and modes), under the same reading rules
-(``reconciler.kinds._code``: regular files only, inside the repository holding the code, Lambda's size caps),
-and refuses, uploading nothing, when the result is not the zip the plan was made with: the code changed, or
-apply runs from another folder than plan did.
+``built_zip(folder, sha256, manifests)`` (a ``$zip`` reference) zips the code again from the repository, exactly
+as plan did (reproducibly: sorted entries, fixed timestamps and modes), under the same reading rules
+(``reconciler.kinds._code``: regular files only, inside the repository holding the manifests, Lambda's size caps),
+and refuses, uploading nothing, when the result is not the zip the plan was made with. ``folder`` is relative to
+that repository (the git work tree holding the manifests folder, else that folder), so a saved plan applies from
+any folder and in another checkout of the same commit.
 
 ``fingerprint(value, salt)`` (a ``$fingerprint`` reference) is the short scrypt digest a Function records of
 a secret-backed environment value in its marker tag.
@@ -27,17 +28,18 @@ def sha256_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
-def built_zip(folder: str, sha256: str) -> bytes:
-    """The deployment zip of ``folder`` (a folder or a .zip file, relative to the working directory as the
-    plan recorded it), whose digest must be ``sha256``; ReconcileError (nothing uploaded) otherwise."""
+def built_zip(folder: str, sha256: str, manifests: str | None = None) -> bytes:
+    """The deployment zip of ``folder`` (a folder or a .zip file, relative to the repository holding the
+    ``manifests`` folder this run read; without one, to the working directory), whose digest must be
+    ``sha256``; ReconcileError (nothing uploaded) otherwise."""
     from reconciler.kinds import _code
 
-    path = Path(folder)
+    root = _code.repository(Path(manifests)) if manifests else None
+    path = root / folder if root else Path(folder)
     if not path.exists() and not path.is_symlink():
-        raise ReconcileError(f"the code {folder} is not there; apply a plan from the folder it was made in "
-                             "(the plan names the code relative to it). Nothing was uploaded")
+        raise ReconcileError(f"the code {folder} is not there (in {root or Path.cwd()}); nothing was uploaded")
     try:
-        data = _code.package(path)
+        data = _code.package(path, root)
     except _code.CodeError as e:
         raise ReconcileError(f"the code {folder} cannot be read: {e}. Nothing was uploaded") from None
     got = sha256_b64(data)

@@ -154,7 +154,7 @@ def resolve(value: Any, outputs: dict[str, Any], ctx: ApplyContext) -> Any:
     if "$zip" in value:
         from reconciler.artifacts import built_zip
 
-        return built_zip(value["$zip"], value["sha256"])
+        return built_zip(value["$zip"], value["sha256"], ctx.options.get("manifests"))
     if "$secret" in value:
         key = f"$secret:{value['$secret']}@{value.get('version')}"  # (one read per version and step)
         if key not in outputs:

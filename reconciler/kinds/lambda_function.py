@@ -112,6 +112,18 @@ def package(path: Path, boundary: Path | None = None) -> bytes:
     return _code.package(path, boundary)
 
 
+def _in_repository(path: Path, boundary: Path) -> str:
+    """The code's path relative to the repository holding the manifests (the same in every checkout); the path
+    as written when it leaves the repository (check() reports that)."""
+    try:
+        return Path(os.path.abspath(path)).relative_to(boundary).as_posix() or "."
+    except ValueError:
+        try:
+            return path.resolve().relative_to(boundary).as_posix() or "."
+        except (ValueError, OSError):
+            return str(path)
+
+
 def _display_path(p: Path) -> str:
     try:
         return os.path.relpath(p)
@@ -221,9 +233,8 @@ class FunctionKind(Kind):
             "environment": env,
             "codeSha256": sha256_b64(package(path, code_boundary(res))),
             "tags": ownership_tags(ctx.stack, res.tags, res.annotated(PREVENT_DESTROY_ANNOTATION)),
-            # operation inputs (not compared): where the code is (from the working directory), which variables are
-            # secrets
-            "_code": _display_path(path),
+            # operation inputs (not compared): where the code is (in its repository), which variables are secrets
+            "_code": _in_repository(path, code_boundary(res)),
             "_secrets": {k: v.secretsManager for k, v in sorted(spec.environment.items()) if isinstance(v, SecretRef)},
         }
 

@@ -184,7 +184,8 @@ def test_a_saved_plan_holds_code_and_secret_by_reference_and_is_refused_when_eit
     (step,) = [s for s in json.loads(text)["steps"] if s["kind"] == "Function"]
     assert [o["action"] for o in step["operations"]] == ["CreateFunction", "Wait"]
     request = step["operations"][0]["request"]
-    assert request["Code"] == {"ZipFile": {"$zip": "m/code", "sha256": sha256_b64(package(m / "code"))}}
+    # (the code by its path in the repository holding the manifests: here the manifests folder, not a git checkout)
+    assert request["Code"] == {"ZipFile": {"$zip": "code", "sha256": sha256_b64(package(m / "code"))}}
     first = next(v for v, stages in sm.describe_secret(SecretId="greeter-token")["VersionIdsToStages"].items()
                  if "AWSCURRENT" in stages)
     assert request["Environment"]["Variables"]["API_TOKEN"] == {"$secret": "greeter-token", "version": first}
@@ -212,3 +213,36 @@ def test_a_saved_plan_holds_code_and_secret_by_reference_and_is_refused_when_eit
     assert got["Tags"]["reconciler:env:API_TOKEN"].startswith(f"greeter-token@{second}=s1:")
     assert cli("plan", "m", "--detailed-exitcode").code == 0
     assert all("s3cr3t" not in h.text for h in cli.history)
+
+
+def _git(*args: str, cwd: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def test_a_saved_plan_uploads_the_code_of_the_checkout_it_is_applied_in_from_any_folder(cli, boto, tmp_path):
+    """The plan names the code by its path in the repository (src/, beside the manifests' folder): another CI
+    job's checkout of the same commit, applying from one of its sub-folders, uploads that checkout's code."""
+    repo = tmp_path / "repo"
+    write(repo, {"deploy/m/stack.yaml": STACK,
+                 "deploy/m/fn.yaml": MANIFEST.replace("code: code", "code: ../../src"),
+                 "src/app.py": HANDLER})
+    _git("init", "-q", cwd=repo)
+    _git("add", ".", cwd=repo)
+    _git("commit", "-qm", "function", cwd=repo)
+    boto("secretsmanager").create_secret(Name="greeter-token", SecretString="t")
+    assert cli("plan", "deploy/m", "--out", str(repo / "plan.json"), cwd=repo).code == 0
+    plan = json.loads((repo / "plan.json").read_text())
+    (step,) = [s for s in plan["steps"] if s["kind"] == "Function"]
+    assert step["operations"][0]["request"]["Code"]["ZipFile"]["$zip"] == "src"
+    job = tmp_path / "job2"
+    _git("clone", "-q", str(repo), str(job), cwd=tmp_path)
+    (job / "plan.json").write_text((repo / "plan.json").read_text())
+    repo.rename(tmp_path / "gone")  # (another machine: the first checkout is not there)
+    (job / "sub").mkdir()
+    r = cli("apply", str(job / "plan.json"), cwd=job / "sub")
+    assert r.code == 0 and "Apply complete: 2 created." in r.out, r.text
+    got = boto("lambda").get_function_configuration(FunctionName="greeter")
+    assert got["CodeSha256"] == sha256_b64(package(job / "src")) == step["desired"]["codeSha256"]

@@ -3,9 +3,8 @@
 A scenario is a YAML file under ``tests/kinds/scenarios/<Kind>/``:
 
 - ``manifests``: the documents of the stack (``Stack`` test is added), the resource under test among them;
-  ``files``: other files of the manifests folder ``m`` (a Function's code), by path; the scenario runs in the
-  folder holding ``m``, and ``"@sha256:PATH"`` anywhere stands for the Lambda digest (CodeSha256) of the code at
-  ``m/PATH`` as reconcile zips it;
+  ``files``: other files of the manifests folder (a Function's code), by path; ``"@sha256:PATH"`` anywhere stands
+  for the Lambda digest (CodeSha256) of the code at PATH in that folder, as reconcile zips it;
 - ``resource``: ``Kind/name`` of the resource under test;
 - ``live``: its live state as reconcile reads it (``arn``, ``state``, ``meta``; absent or null: it does not
   exist), ``facts``: what ``Kind.plan_facts`` read;
@@ -83,8 +82,7 @@ def _digests(value: Any, folder: Path) -> Any:
 
 
 @pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
-def test_scenario(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # (paths the plan records relative to the working directory: m/…)
+def test_scenario(path: Path, tmp_path: Path) -> None:
     case = yaml.safe_load(path.read_text())
     if case.get("files"):
         write(tmp_path / "m", case["files"])

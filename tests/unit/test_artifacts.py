@@ -28,8 +28,26 @@ def test_the_zip_is_built_again_identically_and_checked_against_the_plans_digest
     (tmp_path / "m" / "code" / "app.py").write_text("def handler(e, c):\n    return 2\n")
     with pytest.raises(ReconcileError, match="changed since the plan was made .*nothing was uploaded"):
         artifacts.built_zip("m/code", digest)
-    with pytest.raises(ReconcileError, match="is not there; apply a plan from the folder it was made in"):
+    with pytest.raises(ReconcileError, match=r"the code elsewhere/code is not there .*nothing was uploaded"):
         artifacts.built_zip("elsewhere/code", digest)
+
+
+def test_the_code_is_found_in_the_repository_holding_the_manifests_this_run_read(tmp_path, monkeypatch):
+    """The plan names the code relative to the repository: the same in another checkout, from any folder."""
+    from reconciler.kinds._code import package
+
+    for checkout in ("job1", "job2"):
+        (tmp_path / checkout / ".git").mkdir(parents=True)
+        write(tmp_path / checkout, {"deploy/m/fn.yaml": "x: 1\n", "src/app.py": "def handler(e, c):\n    return 1\n"})
+    digest = artifacts.sha256_b64(package(tmp_path / "job1" / "src"))
+    monkeypatch.chdir(tmp_path)
+    built = artifacts.built_zip("src", digest, str(tmp_path / "job2" / "deploy" / "m"))
+    assert artifacts.sha256_b64(built) == digest
+    (tmp_path / "job2" / "src" / "app.py").write_text("changed\n")
+    with pytest.raises(ReconcileError, match="changed since the plan was made"):
+        artifacts.built_zip("src", digest, str(tmp_path / "job2" / "deploy" / "m"))
+    with pytest.raises(ReconcileError, match="outside the repository"):  # a plan naming a path that leaves it
+        artifacts.built_zip("../job1/src", digest, str(tmp_path / "job2" / "deploy" / "m"))
 
 
 def test_the_zip_is_read_under_the_code_rules(tmp_path, monkeypatch):

@@ -68,11 +68,9 @@ def test_the_kinds_have_scenarios_with_operations() -> None:
 
 
 @pytest.mark.parametrize("case_id, path", CASES, ids=[c for c, _ in CASES])
-def test_every_planned_call_validates_against_botocores_input_shape(case_id: str, path: Path, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_planned_call_validates_against_botocores_input_shape(case_id: str, path: Path, tmp_path: Path) -> None:
     from botocore.validate import ParamValidator
 
-    monkeypatch.chdir(tmp_path)
     case = yaml.safe_load(path.read_text())
     if case.get("files"):
         from tests.support.manifests import write
