@@ -91,6 +91,7 @@ def check(p: Plan, t: Any, opts: Any, plan_file: str | None = None) -> None:
     else:
         folder, m = loaded
     opts.progress(f"checking the plan is fresh: manifests read from {folder}")
+    opts.manifests = str(Path(folder).resolve())
     if m.stack.name != p.stack:
         wrong.append(f"the plan is for stack {p.stack!r}, the manifests in {folder} declare stack {m.stack.name!r}")
     if m.stack.spec.region and m.stack.spec.region != p.region:

@@ -7,10 +7,12 @@ Nothing here knows a kind. For each operation:
    protected since the plan); ``created`` needs nothing (an earlier operation of the step made it);
 2. references in its request are filled in: ``$output`` (what an earlier operation answered), ``$secret``
    (read from Secrets Manager now, never shown or logged), ``$zip`` (code built from the repository and
-   checked against the plan's digest), ``$json``;
+   checked against the plan's digest), ``$json``, ``$concat`` (one string), ``$fingerprint`` (a value's slow
+   salted digest, see ``reconciler.artifacts.fingerprint``);
 3. it runs: an AWS call through the adapter (``Delete*``, ``Detach*``, ``Remove*``, ``Deregister*`` and
    ``Untag*`` of something already gone count as done), a wait (``Wait``: polled until it holds), or a
-   local action (``local``: a secret file written with mode 0600).
+   local action (``local``: a secret file written with mode 0600). A call registered in ``RETRIES`` is run
+   again while AWS answers "not yet" (Lambda cannot assume a role IAM has not propagated): the same request.
 
 A create whose answer was lost (the retry meets "already exists") is done when the resource carries this
 stack's tags: AWS did exactly what the operation asked.
@@ -34,6 +36,9 @@ GONE_IS_DONE = ("Delete", "Detach", "Remove", "Deregister", "Untag")
 Waiter = Callable[[Any, dict[str, Any], ApplyContext], Any]
 WAITERS: dict[str, Waiter] = {}
 LOCAL: dict[str, Callable[[dict[str, Any]], Any]] = {}
+#: (service, action) -> runs the call (given as a function) again while AWS answers "not yet" (registered
+#: beside the waits, in reconciler/aws/waits.py)
+RETRIES: dict[tuple[str, str], Callable[[Callable[[], Any]], Any]] = {}
 
 
 def waiter(name: str) -> Callable[[Waiter], Waiter]:
@@ -46,8 +51,9 @@ def waiter(name: str) -> Callable[[Waiter], Waiter]:
     return register
 
 
-def run(step: Step, ctx: ApplyContext) -> None:
-    """Run ``step``'s operations in order; the first failure stops the step (AwsError names the call)."""
+def run(step: Step, ctx: ApplyContext) -> dict[str, Any]:
+    """Run ``step``'s operations in order; the first failure stops the step (AwsError names the call).
+    Returns what the operations with an id answered."""
     outputs: dict[str, Any] = {}
     deleting = step.action in (Action.delete, Action.replace)
     for op in step.operations:
@@ -56,21 +62,23 @@ def run(step: Step, ctx: ApplyContext) -> None:
         answer = dispatch(op, request, step, ctx)
         if op.id:
             outputs[op.id] = answer
+    return {k: v for k, v in outputs.items() if not k.startswith("$")}
 
 
 def dispatch(op: Operation, request: dict[str, Any], step: Step, ctx: ApplyContext) -> Any:
     if op.service == "local":
         return LOCAL[op.action](request)
+    _load_waiters()
     if op.action == "Wait":
-        _load_waiters()
         return WAITERS[request["for"]](ctx.aws, request, ctx)
     from botocore import xform_name
 
     client, method = ctx.aws.client(op.service), xform_name(op.action)
     if op.action.startswith(GONE_IS_DONE):
         return client.get(method, step.id, **request) or {}
+    retrying = RETRIES.get((op.service, op.action), lambda call: call())
     try:
-        return client.call(method, step.id, **request)
+        return retrying(lambda: client.call(method, step.id, **request))
     except AwsError as e:
         if not op.action.startswith("Create") or not _exists(e) or not op.resource:
             raise
@@ -137,12 +145,21 @@ def resolve(value: Any, outputs: dict[str, Any], ctx: ApplyContext) -> Any:
         return got
     if "$json" in value:
         return json.dumps(resolve(value["$json"], outputs, ctx), sort_keys=True)
+    if "$concat" in value:
+        return "".join(str(resolve(v, outputs, ctx)) for v in value["$concat"])
+    if "$fingerprint" in value:
+        from reconciler.artifacts import fingerprint
+
+        return fingerprint(str(resolve(value["$fingerprint"], outputs, ctx)), value["salt"])
     if "$zip" in value:
         from reconciler.artifacts import built_zip
 
-        return built_zip(value["$zip"], value["sha256"])
+        return built_zip(value["$zip"], value["sha256"], ctx.options.get("manifests"))
     if "$secret" in value:
-        return _secret(value, ctx)
+        key = f"$secret:{value['$secret']}@{value.get('version')}"  # (one read per version and step)
+        if key not in outputs:
+            outputs[key] = _secret(value, ctx)
+        return outputs[key]
     return {k: resolve(v, outputs, ctx) for k, v in value.items()}
 
 

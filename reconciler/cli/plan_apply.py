@@ -191,7 +191,7 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
             held(stack_of_plan(p), t, parse_duration(lock_timeout), s.progress))
         from reconciler import freshness
 
-        freshness.check(p, t, s.options(), target)
+        freshness.check(p, t, opts, target)  # (opts.manifests: the folder it found them in, for apply)
         click.echo(render(p, "text", color=s.use_color))
         if not p.has_changes:
             return
