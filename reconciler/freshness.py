@@ -38,18 +38,19 @@ def where(path: str) -> dict[str, str | None]:
 
 
 def candidates(p: Plan, plan_file: str | None) -> list[Path]:
-    """Where the manifests may be, in order: as given (from here), the absolute folder, the same folder in
-    the checkout holding the plan file, and in the checkout holding the current folder."""
+    """Where the manifests may be, in order: as given (from here), the same folder in the checkout holding the
+    plan file, in the checkout holding the current folder, then the absolute folder the plan was made in (a
+    Function's code is read from the checkout the manifests are found in: the plan's own checkout first)."""
     out: list[Path] = []
     if p.manifests_path:
         out.append(Path(p.manifests_path))
-    if p.manifests_dir:
-        out.append(Path(p.manifests_dir))
     if p.manifests_in_repo is not None:
         for start in ([Path(plan_file).resolve().parent] if plan_file else []) + [Path.cwd()]:
             top = repo_top(start)
             if top is not None:
                 out.append(top / p.manifests_in_repo)
+    if p.manifests_dir:
+        out.append(Path(p.manifests_dir))
     seen: dict[str, Path] = {}
     for c in out:
         seen.setdefault(str(c.resolve()), c)
