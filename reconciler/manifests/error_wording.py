@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from reconciler import ACCOUNT_ID
 from reconciler.errors import Issue
 from reconciler.errors import line_of as _line_of
 from reconciler.manifests.yaml_reader import _field
@@ -63,6 +64,8 @@ def _friendly(e: dict[str, Any]) -> str:
         word = "at most" if kind == "too_long" else "at least"
         limit = ctx.get("max_length", ctx.get("min_length"))
         return f"must have {word} {limit} items, got {ctx.get('actual_length', '?')}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == ACCOUNT_ID:
+        return f"must be an AWS account id: twelve ASCII digits 0-9, got {_describe(value)}"
     if kind == "string_pattern_mismatch":
         return f"must match the pattern {ctx.get('pattern')}, got {_describe(value)}"
     if kind == "missing":

@@ -142,7 +142,7 @@ def size(v: Size | None, unit: str) -> dict[str, Any] | None:
 
 
 def _check_size(v: Size | None) -> Size | None:
-    if isinstance(v, str) and not re.fullmatch(r"([1-9]\d?|100)%", v):
+    if isinstance(v, str) and not re.fullmatch(r"([1-9][0-9]?|100)%", v):
         raise ValueError(f"{v!r}: a count (like 1) or a percentage (like \"10%\")")
     if isinstance(v, int) and v < 1:
         raise ValueError("sizes are at least 1")
