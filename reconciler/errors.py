@@ -30,6 +30,13 @@ class Issue:
         return f"{where}:{field} {self.message}"
 
 
+def a(noun: str) -> str:
+    """``noun`` with its indefinite article, as said aloud: "an Endpoint", "an InferenceComponent", "an HttpApi"
+    ("aitch"), "a User" ("you"), "a Role"."""
+    vowel_sound = noun[:1] in "AEIOaeio" or noun.lower().startswith(("http", "html", "hour"))
+    return f"{'an' if vowel_sound else 'a'} {noun}"
+
+
 def line_of(lines: dict, path: tuple, default: int) -> int:
     """The line of the deepest prefix of ``path`` that ``lines`` (path -> line, from the YAML) knows, else ``default``."""
     p = path
