@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reconciler import ACCOUNT_ID
-from reconciler.errors import Issue, ManifestError, UsageError, line_of
+from reconciler.errors import WRITTEN, Issue, ManifestError, UsageError, line_of
 
 ENVIRONMENTS_ANNOTATION = "reconciler/environments"
 _STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
@@ -200,8 +200,11 @@ def merge(base: dict, patch: dict, path: tuple, lines: dict, ppath: tuple, pline
             merge(base[key], value, p, lines, pp, plines, pfile, origins)
             continue
         origins[p] = where
-        for old in [k for k in lines if k[: len(p)] == p and len(k) > len(p)]:
+        for old in [k for k in lines if k[: len(p)] == p and len(k) > len(p) or k[1: len(p) + 1] == p
+                    and k[0] == WRITTEN]:
             del lines[old]
+        lines.update({(WRITTEN, *p, *k[len(pp) + 1:]): v for k, v in plines.items()  # the patch's values as written
+                      if k[0] == WRITTEN and k[1: len(pp) + 1] == pp})
         if value is None:
             base.pop(key, None)
             continue

@@ -37,6 +37,11 @@ def a(noun: str) -> str:
     return f"{'an' if vowel_sound else 'a'} {noun}"
 
 
+#: in a document's path -> line map, (WRITTEN, *path) -> a number or boolean as the YAML wrote it ("1.10", which
+#: YAML reads as 1.1), so that a message can show the value as written
+WRITTEN = "#written"
+
+
 def line_of(lines: dict, path: tuple, default: int) -> int:
     """The line of the deepest prefix of ``path`` that ``lines`` (path -> line, from the YAML) knows, else ``default``."""
     p = path

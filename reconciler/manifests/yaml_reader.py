@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.errors import Issue
+from reconciler.errors import WRITTEN, Issue
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -92,6 +92,8 @@ def _nodes_to_python(node: yaml.Node, loader: _Loader, path: tuple, lines: dict,
         active.discard(id(node))
         return items
     value = loader.construct_object(node, deep=True)
+    if isinstance(value, (int, float)):  # bools included: "1.10" is read as 1.1, "yes" as True
+        lines[(WRITTEN, *path)] = node.value
     if isinstance(value, float) and not math.isfinite(value):
         raise _YamlProblem(node, path, f"{node.value} is not a finite number; give a number like 2 or 0.5")
     if type(value).__module__ == "datetime":
@@ -149,7 +151,8 @@ def _read_documents(path: Path, display: str, issues: list[Issue]) -> list[tuple
             return []
         raw = path.read_bytes()
     except OSError as e:
-        issues.append(_file_issue(display, f"cannot read the file: {e.strerror}"))
+        issues.append(_file_issue(display, f"cannot read the file: {e.strerror}; give the user running reconcile "
+                                           "read access to it, or move it out of the folder"))
         return []
     try:
         text = raw.decode("utf-8-sig")

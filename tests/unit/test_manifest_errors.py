@@ -52,7 +52,7 @@ def test_a_yaml_error_comes_first_and_hides_references_to_its_documents(tmp_path
 
 def test_an_unquoted_environment_value_points_at_its_own_line(tmp_path):
     (err,) = _errors(tmp_path, {"e.yaml": ENDPOINT.replace('SM_NUM_GPUS: "1"', "SM_NUM_GPUS: 1")})
-    assert err == 'e.yaml:11: spec.model.environment.SM_NUM_GPUS: environment values are strings; quote it: SM_NUM_GPUS: "1"'
+    assert err == 'e.yaml:11: spec.model.environment.SM_NUM_GPUS: environment values are strings; quote it: "1"'
 
 
 def test_an_unknown_field_one_level_off_says_where_it_belongs(tmp_path):

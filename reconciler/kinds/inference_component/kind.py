@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.errors import Issue, a
+from reconciler.kinds import _constraints
 from reconciler.kinds._secrets import (
     SECRETISH,
     display_masked,
@@ -49,7 +50,8 @@ class InferenceComponentKind(Kind):
         role = res.spec.executionRole
         if role and role.startswith("arn:") and not ROLE_ARN.match(role):
             issues.append(res.issue(("spec", "executionRole"), f"{role!r} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
-        return issues + scaling.check(res)
+        issues += scaling.check(res)
+        return issues + _constraints.check(res, issues)
 
     def check_stack(self, resources: list[Resource]) -> list[Issue]:
         """Components fit their endpoints; ``spec.endpoint`` names an Endpoint (not a resource of another kind,
