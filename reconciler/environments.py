@@ -22,7 +22,7 @@ from reconciler import ACCOUNT_ID
 from reconciler.errors import WRITTEN, Issue, ManifestError, UsageError, line_of
 
 ENVIRONMENTS_ANNOTATION = "reconciler/environments"
-_STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
+STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
 _TARGET = re.compile(r"^(Stack|[A-Za-z]+/[^/\s]+)$")
 
 #: one parsed YAML document: (value, file, first line, path -> line)
@@ -46,7 +46,7 @@ class EnvironmentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     stack: str | None = Field(None, description="The stack name this environment deploys as (its ownership tags, "
                                                 "lock and saved plans); default: <Stack name>-<environment name>.",
-                              pattern=_STACK_NAME.pattern)
+                              pattern=STACK_NAME.pattern)
     region: str | None = Field(None, description="AWS region of the environment (overrides the Stack's spec.region).")
     accountId: str | None = Field(None, pattern=ACCOUNT_ID,
                                   description="When set, every command for this environment refuses any other account.")
