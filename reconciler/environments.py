@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reconciler import ACCOUNT_ID
-from reconciler.errors import WRITTEN, Issue, ManifestError, UsageError, line_of
+from reconciler.errors import WRITTEN, Issue, ManifestError, UsageError, a, line_of
 
 ENVIRONMENTS_ANNOTATION = "reconciler/environments"
 STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
@@ -200,8 +200,8 @@ def merge(base: dict, patch: dict, path: tuple, lines: dict, ppath: tuple, pline
             merge(base[key], value, p, lines, pp, plines, pfile, origins)
             continue
         origins[p] = where
-        for old in [k for k in lines if k[: len(p)] == p and len(k) > len(p) or k[1: len(p) + 1] == p
-                    and k[0] == WRITTEN]:
+        for old in [k for k in lines if (k[: len(p)] == p and len(k) > len(p))
+                    or (k[0] == WRITTEN and k[1: len(p) + 1] == p)]:
             del lines[old]
         lines.update({(WRITTEN, *p, *k[len(pp) + 1:]): v for k, v in plines.items()  # the patch's values as written
                       if k[0] == WRITTEN and k[1: len(pp) + 1] == pp})
@@ -327,8 +327,8 @@ def _refused_patch(p: EnvironmentPatch, env: Environment, ppath: tuple) -> list[
                                       f"{what} is the Environment's own spec.{key} ({own}), which every command "
                                       "checks; set it there")
     if "kind" in p.patch:
-        refuse(("kind",), f"a patch may not change a document's kind ({p.target} stays a "
-                          f"{p.target.split('/')[0]}); declare a document of the other kind instead")
+        refuse(("kind",), f"a patch may not change a document's kind ({p.target} stays "
+                          f"{a(p.target.split('/')[0])}); declare a document of the other kind instead")
     meta = p.patch.get("metadata")
     annotations = meta.get("annotations") if isinstance(meta, dict) else None
     if isinstance(annotations, dict) and ENVIRONMENTS_ANNOTATION in annotations:
