@@ -30,7 +30,8 @@ from reconciler.kinds.base import (
 )
 
 ROUTE_KEY = re.compile(r"^(\$default|(ANY|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /[^\s]*)$")
-FUNCTION_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:[\w$-]+)?$")
+FUNCTION_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:[\w$-]+)?$",
+                          re.ASCII)
 STAGE = "$default"
 STAGE_STATE = "$default (auto-deploy)"
 PRINCIPAL = "apigateway.amazonaws.com"
