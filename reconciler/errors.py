@@ -70,12 +70,26 @@ class ConflictError(ReconcileError):
     """The plan contains problems (unowned resources, protected deletes) that apply refuses."""
 
 
-class AwsError(ReconcileError):
-    """An AWS call failed: 'Failed to <verb> <kind>/<name>: <AWS message>'."""
+#: error codes AWS answers when the credentials may not make a call (IAM: AccessDenied; JSON services: …Exception)
+ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
 
-    def __init__(self, message: str, code: str | None = None):
+
+class AwsError(ReconcileError):
+    """An AWS call failed: 'Failed to <verb> <kind>/<name>: <AWS message>'.
+
+    ``code``: AWS's error code; ``permission``: the IAM action the call needs (e.g. ``sagemaker:ListModels``),
+    when the adapter knows it.
+    """
+
+    def __init__(self, message: str, code: str | None = None, permission: str | None = None):
         self.code = code
+        self.permission = permission
         super().__init__(message)
+
+    @property
+    def denied(self) -> bool:
+        """The credentials may not make this call (AccessDenied)."""
+        return self.code in ACCESS_DENIED
 
 
 class VerifyError(ReconcileError):

@@ -18,7 +18,7 @@ from reconciler.errors import Issue, ManifestError, ReconcileError, UsageError
 from reconciler.graph import Graph, build
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import ApplyContext, PlanContext
-from reconciler.observe import declared, owned
+from reconciler.observe import declared, owned, require_complete
 from reconciler.plan import Plan
 from reconciler.planner import plan as make_plan
 from reconciler.verify import remaining
@@ -143,19 +143,21 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
         # read-only checks (DescribeSecret, GetRole) run beside the reads, before any write
         checked = ex.submit(run_checks, t.aws, checks, opts.concurrency) if checks and declared_only and not destroy else None
         live = declared(t.aws, ids, ctx, opts.concurrency)
-        extra = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
+        scan = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
         failures = checked.result() if checked else []
     for r in m.resources:  # names an older release derived and the live resource still uses
         k = (r.kind, r.name)
         desired[k] = REGISTRY[r.kind].keep_live_names(r, desired[k], live.get(k))
     auto_prune = bool(m.stack.spec.prune) and declared_only and not destroy
+    if deletes or destroy or auto_prune:
+        require_complete(scan, command)
     p = make_plan(
         stack=m.stack.name, account=t.account, region=t.region, resources=m.resources,
-        layers=graph.layer_of(), edges=graph.edges, desired=desired, live=live, owned=extra,
+        layers=graph.layer_of(), edges=graph.edges, desired=desired, live=live, owned=scan.found,
         command=command, include_declared=declared_only, include_deletes=deletes, auto_prune=auto_prune,
         destroy=destroy,
         sandbox=t.sandbox, manifests_digest=manifests_digest(m), manifests_path=str(path),
-        warnings=tuple(str(w) for w in m.warnings), check_failures=failures,
+        warnings=(*(str(w) for w in m.warnings), *scan.unchecked), check_failures=failures,
     )
     if m.environment:
         p = p.model_copy(update={"environment": m.environment})

@@ -94,6 +94,7 @@ class OidcProviderKind(Kind):
     # after the roles that trust it (80) are gone
     delete_order = 85
     service = "iam"
+    plural = "OIDC providers"
 
     def check(self, res: Resource) -> list[Issue]:
         want = provider_name(res.spec.url)
@@ -131,7 +132,8 @@ class OidcProviderKind(Kind):
         got = aws.client("iam").get("get_open_id_connect_provider", f"OidcProvider/{name}", OpenIDConnectProviderArn=arn)
         return None if got is None else self._observe(arn, got)
 
-    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
+                   tagged: Any = None) -> list[Observed]:
         iam = aws.client("iam")
         out = []
         listed = iam.call("list_open_id_connect_providers", "OIDC providers")  # not paginated by AWS

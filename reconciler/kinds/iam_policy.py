@@ -37,6 +37,7 @@ class PolicyKind(Kind):
     replace_fields = frozenset({"path", "description"})
     delete_order = 90
     service = "iam"
+    plural = "policies"
 
     def check(self, res: Resource) -> list[Issue]:
         issues = _iam.document_issues(res, ("spec", "document"), res.spec.document)
@@ -114,7 +115,8 @@ class PolicyKind(Kind):
         return pmap(lambda n: self._from_listing(aws, policies[n.lower()], ctx) if n.lower() in policies else None,
                     names)
 
-    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
+                   tagged: Any = None) -> list[Observed]:
         out = []
         excluded = {n.lower() for n in exclude}
         for lname, p in sorted(iamx.account(aws).policies.items()):

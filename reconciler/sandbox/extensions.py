@@ -25,6 +25,7 @@ def install() -> None:
         lambda_runtime,
         paging,
         sagemaker,
+        tagging,
         validation,
         wire,
     )
@@ -37,6 +38,7 @@ def install() -> None:
     iam_principals.install()  # a trust policy's account-id principal stored as its root ARN
     autoscaling.install()  # sagemaker:inference-component:DesiredCopyCount, AWS's refusals and deletions
     cloudwatch.install()  # alarm tags set at creation only and deleted with the alarm
+    tagging.install()  # GetResources lists inference components, HTTP APIs, endpoint configs under their ARNs
     paging.install()  # after every response method is in place: page sizes honoured where botocore models them
     errors.install()  # IAM / Secrets Manager not-found answers as AWS words them
     validation.install()  # requests checked against botocore's model constraints, refused as AWS does

@@ -18,7 +18,7 @@ def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from reconciler.sandbox.extensions import install
 
     install()  # the emulator's SageMaker (inference components, UpdateEndpoint …), as the sandbox serves it:
-    # every plan scans for orphans of every kind, so even an IAM-only stack lists inference components
+    # every plan scans for orphans (the tagging listing, as the sandbox serves it; inference components included)
     for k in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "RECONCILE_SANDBOX"):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -34,6 +34,9 @@ class InferenceComponentKind(Kind):
     delete_order = 35  # before its endpoint (Endpoint: 40), which is created before it (a reference)
     long_running = True
     service = "sagemaker"
+    plural = "inference components"
+    tagged_types = ("sagemaker:inference-component",)
+    listing_permissions = ("sagemaker:ListInferenceComponents", "sagemaker:ListTags")
 
     # ---- static ---------------------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:
@@ -139,18 +142,25 @@ class InferenceComponentKind(Kind):
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         return st.read(self.kind, self.arn, aws, name, ctx)
 
-    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
+                   tagged: Any = None) -> list[Observed]:
+        """Components this stack made (its tags, and the component tag naming it), each read in full. ``tagged``: the
+        stack's tagging listing; None: list every component of the account and read its tags."""
         from reconciler import policy
         from reconciler.aws import sagemaker as smx
 
-        sm = aws.client("sagemaker")
+        if tagged is not None:
+            found = [(t.tags.get(st.COMPONENT_TAG) or t.resource, t.tags) for t in tagged.of("sagemaker:inference-component")]
+        else:
+            sm = aws.client("sagemaker")
+            listed = [ic for ic in sm.paginate("list_inference_components", "InferenceComponents")
+                      if ic["InferenceComponentName"] not in exclude]
+            found = [(ic["InferenceComponentName"], smx.tags_of(sm, ic["InferenceComponentArn"],
+                                                                f"InferenceComponent/{ic['InferenceComponentName']}"))
+                     for ic in listed]
         out = []
-        for ic in sm.paginate("list_inference_components", "InferenceComponents", "inference components"):
-            n = ic["InferenceComponentName"]
-            if n in exclude:
-                continue
-            tags = smx.tags_of(sm, ic["InferenceComponentArn"], f"InferenceComponent/{n}")
-            if policy.owner_of(tags) == stack and tags.get(st.COMPONENT_TAG) == n:
+        for n, tags in found:
+            if n not in exclude and policy.owner_of(tags) == stack and tags.get(st.COMPONENT_TAG) == n:
                 obs = self.read(aws, n, ctx)
                 if obs:
                     out.append(obs)
