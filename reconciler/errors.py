@@ -30,6 +30,18 @@ class Issue:
         return f"{where}:{field} {self.message}"
 
 
+def a(noun: str) -> str:
+    """``noun`` with its indefinite article, as said aloud: "an Endpoint", "an InferenceComponent", "an HttpApi"
+    ("aitch"), "a User" ("you"), "a Role"."""
+    vowel_sound = noun[:1] in "AEIOaeio" or noun.lower().startswith(("http", "html", "hour"))
+    return f"{'an' if vowel_sound else 'a'} {noun}"
+
+
+#: in a document's path -> line map, (WRITTEN, *path) -> a number or boolean as the YAML wrote it ("1.10", which
+#: YAML reads as 1.1), so that a message can show the value as written
+WRITTEN = "#written"
+
+
 def line_of(lines: dict, path: tuple, default: int) -> int:
     """The line of the deepest prefix of ``path`` that ``lines`` (path -> line, from the YAML) knows, else ``default``."""
     p = path
@@ -58,12 +70,26 @@ class ConflictError(ReconcileError):
     """The plan contains problems (unowned resources, protected deletes) that apply refuses."""
 
 
-class AwsError(ReconcileError):
-    """An AWS call failed: 'Failed to <verb> <kind>/<name>: <AWS message>'."""
+#: error codes AWS answers when the credentials may not make a call (IAM: AccessDenied; JSON services: …Exception)
+ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
 
-    def __init__(self, message: str, code: str | None = None):
+
+class AwsError(ReconcileError):
+    """An AWS call failed: 'Failed to <verb> <kind>/<name>: <AWS message>'.
+
+    ``code``: AWS's error code; ``permission``: the IAM action the call needs (e.g. ``sagemaker:ListModels``),
+    when the adapter knows it.
+    """
+
+    def __init__(self, message: str, code: str | None = None, permission: str | None = None):
         self.code = code
+        self.permission = permission
         super().__init__(message)
+
+    @property
+    def denied(self) -> bool:
+        """The credentials may not make this call (AccessDenied)."""
+        return self.code in ACCESS_DENIED
 
 
 class VerifyError(ReconcileError):

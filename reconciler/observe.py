@@ -7,6 +7,11 @@ read many resources at once (``read_many(aws, names, ctx, pmap)``: the IAM kinds
 GetAccountAuthorizationDetails) does so, mapping its remaining per-resource calls with ``pmap`` on its
 service's pool. What a command lists or reads once is kept in ``Aws.cached``, so the prune scan
 (``owned``) reuses the declared reads instead of reading a resource twice.
+
+The prune scan (``owned``) finds what the stack owns with one tagging listing (tag:GetResources, filtered on the
+stack's ownership tags) for every kind AWS returns there, and IAM's from the account's bulk read: a plan of a stack
+that declares only IAM resources calls IAM, STS and the tagging API, nothing else. A listing the credentials may
+not make is said, not crashed on: plan warns, prune and destroy refuse (``require_complete``).
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from reconciler.errors import AwsError, ReconcileError
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Observed, PlanContext
 
 if TYPE_CHECKING:
     from reconciler.aws import Aws
+    from reconciler.aws.tagging import Listing
 
 Id = tuple[str, str]
 T = TypeVar("T")
@@ -92,12 +100,61 @@ def declared(aws: Aws, ids: list[Id], ctx: PlanContext, concurrency: int) -> dic
     return {i: out[i] for i in ids}
 
 
-def owned(aws: Aws, stack: str, ctx: PlanContext, exclude: dict[str, set[str]], concurrency: int) -> list[Observed]:
-    """Every resource carrying this stack's ownership tags, except the names in ``exclude`` (per kind)."""
-    kinds = list(REGISTRY)
+@dataclass
+class Owned:
+    """What the prune scan found, and what it could not look for (each: what, and the permission to grant)."""
 
-    def scan(kind_name: str) -> list[Observed]:
-        kind = REGISTRY[kind_name]
-        return kind.list_owned(aws, stack, ctx, exclude=exclude.get(kind.kind, set()))
+    found: list[Observed]
+    unchecked: list[str] = field(default_factory=list)
 
-    return [o for group in _each_kind(kinds, scan, concurrency) for o in group]
+
+def _tagged(aws: Aws, stack: str, types: list[str]) -> tuple[Listing | None, bool]:
+    """(the stack's tagging listing, or None; whether tag:GetResources was refused)."""
+    from reconciler.aws import tagging
+
+    if not types:
+        return None, False
+    try:
+        return tagging.owned(aws, stack, types), False
+    except AwsError as e:
+        if not e.denied:
+            raise
+        return None, True
+
+
+def owned(aws: Aws, stack: str, ctx: PlanContext, exclude: dict[str, set[str]], concurrency: int) -> Owned:
+    """Every resource carrying this stack's ownership tags, except the names in ``exclude`` (per kind).
+
+    One tagging listing finds the resources of every kind with ``tagged_types``; each kind reads in detail only
+    what it returned (IAM kinds, which the listing does not return, use the account's bulk read). Where that
+    listing is refused, each kind lists its own. A kind whose listing is refused as well is not an error here: it
+    is a line of ``Owned.unchecked`` naming the permission that would let reconcile look.
+    """
+    from reconciler.aws import tagging
+
+    types = sorted({t for k in REGISTRY.values() for t in k.tagged_types})
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="observe-tagging") as ex:
+        listing = ex.submit(_tagged, aws, stack, types)  # beside the IAM kinds' scans
+
+        def scan(kind_name: str) -> tuple[list[Observed], str | None]:
+            kind = REGISTRY[kind_name]
+            tagged, refused = listing.result() if kind.tagged_types else (None, False)
+            try:
+                return kind.list_owned(aws, stack, ctx, exclude=exclude.get(kind.kind, set()), tagged=tagged), None
+            except AwsError as e:
+                if not e.denied:
+                    raise
+                instead = f" or {tagging.PERMISSION}" if refused and e.permission in kind.listing_permissions else ""
+                return [], f"orphaned {kind.plural} were not looked for: grant {e.permission}{instead}"
+
+        results = _each_kind(list(REGISTRY), scan, concurrency)
+    return Owned([o for group, _ in results for o in group], [note for _, note in results if note])
+
+
+def require_complete(scan: Owned, command: str) -> None:
+    """Refuse, before anything is changed, a command that deletes what the stack owns (prune, destroy, an apply
+    that prunes) when the scan could not look everywhere: what it did not see it would silently leave behind."""
+    if scan.unchecked:
+        raise ReconcileError(f"refusing to {command}: it deletes what the stack owns, so it must see all of it, but "
+                             f"{len(scan.unchecked)} listing(s) were refused (nothing was changed):\n"
+                             + "\n".join(f"  {x}" for x in scan.unchecked))

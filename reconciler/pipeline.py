@@ -17,7 +17,7 @@ from reconciler.errors import Issue, ManifestError, ReconcileError, UsageError
 from reconciler.graph import Graph, build
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import ApplyContext, PlanContext
-from reconciler.observe import declared, owned
+from reconciler.observe import declared, owned, require_complete
 from reconciler.plan import Plan, PlanMode
 from reconciler.planner import plan as make_plan
 from reconciler.verify import remaining
@@ -172,21 +172,24 @@ def derive(m: mf.Manifests, graph: Graph, t: Target, opts: Options, command: str
         checked = ex.submit(run_checks, t.aws, checks, opts.concurrency) if checks and normal else None
         facts = ex.submit(_facts, t.aws, m, desired, ctx) if normal else None
         live = declared(t.aws, ids, ctx, opts.concurrency)
-        extra = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
+        scan = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
         failures = checked.result() if checked else []
         known = facts.result() if facts else {}
     for r in m.resources:  # names an older release derived and the live resource still uses
         k = (r.kind, r.name)
         desired[k] = REGISTRY[r.kind].keep_live_names(r, desired[k], live.get(k))
+    auto_prune = bool(m.stack.spec.prune) and normal
+    if prune or mode != PlanMode.normal or auto_prune:  # a plan that deletes orphans must have seen them all
+        require_complete(scan, command)
+    extra = scan.found
 
     def make() -> Plan:
         return make_plan(
             stack=m.stack.name, account=t.account, region=t.region, partition=t.aws.partition,
             resources=m.resources, layers=graph.layer_of(), edges=graph.edges, desired=desired, live=live,
-            owned=extra, facts=known, command=command, mode=mode, prune=prune,
-            auto_prune=bool(m.stack.spec.prune) and normal, sandbox=t.sandbox,
-            manifests_digest=manifests_digest(m), manifests_path=manifests_path,
-            warnings=tuple(str(w) for w in m.warnings), check_failures=failures)
+            owned=extra, facts=known, command=command, mode=mode, prune=prune, auto_prune=auto_prune,
+            sandbox=t.sandbox, manifests_digest=manifests_digest(m), manifests_path=manifests_path,
+            warnings=(*(str(w) for w in m.warnings), *scan.unchecked), check_failures=failures)
 
     p = make()
     # what a change needs beyond the plain read (a policy's versions, a role's instance profiles): read for the

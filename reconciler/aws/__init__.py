@@ -4,13 +4,16 @@ Every AWS call in reconcile goes through ``Aws.client(service)``, a ``Client`` t
 - retries with botocore's adaptive mode (backoff + jitter, client-side rate limiting on throttling;
   ``AWS_MAX_ATTEMPTS`` / ``AWS_RETRY_MODE`` override the defaults, see ``retry_settings``),
 - turns the service's not-found answers into ``None`` (``get``),
-- turns every other failure into ``AwsError("Failed to <verb> <what>: <AWS message>")``,
+- turns every other failure into ``AwsError("Failed to <verb> <what>: <AWS message>")``, naming the IAM action
+  the call needs (``AwsError.permission``: a refusal says which permission is missing),
+- fails at once, unretried, on an answer that is not the service's protocol (an HTML error page),
 - paginates, and counts calls (for ``--debug`` and the benchmarks).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -48,6 +51,44 @@ def _verb(op: str) -> str:
     return op.replace("_", " ")
 
 
+#: IAM's service prefix where it is not botocore's signing name
+IAM_PREFIX = {"tagging": "tag", "monitoring": "cloudwatch"}
+_AUTHORIZED = re.compile(r"not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)")
+
+
+def iam_action(raw: Any, operation: str) -> str:
+    """The IAM action an API operation needs: ``sagemaker:ListModels``, ``tag:GetResources``; API Gateway's
+    (HTTP APIs included) are its HTTP methods on the resource path (``apigateway:GET``)."""
+    model = raw.meta.service_model
+    prefix = model.signing_name or model.endpoint_prefix
+    if prefix == "apigateway":
+        return f"apigateway:{model.operation_model(operation).http.get('method', 'GET')}"
+    return f"{IAM_PREFIX.get(prefix, prefix)}:{operation}"
+
+
+class NotProtocolAnswer(Exception):
+    """The answer is an HTML page (a proxy's, a firewall's, an emulator's error page), not the service's API."""
+
+    def __init__(self, status: int):
+        self.status = status
+        super().__init__(f"HTTP {status}")
+
+
+def _is_page(response: Any = None, operation: Any = None, **_: Any) -> None:
+    """botocore ``needs-retry`` hook, run before its retry handler: an HTML page is not the service speaking,
+    and asking again does not change that (botocore would retry a 500 page ten times, 10-19 s): fail now."""
+    if not response:
+        return None
+    http = response[0]
+    if http.status_code < 300 and operation is not None and (operation.has_streaming_output
+                                                              or operation.has_event_stream_output):
+        return None  # a payload (a model's answer) may be anything; reading it here would consume the stream
+    head = bytes(http.content[:64] or b"").lstrip().lower()  # (by content: emulators label JSON text/html)
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise NotProtocolAnswer(http.status_code)
+    return None
+
+
 class Client:
     """A boto3 client wrapped with reconcile's error handling."""
 
@@ -66,19 +107,35 @@ class Client:
 
     def call(self, op: str, what: str = "", **kwargs: Any) -> dict[str, Any]:
         """Call ``op``; any failure becomes an AwsError naming ``what`` (e.g. 'Role/x')."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         self._count(op)
         try:
             return getattr(self.raw, op)(**kwargs)
-        except ClientError as e:
+        except Exception as e:
+            err = self._error(op, what, e)
+            if err is e:
+                raise
+            raise err from e
+
+    def _error(self, op: str, what: str, e: Exception) -> Exception:
+        """``e`` as the AwsError the user reads (any other exception as it is)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        target = f" {what}" if what else ""
+        api = self.raw.meta.method_to_api_mapping.get(op, op)
+        if isinstance(e, ClientError):
             err = e.response.get("Error", {})
             code, msg = str(err.get("Code", "")), str(err.get("Message", e))
-            target = f" {what}" if what else ""
-            raise AwsError(f"Failed to {_verb(op)}{target}: {code}: {msg}", code=code) from e
-        except BotoCoreError as e:
-            target = f" {what}" if what else ""
-            raise AwsError(f"Failed to {_verb(op)}{target}: {e}") from e
+            said = _AUTHORIZED.search(msg)
+            return AwsError(f"Failed to {_verb(op)}{target}: {code}: {msg}", code=code,
+                            permission=said.group(1) if said else iam_action(self.raw, api))
+        if isinstance(e, NotProtocolAnswer):
+            where = f" at {self.raw.meta.endpoint_url}" if os.environ.get("AWS_ENDPOINT_URL") else ""
+            return AwsError(f"Failed to {_verb(op)}{target}: {self.service} {api} was answered{where} with an "
+                            f"HTML page (HTTP {e.status}), not the {self.service} API: a proxy, firewall or emulator "
+                            "in the way does not serve this call")
+        if isinstance(e, BotoCoreError):
+            return AwsError(f"Failed to {_verb(op)}{target}: {e}")
+        return e
 
     def get(self, op: str, what: str = "", **kwargs: Any) -> dict[str, Any] | None:
         """Like ``call``, but a not-found answer is ``None``."""
@@ -100,7 +157,7 @@ class Client:
 
     def paginate(self, op: str, key: str, what: str = "", **kwargs: Any) -> Iterator[Any]:
         """Yield the items under ``key`` of every page of ``op``."""
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import ClientError
 
         with self._paginator_lock:
             paginator = self.raw.get_paginator(op)
@@ -108,14 +165,15 @@ class Client:
             for page in paginator.paginate(**kwargs):
                 self._count(op)
                 yield from page.get(key, [])
-        except ClientError as e:
-            err = e.response.get("Error", {})
-            if _is_not_found(self.service, str(err.get("Code", "")), str(err.get("Message", ""))):
-                return
-            target = f" {what}" if what else ""
-            raise AwsError(f"Failed to {_verb(op)}{target}: {err.get('Code')}: {err.get('Message')}") from e
-        except BotoCoreError as e:
-            raise AwsError(f"Failed to {_verb(op)} {what}: {e}") from e
+        except Exception as e:
+            if isinstance(e, ClientError):
+                err = e.response.get("Error", {})
+                if _is_not_found(self.service, str(err.get("Code", "")), str(err.get("Message", ""))):
+                    return
+            mine = self._error(op, what, e)
+            if mine is e:
+                raise
+            raise mine from e
 
 
 DEFAULT_MAX_ATTEMPTS = 10
@@ -213,6 +271,7 @@ class Aws:
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
                 raw = self.session.client(service, **kwargs)
+                raw.meta.events.register_first("needs-retry", _is_page)
                 self._clients[service] = Client(service, raw, self.calls, self._count_lock)
             return self._clients[service]
 

@@ -21,6 +21,7 @@ from reconciler.errors import Issue, line_of
 
 if TYPE_CHECKING:
     from reconciler.aws import Aws
+    from reconciler.aws.tagging import Listing
     from reconciler.plan import Operation
 
 
@@ -221,6 +222,13 @@ class Kind(ABC):
     long_running: ClassVar[bool] = False
     #: AWS service whose client this kind uses for its reads (for bounded pools / metrics)
     service: ClassVar[str] = ""
+    #: what this kind's resources are called, plural, in sentences ("inference components")
+    plural: ClassVar[str] = ""
+    #: the Resource Groups Tagging API types (``service:resourceType``, as in the ARN) under which tag:GetResources
+    #: returns this kind's resources, or the parts its orphan scan looks for; () when it does not (IAM)
+    tagged_types: ClassVar[tuple[str, ...]] = ()
+    #: the permissions of the kind's own listing that the tagging listing stands in for (named when it is refused)
+    listing_permissions: ClassVar[tuple[str, ...]] = ()
     #: desired-state fields that tell apply *how* to change the resource (rollout strategy, timeouts);
     #: they cannot be read back from AWS, so plan and verify never diff them
     apply_only_fields: ClassVar[frozenset[str]] = frozenset()
@@ -354,8 +362,13 @@ class Kind(ABC):
     def read(self, aws: Aws, name: str, ctx: PlanContext) -> Observed | None: ...
 
     @abstractmethod
-    def list_owned(self, aws: Aws, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
-        """Every live resource of this kind carrying this stack's ownership tags (names in ``exclude`` skipped)."""
+    def list_owned(self, aws: Aws, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
+                   tagged: Listing | None = None) -> list[Observed]:
+        """Every live resource of this kind carrying this stack's ownership tags (names in ``exclude`` skipped).
+
+        ``tagged``: this stack's resources of ``tagged_types``, from the one tagging listing (tag:GetResources) the
+        scan made: read in detail only those. None when the kind has no ``tagged_types`` or that listing was
+        refused: the kind finds them with its own listing."""
 
     # ---- legacy (kinds not yet converted to operations: program = False) ---------------------------
     def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:

@@ -36,7 +36,8 @@ from reconciler.kinds.base import (
 from reconciler.plan import Action, Operation, Step
 
 ROUTE_KEY = re.compile(r"^(\$default|(ANY|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /[^\s]*)$")
-FUNCTION_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:[\w$-]+)?$")
+FUNCTION_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:[\w$-]+)?$",
+                          re.ASCII)
 STAGE = "$default"
 STAGE_STATE = "$default (auto-deploy)"
 PRINCIPAL = "apigateway.amazonaws.com"
@@ -139,6 +140,9 @@ class HttpApiKind(Kind):
     delete_order = 10
     service = "apigatewayv2"
     program = True
+    plural = "HTTP APIs"
+    tagged_types = ("apigateway:apis",)  # (…::/apis/ID; its stages, …/apis/ID/stages/NAME, are of the same type)
+    listing_permissions = ("apigateway:GET",)
 
     def check(self, res: Resource) -> list[Issue]:
         issues = []
@@ -242,8 +246,19 @@ class HttpApiKind(Kind):
         api = self.find(aws, name, ctx.stack)
         return None if api is None else self._observe(aws, api, ctx)
 
-    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
-        return [self._observe(aws, a, ctx) for a in self._apis(aws) if a["Name"] not in exclude and self._stack(a) == stack]
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
+                   tagged: Any = None) -> list[Observed]:
+        """This stack's HTTP APIs, each read in full. ``tagged``: the stack's tagging listing (an API's ARN holds its
+        id, not its name: each is read with GetApi, unless the account's APIs were listed already); None: list every
+        API of the account (GetApis answers their tags)."""
+        if tagged is None or aws.is_cached("apigatewayv2:apis"):
+            apis = self._apis(aws)
+        else:
+            gw = aws.client("apigatewayv2")
+            ids = [t.resource for t in tagged.of("apigateway:apis") if "/" not in t.resource]  # (not its stages)
+            apis = [a for a in (gw.get("get_api", f"HTTP API {i}", ApiId=i) for i in ids)
+                    if a is not None and a.get("ProtocolType") == "HTTP"]
+        return [self._observe(aws, a, ctx) for a in apis if a["Name"] not in exclude and self._stack(a) == stack]
 
     # ---- operations (pure) -------------------------------------------------------------------------
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,

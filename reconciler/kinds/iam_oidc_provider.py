@@ -20,7 +20,7 @@ from pydantic import Field, field_validator
 
 from reconciler import PREVENT_DESTROY_ANNOTATION, ops, policy
 from reconciler.errors import Issue
-from reconciler.kinds import _iam
+from reconciler.kinds import _constraints, _iam
 from reconciler.kinds.base import Kind, Observed, OpContext, PlanContext, Resource, Spec, ownership_tags
 from reconciler.plan import Operation
 
@@ -98,12 +98,14 @@ class OidcProviderKind(Kind):
     delete_order = 85
     service = "iam"
     program = True
+    plural = "OIDC providers"
 
     def check(self, res: Resource) -> list[Issue]:
         want = provider_name(res.spec.url)
+        issues = []
         if res.name != want:
-            return [res.issue(("metadata", "name"), f"must be the provider URL without https://, i.e. {want!r}")]
-        return []
+            issues.append(res.issue(("metadata", "name"), f"must be the provider URL without https://, i.e. {want!r}"))
+        return issues + _constraints.check(res, issues)
 
     def arn(self, name: str, spec: Any, ctx: PlanContext) -> str:
         return f"arn:{ctx.partition}:iam::{ctx.account}:oidc-provider/{name}"
@@ -134,7 +136,8 @@ class OidcProviderKind(Kind):
         got = aws.client("iam").get("get_open_id_connect_provider", f"OidcProvider/{name}", OpenIDConnectProviderArn=arn)
         return None if got is None else self._observe(arn, got)
 
-    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
+                   tagged: Any = None) -> list[Observed]:
         iam = aws.client("iam")
         out = []
         listed = iam.call("list_open_id_connect_providers", "OIDC providers")  # not paginated by AWS

@@ -39,6 +39,7 @@ class PolicyKind(Kind):
     delete_order = 90
     service = "iam"
     program = True
+    plural = "policies"
 
     def check(self, res: Resource) -> list[Issue]:
         issues = _iam.document_issues(res, ("spec", "document"), res.spec.document)
@@ -120,7 +121,8 @@ class PolicyKind(Kind):
         return pmap(lambda n: self._from_listing(aws, policies[n.lower()], ctx) if n.lower() in policies else None,
                     names)
 
-    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
+                   tagged: Any = None) -> list[Observed]:
         out = []
         excluded = {n.lower() for n in exclude}
         for lname, p in sorted(iamx.account(aws).policies.items()):

@@ -60,6 +60,7 @@ class RoleKind(Kind):
     delete_order = 80
     service = "iam"
     program = True
+    plural = "roles"
 
     def check(self, res: Resource) -> list[Issue]:
         spec = res.spec
@@ -159,7 +160,8 @@ class RoleKind(Kind):
         roles = iamx.account(aws).roles
         return [self._from_listing(aws, roles[n.lower()], ctx) if n.lower() in roles else None for n in names]
 
-    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
+                   tagged: Any = None) -> list[Observed]:
         excluded = {n.lower() for n in exclude}
         out = []
         for lname, r in sorted(iamx.account(aws).roles.items()):

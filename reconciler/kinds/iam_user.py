@@ -104,6 +104,9 @@ class UserKind(Kind):
     delete_order = 70
     service = "iam"
     program = True
+    plural = "users"
+    tagged_types = ("secretsmanager:secret",)  # (the access-key secrets of users that are gone; users: the bulk read)
+    listing_permissions = ("secretsmanager:ListSecrets",)
     #: unmanagedAccessKeys is compared only when the manifest asks to delete them
     observed_only_fields = frozenset({"unmanagedAccessKeys"})
 
@@ -209,7 +212,10 @@ class UserKind(Kind):
         # the access keys are one call per user: those run in the pool
         return pmap(lambda n: self._from_listing(aws, users[n.lower()]) if n.lower() in users else None, names)
 
-    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
+                   tagged: Any = None) -> list[Observed]:
+        """This stack's users (from the account's bulk read), and as users the access-key secrets of users that are
+        gone. ``tagged``: the stack's tagging listing, for those secrets; None: list the account's secrets."""
         excluded = {n.lower() for n in exclude}
         out = []
         for lname, u in sorted(iamx.account(aws).users.items()):
@@ -221,13 +227,22 @@ class UserKind(Kind):
         # an access-key secret whose user is gone (a destroy or prune killed right after DeleteUser):
         # still this stack's, listed as its user so that the rerun deletes it
         users = iamx.account(aws).users
-        for secret in secretsmanager.owned(aws, stack, KEY_OF_TAG):
+
+        def orphaned(tags: dict[str, str]) -> bool:
+            user = tags.get(KEY_OF_TAG, "").lower()
+            return bool(user) and user not in users and user not in excluded
+
+        if tagged is not None:  # (an ARN ends in the name and 6 random characters: DescribeSecret says which)
+            found = [secretsmanager.describe(aws, t.arn) for t in tagged.of("secretsmanager:secret") if orphaned(t.tags)]
+            secrets = [s for s in found if s is not None and not s.get("DeletedDate")]
+        else:
+            secrets = secretsmanager.owned(aws, stack, KEY_OF_TAG)
+        for secret in secrets:
             tags = policy.normalize_tags(secret.get("Tags", []))
-            user = tags.get(KEY_OF_TAG, "")
-            if not user or user.lower() in users or user.lower() in excluded:
-                continue
-            state = {"accessKey": f"secretsManager:{secret['Name']}", "tags": tags}
-            out.append(Observed(self.kind, user, secret["ARN"], state, meta={"orphan_secret": secret["Name"]}))
+            if orphaned(tags):
+                state = {"accessKey": f"secretsManager:{secret['Name']}", "tags": tags}
+                out.append(Observed(self.kind, tags[KEY_OF_TAG], secret["ARN"], state,
+                                    meta={"orphan_secret": secret["Name"]}))
         return out
 
     # ---- operations (pure) -------------------------------------------------------------------------

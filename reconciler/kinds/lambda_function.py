@@ -163,6 +163,9 @@ class FunctionKind(Kind):
     delete_order = 30
     service = "lambda"
     program = True
+    plural = "functions"
+    tagged_types = ("lambda:function",)
+    listing_permissions = ("lambda:ListFunctions", "lambda:ListTags")
 
     def mask_change(self, change: Any) -> Any:
         return mask_environment_change(change)
@@ -280,17 +283,24 @@ class FunctionKind(Kind):
             return None
         return self._observe(aws, got["Configuration"], got.get("Tags") or {})
 
-    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
-        lam = aws.client("lambda")
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
+                   tagged: Any = None) -> list[Observed]:
+        """This stack's functions, each read in full. ``tagged``: the stack's tagging listing; None: list every
+        function of the account and read its tags."""
+        if tagged is not None:
+            names = [t.resource for t in tagged.of("lambda:function")]  # (…:function:NAME: tags filtered by AWS)
+        else:
+            lam, names = aws.client("lambda"), []
+            for cfg in lam.paginate("list_functions", "Functions"):
+                name = cfg["FunctionName"]
+                if name not in exclude and policy.owner_of(
+                        lam.call("list_tags", f"Function/{name}", Resource=cfg["FunctionArn"]).get("Tags", {})) == stack:
+                    names.append(name)
         out = []
-        for cfg in lam.paginate("list_functions", "Functions", "functions"):
-            if cfg["FunctionName"] in exclude:
-                continue
-            tags = lam.call("list_tags", f"Function/{cfg['FunctionName']}", Resource=cfg["FunctionArn"]).get("Tags", {})
-            if policy.owner_of(tags) == stack:
-                full = self.read(aws, cfg["FunctionName"], ctx)
-                if full:
-                    out.append(full)
+        for name in names:
+            full = None if name in exclude else self.read(aws, name, ctx)
+            if full and full.stack == stack:
+                out.append(full)
         return out
 
     # ---- operations (pure) -------------------------------------------------------------------------

@@ -20,10 +20,12 @@ def install() -> None:
         cloudwatch,
         errors,
         iam_oidc,
+        iam_principals,
         lambda_code,
         lambda_runtime,
         paging,
         sagemaker,
+        tagging,
         validation,
         wire,
     )
@@ -33,8 +35,10 @@ def install() -> None:
     lambda_runtime.install()  # Lambda Invoke runs Python handlers; execute-api routes
     lambda_code.install()  # GetFunction's Code.Location downloads the zip
     iam_oidc.install()  # Add/RemoveClientIDToOpenIDConnectProvider
+    iam_principals.install()  # a trust policy's account-id principal stored as its root ARN
     autoscaling.install()  # sagemaker:inference-component:DesiredCopyCount, AWS's refusals and deletions
     cloudwatch.install()  # alarm tags set at creation only and deleted with the alarm
+    tagging.install()  # GetResources lists inference components, HTTP APIs, endpoint configs under their ARNs
     paging.install()  # after every response method is in place: page sizes honoured where botocore models them
     errors.install()  # IAM / Secrets Manager not-found answers as AWS words them
     validation.install()  # requests checked against botocore's model constraints, refused as AWS does

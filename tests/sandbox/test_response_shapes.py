@@ -34,7 +34,7 @@ from tests.support.server import MotoServer
 from tests.support.shapes import problems
 
 SERVICES = ("sagemaker", "iam", "lambda", "apigatewayv2", "secretsmanager", "sts", "application-autoscaling",
-            "cloudwatch")
+            "cloudwatch", "resourcegroupstaggingapi")
 PROJECT = Path(__file__).resolve().parents[2] / "reconciler"
 READS = re.compile(r"^(Describe|List|Get)")
 ENDPOINT_STATUSES = {"Creating", "Updating", "RollingBack", "Deleting", "Failed", "InService", "UpdateRollbackFailed"}
@@ -291,10 +291,14 @@ def drive_others(c: Any, server: MotoServer) -> None:
     gw.create_stage(ApiId=api, StageName="$default", AutoDeploy=True)
     gw.get_apis()
     gw.get_apis(MaxResults="1")
+    gw.get_api(ApiId=api)
     gw.get_integrations(ApiId=api)
     gw.get_routes(ApiId=api)
     gw.get_stage(ApiId=api, StageName="$default")
     gw.get_tags(ResourceArn=f"arn:aws:apigateway:{REGION}::/apis/{api}")  # ownership re-checked by ARN
+    tagging = c("resourcegroupstaggingapi")  # every resource tagged k=v above, the SageMaker ones included
+    tagging.get_resources(TagFilters=[{"Key": "k", "Values": ["v"]}], ResourcesPerPage=2)
+    tagging.get_resources(TagFilters=[{"Key": "k"}], ResourceTypeFilters=["sagemaker", "apigateway"])
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ forwarded unless a ``Rule`` matches it first; a rule answers in the service's ow
 - ``throttle``: HTTP 400 ``Throttling`` (query/XML: IAM, STS) or ``ThrottlingException`` (JSON:
   SageMaker, Secrets Manager, DynamoDB), message "Rate exceeded";
 - ``status``: any status with any error code (429 ``TooManyRequestsException``, 500/503 ``InternalFailure``,
-  403 ``AccessDenied`` …);
+  403 ``AccessDenied`` …), or with a ``body`` of your own instead (an HTML error page: not the service's protocol);
 - ``drop``: close the connection without answering (the request never reached the server);
 - ``drop-after``: forward, then close without answering (the server did it, the client never heard);
 - ``delay``: forward after ``seconds``;
@@ -57,6 +57,8 @@ class Rule:
     message: str = "Rate exceeded"
     seconds: float = 0.0
     deliver: bool = False  # hold: deliver the answer once released (else drop the connection)
+    body: str | None = None  # status: answer this (``content_type``) instead of the protocol's error
+    content_type: str = "text/html"
     seen: int = 0
     injected: int = 0
     _rng: random.Random | None = field(default=None, repr=False)
@@ -273,7 +275,9 @@ class FaultProxy:
             def _error(self, rule: Rule, protocol: str) -> None:
                 code = rule.code or (QUERY_THROTTLE if protocol == "query" else JSON_THROTTLE)
                 rid = str(uuid.uuid4())
-                if protocol == "query":
+                if rule.body is not None:
+                    payload, ctype = rule.body.encode(), rule.content_type
+                elif protocol == "query":
                     payload = (f'<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>'
                                f'<Message>{rule.message}</Message></Error><RequestId>{rid}</RequestId>'
                                f'</ErrorResponse>').encode()
@@ -284,8 +288,9 @@ class FaultProxy:
                 self.send_response(rule.status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(payload)))
-                self.send_header("x-amzn-RequestId", rid)
-                self.send_header("x-amzn-ErrorType", code)
+                if rule.body is None:  # (a page of one's own comes from something that is not AWS)
+                    self.send_header("x-amzn-RequestId", rid)
+                    self.send_header("x-amzn-ErrorType", code)
                 self.end_headers()
                 self.wfile.write(payload)
 

@@ -49,6 +49,10 @@ class EndpointKind(Kind):
     delete_order = 40  # before the execution role (Role: 80)
     long_running = True  # apply waits for many endpoints together, beside --concurrency busy steps
     service = "sagemaker"
+    plural = "endpoints"
+    tagged_types = ("sagemaker:endpoint", "sagemaker:endpoint-config", "sagemaker:model")
+    listing_permissions = ("sagemaker:ListEndpoints", "sagemaker:ListTags", "sagemaker:ListEndpointConfigs",
+                           "sagemaker:ListModels")
 
     # ---- static ---------------------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:
@@ -172,8 +176,9 @@ class EndpointKind(Kind):
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         return observed.read(self, aws, name, ctx)
 
-    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
-        return leftovers.list_owned(self, aws, stack, ctx, exclude)
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
+                   tagged: Any = None) -> list[Observed]:
+        return leftovers.list_owned(self, aws, stack, ctx, exclude, tagged)
 
     # ---- apply ----------------------------------------------------------------------------------
     def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:

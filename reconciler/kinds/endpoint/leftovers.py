@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from reconciler import policy
@@ -61,37 +62,74 @@ def owned_parts(sm: Any, endpoint: str, stack: str | None, skip: set[Any] = froz
     return sorted(out)
 
 
-def list_owned(endpoint_kind: Kind, aws: Any, stack: str, ctx: PlanContext, exclude: set[str]) -> list[Observed]:
-    sm = aws.client("sagemaker")
+Found = tuple[list[tuple[str, dict[str, str]]], list[tuple[str, str, dict[str, str]]], Callable[[str, list[str]], list[str]]]
+
+
+def list_owned(endpoint_kind: Kind, aws: Any, stack: str, ctx: PlanContext, exclude: set[str],
+               tagged: Any = None) -> list[Observed]:
+    """This stack's endpoints, each read in full, and the leftovers (configs and models it made) of endpoints that no
+    longer exist. ``tagged``: the stack's tagging listing; None: list the account's endpoints, configs and models."""
+    endpoints, parts, leftovers_of = _from_listing(aws, tagged) if tagged is not None else _from_account(aws, exclude)
     out: list[Observed] = []
-    live = set()
-    for e in sm.paginate("list_endpoints", "Endpoints", "endpoints"):
-        live.add(e["EndpointName"])
-        if e["EndpointName"] in exclude:
-            continue
-        tags = smx.tags_of(sm, e["EndpointArn"], f"Endpoint/{e['EndpointName']}")
-        if policy.owner_of(tags) == stack:
-            full = endpoint_kind.read(aws, e["EndpointName"], ctx)
+    for name, tags in endpoints:
+        if name not in exclude and policy.owner_of(tags) == stack:
+            full = endpoint_kind.read(aws, name, ctx)
             if full:
                 out.append(full)
     # leftovers of endpoints that no longer exist (an interrupted create, or a delete cut short)
     orphans: dict[str, list[str]] = {}
-    for kind, op, key, name_key, arn_key in PARTS:
-        for item in listed(aws, sm, op, key):
-            n = item[name_key]
-            if not re.search(rf"-[0-9a-f]{{{HASH_LEN}}}$", n):
-                continue
-            tags = part_tags(aws, sm, item[arn_key], n)
-            owner = tags.get(ENDPOINT_TAG)
-            if not owner or owner in live or owner in exclude:
-                continue
-            if policy.owner_of(tags) == stack:
-                orphans.setdefault(owner, []).append(f"{kind}/{n}")
-    for owner, parts in sorted(orphans.items()):
-        out.append(Observed(endpoint_kind.kind, owner, endpoint_kind.arn(owner, None, ctx),
-                            {"status": "deleted", "leftovers": sorted(parts),
-                             "tags": ownership_tags(stack, {}, False)}, meta={"orphan": True}))
+    for kind, n, tags in parts:
+        owner = tags.get(ENDPOINT_TAG)
+        if re.search(rf"-[0-9a-f]{{{HASH_LEN}}}$", n) and owner and owner not in exclude and policy.owner_of(tags) == stack:
+            orphans.setdefault(owner, []).append(f"{kind}/{n}")
+    for owner, found in sorted(orphans.items()):
+        left = leftovers_of(owner, found)
+        if left:
+            out.append(Observed(endpoint_kind.kind, owner, endpoint_kind.arn(owner, None, ctx),
+                                {"status": "deleted", "leftovers": sorted(left),
+                                 "tags": ownership_tags(stack, {}, False)}, meta={"orphan": True}))
     return out
+
+
+def _from_listing(aws: Any, tagged: Any) -> Found:
+    """(endpoints, parts, leftovers_of) from the stack's tagging listing, which returns each with its tags."""
+    endpoints = [(t.tags.get(ENDPOINT_TAG) or t.resource, t.tags) for t in tagged.of("sagemaker:endpoint")]
+    parts = [(kind, t.resource, t.tags) for kind, rtype in (("config", "sagemaker:endpoint-config"),
+                                                             ("model", "sagemaker:model")) for t in tagged.of(rtype)]
+    ours = {name for name, _tags in endpoints}
+
+    def leftovers_of(owner: str, found: list[str]) -> list[str]:
+        """[] when the endpoint exists (one the listing did not return may: untagged, not ours); else the parts
+        still there (the listing may lag a delete), as SageMaker names them (AWS's ARNs may lowercase)."""
+        sm = aws.client("sagemaker")
+        if owner in ours or smx.describe_endpoint(sm, owner) is not None:
+            return []
+        return [f"{kind}/{real}" for kind, name in (part.split("/", 1) for part in found)
+                if (real := live_name(sm, kind, name))]
+
+    return endpoints, parts, leftovers_of
+
+
+def _from_account(aws: Any, exclude: set[str]) -> Found:
+    """(endpoints, parts, leftovers_of) from listing every endpoint, config and model of the account, and their tags."""
+    sm = aws.client("sagemaker")
+    listed_endpoints = list(sm.paginate("list_endpoints", "Endpoints"))
+    endpoints = [(e["EndpointName"], smx.tags_of(sm, e["EndpointArn"], f"Endpoint/{e['EndpointName']}"))
+                 for e in listed_endpoints if e["EndpointName"] not in exclude]
+    parts = [(kind, item[name_key], part_tags(aws, sm, item[arn_key], item[name_key]))
+             for kind, op, key, name_key, arn_key in PARTS for item in listed(aws, sm, op, key)
+             if re.search(rf"-[0-9a-f]{{{HASH_LEN}}}$", item[name_key])]
+    live = {e["EndpointName"] for e in listed_endpoints}
+    return endpoints, parts, lambda owner, found: [] if owner in live else found
+
+
+def live_name(sm: Any, kind: str, name: str) -> str | None:
+    """The name of endpoint config or model ``name`` as SageMaker keeps it (None: it no longer exists)."""
+    if kind == "config":
+        cfg = sm.get("describe_endpoint_config", f"EndpointConfig/{name}", EndpointConfigName=name)
+        return None if cfg is None else str(cfg.get("EndpointConfigName") or name)
+    model = sm.get("describe_model", f"Model/{name}", ModelName=name)
+    return None if model is None else str(model.get("ModelName") or name)
 
 
 def in_use(sm: Any, name: str) -> set[str]:

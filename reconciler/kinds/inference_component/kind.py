@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.errors import Issue
+from reconciler.errors import Issue, a
+from reconciler.kinds import _constraints
 from reconciler.kinds._secrets import (
     SECRETISH,
     display_masked,
@@ -33,6 +34,9 @@ class InferenceComponentKind(Kind):
     delete_order = 35  # before its endpoint (Endpoint: 40), which is created before it (a reference)
     long_running = True
     service = "sagemaker"
+    plural = "inference components"
+    tagged_types = ("sagemaker:inference-component",)
+    listing_permissions = ("sagemaker:ListInferenceComponents", "sagemaker:ListTags")
 
     # ---- static ---------------------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:
@@ -49,15 +53,32 @@ class InferenceComponentKind(Kind):
         role = res.spec.executionRole
         if role and role.startswith("arn:") and not ROLE_ARN.match(role):
             issues.append(res.issue(("spec", "executionRole"), f"{role!r} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
-        return issues + scaling.check(res)
+        issues += scaling.check(res)
+        return issues + _constraints.check(res, issues)
 
     def check_stack(self, resources: list[Resource]) -> list[Issue]:
-        """Components fit their endpoints; a component on an endpoint outside DIR names its role."""
-        endpoints = {r.name for r in resources if r.kind == "Endpoint"}
-        issues = [r.issue(("spec", "executionRole"), f"Endpoint/{r.spec.endpoint} is not in the manifests: give "
-                                                     "executionRole (a Role name or ARN) for the component's model")
-                  for r in resources if r.kind == self.kind and r.spec.endpoint not in endpoints
-                  and not r.spec.executionRole]
+        """Components fit their endpoints; ``spec.endpoint`` names an Endpoint (not a resource of another kind,
+        nor one whose inline ``inferenceComponent`` already declares its component); a component on an endpoint
+        outside DIR names its role."""
+        endpoints = {r.name: r for r in resources if r.kind == "Endpoint"}
+        others = {r.name: r for r in resources if r.kind not in ("Endpoint", self.kind)}
+        issues = []
+        for r in (r for r in resources if r.kind == self.kind):
+            ep, other = endpoints.get(r.spec.endpoint), others.get(r.spec.endpoint)
+            if ep is None and other is not None:
+                issues.append(r.issue(("spec", "endpoint"), f"{r.spec.endpoint!r} is {a(other.kind)} ({other.file}:"
+                                                            f"{other.line}), not an Endpoint; give the name of an "
+                                                            "inference-component-based Endpoint"))
+            elif ep is None and not r.spec.executionRole:
+                issues.append(r.issue(("spec", "executionRole"), f"Endpoint/{r.spec.endpoint} is not in the manifests: "
+                                      "give executionRole (a Role name or ARN) for the component's model"))
+            elif ep is not None and ep.spec.inferenceComponent is not None:
+                inline = ep.issue(("spec", "inferenceComponent"), "")
+                issues.append(r.issue(("spec", "endpoint"), f"Endpoint/{ep.name} declares its one component inline "
+                                      f"(spec.inferenceComponent at {inline.file}:{inline.line}); a component placed on "
+                                      "it by an InferenceComponent document as well is ambiguous: move the inline "
+                                      "component into an InferenceComponent document (and drop the Endpoint's model "
+                                      "and inferenceComponent), or remove this one"))
         return issues + capacity.check(resources)
 
     def lint(self, res: Resource) -> list[Issue]:
@@ -122,18 +143,25 @@ class InferenceComponentKind(Kind):
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         return st.read(self.kind, self.arn, aws, name, ctx)
 
-    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
+    def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
+                   tagged: Any = None) -> list[Observed]:
+        """Components this stack made (its tags, and the component tag naming it), each read in full. ``tagged``: the
+        stack's tagging listing; None: list every component of the account and read its tags."""
         from reconciler import policy
         from reconciler.aws import sagemaker as smx
 
-        sm = aws.client("sagemaker")
+        if tagged is not None:
+            found = [(t.tags.get(st.COMPONENT_TAG) or t.resource, t.tags) for t in tagged.of("sagemaker:inference-component")]
+        else:
+            sm = aws.client("sagemaker")
+            listed = [ic for ic in sm.paginate("list_inference_components", "InferenceComponents")
+                      if ic["InferenceComponentName"] not in exclude]
+            found = [(ic["InferenceComponentName"], smx.tags_of(sm, ic["InferenceComponentArn"],
+                                                                f"InferenceComponent/{ic['InferenceComponentName']}"))
+                     for ic in listed]
         out = []
-        for ic in sm.paginate("list_inference_components", "InferenceComponents", "inference components"):
-            n = ic["InferenceComponentName"]
-            if n in exclude:
-                continue
-            tags = smx.tags_of(sm, ic["InferenceComponentArn"], f"InferenceComponent/{n}")
-            if policy.owner_of(tags) == stack and tags.get(st.COMPONENT_TAG) == n:
+        for n, tags in found:
+            if n not in exclude and policy.owner_of(tags) == stack and tags.get(st.COMPONENT_TAG) == n:
                 obs = self.read(aws, n, ctx)
                 if obs:
                     out.append(obs)
