@@ -4,6 +4,7 @@ option decorators commands share, and the small helpers every command uses to ta
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 from typing import Any
@@ -39,16 +40,18 @@ class Settings:
 
     @property
     def use_color(self) -> bool:
-        if self.values["color"] is False:
-            return False
-        return sys.stdout.isatty()
+        """Colours on stdout: only on a terminal, and never with --no-color or NO_COLOR."""
+        return self.values["color"] is not False and not no_color_env() and sys.stdout.isatty()
+
+    @property
+    def use_color_err(self) -> bool:
+        return self.values["color"] is not False and not no_color_env() and sys.stderr.isatty()
 
     def progress(self, msg: str) -> None:
         if self.quiet:
             return
         elapsed = time.monotonic() - self.started
-        click.echo(click.style(f"[{elapsed:6.1f}s] ", fg="bright_black") + msg, err=True,
-                   color=sys.stderr.isatty() and self.values["color"] is not False)
+        click.echo(click.style(f"[{elapsed:6.1f}s] ", fg="bright_black") + msg, err=True, color=self.use_color_err)
 
     def options(self, strict: bool = False):  # type: ignore[no-untyped-def]
         from reconciler.pipeline import Options
@@ -56,6 +59,16 @@ class Settings:
         return Options(profile=self.profile, region=self.region, sandbox=self.sandbox,
                        concurrency=self.concurrency, strict=strict, progress=self.progress,
                        notice=lambda msg: None if self.quiet else click.echo(msg, err=True))
+
+
+def no_color_env() -> bool:
+    """NO_COLOR set to any non-empty value turns colours off (https://no-color.org)."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def color_off(argv: list[str] | None = None) -> bool:
+    """--no-color on the command line, or NO_COLOR: for output printed outside a command (its errors)."""
+    return no_color_env() or "--no-color" in (sys.argv if argv is None else argv)
 
 
 def global_options(f):  # type: ignore[no-untyped-def]
@@ -78,6 +91,8 @@ def global_options(f):  # type: ignore[no-untyped-def]
             settings.values["sandbox"] = sandbox
         if no_color:
             settings.values["color"] = False
+        if no_color or no_color_env():  # every click.echo of this command (and its subcommand) strips styles
+            click.get_current_context().color = False
         return f(*args, **kwargs)
 
     return wrapper

@@ -84,10 +84,22 @@ def plan(directory: str, out: str | None, fmt: str, detailed_exitcode: bool, pru
 
 
 def _lock_note(opts: Any) -> None:
-    """The lock held (file or table, and its id): for --debug, and after a failure."""
+    """The lock held (file or table, and its id): for --debug."""
     note = getattr(getattr(opts, "lock", None), "held_note", "")
     if note:
         click.echo(note, err=True)
+
+
+def _release_lock(opts: Any) -> None:
+    """After a failed or interrupted apply: release the stack's lock now and say so (a run that stops
+    here leaves no lock behind, so nobody needs force-unlock)."""
+    lock = getattr(opts, "lock", None)
+    if lock is None:
+        return
+    note = lock.held_note
+    lock.release()
+    if note:
+        click.echo(f"released the lock of {note.removeprefix('locked ')}", err=True)
 
 
 def _run_apply(p: Any, t: Any, stack: str, opts: Any = None, verb: str = "Apply") -> None:
@@ -114,20 +126,21 @@ def _run_apply(p: Any, t: Any, stack: str, opts: Any = None, verb: str = "Apply"
             click.echo(click.style("Error: ", fg="red", bold=True) + describe_failure(step, err), err=True)
         click.echo(f"{verb} failed after {done}; {len(o.skipped)} step(s) not started. "
                    f"Fix the cause and run {verb.lower()} again: it continues from the live state.", err=True)
-        _lock_note(opts)
+        _release_lock(opts)
         sys.exit(1)
     if o.interrupted:
         click.echo(f"{verb} interrupted after {done}; {len(o.skipped)} step(s) not started. "
                    f"Run {verb.lower()} again to finish.", err=True)
-        _lock_note(opts)
+        _release_lock(opts)
         sys.exit(130)
     if result.drift:
         click.echo(click.style("Error: ", fg="red", bold=True) +
                    "apply finished but AWS still differs from the manifests:\n" +
                    "\n".join(f"  {d}" for d in result.drift), err=True)
-        _lock_note(opts)
+        _release_lock(opts)
         sys.exit(1)
-    click.echo(click.style(f"{verb} complete: {done}.", fg="green" if s.use_color else None, bold=s.use_color))
+    line = f"{verb} complete: {done}."
+    click.echo(click.style(line, fg="green", bold=True) if s.use_color else line)
 
 
 def _with_env(opts: Any, env: str | None) -> Any:
