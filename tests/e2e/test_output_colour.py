@@ -5,29 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.manifests import write
+from tests.support.manifests import sagemaker_role, write
 
 ESC = "\x1b["
-POLICY = """
-    apiVersion: reconciler/v1
-    kind: Policy
-    metadata: {name: colour-read}
-    spec:
-      document:
-        Version: "2012-10-17"
-        Statement: [{Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::models/*"}]
-    """
-ROLE = """
-    apiVersion: reconciler/v1
-    kind: Role
-    metadata: {name: colour-exec}
-    spec: {assumedBy: [sagemaker.amazonaws.com]}
-    """
-
-
 @pytest.mark.parametrize("how", ["--no-color", "NO_COLOR"])
 def test_no_colour_anywhere_when_asked(cli, tmp_path, how):
-    m = write(tmp_path / "colour", {"iam.yaml": POLICY, "role.yaml": ROLE})
+    m = write(tmp_path / "colour", {"a.yaml": sagemaker_role("colour-a"), "b.yaml": sagemaker_role("colour-b")})
     flag = ("--no-color",) if how == "--no-color" else ()
     env = {"NO_COLOR": "" if flag else "1"}  # (tests run with NO_COLOR=1 by default)
 
@@ -35,7 +18,7 @@ def test_no_colour_anywhere_when_asked(cli, tmp_path, how):
     assert r.code == 0, r.out
     assert ESC not in r.out, repr(r.out)
     assert r.out.rstrip("\n").endswith("Apply complete: 2 created."), repr(r.out)
-    (m / "role.yaml").unlink()
+    (m / "b.yaml").unlink()
     r = cli("prune", str(m), "--auto-approve", *flag, env=env, terminal=True)
     assert r.code == 0 and ESC not in r.out and r.out.rstrip("\n").endswith("Prune complete: 1 deleted."), repr(r.out)
     r = cli("plan", str(tmp_path / "missing"), *flag, env=env, terminal=True)  # an error, printed after the command
@@ -45,7 +28,7 @@ def test_no_colour_anywhere_when_asked(cli, tmp_path, how):
 
 
 def test_colours_on_a_terminal_by_default(cli, tmp_path):
-    m = write(tmp_path / "colour", {"iam.yaml": POLICY})
+    m = write(tmp_path / "colour", {"a.yaml": sagemaker_role("colour-a")})
     r = cli("apply", str(m), "--auto-approve", env={"NO_COLOR": ""}, terminal=True)  # empty: not set (no-color.org)
     assert r.code == 0, r.out
     assert "\x1b[32m\x1b[1mApply complete: 1 created.\x1b[0m" in r.out, repr(r.out)
