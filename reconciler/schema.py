@@ -6,10 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reconciler import API_VERSION
+from reconciler import API_VERSION, SCHEMA_BASE
 from reconciler.manifests import Metadata, StackSpec
-
-SCHEMA_BASE = "https://raw.githubusercontent.com/reconcile/reconcile/main/schemas"
 
 
 def kind_schema(kind: str, spec_model: Any, description: str) -> dict[str, Any]:

@@ -4,10 +4,13 @@ way (symbolic links that loop, dangle or lead outside the folder)."""
 from __future__ import annotations
 
 import errno
+import functools
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler import SCHEMA_BASE
 from reconciler.errors import Issue
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
@@ -25,6 +28,22 @@ class Discovery:
 def is_manifest_name(name: str) -> bool:
     """*.yaml and *.yml, in any case (policy.YAML is a manifest too)."""
     return name.lower().endswith(MANIFEST_SUFFIXES)
+
+
+@functools.cache
+def is_schema_folder(folder: Path) -> bool:
+    """A folder `reconcile schema --out` wrote (its reconciler.json is ours): editors read its files."""
+    try:
+        with open(folder / "reconciler.json", encoding="utf-8") as f:
+            top = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(top, dict) and top.get("$id") == f"{SCHEMA_BASE}/reconciler.json"
+
+
+def _quietly_skipped(path: Path) -> bool:
+    """Files skipped without a note: the JSON Schemas `reconcile schema` wrote beside the manifests."""
+    return path.suffix == ".json" and is_schema_folder(path.parent)
 
 
 def discover(root: Path) -> Discovery:
@@ -85,7 +104,10 @@ def discover(root: Path) -> Discovery:
                 if real in seen:
                     continue
                 seen.add(real)
-                (out.files if is_manifest_name(entry.name) else out.skipped).append(path)
+                if is_manifest_name(entry.name):
+                    out.files.append(path)
+                elif not _quietly_skipped(real):
+                    out.skipped.append(path)
             elif is_manifest_name(entry.name):
                 link_problem(path, "not a regular file (a device, pipe or socket); manifests are regular files")
             else:

@@ -3,6 +3,7 @@ checks, lint, references), with every problem reported at once as file:line:fiel
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def load(root: str | Path, env: str | None = None, command: str = "this command"
     for kind in REGISTRY.values():  # checks across a kind's resources (e.g. names they derive)
         issues.extend(kind.check_all([r for r in resources if r.kind == kind.kind]))
         issues.extend(kind.check_stack(resources))
-    manifests = Manifests(root=root, stack=stack, resources=resources, files=files, skipped=found.skipped,
+    manifests = Manifests(root=root, stack=stack, resources=resources, files=files, skipped=_unused(found.skipped, resources),
                           environment=env if composition.selected else None, composition=composition)
     # references are checked even when other documents have errors (every error at once); documents
     # that failed validation still count as declared, so references to them are not reported twice
@@ -120,6 +121,16 @@ def load(root: str | Path, env: str | None = None, command: str = "this command"
         raise ManifestError(composition.locate(errors))
     manifests.warnings = composition.locate([i for i in issues if i.severity == "warning"])
     return manifests
+
+
+def _unused(skipped: list[Path], resources: list[Resource]) -> list[Path]:
+    """The skipped files no resource reads: a Function's code is used, not skipped."""
+    from reconciler.kinds import REGISTRY
+
+    used = [p for r in resources for p in REGISTRY[r.kind].files_used(r)]
+    if not used:
+        return skipped
+    return [f for f in skipped if not any(Path(os.path.abspath(f)).is_relative_to(u) for u in used)]
 
 
 def _plain_token_warnings(r: Resource) -> list[Issue]:
