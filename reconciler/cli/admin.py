@@ -8,19 +8,24 @@ import sys
 import click
 
 from reconciler.cli.group import CONTEXT, _settings, cli, env_option, global_options
+from reconciler.errors import UsageError
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("directory", type=click.Path())
 @click.option("--name", default=None, help="Stack name (default: from the folder's name).")
-@click.option("--stack-region", "stack_region", default="us-east-1", show_default=True,
-              help="The Stack's spec.region.")
+@click.option("--stack-region", "stack_region", default=None, hidden=True)  # (before --region did it)
 @global_options
-def init(directory: str, name: str | None, stack_region: str) -> None:
-    """Write a starter stack into DIR (a new or empty folder): your copy to plan, apply, edit and prune."""
+def init(directory: str, name: str | None, stack_region: str | None) -> None:
+    """Write a starter stack into DIR (a new or empty folder): your copy to plan, apply, edit and prune.
+
+    The Stack's region is --region (default us-east-1)."""
     from reconciler import starter
 
-    files = starter.write(directory, name, stack_region)
+    region = _settings().region
+    if stack_region and region and stack_region != region:
+        raise UsageError(f"--region {region} and --stack-region {stack_region} disagree; give --region only")
+    files = starter.write(directory, name, region or stack_region or "us-east-1")
     click.echo(f"Wrote a starter stack to {directory}: {', '.join(f.name for f in files)}.\n"
                f"Next: reconcile plan {directory}")
 

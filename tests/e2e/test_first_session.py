@@ -46,6 +46,20 @@ def test_readme_first_session_works_on_an_init_copy(cli, moto_server, tmp_path):
     assert r.code == 0 and re.search(r"Destroy complete: \d+ deleted\.", r.out), r.text
 
 
+def test_init_takes_the_global_region(cli, tmp_path):
+    """Issue 27 item 5: `init DIR --region R` (after or before the command) writes a stack in R, which plan uses."""
+    r = cli("init", "far", "--region", "eu-west-1")
+    assert r.code == 0, r.text
+    assert "region: eu-west-1" in (tmp_path / "far" / "stack.yaml").read_text()
+    r = cli("plan", "far")
+    assert r.code == 0 and "reconcile plan · stack far · account 123456789012 · eu-west-1" in r.out, r.text
+    assert "763104351884.dkr.ecr.eu-west-1.amazonaws.com/" in r.out  # the starter's image, for that region
+    assert cli("--region", "ap-south-1", "init", "farther").code == 0
+    assert "region: ap-south-1" in (tmp_path / "farther" / "stack.yaml").read_text()
+    assert cli("init", "near").code == 0
+    assert "region: us-east-1" in (tmp_path / "near" / "stack.yaml").read_text()  # the default
+
+
 def test_init_refuses_a_folder_with_manifests(cli, tmp_path):
     assert cli("init", "a").code == 0
     r = cli("init", "a")
