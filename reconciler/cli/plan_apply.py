@@ -143,6 +143,31 @@ def _run_apply(p: Any, t: Any, stack: str, opts: Any = None, verb: str = "Apply"
     click.echo(click.style(line, fg="green", bold=True) if s.use_color else line)
 
 
+def _call_api_hints(p: Any, m: Any, directory: str, env: str | None) -> list[str]:
+    """For each HttpApi the plan creates or changes: a `reconcile call-api` command that works as printed (the
+    route's example body, -f DIR unless DIR is the current folder, --env)."""
+    import json
+    import os
+    import shlex
+
+    changed = {s.name for s in p.changes if s.kind == "HttpApi" and s.action.value != "delete"}
+    flags = ([] if os.path.abspath(directory) == os.getcwd() else ["-f", directory]) + (["--env", env] if env else [])
+    out = []
+    for r in m.resources:
+        if r.kind != "HttpApi" or r.name not in changed:
+            continue
+        routes = sorted(r.spec.routes.items(), key=lambda kv: (kv[1].example is None, kv[0]))
+        key, route = routes[0]
+        body = ["--json", json.dumps(route.example, ensure_ascii=False)] if route.example is not None else []
+        if key == "$default":  # (it answers any method and path)
+            key = "POST /" if body else "GET /"
+        hint = shlex.join(["reconcile", "call-api", r.name, key, *body, *flags])
+        if route.example is None and key.split(" ")[0] in ("POST", "PUT", "PATCH"):
+            hint += " --json BODY   # BODY: a request the function accepts (routes: {example: …} prints it here)"
+        out.append(f"try: {hint}")
+    return out
+
+
 def _with_env(opts: Any, env: str | None) -> Any:
     opts.env = env
     return opts
@@ -205,7 +230,10 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
     if not p.has_changes:
         return
     _confirm(auto_approve, "apply these changes")
+    hints = _call_api_hints(p, m, target, env)
     _run_apply(p, t, m.stack.name, opts)
+    for hint in [] if s.quiet else hints:
+        click.echo(hint, err=True)
 
 
 def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_timeout: str = "0s",

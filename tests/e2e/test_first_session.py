@@ -68,6 +68,7 @@ def test_init_refuses_a_folder_with_manifests(cli, tmp_path):
 
 def test_readme_environments_block_runs_on_a_copy_of_the_examples(cli, moto_server, boto, tmp_path):
     """The README's commands on the examples, which declare environments: each names --env dev."""
+    import json
     import shlex
     import shutil
 
@@ -86,6 +87,11 @@ def test_readme_environments_block_runs_on_a_copy_of_the_examples(cli, moto_serv
         r = cli(*args[1:])
         assert r.code == 0, f"{line}\n{r.text}"
         outputs.append(r.out)
+        if args[1] == "apply":  # issue 27 item 8: the call-api hint apply prints works as printed
+            (hint,) = [x.removeprefix("try: ") for x in r.err.splitlines() if x.startswith("try: reconcile call-api")]
+            assert "--json" in hint and "-f llm-serving --env dev" in hint, hint
+            called = cli(*shlex.split(hint)[1:])
+            assert called.code == 0 and json.loads(called.out)["generated_text"], f"{hint}\n{called.text}"
     validate, render, plan, apply, invoke, destroy = outputs
     assert "(environment 'dev') are valid" in validate and "(environment 'prod') are valid" in validate
     assert "type: ml.g5.xlarge" in render and "managedScaling" not in render
