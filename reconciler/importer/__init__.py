@@ -46,6 +46,7 @@ class Result:
     written: list[Path] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
     env: str | None = None  # the environment imported for (``--env``)
+    schemas: list[Path] = field(default_factory=list)  # the JSON Schemas written for editors (see schema_for)
 
     @property
     def refused(self) -> list[tuple[str, str]]:
@@ -150,6 +151,26 @@ def render(directory: Path, groups: list[Group], schema: str) -> dict[Path, byte
     return out
 
 
+def schema_for(target: Path, directory: Path) -> tuple[str, dict[Path, bytes]]:
+    """The ``$schema`` path written files carry, relative to ``target`` (so it resolves wherever the repository
+    is checked out), and the schema files to write for it: the nearest ``schemas/`` that `reconcile schema`
+    wrote, in ``target`` or a folder above it within DIR's repository; else new ones in DIR/schemas."""
+    from reconciler.kinds._code import repository
+    from reconciler.manifests.discovery import is_schema_folder
+
+    here, top = target.resolve(), repository(directory)
+    for folder in (here, *here.parents):
+        if is_schema_folder(folder / "schemas"):
+            return os.path.relpath(folder / "schemas" / "reconciler.json", here), {}
+        if folder == top or not folder.is_relative_to(top):
+            break
+    from reconciler import schema
+
+    out = directory / "schemas"
+    return (os.path.relpath(out.resolve() / "reconciler.json", here),
+            {p: t.encode() for p, t in schema.files(out).items()})
+
+
 def run(aws: Any, ctx: PlanContext, directory: str, selectors: list[tuple[str, str]], force: bool,
         write_stack: bool, env: Into | None = None) -> Result:
     """Read, render, then write (all or nothing: existing files are refused unless ``force``). For an
@@ -161,14 +182,16 @@ def run(aws: Any, ctx: PlanContext, directory: str, selectors: list[tuple[str, s
     if env is not None:
         for g in groups:
             g.items = env.keep_new(g.items, target / g.file)
-    schema = os.path.relpath(Path.cwd() / "schemas" / "reconciler.json", target.resolve())
+    schema, schema_files = schema_for(target, Path(directory))
     files = render(target, groups, schema)
+    if files:
+        files.update(schema_files)
     if write_stack and files:
         files = {target / "stack.yaml": stack_document(ctx.stack, ctx.region, schema).encode(), **files}
     exists = sorted(str(p) for p in files if p.exists())
     if exists and not force:
         raise UsageError(f"refusing to overwrite {', '.join(exists)} (use --force, or import into another folder)")
-    result = Result(groups=groups, env=env.env if env else None)
+    result = Result(groups=groups, env=env.env if env else None, schemas=list(schema_files) if files else [])
     for path, data in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -179,7 +202,9 @@ def run(aws: Any, ctx: PlanContext, directory: str, selectors: list[tuple[str, s
 def report(result: Result, directory: str) -> tuple[list[str], list[str]]:
     """(lines for stdout, warnings for stderr): what was written, the secrets to create, what was refused.
     A secret's value is never among them: the command names where to copy it from."""
-    out = [f"wrote {p}" for p in result.written]
+    out = [f"wrote {p}" for p in result.written if p not in result.schemas]
+    if result.schemas:
+        out.append(f"wrote {result.schemas[0].parent}/: the JSON Schemas the files' $schema line points editors at")
     for item in result.imported:
         for name, key, where in item.secrets:
             out.append(f"{item.id}: {key} was plain text in {where}; it is now read from Secrets Manager. "

@@ -4,7 +4,6 @@ way (symbolic links that loop, dangle or lead outside the folder)."""
 from __future__ import annotations
 
 import errno
-import functools
 import json
 import os
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ def is_manifest_name(name: str) -> bool:
     return name.lower().endswith(MANIFEST_SUFFIXES)
 
 
-@functools.cache
 def is_schema_folder(folder: Path) -> bool:
     """A folder `reconcile schema --out` wrote (its reconciler.json is ours): editors read its files."""
     try:
@@ -41,9 +39,13 @@ def is_schema_folder(folder: Path) -> bool:
     return isinstance(top, dict) and top.get("$id") == f"{SCHEMA_BASE}/reconciler.json"
 
 
-def _quietly_skipped(path: Path) -> bool:
+def _quietly_skipped(path: Path, schema_folders: dict[Path, bool]) -> bool:
     """Files skipped without a note: the JSON Schemas `reconcile schema` wrote beside the manifests."""
-    return path.suffix == ".json" and is_schema_folder(path.parent)
+    if path.suffix != ".json":
+        return False
+    if path.parent not in schema_folders:
+        schema_folders[path.parent] = is_schema_folder(path.parent)
+    return schema_folders[path.parent]
 
 
 def discover(root: Path) -> Discovery:
@@ -59,6 +61,7 @@ def discover(root: Path) -> Discovery:
         return out
     real_root = root.resolve()
     seen: set[Path] = set()
+    schema_folders: dict[Path, bool] = {}
 
     def link_problem(path: Path, message: str) -> None:
         out.issues.append(Issue(str(path), None, "", message))
@@ -106,7 +109,7 @@ def discover(root: Path) -> Discovery:
                 seen.add(real)
                 if is_manifest_name(entry.name):
                     out.files.append(path)
-                elif not _quietly_skipped(real):
+                elif not _quietly_skipped(real, schema_folders):
                     out.skipped.append(path)
             elif is_manifest_name(entry.name):
                 link_problem(path, "not a regular file (a device, pipe or socket); manifests are regular files")
