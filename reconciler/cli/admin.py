@@ -63,8 +63,14 @@ def sandbox(action: str) -> None:
         st = sb.start()
         click.echo(f"sandbox running at {st.url} (pid {st.pid}); state: {sb.home()}")
     elif action == "stop":
-        click.echo(f"sandbox stopped: forgot {sb.FORGETS}; the next --sandbox command starts an empty one "
-                   f"on a new port (re-run `reconcile sandbox env`)" if sb.stop() else "sandbox was not running")
+        url = sb.status().url
+        if sb.stop():
+            click.echo(f"sandbox stopped: forgot {sb.FORGETS}; the next --sandbox command starts an empty one "
+                       f"on a new port. A shell that ran `eval \"$(reconcile sandbox env)\"` still points "
+                       f"AWS_ENDPOINT_URL at {url}, where nothing answers now: run it again once a sandbox runs, "
+                       "or `unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY` for your AWS credentials")
+        else:
+            click.echo("sandbox was not running")
     elif action == "status":
         st = sb.status()
         if st.running:
