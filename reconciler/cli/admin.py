@@ -48,8 +48,14 @@ def sandbox(action: str) -> None:
     """Manage the embedded local AWS (moto, extended) used by --sandbox.
 
     \b
-    env: print the shell lines that point the aws CLI, boto3 or Terraform at the sandbox
-         (starting it if needed):  eval "$(reconcile sandbox env)"
+    start:  start it (a command that needs it starts it too); it keeps running between commands
+    stop:   stop it and forget everything in it; the next command starts an empty one on a new port
+    status: say whether it runs and where (exit 3 when it does not)
+    reset:  forget every resource, injected fault and delay setting; same server, same address
+    env:    print the shell lines that point the aws CLI, boto3 or Terraform at the sandbox
+            (starting it if needed):  eval "$(reconcile sandbox env)"
+
+    State (pid, port, log) lives in $RECONCILE_HOME (default ~/.cache/reconcile); see docs/sandbox.md.
     """
     from reconciler import sandbox as sb
 

@@ -71,17 +71,34 @@ def color_off(argv: list[str] | None = None) -> bool:
     return no_color_env() or "--no-color" in (sys.argv if argv is None else argv)
 
 
-def global_options(f):  # type: ignore[no-untyped-def]
-    """The global options, accepted on the group and on every command."""
+GLOBAL_NOTE = ("Global options (--profile, --region, --sandbox/--no-sandbox, --no-color, --concurrency N, --debug, "
+               "--quiet) are accepted here too, before or after the command: see `reconcile --help`.")
 
-    @click.option("--profile", default=None, help="AWS profile (else AWS_PROFILE / default chain).")
-    @click.option("--region", default=None, help="AWS region (else the Stack's spec.region, AWS_REGION).")
-    @click.option("--sandbox/--no-sandbox", "sandbox", default=None,
+
+class Command(click.Command):
+    """A command whose help lists its own options; the global ones are listed once, by `reconcile --help`."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(GLOBAL_NOTE)
+
+
+def global_options(f, hidden: bool = True):  # type: ignore[no-untyped-def]
+    """The global options, accepted on the group and on every command (listed in the group's help only)."""
+
+    @click.option("--profile", default=None, hidden=hidden, help="AWS profile (else AWS_PROFILE / default chain).")
+    @click.option("--region", default=None, hidden=hidden,
+                  help="AWS region (else the Stack's spec.region, AWS_REGION; for init: the starter's region).")
+    @click.option("--sandbox/--no-sandbox", "sandbox", default=None, hidden=hidden,
                   help="Use the embedded local AWS (default: when no AWS credentials are configured; RECONCILE_SANDBOX=1).")
-    @click.option("--no-color", "no_color", is_flag=True, default=False, help="Plain output without colours.")
-    @click.option("--concurrency", type=click.IntRange(1, 64), default=None, help="Parallel AWS operations (default 8).")
-    @click.option("--debug", is_flag=True, default=False, help="Show tracebacks.")
-    @click.option("--quiet", "-q", is_flag=True, default=False, help="Only results and errors.")
+    @click.option("--no-color", "no_color", is_flag=True, default=False, hidden=hidden,
+                  help="Plain output without colours (also NO_COLOR=1).")
+    @click.option("--concurrency", type=click.IntRange(1, 64), default=None, hidden=hidden,
+                  help="Parallel AWS operations (default 8).")
+    @click.option("--debug", is_flag=True, default=False, hidden=hidden, help="Show tracebacks.")
+    @click.option("--quiet", "-q", is_flag=True, default=False, hidden=hidden, help="Only results and errors.")
     @functools.wraps(f)
     def wrapper(*args: Any, profile: Any, region: Any, sandbox: Any, no_color: bool, concurrency: Any,
                 debug: bool, quiet: bool, **kwargs: Any) -> Any:
@@ -100,7 +117,7 @@ def global_options(f):  # type: ignore[no-untyped-def]
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="reconcile")
-@global_options
+@functools.partial(global_options, hidden=False)
 def cli() -> None:
     """reconcile: declarative IAM + SageMaker LLM endpoints from YAML manifests in git.
 
@@ -109,7 +126,12 @@ def cli() -> None:
     reconcile plan manifests/          show what would change
     reconcile apply manifests/         make it so
     reconcile prune manifests/         delete what the manifests no longer declare
+
+    The global options below are accepted before or after the command name.
     """
+
+
+cli.command_class = Command  # every command's help: its own options, and a pointer to the global ones
 
 
 def env_option(f):  # type: ignore[no-untyped-def]

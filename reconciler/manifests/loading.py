@@ -61,6 +61,8 @@ def load(root: str | Path, env: str | None = None, command: str = "this command"
         loaded = _load_document(doc, display, line, lines, issues, root=base)
         if loaded is None and isinstance(doc.get("kind"), str) and isinstance(doc.get("metadata"), dict):
             invalid_names.add((doc["kind"], str(doc["metadata"].get("name"))))
+            if meant := _meant_kind(doc["kind"]):  # `kind: Rol`: references to the Role are not errors too
+                invalid_names.add((meant, str(doc["metadata"].get("name"))))
         if isinstance(loaded, Stack):
             stacks.append(loaded)
         elif loaded is not None:
@@ -167,6 +169,16 @@ def _default_stack_name(base: Path) -> str:
     return name[:64]
 
 
+def _meant_kind(name: str) -> str | None:
+    """The kind a mistyped ``kind:`` most likely meant (`Rol`, `role`, `Endpiont`), or None."""
+    from reconciler.awsmodel.check import did_you_mean  # (loaded by validation anyway)
+    from reconciler.kinds import REGISTRY
+
+    kinds = ["Stack", *REGISTRY, "Environment"]
+    same = [k for k in kinds if k.lower() == name.lower()]
+    return same[0] if same else did_you_mean(name, kinds)
+
+
 def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Issue],
                    root: Path | None = None) -> Resource | Stack | None:
     from reconciler.kinds import REGISTRY
@@ -183,7 +195,9 @@ def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Is
     allowed_kinds = ["Stack", *REGISTRY, "Environment"]
     if kind_name not in allowed_kinds:
         msg = "required field is missing" if kind_name is None else f"unknown kind {kind_name!r}"
-        issues.append(Issue(file, lines.get(("kind",), line), "kind", f"{msg}; allowed: {', '.join(allowed_kinds)}"))
+        meant = _meant_kind(kind_name) if isinstance(kind_name, str) else None
+        issues.append(Issue(file, lines.get(("kind",), line), "kind", f"{msg}; allowed: {', '.join(allowed_kinds)}"
+                            + (f"; did you mean {meant}?" if meant else "")))
         return None
     meta_raw = doc.get("metadata")
     metadata = None
