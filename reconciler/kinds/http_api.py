@@ -41,6 +41,8 @@ class Route(Spec):
     """What a route calls."""
 
     function: str = Field(description="The name of a Function in the manifests, or a Lambda function ARN.")
+    example: Any = Field(None, description="A JSON request body the route accepts, e.g. {prompt: Hello}: after apply, "
+                                           "the `reconcile call-api` hint sends it with --json (not sent to AWS).")
 
 
 class Cors(Spec):
@@ -350,7 +352,7 @@ class HttpApiKind(Kind):
             from reconciler.sandbox_contract import execute_api_url as local_url
 
             url = f"{local_url(ctx.aws.endpoint_url, api['ApiId'])} (in AWS: {url})"
-        ctx.progress(f"HttpApi/{name} is served at {url}; try: reconcile call-api {name} '{routes[0]}'")
+        ctx.progress(f"HttpApi/{name} is served at {url}")  # (the command prints how to call it, after apply)
 
     def delete(self, name: str, ctx: ApplyContext) -> None:
         gw = ctx.aws.client("apigatewayv2")

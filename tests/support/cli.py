@@ -46,20 +46,46 @@ class Cli:
             register(self.audit)
             env[ENV_MARKER] = audit_url  # in place: tests share this dict (aws_env, cli.env)
 
-    def __call__(self, *args: str, input: str | None = None, timeout: float = 300, env: dict | None = None) -> Result:
+    def __call__(self, *args: str, input: str | None = None, timeout: float = 300, env: dict | None = None,
+                 terminal: bool = False) -> Result:
+        """``terminal``: stdout and stderr are one pseudo-terminal (as in a user's shell); ``out`` holds both."""
         run_env = {**self.env, **(env or {})}
         audit = self.audit if self.audit and self.audit.applies(args, run_env) else None
         if audit:
             run_env.update(audit.begin(run_env))
-        proc = subprocess.run(
-            [reconcile_exe(), *args], cwd=self.cwd, env=run_env, input=input,
-            capture_output=True, text=True, timeout=timeout,
-        )
-        res = Result(proc.returncode, proc.stdout, proc.stderr)
+        if terminal:
+            res = on_terminal([reconcile_exe(), *args], self.cwd, run_env, timeout)
+        else:
+            proc = subprocess.run(
+                [reconcile_exe(), *args], cwd=self.cwd, env=run_env, input=input,
+                capture_output=True, text=True, timeout=timeout,
+            )
+            res = Result(proc.returncode, proc.stdout, proc.stderr)
         self.history.append(res)
         if audit:
             audit.end(args, res)
         return res
+
+
+def on_terminal(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> Result:
+    """Run ``argv`` with stdout and stderr on a pseudo-terminal (stdin: none); everything it printed, as is."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    code = proc.wait(timeout)
+    return Result(code, b"".join(chunks).decode(errors="replace").replace("\r\n", "\n"), "")
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
