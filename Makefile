@@ -11,7 +11,7 @@ install:  ## create .venv and install reconcile with its test tools
 
 test:  ## lint, schema sync and the whole test suite (unit, kinds on moto, e2e against a moto server)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --dist worksteal
 
 lint:
 	$(BIN)/ruff check .

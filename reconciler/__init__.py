@@ -3,6 +3,8 @@
 __version__ = "0.1.0"
 
 API_VERSION = "reconciler/v1"
+#: the $id prefix of the JSON Schemas `reconcile schema` writes (reconciler/schema.py)
+SCHEMA_BASE = "https://raw.githubusercontent.com/reconcile/reconcile/main/schemas"
 MANAGED_BY_TAG = "reconciler:managed-by"
 MANAGED_BY_VALUE = "reconciler"
 STACK_TAG = "reconciler:stack"

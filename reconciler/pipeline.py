@@ -107,6 +107,12 @@ def connect(opts: Options, stack: mf.Stack | None = None, region: str | None = N
     else:
         aws = Aws(profile=opts.profile, region=opts.region or want_region or os.environ.get("AWS_REGION"),
                   max_pool=max(10, opts.concurrency * 2))
+        if aws.endpoint_url:  # AWS_ENDPOINT_URL: refused at once where nothing answers; the sandbox's says so
+            from reconciler import sandbox as sb
+            from reconciler.aws.local_endpoint import refuse_if_silent
+
+            refuse_if_silent(aws.endpoint_url)
+            sandbox = sb.serves(aws.endpoint_url)
     account = aws.identity()["Account"]
     if stack and stack.spec.accountId and stack.spec.accountId != account:
         raise ReconcileError(

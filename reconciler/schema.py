@@ -6,10 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reconciler import API_VERSION
+from reconciler import API_VERSION, SCHEMA_BASE
 from reconciler.manifests import Metadata, StackSpec
-
-SCHEMA_BASE = "https://raw.githubusercontent.com/reconcile/reconcile/main/schemas"
 
 
 def kind_schema(kind: str, spec_model: Any, description: str) -> dict[str, Any]:
@@ -65,12 +63,14 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     return out
 
 
+def files(out_dir: str | Path) -> dict[Path, str]:
+    """{path: text} of every schema file in ``out_dir``, as `reconcile schema --out` writes them."""
+    return {Path(out_dir) / f"{name}.json": json.dumps(schema, indent=2, sort_keys=True) + "\n"
+            for name, schema in all_schemas().items()}
+
+
 def write(out_dir: str | Path) -> list[Path]:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, schema in all_schemas().items():
-        path = out / f"{name}.json"
-        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
-        written.append(path)
-    return written
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for path, text in files(out_dir).items():
+        path.write_text(text)
+    return list(files(out_dir))

@@ -53,6 +53,7 @@ def aws_env(moto_server: MotoServer, tmp_path: Path, write_audit: audit.Session)
         "AWS_REGION": REGION,
         "RECONCILE_HOME": str(tmp_path / "reconcile-home"),
         "RECONCILE_AUDIT_DIR": str(write_audit.folder),
+        "RECONCILE_POLL_SECONDS": "0.05",  # the sandbox's fast timings are the tests' default (tests/support/server.py)
     })
 
 
@@ -72,6 +73,20 @@ def boto(moto_server: MotoServer, aws_env: dict[str, str]):  # type: ignore[no-u
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
     return make
+
+
+#: slowest folders first: `make test` deals the suite out to its workers in this order (--dist worksteal), so the
+#: long end-to-end tests start at once and the short unit tests fill the gaps at the end; without this the
+#: suite ended on one worker running end-to-end tests one at a time while the other sat idle (issue 27)
+SLOWEST_FIRST = ("e2e", "sandbox", "kinds", "unit")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def folder(item: pytest.Item) -> int:
+        parts = Path(str(item.path)).parts
+        return next((n for n, f in enumerate(SLOWEST_FIRST) if "tests" in parts and f in parts), len(SLOWEST_FIRST))
+
+    items.sort(key=folder)  # stable: each folder keeps its files (and their fixtures) together, in order
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

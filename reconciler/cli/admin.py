@@ -8,19 +8,24 @@ import sys
 import click
 
 from reconciler.cli.group import CONTEXT, _settings, cli, env_option, global_options
+from reconciler.errors import UsageError
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("directory", type=click.Path())
 @click.option("--name", default=None, help="Stack name (default: from the folder's name).")
-@click.option("--stack-region", "stack_region", default="us-east-1", show_default=True,
-              help="The Stack's spec.region.")
+@click.option("--stack-region", "stack_region", default=None, hidden=True)  # (before --region did it)
 @global_options
-def init(directory: str, name: str | None, stack_region: str) -> None:
-    """Write a starter stack into DIR (a new or empty folder): your copy to plan, apply, edit and prune."""
+def init(directory: str, name: str | None, stack_region: str | None) -> None:
+    """Write a starter stack into DIR (a new or empty folder): your copy to plan, apply, edit and prune.
+
+    The Stack's region is --region (default us-east-1)."""
     from reconciler import starter
 
-    files = starter.write(directory, name, stack_region)
+    region = _settings().region
+    if stack_region and region and stack_region != region:
+        raise UsageError(f"--region {region} and --stack-region {stack_region} disagree; give --region only")
+    files = starter.write(directory, name, region or stack_region or "us-east-1")
     click.echo(f"Wrote a starter stack to {directory}: {', '.join(f.name for f in files)}.\n"
                f"Next: reconcile plan {directory}")
 
@@ -43,8 +48,14 @@ def sandbox(action: str) -> None:
     """Manage the embedded local AWS (moto, extended) used by --sandbox.
 
     \b
-    env: print the shell lines that point the aws CLI, boto3 or Terraform at the sandbox
-         (starting it if needed):  eval "$(reconcile sandbox env)"
+    start:  start it (a command that needs it starts it too); it keeps running between commands
+    stop:   stop it and forget everything in it; the next command starts an empty one on a new port
+    status: say whether it runs and where (exit 3 when it does not)
+    reset:  forget every resource, injected fault and delay setting; same server, same address
+    env:    print the shell lines that point the aws CLI, boto3 or Terraform at the sandbox
+            (starting it if needed):  eval "$(reconcile sandbox env)"
+
+    State (pid, port, log) lives in $RECONCILE_HOME (default ~/.cache/reconcile); see docs/sandbox.md.
     """
     from reconciler import sandbox as sb
 
@@ -58,8 +69,14 @@ def sandbox(action: str) -> None:
         st = sb.start()
         click.echo(f"sandbox running at {st.url} (pid {st.pid}); state: {sb.home()}")
     elif action == "stop":
-        click.echo(f"sandbox stopped: forgot {sb.FORGETS}; the next --sandbox command starts an empty one "
-                   f"on a new port (re-run `reconcile sandbox env`)" if sb.stop() else "sandbox was not running")
+        url = sb.status().url
+        if sb.stop():
+            click.echo(f"sandbox stopped: forgot {sb.FORGETS}; the next --sandbox command starts an empty one "
+                       f"on a new port. A shell that ran `eval \"$(reconcile sandbox env)\"` still points "
+                       f"AWS_ENDPOINT_URL at {url}, where nothing answers now: run it again once a sandbox runs, "
+                       "or `unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY` for your AWS credentials")
+        else:
+            click.echo("sandbox was not running")
     elif action == "status":
         st = sb.status()
         if st.running:

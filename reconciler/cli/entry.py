@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from reconciler.cli.group import cli
+from reconciler.cli.group import cli, color_off
 from reconciler.errors import ReconcileError
 
 
@@ -24,7 +24,8 @@ def main() -> None:
     except ReconcileError as e:
         if debug:
             raise
-        click.echo(click.style("Error: ", fg="red", bold=True) + e.render(), err=True)
+        click.echo(click.style("Error: ", fg="red", bold=True) + e.render(), err=True,
+                   color=False if color_off() else None)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

@@ -4,6 +4,7 @@ option decorators commands share, and the small helpers every command uses to ta
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 from typing import Any
@@ -39,16 +40,18 @@ class Settings:
 
     @property
     def use_color(self) -> bool:
-        if self.values["color"] is False:
-            return False
-        return sys.stdout.isatty()
+        """Colours on stdout: only on a terminal, and never with --no-color or NO_COLOR."""
+        return self.values["color"] is not False and not no_color_env() and sys.stdout.isatty()
+
+    @property
+    def use_color_err(self) -> bool:
+        return self.values["color"] is not False and not no_color_env() and sys.stderr.isatty()
 
     def progress(self, msg: str) -> None:
         if self.quiet:
             return
         elapsed = time.monotonic() - self.started
-        click.echo(click.style(f"[{elapsed:6.1f}s] ", fg="bright_black") + msg, err=True,
-                   color=sys.stderr.isatty() and self.values["color"] is not False)
+        click.echo(click.style(f"[{elapsed:6.1f}s] ", fg="bright_black") + msg, err=True, color=self.use_color_err)
 
     def options(self, strict: bool = False):  # type: ignore[no-untyped-def]
         from reconciler.pipeline import Options
@@ -58,17 +61,44 @@ class Settings:
                        notice=lambda msg: None if self.quiet else click.echo(msg, err=True))
 
 
-def global_options(f):  # type: ignore[no-untyped-def]
-    """The global options, accepted on the group and on every command."""
+def no_color_env() -> bool:
+    """NO_COLOR set to any non-empty value turns colours off (https://no-color.org)."""
+    return bool(os.environ.get("NO_COLOR"))
 
-    @click.option("--profile", default=None, help="AWS profile (else AWS_PROFILE / default chain).")
-    @click.option("--region", default=None, help="AWS region (else the Stack's spec.region, AWS_REGION).")
-    @click.option("--sandbox/--no-sandbox", "sandbox", default=None,
+
+def color_off(argv: list[str] | None = None) -> bool:
+    """--no-color on the command line, or NO_COLOR: for output printed outside a command (its errors)."""
+    return no_color_env() or "--no-color" in (sys.argv if argv is None else argv)
+
+
+GLOBAL_NOTE = ("Global options (--profile, --region, --sandbox/--no-sandbox, --no-color, --concurrency N, --debug, "
+               "--quiet) are accepted here too, before or after the command: see `reconcile --help`.")
+
+
+class Command(click.Command):
+    """A command whose help lists its own options; the global ones are listed once, by `reconcile --help`."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(GLOBAL_NOTE)
+
+
+def global_options(f, hidden: bool = True):  # type: ignore[no-untyped-def]
+    """The global options, accepted on the group and on every command (listed in the group's help only)."""
+
+    @click.option("--profile", default=None, hidden=hidden, help="AWS profile (else AWS_PROFILE / default chain).")
+    @click.option("--region", default=None, hidden=hidden,
+                  help="AWS region (else the Stack's spec.region, AWS_REGION; for init: the starter's region).")
+    @click.option("--sandbox/--no-sandbox", "sandbox", default=None, hidden=hidden,
                   help="Use the embedded local AWS (default: when no AWS credentials are configured; RECONCILE_SANDBOX=1).")
-    @click.option("--no-color", "no_color", is_flag=True, default=False, help="Plain output without colours.")
-    @click.option("--concurrency", type=click.IntRange(1, 64), default=None, help="Parallel AWS operations (default 8).")
-    @click.option("--debug", is_flag=True, default=False, help="Show tracebacks.")
-    @click.option("--quiet", "-q", is_flag=True, default=False, help="Only results and errors.")
+    @click.option("--no-color", "no_color", is_flag=True, default=False, hidden=hidden,
+                  help="Plain output without colours (also NO_COLOR=1).")
+    @click.option("--concurrency", type=click.IntRange(1, 64), default=None, hidden=hidden,
+                  help="Parallel AWS operations (default 8).")
+    @click.option("--debug", is_flag=True, default=False, hidden=hidden, help="Show tracebacks.")
+    @click.option("--quiet", "-q", is_flag=True, default=False, hidden=hidden, help="Only results and errors.")
     @functools.wraps(f)
     def wrapper(*args: Any, profile: Any, region: Any, sandbox: Any, no_color: bool, concurrency: Any,
                 debug: bool, quiet: bool, **kwargs: Any) -> Any:
@@ -78,6 +108,8 @@ def global_options(f):  # type: ignore[no-untyped-def]
             settings.values["sandbox"] = sandbox
         if no_color:
             settings.values["color"] = False
+        if no_color or no_color_env():  # every click.echo of this command (and its subcommand) strips styles
+            click.get_current_context().color = False
         return f(*args, **kwargs)
 
     return wrapper
@@ -85,7 +117,7 @@ def global_options(f):  # type: ignore[no-untyped-def]
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="reconcile")
-@global_options
+@functools.partial(global_options, hidden=False)
 def cli() -> None:
     """reconcile: declarative IAM + SageMaker LLM endpoints from YAML manifests in git.
 
@@ -94,7 +126,12 @@ def cli() -> None:
     reconcile plan manifests/          show what would change
     reconcile apply manifests/         make it so
     reconcile prune manifests/         delete what the manifests no longer declare
+
+    The global options below are accepted before or after the command name.
     """
+
+
+cli.command_class = Command  # every command's help: its own options, and a pointer to the global ones
 
 
 def env_option(f):  # type: ignore[no-untyped-def]

@@ -79,7 +79,7 @@ def import_(directory: str, selectors: list[tuple[str, str]], stack_name: str | 
     ctx = PlanContext(stack=stack, account=t.account, region=t.region, partition=t.aws.partition)
     if all_endpoints:
         wanted += [w for w in importer.all_endpoints(t.aws) if w not in wanted]
-    result = importer.run(t.aws, ctx, wanted, force, write_stack=have is None, dest=dest)
+    result = importer.run(t.aws, ctx, wanted, force, write_stack=have is None, dest=dest, directory=Path(directory))
     out, err = importer.report(result, directory)
     for line in err:
         click.echo(line, err=True)

@@ -98,10 +98,22 @@ def show(plan_file: str, fmt: str) -> None:
 
 
 def _lock_note(opts: Any) -> None:
-    """The lock held (file or table, and its id): for --debug, and after a failure."""
+    """The lock held (file or table, and its id): for --debug."""
     note = getattr(getattr(opts, "lock", None), "held_note", "")
     if note:
         click.echo(note, err=True)
+
+
+def _release_lock(opts: Any) -> None:
+    """After a failed or interrupted apply: release the stack's lock now and say so (a run that stops
+    here leaves no lock behind, so nobody needs force-unlock)."""
+    lock = getattr(opts, "lock", None)
+    if lock is None:
+        return
+    note = lock.held_note
+    lock.release()
+    if note:
+        click.echo(f"released the lock of {note.removeprefix('locked ')}", err=True)
 
 
 def _run_apply(p: Any, t: Any, stack: str, opts: Any = None, verb: str = "Apply") -> None:
@@ -127,20 +139,46 @@ def _run_apply(p: Any, t: Any, stack: str, opts: Any = None, verb: str = "Apply"
             click.echo(click.style("Error: ", fg="red", bold=True) + describe_failure(step, err), err=True)
         click.echo(f"{verb} failed after {done}; {len(o.skipped)} step(s) not started. "
                    f"Fix the cause and run {verb.lower()} again: it continues from the live state.", err=True)
-        _lock_note(opts)
+        _release_lock(opts)
         sys.exit(1)
     if o.interrupted:
         click.echo(f"{verb} interrupted after {done}; {len(o.skipped)} step(s) not started. "
                    f"Run {verb.lower()} again to finish.", err=True)
-        _lock_note(opts)
+        _release_lock(opts)
         sys.exit(130)
     if result.drift:
         click.echo(click.style("Error: ", fg="red", bold=True) +
                    "apply finished but AWS still differs from the manifests:\n" +
                    "\n".join(f"  {d}" for d in result.drift), err=True)
-        _lock_note(opts)
+        _release_lock(opts)
         sys.exit(1)
-    click.echo(click.style(f"{verb} complete: {done}.", fg="green" if s.use_color else None, bold=s.use_color))
+    line = f"{verb} complete: {done}."
+    click.echo(click.style(line, fg="green", bold=True) if s.use_color else line)
+
+
+def _call_api_hints(p: Any, m: Any, directory: str, env: str | None) -> list[str]:
+    """For each HttpApi the plan creates or changes: a `reconcile call-api` command that works as printed (the
+    route's example body, -f DIR unless DIR is the current folder, --env)."""
+    import json
+    import os
+    import shlex
+
+    changed = {s.name for s in p.changes if s.kind == "HttpApi" and s.action.value != "delete"}
+    flags = ([] if os.path.abspath(directory) == os.getcwd() else ["-f", directory]) + (["--env", env] if env else [])
+    out = []
+    for r in m.resources:
+        if r.kind != "HttpApi" or r.name not in changed:
+            continue
+        routes = sorted(r.spec.routes.items(), key=lambda kv: (kv[1].example is None, kv[0]))
+        key, route = routes[0]
+        body = ["--json", json.dumps(route.example, ensure_ascii=False)] if route.example is not None else []
+        if key == "$default":  # (it answers any method and path)
+            key = "POST /" if body else "GET /"
+        hint = shlex.join(["reconcile", "call-api", r.name, key, *body, *flags])
+        if route.example is None and key.split(" ")[0] in ("POST", "PUT", "PATCH"):
+            hint += " --json BODY   # BODY: a request the function accepts (routes: {example: …} prints it here)"
+        out.append(f"try: {hint}")
+    return out
 
 
 def _with_env(opts: Any, env: str | None) -> Any:
@@ -209,7 +247,10 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
     _confirm(auto_approve, "apply these changes")
     if not auto_approve:  # time passed at the prompt: what runs must still be what was shown
         pipeline.rederive(p, m, t, opts)
+    hints = _call_api_hints(p, m, target, env)
     _run_apply(p, t, m.stack.name, opts)
+    for hint in [] if s.quiet else hints:
+        click.echo(hint, err=True)
 
 
 def _delete_command(directory: str, auto_approve: bool, destroy: bool, lock_timeout: str = "0s",

@@ -48,6 +48,7 @@ class Result:
     groups: list[Group] = field(default_factory=list)
     env: str | None = None  # the environment imported for (``--env``)
     overwritten: list[Path] = field(default_factory=list)  # files of an earlier import that --force rewrote
+    schemas: list[Path] = field(default_factory=list)  # the JSON Schemas written for editors (see schema_for)
 
     @property
     def refused(self) -> list[tuple[str, str]]:
@@ -145,30 +146,52 @@ def render(directory: Path, groups: list[Group], schema: str) -> dict[Path, byte
     return out
 
 
+def schema_for(target: Path, directory: Path) -> tuple[str, dict[Path, bytes]]:
+    """The ``$schema`` path written files carry, relative to ``target`` (so it resolves wherever the repository
+    is checked out), and the schema files to write for it: the nearest ``schemas/`` that `reconcile schema`
+    wrote, in ``target`` or a folder above it within DIR's repository; else new ones in DIR/schemas."""
+    from reconciler.kinds._code import repository
+    from reconciler.manifests.discovery import is_schema_folder
+
+    here, top = target.resolve(), repository(directory)
+    for folder in (here, *here.parents):
+        if is_schema_folder(folder / "schemas"):
+            return os.path.relpath(folder / "schemas" / "reconciler.json", here), {}
+        if folder == top or not folder.is_relative_to(top):
+            break
+    from reconciler import schema
+
+    out = directory / "schemas"
+    return (os.path.relpath(out.resolve() / "reconciler.json", here),
+            {p: t.encode() for p, t in schema.files(out).items()})
+
+
 def run(aws: Any, ctx: PlanContext, selectors: list[tuple[str, str]], force: bool, write_stack: bool,
-        dest: Into) -> Result:
+        dest: Into, directory: Path) -> Result:
     """Read, render, then write (all or nothing) into ``dest.folder``: nothing another stack owns, nothing the
     folder already declares elsewhere, no file outside the folder, and no existing file unless ``force`` (the
-    import's own file of an earlier run)."""
+    import's own file of an earlier run). ``directory``: DIR (``dest.folder`` is DIR/ENV for an environment)."""
     target = dest.folder
     # before reading anything: what was asked for by name (its own file: checked below)
     dest.refuse_declared(selectors, [target / f"{PREFIX[k]}-{n.replace('/', '-')}.yaml" for k, n in selectors])
     groups = collect(aws, ctx, selectors)
     for g in groups:
         g.items = dest.keep_new(g.items, target / g.file, ctx.stack)
-    schema = os.path.relpath(Path.cwd() / "schemas" / "reconciler.json", target.resolve())
+    schema, schema_files = schema_for(target, directory)
     files = render(target, groups, schema)
+    if files:
+        files.update(schema_files)
     if write_stack and files:
         files = {target / "stack.yaml": stack_document(ctx.stack, ctx.region, schema).encode(), **files}
-    outside = [f"{p} (-> {p.resolve()})" for p in files if not p.resolve().is_relative_to(target.resolve())]
+    outside = [f"{p} (-> {p.resolve()})" for p in files if not p.resolve().is_relative_to(directory.resolve())]
     if outside:
-        raise UsageError(f"refusing to write outside {target}: {', '.join(outside)} (a name or a symbolic link leads "
+        raise UsageError(f"refusing to write outside {directory}: {', '.join(outside)} (a name or a symbolic link leads "
                          "there); nothing was written")
     exists = sorted(p for p in files if p.exists() or p.is_symlink())
     if exists and not force:
         raise UsageError(f"refusing to overwrite {', '.join(map(str, exists))} (use --force to rewrite what an "
                          "earlier import wrote, or import into another folder)")
-    result = Result(groups=groups, env=dest.env, overwritten=exists)
+    result = Result(groups=groups, env=dest.env, overwritten=exists, schemas=list(schema_files) if files else [])
     for path, data in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -179,7 +202,10 @@ def run(aws: Any, ctx: PlanContext, selectors: list[tuple[str, str]], force: boo
 def report(result: Result, directory: str) -> tuple[list[str], list[str]]:
     """(lines for stdout, warnings for stderr): what was written, the secrets to create, what was refused.
     A secret's value is never among them: the command names where to copy it from."""
-    out = [f"{'overwrote' if p in result.overwritten else 'wrote'} {p}" for p in result.written]
+    out = [f"{'overwrote' if p in result.overwritten else 'wrote'} {p}" for p in result.written
+           if p not in result.schemas]
+    if result.schemas:
+        out.append(f"wrote {result.schemas[0].parent}/: the JSON Schemas the files' $schema line points editors at")
     for item in result.imported:
         for name, key, where in item.secrets:
             out.append(f"{item.id}: {key} was plain text in {where}; it is now read from Secrets Manager. "

@@ -12,6 +12,7 @@ import typing
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
@@ -243,6 +244,10 @@ class Kind(ABC):
     # ---- static (no AWS) -------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:
         """Checks beyond the spec model (limits that need the whole document)."""
+        return []
+
+    def files_used(self, res: Resource) -> list[Path]:
+        """Files or folders under DIR that ``res`` reads (a Function's code): not listed as skipped files."""
         return []
 
     def check_all(self, resources: list[Resource]) -> list[Issue]:

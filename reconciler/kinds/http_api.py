@@ -47,6 +47,8 @@ class Route(Spec):
     """What a route calls."""
 
     function: str = Field(description="The name of a Function in the manifests, or a Lambda function ARN.")
+    example: Any = Field(None, description="A JSON request body the route accepts, e.g. {prompt: Hello}: after apply, "
+                                           "the `reconcile call-api` hint sends it with --json (not sent to AWS).")
 
 
 class Cors(Spec):
@@ -356,7 +358,7 @@ class HttpApiKind(Kind):
             from reconciler.sandbox_contract import execute_api_url as local_url
 
             url = f"{local_url(ctx.aws.endpoint_url, api_id)} (in AWS: {url})"
-        ctx.progress(f"{step.id} is served at {url}; try: reconcile call-api {step.name} '{sorted(step.desired['routes'])[0]}'")
+        ctx.progress(f"{step.id} is served at {url}")  # (the command prints how to call it, after apply)
 
     def url(self, aws: Any, name: str) -> str:
         """Where HTTP API ``name`` answers: its execute-api URL, or the sandbox's local one on an emulator."""

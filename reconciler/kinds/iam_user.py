@@ -90,8 +90,9 @@ class UserSpec(_iam.PrincipalSpec):
     accessKey: AccessKeySpec | None = Field(None, description="Create one access key and store its secret.")
     unmanagedAccessKeys: Literal["keep", "delete"] = Field(
         "keep", description="Access keys of the user that reconcile did not create (e.g. of an adopted user): "
-                            "keep (default) leaves them alone and warns at plan; delete makes apply delete them "
-                            "(planned as a change of unmanagedAccessKeys).")
+                            "keep leaves them alone (left out, the default: kept, and every plan warns that they "
+                            "exist; written out: kept quietly); delete makes apply delete them (planned as a "
+                            "change of unmanagedAccessKeys).")
 
 
 class UserKind(Kind):
@@ -145,6 +146,8 @@ class UserKind(Kind):
             **_iam.principal_state(res, ctx),
             "accessKey": res.spec.accessKey.store.ref() if res.spec.accessKey else None,
             **({"unmanagedAccessKeys": []} if res.spec.unmanagedAccessKeys == "delete" else {}),
+            # keep written out: the manifest knows of such keys and keeps them, so plan does not warn (not diffed)
+            **({"_keepUnmanagedKeys": True} if "unmanagedAccessKeys" in res.spec.model_fields_set else {}),
             "tags": ownership_tags(ctx.stack, res.tags, res.annotated(PREVENT_DESTROY_ANNOTATION)),
         }
 
@@ -162,7 +165,7 @@ class UserKind(Kind):
 
     def plan_warnings(self, live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
         foreign = live.get("unmanagedAccessKeys") or []
-        if not foreign or "unmanagedAccessKeys" in desired:
+        if not foreign or "unmanagedAccessKeys" in desired or desired.get("_keepUnmanagedKeys"):
             return []
         return [f"has access key(s) reconcile did not create ({', '.join(foreign)}); they are kept. Set "
                 "spec.unmanagedAccessKeys: delete to delete them"]

@@ -171,6 +171,9 @@ class FunctionKind(Kind):
         return mask_environment_change(change)
 
     # ---- static ----------------------------------------------------------------------------
+    def files_used(self, res: Resource) -> list[Path]:
+        return [source_path(res)]
+
     def check(self, res: Resource) -> list[Issue]:
         spec = res.spec
         issues: list[Issue] = []

@@ -4,10 +4,12 @@ way (symbolic links that loop, dangle or lead outside the folder)."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler import SCHEMA_BASE
 from reconciler.errors import Issue
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
@@ -27,6 +29,25 @@ def is_manifest_name(name: str) -> bool:
     return name.lower().endswith(MANIFEST_SUFFIXES)
 
 
+def is_schema_folder(folder: Path) -> bool:
+    """A folder `reconcile schema --out` wrote (its reconciler.json is ours): editors read its files."""
+    try:
+        with open(folder / "reconciler.json", encoding="utf-8") as f:
+            top = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(top, dict) and top.get("$id") == f"{SCHEMA_BASE}/reconciler.json"
+
+
+def _quietly_skipped(path: Path, schema_folders: dict[Path, bool]) -> bool:
+    """Files skipped without a note: the JSON Schemas `reconcile schema` wrote beside the manifests."""
+    if path.suffix != ".json":
+        return False
+    if path.parent not in schema_folders:
+        schema_folders[path.parent] = is_schema_folder(path.parent)
+    return schema_folders[path.parent]
+
+
 def discover(root: Path) -> Discovery:
     """Every file under ``root`` is either read (a manifest) or reported (skipped, or an error).
 
@@ -40,6 +61,7 @@ def discover(root: Path) -> Discovery:
         return out
     real_root = root.resolve()
     seen: set[Path] = set()
+    schema_folders: dict[Path, bool] = {}
 
     def link_problem(path: Path, message: str) -> None:
         out.issues.append(Issue(str(path), None, "", message))
@@ -91,7 +113,10 @@ def discover(root: Path) -> Discovery:
                 if real in seen:
                     continue
                 seen.add(real)
-                (out.files if is_manifest_name(entry.name) else out.skipped).append(path)
+                if is_manifest_name(entry.name):
+                    out.files.append(path)
+                elif not _quietly_skipped(real, schema_folders):
+                    out.skipped.append(path)
             elif is_manifest_name(entry.name):
                 link_problem(path, "not a regular file (a device, pipe or socket); manifests are regular files")
             else:

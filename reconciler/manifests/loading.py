@@ -3,6 +3,7 @@ checks, lint, references), with every problem reported at once as file:line:fiel
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -60,6 +61,8 @@ def load(root: str | Path, env: str | None = None, command: str = "this command"
         loaded = _load_document(doc, display, line, lines, issues, root=base)
         if loaded is None and isinstance(doc.get("kind"), str) and isinstance(doc.get("metadata"), dict):
             invalid_names.add((doc["kind"], str(doc["metadata"].get("name"))))
+            if meant := _meant_kind(doc["kind"]):  # `kind: Rol`: references to the Role are not errors too
+                invalid_names.add((meant, str(doc["metadata"].get("name"))))
         if isinstance(loaded, Stack):
             stacks.append(loaded)
         elif loaded is not None:
@@ -102,7 +105,7 @@ def load(root: str | Path, env: str | None = None, command: str = "this command"
     for kind in REGISTRY.values():  # checks across a kind's resources (e.g. names they derive)
         issues.extend(kind.check_all([r for r in resources if r.kind == kind.kind]))
         issues.extend(kind.check_stack(resources))
-    manifests = Manifests(root=root, stack=stack, resources=resources, files=files, skipped=found.skipped,
+    manifests = Manifests(root=root, stack=stack, resources=resources, files=files, skipped=_unused(found.skipped, resources),
                           environment=env if composition.selected else None, composition=composition)
     # references are checked even when other documents have errors (every error at once); documents
     # that failed validation still count as declared, so references to them are not reported twice
@@ -120,6 +123,16 @@ def load(root: str | Path, env: str | None = None, command: str = "this command"
         raise ManifestError(composition.locate(errors))
     manifests.warnings = composition.locate([i for i in issues if i.severity == "warning"])
     return manifests
+
+
+def _unused(skipped: list[Path], resources: list[Resource]) -> list[Path]:
+    """The skipped files no resource reads: a Function's code is used, not skipped."""
+    from reconciler.kinds import REGISTRY
+
+    used = [p for r in resources for p in REGISTRY[r.kind].files_used(r)]
+    if not used:
+        return skipped
+    return [f for f in skipped if not any(Path(os.path.abspath(f)).is_relative_to(u) for u in used)]
 
 
 def _plain_token_warnings(r: Resource) -> list[Issue]:
@@ -156,6 +169,16 @@ def _default_stack_name(base: Path) -> str:
     return name[:64]
 
 
+def _meant_kind(name: str) -> str | None:
+    """The kind a mistyped ``kind:`` most likely meant (`Rol`, `role`, `Endpiont`), or None."""
+    from reconciler.awsmodel.check import did_you_mean  # (loaded by validation anyway)
+    from reconciler.kinds import REGISTRY
+
+    kinds = ["Stack", *REGISTRY, "Environment"]
+    same = [k for k in kinds if k.lower() == name.lower()]
+    return same[0] if same else did_you_mean(name, kinds)
+
+
 def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Issue],
                    root: Path | None = None) -> Resource | Stack | None:
     from reconciler.kinds import REGISTRY
@@ -172,7 +195,9 @@ def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Is
     allowed_kinds = ["Stack", *REGISTRY, "Environment"]
     if kind_name not in allowed_kinds:
         msg = "required field is missing" if kind_name is None else f"unknown kind {kind_name!r}"
-        issues.append(Issue(file, lines.get(("kind",), line), "kind", f"{msg}; allowed: {', '.join(allowed_kinds)}"))
+        meant = _meant_kind(kind_name) if isinstance(kind_name, str) else None
+        issues.append(Issue(file, lines.get(("kind",), line), "kind", f"{msg}; allowed: {', '.join(allowed_kinds)}"
+                            + (f"; did you mean {meant}?" if meant else "")))
         return None
     meta_raw = doc.get("metadata")
     metadata = None

@@ -35,14 +35,23 @@ def _field(sym: str, label: str, vals: list[str], note: str = "") -> list[tuple[
     return [(sym, f"{label}: {vals[0]}{note}")] + [(sym, f"  {x}") for x in vals[1:]]
 
 
+def set_only(v: Any) -> Any:
+    """``v`` without the unset (None) entries of its maps, at any depth: a reviewer reads what is set."""
+    if isinstance(v, dict):
+        return {k: set_only(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [set_only(x) for x in v]
+    return v
+
+
 def change_lines(c: FieldChange, width: int = 90) -> list[tuple[str, str]]:
     """(symbol, text) lines describing one field change."""
     note = "   # forces replacement" if c.forces_replacement else ""
     if c.op == "add":
-        return _field("+", c.path, value(c.after), note)
+        return _field("+", c.path, value(set_only(c.after)), note)
     if c.op == "remove":
-        return _field("-", c.path, value(c.before), note)
-    before, after = value(c.before), value(c.after)
+        return _field("-", c.path, value(set_only(c.before)), note)
+    before, after = value(set_only(c.before)), value(set_only(c.after))
     if len(before) == 1 and len(after) == 1 and len(before[0]) + len(after[0]) + len(c.path) + 5 <= width:
         return [("~", f"{c.path}: {before[0]} → {after[0]}{note}")]
     return [("~", f"{c.path}:{note}")] + [("-", f"  {x}") for x in before] + [("+", f"  {x}") for x in after]
@@ -63,7 +72,7 @@ def shown(kind: Any, state: dict[str, Any]) -> dict[str, Any]:
     out = _mask_environments(kind.display(state) if kind else state)
     for path in getattr(kind, "hidden_fields", ()):
         out = _drop(out, path)
-    return {k: v for k, v in out.items() if not k.startswith("_") and v not in (None, "", [], {})}
+    return {k: set_only(v) for k, v in out.items() if not k.startswith("_") and v not in (None, "", [], {})}
 
 
 def operation_lines(step: Step) -> list[tuple[str, str]]:

@@ -84,6 +84,18 @@ def status() -> Status:
     return Status(False, pid or None, port or None)
 
 
+def serves(url: str) -> bool:
+    """``url`` is the running sandbox's (AWS_ENDPOINT_URL from `reconcile sandbox env`)."""
+    try:
+        port = int(json.loads(_state_file().read_text()).get("port", 0))
+    except (OSError, ValueError):
+        return False
+    if not url.rstrip("/").endswith(f":{port}"):
+        return False
+    st = status()
+    return st.running and st.url.rstrip("/") == url.rstrip("/")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -163,6 +163,8 @@ def test_interrupt_finishes_the_step_in_flight_and_starts_no_new_one(cli, moto_s
         assert "Traceback" not in err
         assert "interrupted: finishing the steps in flight" in err
         assert "Apply interrupted after 2 created; 1 step(s) not started. Run apply again to finish." in err
+        # the lock is released before the command ends, and the last words say so (issue 27, item 10)
+        assert f"released the lock of stack 'crash-{p}' (local lock file " in err and "locked stack" not in err, err
         iam = boto("iam")
         assert [x["PolicyName"] for x in iam.list_attached_role_policies(RoleName=f"{p}-exec")["AttachedPolicies"]] \
             == [f"{p}-read"]

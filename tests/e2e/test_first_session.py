@@ -46,6 +46,20 @@ def test_readme_first_session_works_on_an_init_copy(cli, moto_server, tmp_path):
     assert r.code == 0 and re.search(r"Destroy complete: \d+ deleted\.", r.out), r.text
 
 
+def test_init_takes_the_global_region(cli, tmp_path):
+    """Issue 27 item 5: `init DIR --region R` (after or before the command) writes a stack in R, which plan uses."""
+    r = cli("init", "far", "--region", "eu-west-1")
+    assert r.code == 0, r.text
+    assert "region: eu-west-1" in (tmp_path / "far" / "stack.yaml").read_text()
+    r = cli("plan", "far")
+    assert r.code == 0 and "reconcile plan · stack far · account 123456789012 · eu-west-1" in r.out, r.text
+    assert "763104351884.dkr.ecr.eu-west-1.amazonaws.com/" in r.out  # the starter's image, for that region
+    assert cli("--region", "ap-south-1", "init", "farther").code == 0
+    assert "region: ap-south-1" in (tmp_path / "farther" / "stack.yaml").read_text()
+    assert cli("init", "near").code == 0
+    assert "region: us-east-1" in (tmp_path / "near" / "stack.yaml").read_text()  # the default
+
+
 def test_init_refuses_a_folder_with_manifests(cli, tmp_path):
     assert cli("init", "a").code == 0
     r = cli("init", "a")
@@ -54,6 +68,7 @@ def test_init_refuses_a_folder_with_manifests(cli, tmp_path):
 
 def test_readme_environments_block_runs_on_a_copy_of_the_examples(cli, moto_server, boto, tmp_path):
     """The README's commands on the examples, which declare environments: each names --env dev."""
+    import json
     import shlex
     import shutil
 
@@ -72,6 +87,11 @@ def test_readme_environments_block_runs_on_a_copy_of_the_examples(cli, moto_serv
         r = cli(*args[1:])
         assert r.code == 0, f"{line}\n{r.text}"
         outputs.append(r.out)
+        if args[1] == "apply":  # issue 27 item 8: the call-api hint apply prints works as printed
+            (hint,) = [x.removeprefix("try: ") for x in r.err.splitlines() if x.startswith("try: reconcile call-api")]
+            assert "--json" in hint and "-f llm-serving --env dev" in hint, hint
+            called = cli(*shlex.split(hint)[1:])
+            assert called.code == 0 and json.loads(called.out)["generated_text"], f"{hint}\n{called.text}"
     validate, render, plan, apply, invoke, destroy = outputs
     assert "(environment 'dev') are valid" in validate and "(environment 'prod') are valid" in validate
     assert "type: ml.g5.xlarge" in render and "managedScaling" not in render

@@ -71,3 +71,18 @@ def test_code_inside_the_git_repository_but_outside_the_folder_is_read(cli, tmp_
     os.symlink("../src/app.py", repo / "deploy" / "linked.py")
     r = cli("validate", str(repo / "deploy"))
     assert r.code == 0, r.text
+
+
+def test_only_files_nothing_reads_are_noted_as_skipped(cli, tmp_path):
+    """Issue 27 item 7: a Function's code and the schemas `reconcile schema` writes beside the manifests are
+    not "skipped" (something reads them); a stray file still is, on every command."""
+    m = write(tmp_path / "m", {"fn.yaml": FN.format(code="functions/fn"),
+                               "functions/fn/app.py": "def handler(e, c): pass\n",
+                               "functions/fn/prompts/hello.txt": "Hello\n"})
+    in_m = type(cli)(cli.env, m)
+    assert in_m("schema").code == 0 and (m / "schemas" / "reconciler.json").is_file()  # ./schemas, the default
+    r = in_m("validate", ".")
+    assert r.code == 0 and "skipped" not in r.err, r.text
+    (m / "notes.txt").write_text("a stray file\n")
+    r = in_m("validate", ".")
+    assert r.code == 0 and "note: skipped 1 file(s) that are not manifests (not *.yaml or *.yml): notes.txt" in r.err, r.err

@@ -161,9 +161,12 @@ def test_model_based_round_trip(cli, boto, moto_server, tmp_path):
     r = cli("import", str(m), "Endpoint/twinllama", f"User/{USER}")
     assert r.code == 0, r.text
     files = sorted(p.name for p in m.iterdir())
-    assert files == ["endpoint-twinllama.yaml", "stack.yaml", f"user-{USER}.yaml"]
-    text = (m / "endpoint-twinllama.yaml").read_text()
-    assert text.startswith("# yaml-language-server: $schema=")
+    assert files == ["endpoint-twinllama.yaml", "schemas", "stack.yaml", f"user-{USER}.yaml"]
+    # issue 27 item 6: the $schema line resolves from where the file is (no schemas/ near: written beside them)
+    for name in files[:1] + files[2:]:
+        schema = (m / name).read_text().split("\n", 1)[0].removeprefix("# yaml-language-server: $schema=")
+        assert (m / schema).resolve().is_file() and (m / schema).resolve().parent == (m / "schemas").resolve(), schema
+    assert f"wrote {m}/schemas/: the JSON Schemas" in r.out, r.out
     ep, role = docs(m / "endpoint-twinllama.yaml")
     assert ep["metadata"]["annotations"] == {"reconciler/adopt": "true"}
     assert ep["spec"]["executionRole"] == ROLE and role["kind"] == "Role" and role["metadata"]["name"] == ROLE

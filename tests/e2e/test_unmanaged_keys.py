@@ -38,6 +38,11 @@ def test_adopted_user_with_a_foreign_key_converges(cli, boto, tmp_path):
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 0 and "No changes." in r.out and foreign in r.out, r.text
     assert _keys(boto) == [foreign]
+    # keep written out: the manifest knows of the key and keeps it, so no plan warns about it any more
+    (m / "u.yaml").write_text((m / "u.yaml").read_text().replace("spec: {}", "spec: {unmanagedAccessKeys: keep}"))
+    r = cli("plan", str(m), "--detailed-exitcode")
+    assert r.code == 0 and "No changes." in r.out and foreign not in r.text and "warning" not in r.text, r.text
+    (m / "u.yaml").write_text((m / "u.yaml").read_text().replace("spec: {unmanagedAccessKeys: keep}", "spec: {}"))
 
     # reconcile's own key beside it: created and stored, the foreign one kept
     keyfile = tmp_path / "secrets" / "legacy.json"

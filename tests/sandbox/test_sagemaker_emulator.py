@@ -570,6 +570,13 @@ def test_reset_clears_faults_and_restores_config(server: MotoServer, sm: Any) ->
     assert status(sm, N("llm")) == "InService"  # no delay, and the fault is gone
 
 
+def test_tests_run_on_fast_timings_unless_they_set_their_own(moto_server: MotoServer) -> None:
+    """The sandbox's fast timings are the tests' default (tests/support/server.py), not set file by file."""
+    moto_server.reset()
+    got = http(moto_server, "GET", CONFIG)[1]
+    assert (got["create_seconds"], got["update_seconds"], got["delete_seconds"]) == (0.2, 0.2, 0.1), got
+
+
 def test_routes_validate_their_input(server: MotoServer) -> None:
     assert http(server, "POST", CONFIG, {"create_seconds": -1})[0] == 400
     assert http(server, "POST", CONFIG, {"bogus": 1})[0] == 400

@@ -70,3 +70,35 @@ def test_env_lines_drive_boto3_against_the_sandbox(tmp_path: Path) -> None:
     finally:
         r = cli("sandbox", "stop")
     assert "forgot every resource in it" in r.out and "starts an empty one" in r.out
+
+
+def test_a_shell_left_pointing_at_a_stopped_sandbox_fails_fast_and_says_why(tmp_path: Path) -> None:
+    """Issue 27 item 2: while the `sandbox env` variables are set, output says it is the sandbox; after `sandbox
+    stop` (which says such a shell keeps pointing there) a command fails about as fast as `validate` runs, naming
+    AWS_ENDPOINT_URL, instead of ~20 s of retries ending in "Could not connect to the endpoint URL"."""
+    import time
+
+    cli = Cli(clean_env({"HOME": str(tmp_path / "home"), "RECONCILE_HOME": str(tmp_path / "rh")}), tmp_path)
+    m = write(tmp_path / "m", {"r.yaml": ENDPOINT["r.yaml"]})
+    try:
+        r = cli("sandbox", "env")
+        assert r.code == 0, r.text
+        evaluated = dict(line.removeprefix("export ").split("=", 1) for line in r.out.splitlines()
+                         if line.startswith("export "))
+        url = evaluated["AWS_ENDPOINT_URL"]
+        shell = Cli({**cli.env, **evaluated}, tmp_path)
+        r = shell("plan", str(m))
+        assert r.code == 0 and "· SANDBOX (local emulated AWS)" in r.out and "from the sandbox" in r.err, r.text
+    finally:
+        r = cli("sandbox", "stop")
+    assert f"A shell that ran `eval \"$(reconcile sandbox env)\"` still points AWS_ENDPOINT_URL at {url}" in r.out, r.out
+    started = time.monotonic()
+    assert shell("validate", str(m)).code == 0  # what reading the manifests alone takes on this machine now
+    offline = time.monotonic() - started
+    started = time.monotonic()
+    r = shell("plan", str(m))
+    took = time.monotonic() - started
+    assert r.code == 1 and f"AWS_ENDPOINT_URL points at {url}, a local address where nothing answers " \
+        "(a stopped sandbox?" in r.err, r.text
+    # no retries: about as long as validate (1-2 s here, more on a loaded machine), where it took ~20 s
+    assert "Could not connect" not in r.err and took < offline + 2, (took, offline, r.err)

@@ -44,14 +44,18 @@ class Cli:
         self.history: list[Result] = []
 
     def __call__(self, *args: str, input: str | None = None, timeout: float = 300, env: dict | None = None,
-                 cwd: Path | None = None) -> Result:
+                 cwd: Path | None = None, terminal: bool = False) -> Result:
+        """``terminal``: stdout and stderr are one pseudo-terminal (as in a user's shell); ``out`` holds both."""
         run_env = {**self.env, **(env or {})}
         with audited() as done:
-            proc = subprocess.run(
-                [reconcile_exe(), *args], cwd=cwd or self.cwd, env=run_env, input=input,
-                capture_output=True, text=True, timeout=timeout,
-            )
-            res = Result(proc.returncode, proc.stdout, proc.stderr)
+            if terminal:
+                res = on_terminal([reconcile_exe(), *args], cwd or self.cwd, run_env, timeout)
+            else:
+                proc = subprocess.run(
+                    [reconcile_exe(), *args], cwd=cwd or self.cwd, env=run_env, input=input,
+                    capture_output=True, text=True, timeout=timeout,
+                )
+                res = Result(proc.returncode, proc.stdout, proc.stderr)
             done(res)
         self.history.append(res)
         return res
@@ -78,6 +82,27 @@ class audited:
             return
         res = self.result
         self.session.check_new(self.before, None if res is None else res.code == 0, res.text if res else "")
+
+
+def on_terminal(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> Result:
+    """Run ``argv`` with stdout and stderr on a pseudo-terminal (stdin: none); everything it printed, as is."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    code = proc.wait(timeout)
+    return Result(code, b"".join(chunks).decode(errors="replace").replace("\r\n", "\n"), "")
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:

@@ -18,6 +18,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: the SageMaker emulator's delays in every test unless the test sets its own (POST /reconcile-sandbox/sagemaker/
+#: config; /moto-api/reset returns to these): long enough to see each status, short enough not to wait for it
+FAST = {"RECONCILE_SANDBOX_SAGEMAKER_CREATE_SECONDS": "0.2", "RECONCILE_SANDBOX_SAGEMAKER_UPDATE_SECONDS": "0.2",
+        "RECONCILE_SANDBOX_SAGEMAKER_DELETE_SECONDS": "0.1"}
+
+
 class MotoServer:
     def __init__(self, log_dir: Path):
         self.port = free_port()
@@ -26,7 +32,7 @@ class MotoServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "reconciler.sandbox.server", "--port", str(self.port)],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
+            env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", **FAST},
         )
         from reconciler.sandbox import _ping
 

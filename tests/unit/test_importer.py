@@ -84,3 +84,22 @@ def test_into_an_environment_sees_the_folder_as_that_environment(tmp_path):
     assert (plain.env, plain.stack, plain.folder, plain.declared) == (None, None, tmp_path / "nothing-yet", {})
     with pytest.raises(UsageError, match="declare no environments"):
         into(str(tmp_path / "nothing-yet"), "dev", None)
+
+
+def test_schema_path_resolves_from_the_written_files(tmp_path):
+    """Issue 27 item 6: $schema points at the nearest schemas/ `reconcile schema` wrote, within DIR's repository,
+    relative to the files; a schemas/ outside the repository is not used (it would not be there in a checkout)."""
+    import os
+
+    from reconciler import schema
+    from reconciler.importer import schema_for
+
+    schema.write(tmp_path / "schemas")  # e.g. `reconcile schema` run in the home folder once
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    target = repo / "stacks" / "llm" / "dev"
+    path, files = schema_for(target, repo / "stacks" / "llm")
+    assert path == "../schemas/reconciler.json" and set(files) == set(schema.files(repo / "stacks" / "llm" / "schemas"))
+    schema.write(repo / "schemas")
+    path, files = schema_for(target, repo / "stacks" / "llm")
+    assert files == {} and os.path.normpath(target / path) == str(repo / "schemas" / "reconciler.json")

@@ -102,3 +102,73 @@ def test_multi_line_values_are_still_json():
         lines = value(DOC, width=width)
         assert json.loads("\n".join(lines)) == DOC
         assert all(len(x) <= width or '"' in x for x in lines)
+
+
+# ---- the words the kinds choose, as a reviewer reads them (issue 27) ------------------------------
+
+SCALING = {"minCount": 1, "maxCount": 4, "metric": "invocationsPerInstance", "value": 5.0,
+           "scaleInCooldownSeconds": 300, "scaleOutCooldownSeconds": None, "disableScaleIn": False,
+           "schedule": [], "scaleFromZero": None}
+
+
+def kinds_plan(command: str, steps: list[Step]) -> Plan:
+    return Plan(command=command, stack="demo", account="123456789012", region="eu-west-1", sandbox=True,
+                created_at="2026-01-01T00:00:00Z", steps=tuple(steps))
+
+
+def check_golden(got: str, name: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(got)
+    assert got == path.read_text(), f"{name} changed; if intended, regenerate (see the module docstring)"
+
+
+def test_destroy_says_destroy_not_no_longer_declared():
+    """Under destroy every resource is still declared: no operation may claim otherwise."""
+    from reconciler.kinds.base import Observed
+    from reconciler.planner import plan
+
+    owned = [
+        Observed("Endpoint", "llm", "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/llm",
+                 {"type": "model-based", "tags": OWNED, "autoscaling": SCALING},
+                 {"config": "llm-1d1bc7736b", "model": "llm-31f6ce77a3",
+                  "scalingTargets": [["endpoint/llm/variant/AllTraffic", {}]]}),
+        Observed("InferenceComponent", "small", "arn:aws:sagemaker:eu-west-1:123456789012:inference-component/small",
+                 {"endpoint": "shared", "tags": OWNED}, {"models": ["small-607badc117"]}),
+        Observed("Role", "app-exec", "arn:aws:iam::123456789012:role/app-exec", {"tags": OWNED}),
+    ]
+    p = plan(stack="demo", account="123456789012", region="eu-west-1", resources=[], layers={}, edges={},
+             desired={}, live={}, owned=owned, command="destroy", destroy=True,
+             ).model_copy(update={"created_at": "2026-01-01T00:00:00Z"})
+    got = render(p, "text", color=False)
+    assert "no longer declared" not in got
+    check_golden(got, "destroy.txt")
+
+
+def test_unset_fields_and_waits_are_only_shown_where_true():
+    """No ``null`` for an unset field (at any depth); "after it is InService" only where apply waits for it;
+    one copy is "1 copy"."""
+    from reconciler.kinds import REGISTRY
+    from reconciler.kinds.endpoint import autoscaling
+
+    def scaling_ops(name: str, state: dict | None, meta: dict, ops: list) -> tuple[Operation, ...]:
+        return tuple(autoscaling.with_operations(name, {"type": "model-based", "autoscaling": SCALING}, state, meta,
+                                                 ops))
+
+    ic = {"endpoint": "shared", "image": IMAGE, "environment": {"HF_MODEL_ID": "org/small"},
+          "executionRole": "arn:aws:iam::123456789012:role/app-exec", "copies": 1, "acceleratorDevices": 1, "cpuCores": None, "memoryMb": 5120, "startup": None,
+          "autoscaling": None, "tags": OWNED}
+    steps = [
+        Step(kind="Endpoint", name="serving", action=Action.update, reason="autoscaling added", layer=0,
+             changes=(FieldChange(path="autoscaling", op="add", after=SCALING),),
+             operations=scaling_ops("serving", {"autoscaling": None}, {"scalingTargets": []}, [])),
+        Step(kind="Endpoint", name="fresh", action=Action.create, reason="new", layer=0,
+             desired={"type": "model-based", "instance": {"type": "ml.g5.xlarge", "count": 1}, "autoscaling": SCALING},
+             operations=scaling_ops("fresh", None, {}, [Operation(service="sagemaker", action="CreateEndpoint",
+                                                                  target="fresh")])),
+        Step(kind="InferenceComponent", name="small", action=Action.create, reason="new", layer=1, desired=ic,
+             operations=tuple(REGISTRY["InferenceComponent"].operations("small", ic, None))),
+    ]
+    got = render(kinds_plan("plan", steps), "text", color=False)
+    assert "null" not in got and "1 copies" not in got
+    check_golden(got, "noise.txt")

@@ -288,17 +288,24 @@ def with_operations(name: str, desired: dict[str, Any] | None, state: dict[str, 
     first += [op("DeregisterScalableTarget", t, "its policies and scheduled actions go with it; before " +
                  ("the endpoint/component is deleted" if t in deleted else "scaling is no longer declared"))
               for t in gone]
-    return first + list(ops) + after_operations(rid, want, state, rid in live_targets and rid not in deleted, facts)
+    waits = any(o.action in WAITED_FOR for o in ops)
+    return first + list(ops) + after_operations(rid, want, state, rid in live_targets and rid not in deleted, facts,
+                                                waits)
+
+
+#: the calls after which apply waits for the endpoint/component to be InService before it registers scaling
+WAITED_FOR = frozenset({"CreateEndpoint", "UpdateEndpoint", "CreateInferenceComponent", "UpdateInferenceComponent"})
 
 
 def after_operations(rid: str, want: dict[str, Any] | None, state: dict[str, Any] | None, kept: bool,
-                     facts: dict[str, Any]) -> list[Operation]:
+                     facts: dict[str, Any], waits: bool = False) -> list[Operation]:
     """After the endpoint/component is InService: the target, its policies, the scale-from-zero alarm and the
-    scheduled actions (``kept``: the live target stays registered)."""
+    scheduled actions (``kept``: the live target stays registered; ``waits``: this step creates or updates the
+    endpoint/component, so registering waits for it to be InService)."""
     if not want:
         return []
     live = (state or {}).get("autoscaling") if kept else None
-    out = register_ops(rid, want, live, "; after it is InService" if live is None else "")
+    out = register_ops(rid, want, live, "; after it is InService" if live is None and waits else "")
     out += stz.operations(rid, want.get("scaleFromZero"), facts, live is None, op, cw_op)
     return out + sched.operations(rid, want.get("schedule") or [], (live or {}).get("schedule") or [], op)
 

@@ -272,7 +272,7 @@ def create_operations(name: str, desired: dict[str, Any], versions: dict[str, st
     return ops
 
 
-def delete_operations(name: str, state: dict[str, Any], meta: dict[str, Any], why: str) -> list[Operation]:
+def delete_operations(name: str, state: dict[str, Any], meta: dict[str, Any], why: str | None) -> list[Operation]:
     """Components, the endpoint, then every config and model reconcile made for it (the ones kept for
     rollback and leftovers included): what ``rollout.delete`` removes."""
     ops = [op("DeleteInferenceComponent", c["name"], interrupts=True) for c in meta.get("components") or []]
@@ -294,7 +294,7 @@ def operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] 
                meta: dict[str, Any]) -> list[Operation]:
     """Every call apply makes for one Endpoint step: create, update, replace or delete."""
     if desired is None:
-        return delete_operations(name, state or {}, meta, "no longer declared")
+        return delete_operations(name, state or {}, meta, None)  # (the step says why: destroy, or not declared)
     if state is None:
         return create_operations(name, desired, None)
     versions = meta.get("secretVersions")

@@ -19,6 +19,7 @@ from reconciler.kinds.endpoint.naming import (
 from reconciler.kinds.endpoint.operations import (
     config_name,
     config_request,
+    copies,
     decide,
     ic_operations,
     ic_spec,
@@ -264,7 +265,7 @@ def run_ic(name: str, desired: dict[str, Any], model: str, ops: list[Operation],
     for o in ops:
         what = f"InferenceComponent/{o.target}"
         if o.action == "CreateInferenceComponent":
-            ctx.progress(f"{what}: creating ({want['copies']} copies of {model})")
+            ctx.progress(f"{what}: creating ({copies(want['copies'])} of {model})")
             sm.call("create_inference_component", what, InferenceComponentName=o.target, EndpointName=name,
                     VariantName=VARIANT, Specification=spec, RuntimeConfig={"CopyCount": want["copies"]},
                     Tags=tag_list(desired["tags"], name))

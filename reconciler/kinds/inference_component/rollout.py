@@ -9,7 +9,7 @@ from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError
 from reconciler.kinds.base import ApplyContext, PlanContext
 from reconciler.kinds.endpoint.naming import PREVIOUS_MODEL_TAG, VARIANT
-from reconciler.kinds.endpoint.operations import model_name
+from reconciler.kinds.endpoint.operations import copies, model_name
 from reconciler.kinds.endpoint.shapes import (
     compute,
     ic_deployment_config,
@@ -55,7 +55,7 @@ def create(name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
     timeout = wait_timeout(desired, ctx)
     model = ensure_model(name, desired, ctx)
     what = f"InferenceComponent/{name}"
-    ctx.progress(f"{what}: creating ({desired['copies']} copies of {model} on Endpoint/{desired['endpoint']})")
+    ctx.progress(f"{what}: creating ({copies(desired['copies'])} of {model} on Endpoint/{desired['endpoint']})")
     sm.call("create_inference_component", what, InferenceComponentName=name, EndpointName=desired["endpoint"],
             VariantName=VARIANT, Specification=spec_request(desired, model),
             RuntimeConfig={"CopyCount": desired["copies"]}, Tags=tags(desired, name))

@@ -147,7 +147,7 @@ def operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] 
     """Every call apply makes for one InferenceComponent step (the same decision apply takes)."""
     models = meta.get("models") or []
     if desired is None:
-        ops = [op("DeleteInferenceComponent", name, "no longer declared", interrupts=True)]
+        ops = [op("DeleteInferenceComponent", name, interrupts=True)]  # (the step says why)
         return ops + [op("DeleteModel", m, "its model") for m in models]
     want = model_name(name, desired, meta.get("secretVersions") if state is not None else None)
     shown = want or f"{name[:52]}-<hash of content and secret versions>"
