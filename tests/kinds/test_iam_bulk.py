@@ -119,7 +119,9 @@ def test_bulk_and_single_reads_plan_the_same(stack, monkeypatch):
     single, _ = _plan(stack, monkeypatch, "never", prune=True)
     many, calls = _plan(stack, monkeypatch, "always", prune=True)
     _same(single, many)
-    assert {s.name for s in many.steps if s.action == "delete"} == {"ci", "reader-user"}
+    # reader-user has a key reconcile did not create: the plan keeps it, so it is not deleted (a problem)
+    assert {s.name for s in many.steps if s.action == "delete"} == {"ci"}
+    assert [p.name for p in many.problems if "reconcile did not create" in p.message] == ["reader-user"]
     assert calls["iam:get_account_authorization_details"] == 1 and calls["iam:list_roles"] == 1
     assert calls["iam:list_access_keys"] == 2 and calls["iam:list_policy_tags"] == 2  # once per user / policy
 
