@@ -219,6 +219,14 @@ def test_model_based_round_trip(cli, boto, moto_server, tmp_path):
     models, configs = names(sm)
     assert SDK_MODEL not in models and "twinllama" not in configs and len(models) == 2 and len(configs) == 2
 
+    # the seed's access key is the user's, not reconcile's: destroy keeps it, so it refuses to delete the user
+    r = cli("destroy", str(m), "--auto-approve")
+    assert r.code == 1 and f"cannot delete User/{USER}: it has access key(s) reconcile did not create" in r.out, r.text
+    assert [k["AccessKeyId"] for k in boto("iam").list_access_keys(UserName=USER)["AccessKeyMetadata"]] == [key_id]
+    # retiring the script's key is a decision the manifest states, and a planned change
+    user_file = m / f"user-{USER}.yaml"
+    user_file.write_text(user_file.read_text().replace("unmanagedAccessKeys: keep", "unmanagedAccessKeys: delete"))
+    assert cli("apply", str(m), "--auto-approve").code == 0
     r = cli("destroy", str(m), "--auto-approve")
     assert r.code == 0, r.text
     assert names(sm) == ([], [])
