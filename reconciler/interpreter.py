@@ -14,6 +14,10 @@ Nothing here knows a kind. For each operation:
 
 A create whose answer was lost (the retry meets "already exists") is done when the resource carries this
 stack's tags: AWS did exactly what the operation asked.
+
+When an operation fails with a known outcome (not ``Unsettled``: a wait that timed out), its ``on_failure``
+operations run, in order and best effort (each one's own failure is reported, not raised), then the run
+stops with the original error: e.g. an update AWS rolled back puts back the rollback record written before it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.errors import AwsError, ConflictError, ReconcileError
+from reconciler.errors import AwsError, ConflictError, ReconcileError, Unsettled
 from reconciler.kinds.base import ApplyContext
 from reconciler.plan import Action, Operation, Step
 
@@ -34,6 +38,10 @@ GONE_IS_DONE = ("Delete", "Detach", "Remove", "Deregister", "Untag")
 Waiter = Callable[[Any, dict[str, Any], ApplyContext], Any]
 WAITERS: dict[str, Waiter] = {}
 LOCAL: dict[str, Callable[[dict[str, Any]], Any]] = {}
+#: how to send a call that needs more than one request to succeed, by (service, action), e.g. SageMaker's
+#: CreateModel retried while IAM has not propagated a new role: ``fn(client, method, what, request, ctx)``
+Caller = Callable[[Any, str, str, dict[str, Any], ApplyContext], Any]
+CALLERS: dict[tuple[str, str], Caller] = {}
 
 
 def waiter(name: str) -> Callable[[Waiter], Waiter]:
@@ -46,16 +54,48 @@ def waiter(name: str) -> Callable[[Waiter], Waiter]:
     return register
 
 
+def caller(service: str, action: str) -> Callable[[Caller], Caller]:
+    """Register how ``action`` of ``service`` is sent (the request stays exactly the operation's)."""
+
+    def register(fn: Caller) -> Caller:
+        CALLERS[(service, action)] = fn
+        return fn
+
+    return register
+
+
 def run(step: Step, ctx: ApplyContext) -> None:
     """Run ``step``'s operations in order; the first failure stops the step (AwsError names the call)."""
     outputs: dict[str, Any] = {}
     deleting = step.action in (Action.delete, Action.replace)
     for op in step.operations:
-        recheck(op, step, ctx, deleting)
-        request = resolve(op.request, outputs, ctx)
-        answer = dispatch(op, request, step, ctx)
+        try:
+            answer = one(op, step, ctx, deleting, outputs)
+        except AwsError as e:
+            if op.on_failure and not isinstance(e, Unsettled):
+                compensate(op, e, step, ctx, deleting, outputs)
+            raise
         if op.id:
             outputs[op.id] = answer
+
+
+def one(op: Operation, step: Step, ctx: ApplyContext, deleting: bool, outputs: dict[str, Any]) -> Any:
+    recheck(op, step, ctx, deleting)
+    request = resolve(op.request, outputs, ctx)
+    if op.writes:
+        ctx.progress(f"{step.id}: {op.action} {op.target}")
+    return dispatch(op, request, step, ctx)
+
+
+def compensate(failed: Operation, err: AwsError, step: Step, ctx: ApplyContext, deleting: bool,
+               outputs: dict[str, Any]) -> None:
+    """``failed.on_failure``, in order, best effort: a compensation that fails is reported, the next still runs."""
+    ctx.progress(f"{step.id}: {failed.action} {failed.target} failed; undoing what the plan says to undo")
+    for op in failed.on_failure:
+        try:
+            one(op, step, ctx, deleting, outputs)
+        except ReconcileError as e:
+            ctx.progress(f"{step.id}: could not {op.action} {op.target} after the failure: {e}")
 
 
 def dispatch(op: Operation, request: dict[str, Any], step: Step, ctx: ApplyContext) -> Any:
@@ -69,8 +109,10 @@ def dispatch(op: Operation, request: dict[str, Any], step: Step, ctx: ApplyConte
     client, method = ctx.aws.client(op.service), xform_name(op.action)
     if op.action.startswith(GONE_IS_DONE):
         return client.get(method, step.id, **request) or {}
+    _load_waiters()
+    send = CALLERS.get((op.service, op.action))
     try:
-        return client.call(method, step.id, **request)
+        return send(client, method, step.id, request, ctx) if send else client.call(method, step.id, **request)
     except AwsError as e:
         if not op.action.startswith("Create") or not _exists(e) or not op.resource:
             raise
@@ -97,7 +139,7 @@ def recheck(op: Operation, step: Step, ctx: ApplyContext, deleting: bool) -> Non
     from reconciler.aws.tags import tags_of
     from reconciler.policy import owner_of
 
-    arn = ev.resource if ev.basis == "parent" else op.resource
+    arn = ev.resource or op.resource  # (evidence naming a resource, e.g. a part's parent, is checked on it)
     if not arn:
         raise ReconcileError(f"{step.id}: {op.action} {op.target} carries no resource to check its ownership on; "
                              "make the plan again")
@@ -163,5 +205,5 @@ LOCAL["WriteSecretFile"] = _write_secret_file
 
 
 def _load_waiters() -> None:
-    """The waits live beside their adapters (reconciler/aws/waits.py); imported on first use."""
+    """The waits (and callers) live beside their adapters (reconciler/aws/waits.py); imported on first use."""
     import reconciler.aws.waits  # noqa: F401

@@ -334,6 +334,12 @@ class Kind(ABC):
         """
         return []
 
+    def replace_operations(self, name: str, desired: dict[str, Any], observed: Observed,
+                           ctx: OpContext) -> list[Operation]:
+        """A replace: the delete's operations, then the create's. A kind whose create would reuse parts the
+        delete removes (an endpoint's model and config) composes its own."""
+        return self.operations(name, None, observed, ctx) + self.operations(name, desired, None, ctx)
+
     def read_details(self, aws: Aws, live: Observed, action: str, ctx: PlanContext) -> Observed:
         """``live`` with the facts an ``action`` (update | replace | delete) of it needs beyond the plain read
         (e.g. a policy's versions, a role's instance profiles), read only for the steps that change it."""

@@ -12,9 +12,10 @@ from reconciler.kinds._secrets import (
     mask_environment_change,
     role_checks,
 )
-from reconciler.kinds.base import ApplyContext, Check, Kind, Observed, PlanContext, Reference, Resource
+from reconciler.kinds.base import Check, Kind, Observed, OpContext, PlanContext, Reference, Resource
 from reconciler.kinds.endpoint.naming import COMPONENT_NAME, ROLE_ARN
-from reconciler.kinds.inference_component import capacity, rollout, scaling
+from reconciler.kinds.inference_component import capacity, scaling
+from reconciler.kinds.inference_component import operations as ic_ops
 from reconciler.kinds.inference_component import state as st
 from reconciler.kinds.inference_component.spec import InferenceComponentKindSpec
 from reconciler.plan import Operation
@@ -33,6 +34,7 @@ class InferenceComponentKind(Kind):
     delete_order = 35  # before its endpoint (Endpoint: 40), which is created before it (a reference)
     long_running = True
     service = "sagemaker"
+    program = True
 
     # ---- static ---------------------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:
@@ -101,10 +103,14 @@ class InferenceComponentKind(Kind):
 
     def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None,
                     operations: tuple[Operation, ...] = ()) -> str | None:
+        if action == "replace":
+            why = (f"it is Failed ({(state or {}).get('failed')})" if "failed" in fields else
+                   f"it moves to another endpoint ({(state or {}).get('endpoint')})")
+            return f"{why}: delete it, wait until gone, create it again (interrupts what it serves)"
         if action != "update":
             return None
         return "; ".join(f"{o.action} {o.target}" + (f" ({o.detail})" if o.detail else "")
-                         for o in operations if o.action != "AddTags") or None
+                         for o in operations if o.action not in ("AddTags", "Wait")) or None
 
     def problems(self, live: Observed, action: str, desired: dict[str, Any] | None = None) -> list[str]:
         alarm = live.meta.get("alarmConflict")
@@ -114,9 +120,15 @@ class InferenceComponentKind(Kind):
         return []
 
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
-                   ctx: Any = None) -> list[Operation]:
-        state, meta = (scaling.settle(observed.state, desired), observed.meta) if observed else (None, {})
-        return scaling.with_operations(name, desired, state, meta, st.operations(name, desired, state, meta))
+                   ctx: OpContext) -> list[Operation]:
+        return ic_ops.operations(name, desired, observed, ctx)
+
+    def replace_operations(self, name: str, desired: dict[str, Any], observed: Observed,
+                           ctx: OpContext) -> list[Operation]:
+        return ic_ops.replace(name, desired, observed, ctx)
+
+    def plan_facts(self, aws: Any, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
+        return st.plan_facts(aws, res, desired, ctx)
 
     # ---- read -----------------------------------------------------------------------------------
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
@@ -138,20 +150,6 @@ class InferenceComponentKind(Kind):
                 if obs:
                     out.append(obs)
         return out
-
-    # ---- apply ----------------------------------------------------------------------------------
-    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        rollout.create(name, desired, ctx)
-        scaling.attach(name, desired, ctx)  # after InService
-
-    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        rollout.update(self, name, desired, ctx)  # (deregisters first where the component goes: scaling.release)
-        scaling.attach(name, desired, ctx)
-
-    def delete(self, name: str, ctx: ApplyContext) -> None:
-        scaling.release(name, None, ctx, [], None)  # alarm and target go before DeleteInferenceComponent
-        rollout.delete(name, ctx)
-
 
 KIND = InferenceComponentKind()
 
