@@ -22,7 +22,7 @@ from reconciler.kinds._secrets import (
 )
 from reconciler.kinds.base import Check, Kind, Observed, OpContext, PlanContext, Reference, Resource
 from reconciler.kinds.endpoint import autoscaling as scaling
-from reconciler.kinds.endpoint import leftovers, ownership
+from reconciler.kinds.endpoint import leftovers, ownership, rollback
 from reconciler.kinds.endpoint import operations as endpoint_ops
 from reconciler.kinds.endpoint import state as observed
 from reconciler.kinds.endpoint.naming import (
@@ -33,7 +33,7 @@ from reconciler.kinds.endpoint.naming import (
     legacy_ic_name,
 )
 from reconciler.kinds.endpoint.spec import EndpointSpec
-from reconciler.plan import Operation
+from reconciler.plan import Operation, Step
 
 
 class EndpointKind(Kind):
@@ -177,6 +177,14 @@ class EndpointKind(Kind):
                        "reconcile will not change it. Set spec.inferenceComponent.name to another name, or "
                        "delete that component")
         return out
+
+    def rollback_step(self, aws: Any, name: str, stack: str, where: tuple[str, str, str], timeout: int,
+                      ) -> tuple[Step, list[str], str]:
+        """``reconcile rollback``: (the step that puts the endpoint back on what it ran before, lines to show
+        before it, the stack that owns it). AwsError/ConflictError, nothing written, when it cannot."""
+        obs, prev = rollback.read(self, aws, name, stack, where)
+        ctx = OpContext(stack=prev["owner"], account=where[0], region=where[1], partition=where[2])
+        return rollback.step(self, obs, prev, ctx, timeout), [], prev["owner"]
 
     # ---- read -----------------------------------------------------------------------------------
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:

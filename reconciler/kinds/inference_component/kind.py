@@ -18,7 +18,7 @@ from reconciler.kinds.inference_component import capacity, scaling
 from reconciler.kinds.inference_component import operations as ic_ops
 from reconciler.kinds.inference_component import state as st
 from reconciler.kinds.inference_component.spec import InferenceComponentKindSpec
-from reconciler.plan import Operation
+from reconciler.plan import Operation, Step
 
 
 class InferenceComponentKind(Kind):
@@ -129,6 +129,16 @@ class InferenceComponentKind(Kind):
 
     def plan_facts(self, aws: Any, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
         return st.plan_facts(aws, res, desired, ctx)
+
+    def rollback_step(self, aws: Any, endpoint: str, name: str, stack: str, timeout: int,
+                      ) -> tuple[Step, list[str], str]:
+        """``reconcile rollback ENDPOINT --inference-component NAME``: (the step that puts the component back on
+        the model it ran before, lines to show before it, the stack that owns it)."""
+        from reconciler.kinds.inference_component import rollback
+
+        lines = rollback.preview(aws, endpoint, name, stack or None)
+        s, owner = rollback.step(self, aws, endpoint, name, stack or None, timeout)
+        return s, lines, owner
 
     # ---- read -----------------------------------------------------------------------------------
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
