@@ -113,7 +113,7 @@ def operations(name: str, desired: dict[str, Any] | None, observed: Observed | N
     s = Step(name, desired, observed, ctx)
     if desired is None:
         assert observed is not None
-        calls = delete(s, "no longer declared")
+        calls = delete(s, None)  # (the step says why: no longer declared, or destroy)
     elif observed is None:
         calls = create(s)
         calls += leftovers(s, set(), keep={f"model/{s.model()}", f"config/{config_name(name, desired, s.model())}"})
@@ -181,7 +181,7 @@ def leftovers(s: Step, live: set[str], keep: set[str]) -> list[Operation]:
 # ---- delete ----------------------------------------------------------------------------------------------
 
 
-def delete(s: Step, why: str, keep: set[str] = frozenset()) -> list[Operation]:  # type: ignore[assignment]
+def delete(s: Step, why: str | None, keep: set[str] = frozenset()) -> list[Operation]:  # type: ignore[assignment]
     """Components, the endpoint (waited until gone), then every config and model this stack made or adopted
     for it (the ones kept for rollback and leftovers included), but ``keep`` ("kind/name")."""
     meta, state = s.meta, (s.obs.state if s.obs else {})

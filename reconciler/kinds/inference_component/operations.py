@@ -84,7 +84,7 @@ def replace(name: str, desired: dict[str, Any], observed: Observed, ctx: OpConte
     return scaling.with_operations(name, desired, state, s.meta, calls, s.scope(created=True))
 
 
-def delete(s: Step, why: str = "no longer declared", keep: set[str] = frozenset()) -> list[Operation]:  # type: ignore[assignment]
+def delete(s: Step, why: str | None = None, keep: set[str] = frozenset()) -> list[Operation]:  # type: ignore[assignment]
     assert s.obs is not None
     out = rq.delete_component(s.name, s.arn, s.evidence(), s.timeout, s.obs.state.get("status"), why)
     return out + [s.delete_model(m, "its model") for m in s.models if m not in keep]
