@@ -182,9 +182,12 @@ class EndpointKind(Kind):
                       ) -> tuple[Step, list[str], str]:
         """``reconcile rollback``: (the step that puts the endpoint back on what it ran before, lines to show
         before it, the stack that owns it). AwsError/ConflictError, nothing written, when it cannot."""
+        from reconciler.invoke import where as searched
+
         obs, prev = rollback.read(self, aws, name, stack, where)
         ctx = OpContext(stack=prev["owner"], account=where[0], region=where[1], partition=where[2])
-        return rollback.step(self, obs, prev, ctx, timeout), [], prev["owner"]
+        head = f"Rolling back Endpoint/{name} ({searched(aws)}, status {obs.state.get('status')}):"
+        return rollback.step(self, obs, prev, ctx, timeout), [head], prev["owner"]
 
     # ---- read -----------------------------------------------------------------------------------
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
