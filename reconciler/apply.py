@@ -83,7 +83,7 @@ def recheck_owner(step: Step, ctx: ApplyContext) -> None:
 def run_step(step: Step, ctx: ApplyContext) -> None:
     kind = REGISTRY[step.kind]
     if kind.program:  # the plan's operations are the program: run exactly them
-        interpreter.run(step, ctx)
+        kind.applied(step, interpreter.run(step, ctx), ctx)
         return
     assert step.desired is not None or step.action == Action.delete
     if step.action == Action.create:

@@ -38,18 +38,19 @@ def where(path: str) -> dict[str, str | None]:
 
 
 def candidates(p: Plan, plan_file: str | None) -> list[Path]:
-    """Where the manifests may be, in order: as given (from here), the absolute folder, the same folder in
-    the checkout holding the plan file, and in the checkout holding the current folder."""
+    """Where the manifests may be, in order: as given (from here), the same folder in the checkout holding the
+    plan file, in the checkout holding the current folder, then the absolute folder the plan was made in (a
+    Function's code is read from the checkout the manifests are found in: the plan's own checkout first)."""
     out: list[Path] = []
     if p.manifests_path:
         out.append(Path(p.manifests_path))
-    if p.manifests_dir:
-        out.append(Path(p.manifests_dir))
     if p.manifests_in_repo is not None:
         for start in ([Path(plan_file).resolve().parent] if plan_file else []) + [Path.cwd()]:
             top = repo_top(start)
             if top is not None:
                 out.append(top / p.manifests_in_repo)
+    if p.manifests_dir:
+        out.append(Path(p.manifests_dir))
     seen: dict[str, Path] = {}
     for c in out:
         seen.setdefault(str(c.resolve()), c)
@@ -91,6 +92,7 @@ def check(p: Plan, t: Any, opts: Any, plan_file: str | None = None) -> None:
     else:
         folder, m = loaded
     opts.progress(f"checking the plan is fresh: manifests read from {folder}")
+    opts.manifests = str(Path(folder).resolve())
     if m.stack.name != p.stack:
         wrong.append(f"the plan is for stack {p.stack!r}, the manifests in {folder} declare stack {m.stack.name!r}")
     if m.stack.spec.region and m.stack.spec.region != p.region:
@@ -143,8 +145,6 @@ def differences(saved: Plan, fresh: Plan) -> list[str]:
         for what in ("problems", "orphans"):
             if _dump(getattr(saved, what)) != _dump(getattr(fresh, what)):
                 out.append(f"the plan's {what} are not what planning now finds")
-    if fresh.problems and not out:
-        out.append("the plan now has problems: " + "; ".join(f"{x.kind}/{x.name}: {x.message}" for x in fresh.problems))
     return out
 
 

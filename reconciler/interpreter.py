@@ -7,10 +7,13 @@ Nothing here knows a kind. For each operation:
    protected since the plan); ``created`` needs nothing (an earlier operation of the step made it);
 2. references in its request are filled in: ``$output`` (what an earlier operation answered), ``$secret``
    (read from Secrets Manager now, never shown or logged), ``$zip`` (code built from the repository and
-   checked against the plan's digest), ``$json``;
+   checked against the plan's digest), ``$json``, ``$concat`` (one string), ``$fingerprint`` (a value's slow
+   salted digest, see ``reconciler.artifacts.fingerprint``);
 3. it runs: an AWS call through the adapter (``Delete*``, ``Detach*``, ``Remove*``, ``Deregister*`` and
    ``Untag*`` of something already gone count as done), a wait (``Wait``: polled until it holds), or a
-   local action (``local``: a secret file written with mode 0600).
+   local action (``local``: a secret file written with mode 0600). A call registered in ``RETRIES`` is run
+   again while AWS answers "not yet" (Lambda or SageMaker cannot assume a role IAM has not propagated): the
+   same request.
 
 A create whose answer was lost (the retry meets "already exists") is done when the resource carries this
 stack's tags: AWS did exactly what the operation asked.
@@ -38,10 +41,10 @@ GONE_IS_DONE = ("Delete", "Detach", "Remove", "Deregister", "Untag")
 Waiter = Callable[[Any, dict[str, Any], ApplyContext], Any]
 WAITERS: dict[str, Waiter] = {}
 LOCAL: dict[str, Callable[[dict[str, Any]], Any]] = {}
-#: how to send a call that needs more than one request to succeed, by (service, action), e.g. SageMaker's
-#: CreateModel retried while IAM has not propagated a new role: ``fn(client, method, what, request, ctx)``
-Caller = Callable[[Any, str, str, dict[str, Any], ApplyContext], Any]
-CALLERS: dict[tuple[str, str], Caller] = {}
+#: (service, action) -> ``fn(call, progress)``: runs the call (given as a function) again while AWS answers "not yet"
+#: (a role IAM has not propagated yet), saying so through ``progress`` (registered beside the waits, in
+#: reconciler/aws/waits.py); the request stays exactly the operation's
+RETRIES: dict[tuple[str, str], Callable[[Callable[[], Any], Callable[[str], None]], Any]] = {}
 
 
 def waiter(name: str) -> Callable[[Waiter], Waiter]:
@@ -54,18 +57,9 @@ def waiter(name: str) -> Callable[[Waiter], Waiter]:
     return register
 
 
-def caller(service: str, action: str) -> Callable[[Caller], Caller]:
-    """Register how ``action`` of ``service`` is sent (the request stays exactly the operation's)."""
-
-    def register(fn: Caller) -> Caller:
-        CALLERS[(service, action)] = fn
-        return fn
-
-    return register
-
-
-def run(step: Step, ctx: ApplyContext) -> None:
-    """Run ``step``'s operations in order; the first failure stops the step (AwsError names the call)."""
+def run(step: Step, ctx: ApplyContext) -> dict[str, Any]:
+    """Run ``step``'s operations in order; the first failure stops the step (AwsError names the call).
+    Returns what the operations with an id answered."""
     outputs: dict[str, Any] = {}
     deleting = step.action in (Action.delete, Action.replace)
     for op in step.operations:
@@ -77,6 +71,7 @@ def run(step: Step, ctx: ApplyContext) -> None:
             raise
         if op.id:
             outputs[op.id] = answer
+    return {k: v for k, v in outputs.items() if not k.startswith("$")}
 
 
 def one(op: Operation, step: Step, ctx: ApplyContext, deleting: bool, outputs: dict[str, Any]) -> Any:
@@ -101,18 +96,17 @@ def compensate(failed: Operation, err: AwsError, step: Step, ctx: ApplyContext, 
 def dispatch(op: Operation, request: dict[str, Any], step: Step, ctx: ApplyContext) -> Any:
     if op.service == "local":
         return LOCAL[op.action](request)
+    _load_waiters()
     if op.action == "Wait":
-        _load_waiters()
         return WAITERS[request["for"]](ctx.aws, request, ctx)
     from botocore import xform_name
 
     client, method = ctx.aws.client(op.service), xform_name(op.action)
     if op.action.startswith(GONE_IS_DONE):
         return client.get(method, step.id, **request) or {}
-    _load_waiters()
-    send = CALLERS.get((op.service, op.action))
+    retrying = RETRIES.get((op.service, op.action), lambda call, _progress: call())
     try:
-        return send(client, method, step.id, request, ctx) if send else client.call(method, step.id, **request)
+        return retrying(lambda: client.call(method, step.id, **request), ctx.progress)
     except AwsError as e:
         if not op.action.startswith("Create") or not _exists(e) or not op.resource:
             raise
@@ -179,12 +173,21 @@ def resolve(value: Any, outputs: dict[str, Any], ctx: ApplyContext) -> Any:
         return got
     if "$json" in value:
         return json.dumps(resolve(value["$json"], outputs, ctx), sort_keys=True)
+    if "$concat" in value:
+        return "".join(str(resolve(v, outputs, ctx)) for v in value["$concat"])
+    if "$fingerprint" in value:
+        from reconciler.artifacts import fingerprint
+
+        return fingerprint(str(resolve(value["$fingerprint"], outputs, ctx)), value["salt"])
     if "$zip" in value:
         from reconciler.artifacts import built_zip
 
-        return built_zip(value["$zip"], value["sha256"])
+        return built_zip(value["$zip"], value["sha256"], ctx.options.get("manifests"))
     if "$secret" in value:
-        return _secret(value, ctx)
+        key = f"$secret:{value['$secret']}@{value.get('version')}"  # (one read per version and step)
+        if key not in outputs:
+            outputs[key] = _secret(value, ctx)
+        return outputs[key]
     return {k: resolve(v, outputs, ctx) for k, v in value.items()}
 
 
@@ -205,5 +208,5 @@ LOCAL["WriteSecretFile"] = _write_secret_file
 
 
 def _load_waiters() -> None:
-    """The waits (and callers) live beside their adapters (reconciler/aws/waits.py); imported on first use."""
+    """The waits (and retries) live beside their adapters (reconciler/aws/waits.py); imported on first use."""
     import reconciler.aws.waits  # noqa: F401

@@ -39,10 +39,9 @@ def enabled() -> bool:
 
 
 def directory() -> Path:
-    # $RECONCILE_HOME as reconciler.sandbox.home() finds it (not imported: it pulls in urllib/ssl)
-    base = os.environ.get("RECONCILE_HOME")
-    home = Path(base) if base else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "reconcile"
-    return home / "lint-cache"
+    from reconciler.sandbox_contract import home
+
+    return home() / "lint-cache"
 
 
 def _rules_identity() -> str:

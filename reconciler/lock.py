@@ -323,7 +323,7 @@ def for_stack(stack: Any, target: Any) -> StackLock:
     """The lock of ``stack`` (a manifests.Stack) on ``target`` (a pipeline.Target)."""
     spec = getattr(stack.spec, "lock", None)
     if spec is None:
-        from reconciler.sandbox import home
+        from reconciler.sandbox_contract import home
 
         return FileLock(stack.name, target.account, home() / "locks")
     if spec.region and spec.region != target.region:

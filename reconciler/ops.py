@@ -6,7 +6,11 @@ parameters named as botocore names them. Values known only at apply are referenc
 - ``output(op_id, path)``: a field of what an earlier operation of the same step answered (a key id, an ARN);
 - ``secret(name, version)``: a Secrets Manager value, read by apply only (never in a plan, a log or an error);
 - ``code_zip(folder, sha256)``: a Function's code, built by apply from the repository and checked against the digest;
-- ``as_json(value)``: ``value`` as JSON text once its references are filled in (e.g. a secret's payload).
+- ``as_json(value)``: ``value`` as JSON text once its references are filled in (e.g. a secret's payload);
+- ``concat(*parts)``: strings and references joined into one string (an id an earlier operation answered, inside
+  a longer name);
+- ``fingerprint(value, salt)``: a slow, salted, short digest of ``value`` (a secret's, recorded in a tag so
+  that plan sees the value edited out of band without reading the secret).
 
 The evidence of ownership a change or delete relies on comes from ``by_tags`` / ``created`` / ``adopting``.
 Nothing here talks to AWS.
@@ -55,6 +59,17 @@ def as_json(value: Any) -> dict[str, Any]:
     return {"$json": value}
 
 
+def concat(*parts: Any) -> dict[str, Any] | str:
+    """``parts`` (strings and references) as one string; a plain string when none is a reference."""
+    if all(isinstance(p, str) for p in parts):
+        return "".join(parts)
+    return {"$concat": list(parts)}
+
+
+def fingerprint(value: Any, salt: str) -> dict[str, Any]:
+    return {"$fingerprint": value, "salt": salt}
+
+
 def by_tags(tags: dict[str, str], read_at: str | None) -> Ownership:
     """Evidence: the resource carried these ownership tags when it was read."""
     return Ownership(basis="tags", tags={k: v for k, v in tags.items() if k in OWNERSHIP_KEYS}, read_at=read_at)
@@ -81,8 +96,7 @@ def references(value: Any) -> list[dict[str, Any]]:
     """Every reference inside ``value`` (a request), depth first."""
     if isinstance(value, dict):
         if any(k.startswith("$") for k in value):
-            inner = value.get("$json")
-            return [value] + (references(inner) if inner is not None else [])
+            return [value] + [r for v in value.values() for r in references(v)]
         return [r for v in value.values() for r in references(v)]
     if isinstance(value, list):
         return [r for v in value for r in references(v)]

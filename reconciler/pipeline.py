@@ -38,6 +38,9 @@ class Options:
     lock_timeout: float = 0.0
     lock: Any = None  # the lock held (set by plan() when ``locks`` is given)
     env: str | None = None  # --env: the environment to compose (kind: Environment)
+    #: the folder this run read the manifests from (set when it loads them): apply builds a Function's code
+    #: from the repository holding it
+    manifests: str | None = None
 
 
 @dataclass
@@ -125,6 +128,7 @@ def plan(path: str | Path, opts: Options, command: str = "plan", mode: PlanMode 
     ``Stack.spec.prune: true`` makes plan and apply delete them as well.
     """
     m, graph = load(path, opts.strict, opts.env, command)
+    opts.manifests = str(Path(path).resolve())
     t = connect(opts, m.stack)
     if opts.locks is not None:  # before reading anything: what we read must not change under us
         from reconciler.lock import held
@@ -241,9 +245,13 @@ def apply(p: Plan, t: Target, opts: Options, stack: str) -> Applied:
         raise ReconcileError("refusing to apply: the plan has problems:\n" +
                              "\n".join(f"  {x.kind}/{x.name}: {x.message}" for x in p.problems))
     ctx = ApplyContext(aws=t.aws, stack=stack, account=t.account, region=t.region, partition=t.aws.partition,
-                       progress=opts.progress, options={"lock": opts.lock})
+                       progress=opts.progress, options={"lock": opts.lock, "manifests": opts.manifests})
     t.aws.invalidate()  # apply re-reads what it changes as a saved plan's apply does: nothing the plan cached
+    from reconciler import runlog
+
+    runlog.executing(t.aws.run_id, p)
     outcome = execute(p, ctx, opts.concurrency)
+    runlog.finished(t.aws.run_id, outcome.ok)
     drift: list[str] = []
     if outcome.done:
         opts.progress("verifying: re-reading what changed …")

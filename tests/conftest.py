@@ -9,6 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from tests.support import audit
 from tests.support.cli import Cli, clean_env
 from tests.support.server import MotoServer
 
@@ -22,8 +23,26 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def write_audit(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[audit.Session]:
+    """Every test's write audit (tests/support/audit.py): every reconcile run it starts writes its run file
+    into this folder (RECONCILE_AUDIT_DIR: in this process's environment for in-process runs, and in
+    ``aws_env`` for processes), and is compared with the plans it executed; at the end, every write of a
+    reconcile run that the moto server recorded during the test must have been compared."""
+    folder = tmp_path_factory.mktemp("audit-runs")
+    monkeypatch.setenv("RECONCILE_AUDIT_DIR", str(folder))
+    session = audit.begin(folder)
+    if "moto_server" in request.fixturenames:
+        session.watch(request.getfixturevalue("moto_server").url)
+    try:
+        yield session
+    finally:
+        audit.end()
+
+
 @pytest.fixture
-def aws_env(moto_server: MotoServer, tmp_path: Path) -> dict[str, str]:
+def aws_env(moto_server: MotoServer, tmp_path: Path, write_audit: audit.Session) -> dict[str, str]:
     """A clean account on the moto server, and the environment that points at it."""
     moto_server.reset()
     return clean_env({
@@ -33,14 +52,15 @@ def aws_env(moto_server: MotoServer, tmp_path: Path) -> dict[str, str]:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "RECONCILE_HOME": str(tmp_path / "reconcile-home"),
+        "RECONCILE_AUDIT_DIR": str(write_audit.folder),
     })
 
 
 @pytest.fixture
-def cli(aws_env: dict[str, str], moto_server: MotoServer, tmp_path: Path) -> Cli:
+def cli(aws_env: dict[str, str], tmp_path: Path) -> Cli:
     """`cli("plan", "dir")` runs the reconcile console script against the moto server; the AWS writes of
-    every call are audited against the plan it executed (tests/support/audit.py)."""
-    return Cli(aws_env, tmp_path, audit_url=moto_server.url)
+    every call are compared with the plans it executed (tests/support/audit.py)."""
+    return Cli(aws_env, tmp_path)
 
 
 @pytest.fixture

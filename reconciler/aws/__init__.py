@@ -153,11 +153,17 @@ class Aws:
         import boto3
         from botocore.config import Config
 
+        from reconciler import __version__, runlog
+
         max_attempts, retry_mode = retry_settings(max_attempts, retry_mode)
         self.session = boto3.session.Session(profile_name=profile, region_name=region)
         self.region = region or self.session.region_name or "us-east-1"
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        #: this run's id: in every call's User-Agent (CloudTrail shows it) and in the run log (reconciler/runlog.py)
+        self.run_id = runlog.new_id()
+        runlog.started(self.run_id, self.endpoint_url)
         self._config = Config(
+            user_agent_extra=f"reconcile/{__version__} reconcile-run/{self.run_id}",
             retries={"mode": retry_mode, "total_max_attempts": max_attempts},
             max_pool_connections=max_pool,
             connect_timeout=10,

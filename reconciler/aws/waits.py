@@ -7,7 +7,8 @@ reason, or times out (``Unsettled``: nothing is undone, apply again keeps waitin
 ``RECONCILE_WAIT_TIMEOUT`` environment variable overrides it) and ``After`` (the call it follows, for the
 wording of a failure).
 
-Also here: how a call that needs more than one request is sent (``interpreter.caller``).
+Also here: the calls sent again while AWS answers "not yet" (``interpreter.RETRIES``: a role IAM has not
+propagated yet).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 from typing import Any
 
 from reconciler import interpreter
+from reconciler.aws import lambda_ as lamx
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError
 
@@ -103,8 +105,20 @@ def smoke_test(aws: Any, request: dict[str, Any], ctx: Any) -> dict[str, Any]:
     return {"Characters": len(text)}
 
 
-@interpreter.caller(SERVICE, "CreateModel")
-def create_model(client: Any, method: str, what: str, request: dict[str, Any], ctx: Any) -> Any:
-    """CreateModel, sent again while SageMaker cannot assume a role IAM has not propagated yet (~2 minutes)."""
-    return smx.assuming_role(lambda: client.call(method, what, **request), f"Model/{request.get('ModelName')}",
-                             ctx.progress)
+# ---- Lambda -----------------------------------------------------------------------------------------
+# Lambda refuses UpdateFunctionCode / UpdateFunctionConfiguration (ResourceConflictException) while the
+# function is Pending or an update is InProgress: the plan waits in between (as botocore's waiters of these
+# names, which poll GetFunction). Both return once the function is settled: not Pending, no update in
+# progress; a Failed state or update fails with Lambda's reason.
+@interpreter.waiter("FunctionActiveV2")
+@interpreter.waiter("FunctionUpdatedV2")
+def _function_settled(aws: Any, request: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    lamx.wait_settled(aws, request["FunctionName"])
+    return {}
+
+
+# ---- a role created in the same apply may not be assumable yet (IAM propagates within seconds) -----------
+interpreter.RETRIES[("lambda", "CreateFunction")] = lambda call, _progress: lamx.retry_role(call)
+interpreter.RETRIES[("lambda", "UpdateFunctionConfiguration")] = lambda call, _progress: lamx.retry_role(call)
+# SageMaker's CreateModel: "Could not assume role" for about two minutes, said through progress
+interpreter.RETRIES[(SERVICE, "CreateModel")] = lambda call, progress: smx.assuming_role(call, "CreateModel", progress)

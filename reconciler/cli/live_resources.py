@@ -137,8 +137,8 @@ def rollback(endpoint: str, auto_approve: bool, timeout: int, inference_componen
 
     The manifests still describe the newer version: revert them in git, or the next apply rolls forward again.
     """
+    from reconciler import runlog
     from reconciler.apply import describe_failure, execute
-    from reconciler.cli.saved_plan import _write_executed_plan
     from reconciler.errors import StalePlanError
     from reconciler.freshness import differences
     from reconciler.kinds.base import ApplyContext
@@ -156,11 +156,12 @@ def rollback(endpoint: str, auto_approve: bool, timeout: int, inference_componen
         if found:
             raise StalePlanError("refusing to roll back: the live state changed while the plan waited for its answer "
                                  "(nothing was changed):\n" + "\n".join(f"  {x}" for x in found))
-    _write_executed_plan(p)
     [step] = p.steps
     ctx = ApplyContext(aws=t.aws, stack=p.stack, account=t.account, region=t.region, partition=t.aws.partition,
                        progress=s.progress)
+    runlog.executing(t.aws.run_id, p)  # (what the write audit compares the run's writes with)
     outcome = execute(p, ctx, 1)
+    runlog.finished(t.aws.run_id, outcome.ok)
     if outcome.failed:
         raise ReconcileError(describe_failure(*outcome.failed[0]))
     if not outcome.ok:

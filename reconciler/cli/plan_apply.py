@@ -18,7 +18,7 @@ from reconciler.cli.group import (
     global_options,
     lock_timeout_option,
 )
-from reconciler.cli.saved_plan import _emit_plan, _is_saved_plan, _read_saved_plan, _write_executed_plan
+from reconciler.cli.saved_plan import _emit_plan, _is_saved_plan, _read_saved_plan
 from reconciler.errors import ReconcileError, UsageError
 
 
@@ -83,6 +83,20 @@ def plan(directory: str, out: str | None, fmt: str, detailed_exitcode: bool, pru
         sys.exit(2)
 
 
+@cli.command(context_settings=CONTEXT)
+@click.argument("plan_file", metavar="PLAN", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@global_options
+def show(plan_file: str, fmt: str) -> None:
+    """Print a saved PLAN as `plan` printed it (no AWS call): review it before `reconcile apply PLAN`."""
+    from reconciler.render import render
+
+    if not _is_saved_plan(plan_file):
+        raise UsageError(f"{plan_file} is not a saved plan (make one with `reconcile plan DIR --out PLAN`)")
+    p = _read_saved_plan(plan_file)
+    click.echo(render(p, fmt, color=_settings().use_color and fmt == "text"))
+
+
 def _lock_note(opts: Any) -> None:
     """The lock held (file or table, and its id): for --debug, and after a failure."""
     note = getattr(getattr(opts, "lock", None), "held_note", "")
@@ -96,7 +110,6 @@ def _run_apply(p: Any, t: Any, stack: str, opts: Any = None, verb: str = "Apply"
     from reconciler.apply import describe_failure
 
     s = _settings()
-    _write_executed_plan(p)
     if s.debug:
         _lock_note(opts)
     result = pipeline.apply(p, t, opts or s.options(), stack)
@@ -178,7 +191,7 @@ def apply(target: str, auto_approve: bool, prune: bool, strict: bool, lock_timeo
             held(stack_of_plan(p), t, parse_duration(lock_timeout), s.progress))
         from reconciler import freshness
 
-        freshness.check(p, t, s.options(), target)
+        freshness.check(p, t, opts, target)  # (opts.manifests: the folder it found them in, for apply)
         click.echo(render(p, "text", color=s.use_color))
         if not p.has_changes:
             return

@@ -17,22 +17,12 @@ def _emit_plan(p: Any, fmt: str, out: str | None) -> None:
 
     if out:
         try:
-            Path(out).write_text(p.model_dump_json(indent=2) + "\n")
+            Path(out).write_text(render(p, "json") + "\n")
         except OSError as e:
             raise UsageError(f"cannot write the plan to {out}: {e.strerror}") from None
     click.echo(render(p, fmt, color=_settings().use_color and fmt == "text"))
     if out:
         click.echo(f"Saved the plan to {out}; apply exactly it with: reconcile apply {out}", err=True)
-
-
-def _write_executed_plan(p: Any) -> None:
-    """Debugging aid: with RECONCILE_AUDIT_PLAN_OUT=PATH, apply, prune and destroy write the plan they are
-    about to execute to PATH (JSON, as `plan --out`), so a write audit can check each AWS call against it."""
-    import os
-
-    out = os.environ.get("RECONCILE_AUDIT_PLAN_OUT")
-    if out:
-        Path(out).write_text(p.model_dump_json(indent=2) + "\n")
 
 
 def _is_saved_plan(path: str) -> bool:
@@ -57,6 +47,11 @@ def _read_saved_plan(path: str) -> Any:
     except (OSError, ValueError) as e:
         raise UsageError(f"{path} is not a reconcile plan file: {str(e).splitlines()[0]}") from None
     version = raw.get("format_version") if isinstance(raw, dict) else None
+    if version == 1:
+        raise UsageError(f"{path} is a format_version 1 plan, made by a reconcile whose plans did not hold every "
+                         f"AWS call; this reconcile applies only format_version {PLAN_FORMAT_VERSION}, whose operations "
+                         "are the program apply runs (see docs/plan-format.md). Nothing was changed; make the plan "
+                         "again with `reconcile plan DIR --out PLAN`.")
     if version != PLAN_FORMAT_VERSION:
         raise UsageError(f"{path}: unsupported plan format_version {version!r}; this reconcile applies only "
                          f"format_version {PLAN_FORMAT_VERSION} (see docs/plan-format.md). Nothing was changed; "

@@ -340,6 +340,11 @@ class Kind(ABC):
         delete removes (an endpoint's model and config) composes its own."""
         return self.operations(name, None, observed, ctx) + self.operations(name, desired, None, ctx)
 
+    def applied(self, step: Any, outputs: dict[str, Any], ctx: ApplyContext) -> None:
+        """Once apply ran ``step``'s operations (``outputs``: what those with an id answered): what to tell
+        people, e.g. where an API now answers. Writes nothing. Default: nothing."""
+        return None
+
     def read_details(self, aws: Aws, live: Observed, action: str, ctx: PlanContext) -> Observed:
         """``live`` with the facts an ``action`` (update | replace | delete) of it needs beyond the plain read
         (e.g. a policy's versions, a role's instance profiles), read only for the steps that change it."""

@@ -5,6 +5,10 @@ Each route gets a Lambda proxy integration (payload format 2.0) and the function
 statement letting API Gateway invoke it from exactly that route; the statements are named
 ``reconcile-<api id>-<hash of the route>`` and are removed with the route or the API. The API
 is served by a ``$default`` stage with auto-deploy, so its URL is the API endpoint itself.
+
+Every call is planned: a new API's id is what CreateApi answers (``$output``), used by the calls after it;
+the routes, integrations and invoke permissions of an existing API are read at plan time, and each call
+carries the API's ownership evidence (apply re-reads its tags by its ARN, ``arn:aws:apigateway:REGION::/apis/ID``).
 """
 
 from __future__ import annotations
@@ -15,19 +19,21 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from reconciler import PREVENT_DESTROY_ANNOTATION, policy
+from reconciler import PREVENT_DESTROY_ANNOTATION, ops, policy
 from reconciler.aws import lambda_ as lamx
-from reconciler.errors import AwsError, ConflictError, Issue
+from reconciler.errors import AwsError, Issue
 from reconciler.kinds.base import (
     ApplyContext,
     Kind,
     Observed,
+    OpContext,
     PlanContext,
     Reference,
     Resource,
     Spec,
     ownership_tags,
 )
+from reconciler.plan import Action, Operation, Step
 
 ROUTE_KEY = re.compile(r"^(\$default|(ANY|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /[^\s]*)$")
 FUNCTION_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:[\w$-]+)?$")
@@ -94,16 +100,19 @@ def _aws_cors(c: dict[str, Any]) -> dict[str, Any]:
     return {k[0].upper() + k[1:]: v for k, v in c.items()}
 
 
-def statement_id(api_id: str, route_key: str) -> str:
-    return f"reconcile-{api_id}-{hashlib.sha256(route_key.encode()).hexdigest()[:12]}"
+def statement_id(api_id: Any, route_key: str) -> Any:
+    """The invoke permission's StatementId (``api_id``: the id, or a reference to CreateApi's answer)."""
+    return ops.concat("reconcile-", api_id, f"-{hashlib.sha256(route_key.encode()).hexdigest()[:12]}")
 
 
-def source_arn(partition: str, region: str, account: str, api_id: str, route_key: str) -> str:
+def source_arn(partition: str, region: str, account: str, api_id: Any, route_key: str) -> Any:
     """The execute-api ARN of one route, any stage (the invoke permission's SourceArn)."""
     if route_key == "$default":
-        return f"arn:{partition}:execute-api:{region}:{account}:{api_id}/*/$default"
-    method, path = route_key.split(" ", 1)
-    return f"arn:{partition}:execute-api:{region}:{account}:{api_id}/*/{'*' if method == 'ANY' else method}{path}"
+        tail = "/*/$default"
+    else:
+        method, path = route_key.split(" ", 1)
+        tail = f"/*/{'*' if method == 'ANY' else method}{path}"
+    return ops.concat(f"arn:{partition}:execute-api:{region}:{account}:", api_id, tail)
 
 
 def _grants_api(statement: dict[str, Any]) -> bool:
@@ -129,6 +138,7 @@ class HttpApiKind(Kind):
     name_rule = "1-128 characters of letters, digits, space and ._- (starting with a letter or digit)"
     delete_order = 10
     service = "apigatewayv2"
+    program = True
 
     def check(self, res: Resource) -> list[Issue]:
         issues = []
@@ -190,9 +200,11 @@ class HttpApiKind(Kind):
     def _observe(self, aws: Any, api: dict[str, Any], ctx: PlanContext) -> Observed:
         gw = aws.client("apigatewayv2")
         api_id, what = api["ApiId"], f"HttpApi/{api['Name']}"
-        integrations = {i["IntegrationId"]: i for i in gw.paginate("get_integrations", "Items", what, ApiId=api_id)}
+        listed = list(gw.paginate("get_integrations", "Items", what, ApiId=api_id))
+        integrations = {i["IntegrationId"]: i for i in listed}
+        live_routes = list(gw.paginate("get_routes", "Items", what, ApiId=api_id))
         routes: dict[str, Any] = {}
-        for r in gw.paginate("get_routes", "Items", what, ApiId=api_id):
+        for r in live_routes:
             integ = integrations.get((r.get("Target") or "").removeprefix("integrations/"))
             if integ is None:
                 routes[r["RouteKey"]] = {"function": None, "invokePermission": False}
@@ -201,11 +213,12 @@ class HttpApiKind(Kind):
             if integ.get("IntegrationType") != "AWS_PROXY" or integ.get("PayloadFormatVersion") != "2.0":
                 uri = f"{integ.get('IntegrationType')} {uri} (payload format {integ.get('PayloadFormatVersion')})"
             routes[r["RouteKey"]] = {"function": uri, "invokePermission": False}
-        for fn in {r["function"] for r in routes.values() if r["function"] and r["function"].startswith("arn:")}:
-            stmts = lamx.statements(aws, fn)
-            found = {s.get("Sid"): lamx.source_arn(s) for s in stmts}
+        statements = {fn: _statements(aws, fn) for fn in sorted({r["function"] for r in routes.values()
+                                                                 if r["function"] and r["function"].startswith("arn:")})}
+        for fn, stmts in statements.items():
             # content decides: a grant made outside reconcile (SAM's, of an adopted API) for this route counts
-            granted = {lamx.source_arn(s) for s in stmts if _grants_api(s)}
+            found = {s["Sid"]: s["SourceArn"] for s in stmts}
+            granted = {s["SourceArn"] for s in stmts if s["grants"]}
             for key, r in routes.items():
                 if r["function"] == fn:
                     sid, src = statement_id(api_id, key), source_arn(*_where(fn), api_id, key)
@@ -218,8 +231,12 @@ class HttpApiKind(Kind):
             "stage": None if stage is None else (STAGE_STATE if stage.get("AutoDeploy") else f"{STAGE} (manual deploy)"),
             "tags": policy.normalize_tags(api.get("Tags") or {}),
         }
+        meta = {"id": api_id, "url": api.get("ApiEndpoint"), "statements": statements,
+                "routes": {r["RouteKey"]: {"RouteId": r["RouteId"], "Target": r.get("Target")} for r in live_routes},
+                "integrations": [{k: i.get(k) for k in ("IntegrationId", "IntegrationType", "IntegrationUri",
+                                                        "PayloadFormatVersion")} for i in listed]}
         return Observed(self.kind, api["Name"], f"arn:{ctx.partition}:apigateway:{ctx.region}::/apis/{api_id}", state,
-                        meta={"id": api_id, "url": api.get("ApiEndpoint")})
+                        meta=meta)
 
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         api = self.find(aws, name, ctx.stack)
@@ -228,90 +245,103 @@ class HttpApiKind(Kind):
     def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset()) -> list[Observed]:  # type: ignore[assignment]
         return [self._observe(aws, a, ctx) for a in self._apis(aws) if a["Name"] not in exclude and self._stack(a) == stack]
 
-    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        gw = ctx.aws.client("apigatewayv2")
-        what = f"HttpApi/{name}"
-        kwargs: dict[str, Any] = {}
-        if desired.get("cors"):
-            kwargs["CorsConfiguration"] = _aws_cors(desired["cors"])
-        api = gw.call("create_api", what, Name=name, ProtocolType="HTTP", Description=desired["description"],
-                      Tags=desired["tags"], **kwargs)
-        gw.call("create_stage", what, ApiId=api["ApiId"], StageName=STAGE, AutoDeploy=True, Tags=desired["tags"])
-        self._sync_routes(api["ApiId"], name, desired, ctx)
-        self._announce(name, api, sorted(desired["routes"]), ctx)
-
-    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        gw = ctx.aws.client("apigatewayv2")
-        what = f"HttpApi/{name}"
-        api = self.find(ctx.aws, name, ctx.stack, cached=False)
-        if api is None:
-            raise AwsError(f"Failed to update {what}: it no longer exists")
-        api_id = api["ApiId"]
-        live_cors = _cors_state(api.get("CorsConfiguration"))
-        if (api.get("Description", "") or "") != desired["description"] or (desired["cors"] and live_cors != desired["cors"]):
-            kwargs = {"CorsConfiguration": _aws_cors(desired["cors"])} if desired["cors"] else {}
-            gw.call("update_api", what, ApiId=api_id, Description=desired["description"], **kwargs)
-        if live_cors and not desired["cors"]:
-            gw.call("delete_cors_configuration", what, ApiId=api_id)
-        stage = gw.get("get_stage", what, ApiId=api_id, StageName=STAGE)
-        if stage is None:
-            gw.call("create_stage", what, ApiId=api_id, StageName=STAGE, AutoDeploy=True, Tags=desired["tags"])
-        elif not stage.get("AutoDeploy"):
-            gw.call("update_stage", what, ApiId=api_id, StageName=STAGE, AutoDeploy=True)
-        self._sync_routes(api_id, name, desired, ctx)
-        arn = f"arn:{ctx.partition}:apigateway:{ctx.region}::/apis/{api_id}"
-        to_set, to_remove = policy.tag_changes(policy.normalize_tags(api.get("Tags") or {}), desired["tags"])
-        if to_set:
-            gw.call("tag_resource", what, ResourceArn=arn, Tags=to_set)
-        if to_remove:
-            gw.call("untag_resource", what, ResourceArn=arn, TagKeys=to_remove)
-        self._announce(name, api, sorted(desired["routes"]), ctx)
-
-    def _sync_routes(self, api_id: str, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        """Routes, their Lambda integrations and the functions' invoke permissions, as desired."""
-        gw = ctx.aws.client("apigatewayv2")
-        what = f"HttpApi/{name}"
-        want = {k: r["function"] for k, r in desired["routes"].items()}
-        integrations = list(gw.paginate("get_integrations", "Items", what, ApiId=api_id))
-        live_routes = {r["RouteKey"]: r for r in gw.paginate("get_routes", "Items", what, ApiId=api_id)}
-        old_functions = {i.get("IntegrationUri") for i in integrations if i.get("IntegrationType") == "AWS_PROXY"}
-        by_uri = {i["IntegrationUri"]: i["IntegrationId"] for i in integrations
-                  if i.get("IntegrationType") == "AWS_PROXY" and i.get("PayloadFormatVersion") == "2.0"}
-        for fn in sorted(set(want.values()) - set(by_uri)):
-            made = gw.call("create_integration", what, ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=fn,
-                           PayloadFormatVersion="2.0")
-            by_uri[fn] = made["IntegrationId"]
-        for key, fn in sorted(want.items()):
-            target = f"integrations/{by_uri[fn]}"
-            live = live_routes.get(key)
-            if live is None:
-                gw.call("create_route", what, ApiId=api_id, RouteKey=key, Target=target)
-            elif live.get("Target") != target:
-                gw.call("update_route", what, ApiId=api_id, RouteId=live["RouteId"], Target=target)
-        for key, live in sorted(live_routes.items()):
-            if key not in want:
-                gw.ignore_missing("delete_route", what, ApiId=api_id, RouteId=live["RouteId"])
-        used = {by_uri[fn] for fn in want.values()}
-        for i in integrations:
-            if i["IntegrationId"] not in used:
-                gw.ignore_missing("delete_integration", what, ApiId=api_id, IntegrationId=i["IntegrationId"])
-        for fn in sorted(set(want.values()) | {f for f in old_functions if f and f.startswith("arn:")}):
-            self._sync_permissions(api_id, fn, {k for k, f in want.items() if f == fn}, ctx)
+    # ---- operations (pure) -------------------------------------------------------------------------
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
+                   ctx: OpContext) -> list[Operation]:
+        if desired is None:  # delete
+            return self._delete(observed, ctx) if observed else []
+        return self._update(name, desired, observed, ctx) if observed else self._create(name, desired, ctx)
 
     @staticmethod
-    def _sync_permissions(api_id: str, fn: str, keys: set[str], ctx: ApplyContext) -> None:
+    def _create(name: str, desired: dict[str, Any], ctx: OpContext) -> list[Operation]:
+        """CreateApi, its $default stage, then the routes: the calls after CreateApi take its answer's ApiId."""
+        api, made = ops.output("api", "ApiId"), ops.created("api")
+        request: dict[str, Any] = {"Name": name, "ProtocolType": "HTTP", "Description": desired["description"],
+                                   "Tags": desired["tags"]}
+        if desired.get("cors"):
+            request["CorsConfiguration"] = _aws_cors(desired["cors"])
+        return [ops.call("apigatewayv2", "CreateApi", name, request, id="api"),
+                ops.call("apigatewayv2", "CreateStage", f"{name}/{STAGE}",
+                         {"ApiId": api, "StageName": STAGE, "AutoDeploy": True, "Tags": desired["tags"]}, ownership=made),
+                *_route_operations(name, api, desired, None, made, None, ctx)]
+
+    @staticmethod
+    def _update(name: str, desired: dict[str, Any], observed: Observed, ctx: OpContext) -> list[Operation]:
+        live, arn, ev, api_id = observed.state, observed.arn, ctx.evidence(observed), observed.meta["id"]
+        out = []
+
+        def call(action: str, target: str, request: dict[str, Any]) -> None:
+            out.append(ops.call("apigatewayv2", action, target, request, resource=arn, ownership=ev))
+
+        live_cors = live.get("cors")
+        if live.get("description") != desired["description"] or (desired["cors"] and live_cors != desired["cors"]):
+            request: dict[str, Any] = {"ApiId": api_id, "Description": desired["description"]}
+            if desired["cors"]:
+                request["CorsConfiguration"] = _aws_cors(desired["cors"])
+            call("UpdateApi", name, request)
+        if live_cors and not desired["cors"]:
+            call("DeleteCorsConfiguration", name, {"ApiId": api_id})
+        if live.get("stage") is None:
+            call("CreateStage", f"{name}/{STAGE}", {"ApiId": api_id, "StageName": STAGE, "AutoDeploy": True,
+                                                   "Tags": desired["tags"]})
+        elif live["stage"] != STAGE_STATE:
+            call("UpdateStage", f"{name}/{STAGE}", {"ApiId": api_id, "StageName": STAGE, "AutoDeploy": True})
+        out += _route_operations(name, api_id, desired, observed, ev, arn, ctx)
+        to_set, to_remove = policy.tag_changes(live.get("tags") or {}, desired["tags"])
+        if to_set:
+            call("TagResource", name, {"ResourceArn": arn, "Tags": to_set})
+        if to_remove:
+            call("UntagResource", name, {"ResourceArn": arn, "TagKeys": sorted(to_remove)})
+        return out
+
+    @staticmethod
+    def _delete(observed: Observed, ctx: OpContext) -> list[Operation]:
+        """The invoke permissions it added to functions (they outlive it), then the API (routes, stage and all)."""
+        name, arn, ev, api_id = observed.name, observed.arn, ctx.evidence(observed), observed.meta["id"]
         prefix = f"reconcile-{api_id}-"
-        wanted = {statement_id(api_id, k): source_arn(*_where(fn), api_id, k) for k in keys}
-        stmts = lamx.statements(ctx.aws, fn)
-        have = {s.get("Sid"): lamx.source_arn(s) for s in stmts if str(s.get("Sid", "")).startswith(prefix)}
-        # a grant made outside reconcile (SAM's, of an adopted API) already lets the route call the function
-        others = {lamx.source_arn(s) for s in stmts if _grants_api(s) and not str(s.get("Sid", "")).startswith(prefix)}
-        for sid, src in sorted(have.items()):
-            if wanted.get(sid) != src:
-                lamx.remove_permission(ctx.aws, fn, sid)
-        for sid, src in sorted(wanted.items()):
-            if have.get(sid) != src and src not in others:
-                lamx.add_permission(ctx.aws, fn, sid, PRINCIPAL, src)
+        out = [ops.call("lambda", "RemovePermission", f"{_fn_name(fn)}/{s['Sid']}", {"FunctionName": fn, "StatementId": s["Sid"]},
+                        resource=arn, ownership=ev)
+               for fn, stmts in sorted((observed.meta.get("statements") or {}).items())
+               for s in stmts if s["Sid"].startswith(prefix)]
+        return out + [ops.call("apigatewayv2", "DeleteApi", name, {"ApiId": api_id}, resource=arn, ownership=ev)]
+
+    def read_details(self, aws: Any, live: Observed, action: str, ctx: PlanContext) -> Observed:
+        """The resource policies of every function the API's integrations call and (an update) its routes will call:
+        which invoke permissions exist, reconcile's and others'."""
+        fns = set(_proxied(live.meta.get("integrations") or []))
+        res = ctx.resources.get((self.kind, live.name))
+        if action != "delete" and res is not None:
+            fns |= set(self.depends_on_arns(self.desired(res, ctx)))
+        known = live.meta.get("statements") or {}
+        missing = sorted(f for f in fns if f.startswith("arn:") and f not in known)
+        if not missing:
+            return live
+        statements = {**known, **{fn: _statements(aws, fn) for fn in missing}}
+        return Observed(live.kind, live.name, live.arn, live.state, {**live.meta, "statements": statements},
+                        live.read_at)
+
+    def unlinked(self, state: dict[str, Any], gone: set[str]) -> dict[str, Any]:
+        """A replaced function loses the invoke permissions it had (its resource policy goes with it)."""
+        routes = {k: ({**r, "invokePermission": False} if r.get("function") in gone else r)
+                  for k, r in (state.get("routes") or {}).items()}
+        return {**state, "routes": routes}
+
+    def applied(self, step: Step, outputs: dict[str, Any], ctx: ApplyContext) -> None:
+        """Where the API answers now, and how to try it."""
+        if step.action == Action.delete or not step.desired:
+            return
+        api = outputs.get("api") or {}
+        api_id = api.get("ApiId") or next((o.resource.rsplit("/apis/", 1)[1] for o in step.operations
+                                           if o.resource and "/apis/" in o.resource), None)
+        if not api_id:
+            return
+        suffix = ".amazonaws.com.cn" if ctx.partition == "aws-cn" else ".amazonaws.com"
+        url = api.get("ApiEndpoint") or f"https://{api_id}.execute-api.{ctx.region}{suffix}"
+        if ctx.aws.endpoint_url:  # an emulated AWS: the sandbox serves the API itself
+            from reconciler.sandbox_contract import execute_api_url as local_url
+
+            url = f"{local_url(ctx.aws.endpoint_url, api_id)} (in AWS: {url})"
+        ctx.progress(f"{step.id} is served at {url}; try: reconcile call-api {step.name} '{sorted(step.desired['routes'])[0]}'")
 
     def url(self, aws: Any, name: str) -> str:
         """Where HTTP API ``name`` answers: its execute-api URL, or the sandbox's local one on an emulator."""
@@ -323,34 +353,96 @@ class HttpApiKind(Kind):
         if len(same) != 1:
             raise AwsError(f"HttpApi/{name}: {len(same)} HTTP APIs of that name (delete the extras)")
         if aws.endpoint_url:
-            from reconciler.sandbox.lambda_runtime import url as local_url
+            from reconciler.sandbox_contract import execute_api_url as local_url
 
             return local_url(aws.endpoint_url, same[0]["ApiId"])
         return str(same[0]["ApiEndpoint"])
 
-    @staticmethod
-    def _announce(name: str, api: dict[str, Any], routes: list[str], ctx: ApplyContext) -> None:
-        url = api.get("ApiEndpoint", "")
-        if ctx.aws.endpoint_url:  # an emulated AWS: the sandbox serves the API itself
-            from reconciler.sandbox.lambda_runtime import url as local_url
 
-            url = f"{local_url(ctx.aws.endpoint_url, api['ApiId'])} (in AWS: {url})"
-        ctx.progress(f"HttpApi/{name} is served at {url}; try: reconcile call-api {name} '{routes[0]}'")
+def _fn_name(arn: str) -> str:
+    """A function's name, from its ARN (for the operations' targets)."""
+    return arn.split(":function:", 1)[-1]
 
-    def delete(self, name: str, ctx: ApplyContext) -> None:
-        gw = ctx.aws.client("apigatewayv2")
-        api = self.find(ctx.aws, name, ctx.stack, cached=False)
-        if api is None:
-            return  # gone already
-        if self._stack(api) != ctx.stack:  # never delete another stack's API
-            raise ConflictError(f"refusing to delete HttpApi/{name}: it is not owned by stack {ctx.stack!r} "
-                                "(its tags changed since the plan was made); nothing was deleted")
-        api_id = api["ApiId"]
-        functions = {i.get("IntegrationUri") for i in gw.paginate("get_integrations", "Items", f"HttpApi/{name}", ApiId=api_id)
-                     if i.get("IntegrationType") == "AWS_PROXY"}
-        for fn in sorted(f for f in functions if f and f.startswith("arn:")):
-            self._sync_permissions(api_id, fn, set(), ctx)
-        gw.ignore_missing("delete_api", f"HttpApi/{name}", ApiId=api_id)
+
+def _proxied(integrations: list[dict[str, Any]]) -> list[str]:
+    """The function ARNs the Lambda proxy integrations call."""
+    return [i["IntegrationUri"] for i in integrations
+            if i.get("IntegrationType") == "AWS_PROXY" and str(i.get("IntegrationUri", "")).startswith("arn:")]
+
+
+def _statements(aws: Any, fn: str) -> list[dict[str, Any]]:
+    """The statements of a function's resource policy, as far as the invoke permissions go."""
+    return [{"Sid": str(s.get("Sid", "")), "SourceArn": lamx.source_arn(s), "grants": _grants_api(s)}
+            for s in lamx.statements(aws, fn)]
+
+
+def _route_operations(name: str, api_id: Any, desired: dict[str, Any], observed: Observed | None, evidence: Any,
+                      arn: str | None, ctx: OpContext) -> list[Operation]:
+    """Integrations, routes and the functions' invoke permissions, from the live ones (none for a new API:
+    ``observed`` None, ``api_id`` a reference to CreateApi's answer) to the desired ones."""
+    meta = observed.meta if observed else {}
+    out: list[Operation] = []
+
+    def call(action: str, target: str, request: dict[str, Any], **kw: Any) -> None:
+        out.append(ops.call("apigatewayv2", action, target, {"ApiId": api_id, **request}, resource=arn,
+                            ownership=evidence, **kw))
+
+    want = {k: r["function"] for k, r in desired["routes"].items()}
+    integrations = meta.get("integrations") or []
+    by_uri: dict[str, str] = {}
+    for i in sorted(integrations, key=lambda i: i["IntegrationId"]):
+        if i.get("IntegrationType") == "AWS_PROXY" and i.get("PayloadFormatVersion") == "2.0":
+            by_uri.setdefault(i["IntegrationUri"], i["IntegrationId"])
+    targets: dict[str, Any] = {fn: f"integrations/{iid}" for fn, iid in by_uri.items()}
+    for n, fn in enumerate(sorted(set(want.values()) - set(by_uri)), 1):
+        call("CreateIntegration", f"{name}/{_fn_name(fn)}", {"IntegrationType": "AWS_PROXY", "IntegrationUri": fn,
+                                                            "PayloadFormatVersion": "2.0"}, id=f"integration-{n}")
+        targets[fn] = ops.concat("integrations/", ops.output(f"integration-{n}", "IntegrationId"))
+    live_routes = meta.get("routes") or {}
+    for key, fn in sorted(want.items()):
+        live = live_routes.get(key)
+        if live is None:
+            call("CreateRoute", f"{name}/{key}", {"RouteKey": key, "Target": targets[fn]})
+        elif live.get("Target") != targets[fn]:
+            call("UpdateRoute", f"{name}/{key}", {"RouteId": live["RouteId"], "Target": targets[fn]})
+    for key, live in sorted(live_routes.items()):
+        if key not in want:
+            call("DeleteRoute", f"{name}/{key}", {"RouteId": live["RouteId"]})
+    used = {by_uri[fn] for fn in want.values() if fn in by_uri}
+    for i in integrations:
+        if i["IntegrationId"] not in used:
+            call("DeleteIntegration", f"{name}/{i['IntegrationId']}", {"IntegrationId": i["IntegrationId"]})
+    for fn in sorted(set(want.values()) | set(_proxied(integrations))):
+        out += _permission_operations(fn, sorted(k for k, f in want.items() if f == fn), api_id, observed, evidence,
+                                      arn)
+    return out
+
+
+def _permission_operations(fn: str, keys: list[str], api_id: Any, observed: Observed | None, evidence: Any,
+                           arn: str | None) -> list[Operation]:
+    """RemovePermission for reconcile's statements of this API on ``fn`` that no route wants (any more, or with
+    another source), AddPermission for each route in ``keys`` that API Gateway may not invoke ``fn`` for yet."""
+    stmts = ((observed.meta.get("statements") or {}) if observed else {}).get(fn) or []
+    prefix = f"reconcile-{api_id}-" if isinstance(api_id, str) else None
+    have = {s["Sid"]: s["SourceArn"] for s in stmts if prefix and s["Sid"].startswith(prefix)}
+    # a grant made outside reconcile (SAM's, of an adopted API) already lets the route call the function
+    others = {s["SourceArn"] for s in stmts if s["grants"] and not (prefix and s["Sid"].startswith(prefix))}
+    wanted = [(k, statement_id(api_id, k), source_arn(*_where(fn), api_id, k)) for k in keys]
+    keep = {sid: src for _k, sid, src in wanted if isinstance(sid, str)}
+    live_routes = observed.state.get("routes") or {} if observed else {}
+    out = [ops.call("lambda", "RemovePermission", f"{_fn_name(fn)}/{sid}", {"FunctionName": fn, "StatementId": sid},
+                    resource=arn, ownership=evidence) for sid, src in sorted(have.items()) if keep.get(sid) != src]
+    for key, sid, src in wanted:
+        route = live_routes.get(key) or {}
+        if route.get("function") == fn:  # the route calls fn already: whether it may (after a re-link too)
+            granted = bool(route.get("invokePermission"))
+        else:
+            granted = isinstance(sid, str) and (have.get(sid) == src or src in others)
+        if not granted or (isinstance(sid, str) and sid in have and have[sid] != src):
+            out.append(ops.call("lambda", "AddPermission", f"{_fn_name(fn)}/{key}", {
+                "FunctionName": fn, "StatementId": sid, "Action": "lambda:InvokeFunction", "Principal": PRINCIPAL,
+                "SourceArn": src}, resource=arn, ownership=evidence))
+    return out
 
 
 KIND = HttpApiKind()

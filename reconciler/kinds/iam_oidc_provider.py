@@ -18,13 +18,17 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from reconciler import PREVENT_DESTROY_ANNOTATION, policy
+from reconciler import PREVENT_DESTROY_ANNOTATION, ops, policy
 from reconciler.errors import Issue
-from reconciler.kinds.base import ApplyContext, Kind, Observed, PlanContext, Resource, Spec, ownership_tags
+from reconciler.kinds import _iam
+from reconciler.kinds.base import Kind, Observed, OpContext, PlanContext, Resource, Spec, ownership_tags
+from reconciler.plan import Operation
 
 THUMBPRINTS_TAG = "reconciler:thumbprints"
 AWS_MANAGED = "aws-managed"
 _THUMBPRINT = re.compile(r"^[0-9a-fA-F]{40}$")
+#: AWS: at most 100 client ids per provider (AddClientIDToOpenIDConnectProvider fails past it)
+MAX_CLIENT_IDS = 100
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(/[\x21-\x7E]*)?$")
 
 
@@ -93,6 +97,7 @@ class OidcProviderKind(Kind):
     # after the roles that trust it (80) are gone
     delete_order = 85
     service = "iam"
+    program = True
 
     def check(self, res: Resource) -> list[Issue]:
         want = provider_name(res.spec.url)
@@ -146,36 +151,38 @@ class OidcProviderKind(Kind):
                 out.append(obs)
         return out
 
-    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        kwargs: dict[str, Any] = {}
-        if "thumbprints" in desired:
-            kwargs["ThumbprintList"] = desired["thumbprints"]
-        ctx.aws.client("iam").call("create_open_id_connect_provider", f"OidcProvider/{name}", Url=desired["url"],
-                                   ClientIDList=desired["clientIds"], Tags=policy.tag_list(desired["tags"]), **kwargs)
-
-    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        iam = ctx.aws.client("iam")
-        what = f"OidcProvider/{name}"
+    # ---- operations (pure) -------------------------------------------------------------------------
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
+                   ctx: OpContext) -> list[Operation]:
         arn = f"arn:{ctx.partition}:iam::{ctx.account}:oidc-provider/{name}"
-        got = iam.call("get_open_id_connect_provider", what, OpenIDConnectProviderArn=arn)
-        live_ids = set(got.get("ClientIDList", []))
-        # add before remove: the provider never accepts no audience at all in between
-        for cid in sorted(set(desired["clientIds"]) - live_ids):
-            iam.call("add_client_id_to_open_id_connect_provider", what, OpenIDConnectProviderArn=arn, ClientID=cid)
-        for cid in sorted(live_ids - set(desired["clientIds"])):
-            iam.call("remove_client_id_from_open_id_connect_provider", what, OpenIDConnectProviderArn=arn, ClientID=cid)
-        if "thumbprints" in desired and sorted({t.lower() for t in got.get("ThumbprintList", [])}) != desired["thumbprints"]:
-            iam.call("update_open_id_connect_provider_thumbprint", what, OpenIDConnectProviderArn=arn,
-                     ThumbprintList=desired["thumbprints"])
-        to_set, to_remove = policy.tag_changes(policy.normalize_tags(got.get("Tags", [])), desired["tags"])
-        if to_remove:
-            iam.call("untag_open_id_connect_provider", what, OpenIDConnectProviderArn=arn, TagKeys=to_remove)
-        if to_set:
-            iam.call("tag_open_id_connect_provider", what, OpenIDConnectProviderArn=arn, Tags=policy.tag_list(to_set))
-
-    def delete(self, name: str, ctx: ApplyContext) -> None:
-        ctx.aws.client("iam").ignore_missing("delete_open_id_connect_provider", f"OidcProvider/{name}",
-                                             OpenIDConnectProviderArn=f"arn:{ctx.partition}:iam::{ctx.account}:oidc-provider/{name}")
+        if desired is None:
+            assert observed is not None
+            return [ops.call("iam", "DeleteOpenIDConnectProvider", name, {"OpenIDConnectProviderArn": observed.arn},
+                             resource=observed.arn, ownership=ctx.evidence(observed))]
+        if observed is None:
+            request: dict[str, Any] = {"Url": desired["url"], "ClientIDList": desired["clientIds"]}
+            if "thumbprints" in desired:
+                request["ThumbprintList"] = desired["thumbprints"]
+            return [ops.call("iam", "CreateOpenIDConnectProvider", name, {**request, "Tags": policy.tag_list(desired["tags"])},
+                             resource=arn)]
+        ev, arn = ctx.evidence(observed), observed.arn
+        live_ids, want = set(observed.state.get("clientIds") or ()), set(desired["clientIds"])
+        adds = [ops.call("iam", "AddClientIDToOpenIDConnectProvider", f"{name}/{c}",
+                         {"OpenIDConnectProviderArn": arn, "ClientID": c}, resource=arn, ownership=ev)
+                for c in sorted(want - live_ids)]
+        removes = [ops.call("iam", "RemoveClientIDFromOpenIDConnectProvider", f"{name}/{c}",
+                            {"OpenIDConnectProviderArn": arn, "ClientID": c}, resource=arn, ownership=ev)
+                   for c in sorted(live_ids - want)]
+        # add before remove, so that the provider never lacks an audience it should accept in between; except as
+        # many removes first as keep it within AWS's limit of client ids
+        first = max(0, len(live_ids | want) - MAX_CLIENT_IDS)
+        out = removes[:first] + adds + removes[first:]
+        live_thumbprints = sorted({t.lower() for t in observed.meta.get("thumbprints") or ()})
+        if "thumbprints" in desired and live_thumbprints != desired["thumbprints"]:
+            out.append(ops.call("iam", "UpdateOpenIDConnectProviderThumbprint", name,
+                                {"OpenIDConnectProviderArn": arn, "ThumbprintList": desired["thumbprints"]},
+                                resource=arn, ownership=ev))
+        return out + _iam.tag_operations("oidc", name, arn, observed.state.get("tags") or {}, desired["tags"], ev)
 
 
 KIND = OidcProviderKind()

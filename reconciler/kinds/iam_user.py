@@ -257,7 +257,7 @@ class UserKind(Kind):
         plan = key_plan(meta, desired)
 
         def drop(keys: list[str], why: str) -> None:
-            out.extend(ops.call("iam", "DeleteAccessKey", f"{name}/{k}", {"UserName": name, "AccessKeyId": k},
+            out.extend(ops.call("iam", "DeleteAccessKey", key_target(name, k), {"UserName": name, "AccessKeyId": k},
                                 resource=arn, ownership=ev, detail=why) for k in keys)
 
         drop(plan.unstored, "a key an interrupted apply made and never stored")
@@ -288,8 +288,8 @@ class UserKind(Kind):
             raise Refusal(f"cannot delete User/{name}: it has access key(s) reconcile did not create "
                           f"({', '.join(meta['foreign'])}), which the plan keeps; delete them yourself (or apply "
                           "spec.unmanagedAccessKeys: delete first), then run this again")
-        out = [ops.call("iam", "DeleteAccessKey", f"{name}/{k}", {"UserName": name, "AccessKeyId": k}, resource=arn,
-                        ownership=ev) for k in meta.get("ours") or ()]
+        out = [ops.call("iam", "DeleteAccessKey", key_target(name, k), {"UserName": name, "AccessKeyId": k},
+                        resource=arn, ownership=ev) for k in meta.get("ours") or ()]
         if meta.get("loginProfile"):
             out.append(ops.call("iam", "DeleteLoginProfile", name, {"UserName": name}, resource=arn, ownership=ev,
                                 detail="its console password"))
@@ -337,6 +337,11 @@ class UserKind(Kind):
 
     def unlinked(self, state: dict[str, Any], gone: set[str]) -> dict[str, Any]:
         return _iam.unlinked(state, gone)
+
+
+def key_target(user: str, key_id: str) -> str:
+    """How a plan's text names an access key: its user and the key id's ends (the full id is in the request)."""
+    return f"{user}/{key_id[:4]}…{key_id[-4:]}" if len(key_id) > 12 else f"{user}/{key_id}"
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,18 @@
 
 A folder is zipped reproducibly: entries sorted, timestamps fixed, permissions reduced to
 0644/0755, so the same files always give the same bytes and the same SHA-256. That digest is
-compared with Lambda's ``CodeSha256`` (base64), so an unchanged function plans as no-op.
+compared with Lambda's ``CodeSha256`` (base64), so an unchanged function plans as no-op; the plan
+holds the code by reference with that digest, and apply zips it again and refuses other bytes.
 
-Environment values may be ``{secretsManager: NAME}``: the value is read at apply time, never
-planned or printed ("(secret NAME)" everywhere), and the function carries a tag
-``reconciler:env:VAR = NAME@VERSION`` recording which secret version it holds, so a new secret
-version (or a value edited out of band) plans as an update without reading the secret at plan time.
+Environment values may be ``{secretsManager: NAME}``: the value is read at apply time only (the plan
+names the secret's version read at plan time, never its value; "(secret NAME)" everywhere), and the
+function carries a tag ``reconciler:env:VAR = NAME@VERSION=FINGERPRINT`` recording which secret version it
+holds and a slow fingerprint of its value, so a new secret version (or a value edited out of band) plans
+as an update without reading the secret at plan time.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import hmac
@@ -23,23 +24,25 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from reconciler import PREVENT_DESTROY_ANNOTATION, policy
-from reconciler.aws import lambda_ as lamx
+from reconciler import PREVENT_DESTROY_ANNOTATION, ops, policy
+from reconciler.artifacts import FINGERPRINT_SCHEME, sha256_b64
+from reconciler.artifacts import fingerprint as _fingerprint
 from reconciler.aws import secretsmanager
-from reconciler.errors import AwsError, Issue
+from reconciler.errors import Issue
 from reconciler.kinds import _code
 from reconciler.kinds._secrets import SecretRef, environment_checks, mask_environment_change, role_checks
 from reconciler.kinds.base import (
-    ApplyContext,
     Check,
     Kind,
     Observed,
+    OpContext,
     PlanContext,
     Reference,
     Resource,
     Spec,
     ownership_tags,
 )
+from reconciler.plan import Operation
 
 ENV_TAG = "reconciler:env:"
 ENV_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
@@ -109,9 +112,16 @@ def package(path: Path, boundary: Path | None = None) -> bytes:
     return _code.package(path, boundary)
 
 
-def sha256_b64(data: bytes) -> str:
-    """Lambda's CodeSha256: the base64 of the zip's SHA-256 digest."""
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+def _in_repository(path: Path, boundary: Path) -> str:
+    """The code's path relative to the repository holding the manifests (the same in every checkout); the path
+    as written when it leaves the repository (check() reports that)."""
+    try:
+        return Path(os.path.abspath(path)).relative_to(boundary).as_posix() or "."
+    except ValueError:
+        try:
+            return path.resolve().relative_to(boundary).as_posix() or "."
+        except (ValueError, OSError):
+            return str(path)
 
 
 def _display_path(p: Path) -> str:
@@ -121,24 +131,21 @@ def _display_path(p: Path) -> str:
         return str(p)
 
 
-FINGERPRINT_SCHEME = "s1:"  # scrypt; a mark without a scheme is an older release's HMAC (still read)
+SALT = "reconcile-env:"  # + the secret's version
 
 
 def fingerprint(value: str, version: str) -> str:
-    """A short, slow digest of a secret-backed variable's value, recorded in its marker tag: a value edited
-    by hand in Lambda no longer matches it, so plan sees the drift without reading the secret. Tags are
-    readable with less access than the value, so the digest is scrypt (about 16 MiB and tens of ms per
-    guess) salted with the secret's version, and cut to 64 bits: it tells a changed value, and guessing a
-    weak value from it costs a brute force at scrypt's price per try."""
-    digest = hashlib.scrypt(value.encode(), salt=f"reconcile-env:{version}".encode(), n=2**14, r=8, p=1, dklen=8)
-    return FINGERPRINT_SCHEME + digest.hex()
+    """A secret-backed variable's value's fingerprint, recorded in its marker tag (see artifacts.fingerprint):
+    a value edited by hand in Lambda no longer matches it, so plan sees the drift without reading the secret;
+    salted with the secret's version."""
+    return _fingerprint(value, f"{SALT}{version}")
 
 
 def fingerprint_matches(mark: str, value: str, version: str) -> bool:
     """``mark`` (from the marker tag) is ``value``'s fingerprint, in this release's scheme or the older HMAC."""
     if mark.startswith(FINGERPRINT_SCHEME):
         return hmac.compare_digest(mark, fingerprint(value, version))
-    legacy = hmac.new(f"reconcile-env:{version}".encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
+    legacy = hmac.new(f"{SALT}{version}".encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
     return hmac.compare_digest(mark, legacy)
 
 
@@ -155,6 +162,7 @@ class FunctionKind(Kind):
     replace_fields = frozenset({"packageType"})
     delete_order = 30
     service = "lambda"
+    program = True
 
     def mask_change(self, change: Any) -> Any:
         return mask_environment_change(change)
@@ -225,9 +233,8 @@ class FunctionKind(Kind):
             "environment": env,
             "codeSha256": sha256_b64(package(path, code_boundary(res))),
             "tags": ownership_tags(ctx.stack, res.tags, res.annotated(PREVENT_DESTROY_ANNOTATION)),
-            # apply inputs (not compared): where the code is, which variables are secrets
-            "_code": _display_path(path),
-            "_root": _display_path(code_boundary(res)),
+            # operation inputs (not compared): where the code is (in its repository), which variables are secrets
+            "_code": _in_repository(path, code_boundary(res)),
             "_secrets": {k: v.secretsManager for k, v in sorted(spec.environment.items()) if isinstance(v, SecretRef)},
         }
 
@@ -286,77 +293,97 @@ class FunctionKind(Kind):
                     out.append(full)
         return out
 
-    @staticmethod
-    def _code(name: str, desired: dict[str, Any]) -> bytes:
-        """The zip to upload, rebuilt from disk; refuses code that changed since the plan."""
-        path = Path(desired["_code"])
-        if not path.exists():
-            raise AwsError(f"Failed to upload Function/{name}: its code {path} is not there (run apply from the "
-                           "folder the plan was made in)")
-        try:
-            data = package(path, Path(desired["_root"]).resolve() if desired.get("_root") else None)
-        except _code.CodeError as e:
-            raise AwsError(f"Failed to upload Function/{name}: {e}") from None
-        if sha256_b64(data) != desired["codeSha256"]:
-            raise AwsError(f"Failed to upload Function/{name}: the code in {path} changed since the plan was made; "
-                           "run plan again")
-        return data
+    # ---- operations (pure) -------------------------------------------------------------------------
+    def plan_facts(self, aws: Any, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
+        """The current version of each secret the environment names (never its value): apply reads exactly it."""
+        if not desired.get("_secrets"):
+            return {}
+        return {"versions": {s: secretsmanager.version(aws, s, cached=True) for s in sorted(set(desired["_secrets"].values()))}}
 
-    @staticmethod
-    def _environment(ctx: ApplyContext, desired: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
-        """(variables with secret values resolved, marker tags recording the secret versions)."""
-        variables = dict(desired["environment"])
-        markers: dict[str, str] = {}
-        for key, secret in desired.get("_secrets", {}).items():
-            # value and version from one read: a rotation in between cannot pair a value with another version
-            variables[key], version = secretsmanager.read_versioned(ctx.aws, secret)
-            markers[ENV_TAG + key] = f"{secret}@{version}={fingerprint(variables[key], version)}"
-        return variables, markers
+    def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
+                   ctx: OpContext) -> list[Operation]:
+        if desired is None:
+            assert observed is not None
+            return [ops.call("lambda", "DeleteFunction", name, {"FunctionName": name}, resource=observed.arn,
+                             ownership=ctx.evidence(observed))]
+        variables, markers = _environment(desired, ctx)
+        code = ops.code_zip(desired["_code"], desired["codeSha256"])
+        if observed is None:
+            arn = f"arn:{ctx.partition}:lambda:{ctx.region}:{ctx.account}:function:{name}"
+            request = {"FunctionName": name, "PackageType": "Zip", "Runtime": desired["runtime"], "Role": desired["role"],
+                       "Handler": desired["handler"], "Code": {"ZipFile": code}, "Description": desired["description"],
+                       "Timeout": desired["timeout"], "MemorySize": desired["memorySize"],
+                       "Architectures": [desired["architecture"]], "Environment": {"Variables": variables},
+                       "Tags": {**desired["tags"], **markers}}
+            return [ops.call("lambda", "CreateFunction", name, request, id="function", resource=arn,
+                             detail=f"code {desired['_code']}"),
+                    ops.wait("lambda", "FunctionActiveV2", name, "until it is Active", FunctionName=name)]
+        return self._update(name, desired, observed, ctx, variables, markers)
 
-    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        lam = ctx.aws.client("lambda")
-        variables, markers = self._environment(ctx, desired)
-        zipped = self._code(name, desired)
-        lamx.retry_role(lambda: lam.call(
-            "create_function", f"Function/{name}", FunctionName=name, PackageType="Zip", Runtime=desired["runtime"],
-            Role=desired["role"], Handler=desired["handler"], Code={"ZipFile": zipped},
-            Description=desired["description"], Timeout=desired["timeout"], MemorySize=desired["memorySize"],
-            Architectures=[desired["architecture"]], Environment={"Variables": variables},
-            Tags={**desired["tags"], **markers}))
-        lamx.wait_settled(ctx.aws, name)
+    def _update(self, name: str, desired: dict[str, Any], observed: Observed, ctx: OpContext,
+                variables: dict[str, Any], markers: dict[str, Any]) -> list[Operation]:
+        """Code, then configuration (each waited for: Lambda refuses a change while one is in progress), tags."""
+        live, arn, ev = observed.state, observed.arn, ctx.evidence(observed)
+        out: list[Operation] = []
 
-    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        lam = ctx.aws.client("lambda")
-        what = f"Function/{name}"
-        got = lam.call("get_function", what, FunctionName=name)
-        cfg, live_tags = got["Configuration"], got.get("Tags") or {}
-        lamx.wait_settled(ctx.aws, name)
-        arch = (cfg.get("Architectures") or ["x86_64"])[0]
-        if cfg.get("CodeSha256") != desired["codeSha256"] or arch != desired["architecture"]:
-            ctx.progress(f"{what}: uploading code ({desired['_code']})")
-            lam.call("update_function_code", what, FunctionName=name, ZipFile=self._code(name, desired),
-                     Architectures=[desired["architecture"]])
-            lamx.wait_settled(ctx.aws, name)
-        variables, markers = self._environment(ctx, desired)
-        config: dict[str, Any] = {}
-        for key, field in (("Description", "description"), ("Runtime", "runtime"), ("Handler", "handler"),
-                           ("MemorySize", "memorySize"), ("Timeout", "timeout"), ("Role", "role")):
-            if (cfg.get(key) or ("" if key == "Description" else None)) != desired[field]:
-                config[key] = desired[field]
-        if ((cfg.get("Environment") or {}).get("Variables") or {}) != variables:
+        def settle() -> None:
+            out.append(ops.wait("lambda", "FunctionUpdatedV2", name, "until its last update is done",
+                                FunctionName=name))
+
+        config = {key: desired[field] for key, field in CONFIG.items() if live.get(field) != desired[field]}
+        if live.get("environment") != desired["environment"]:
             config["Environment"] = {"Variables": variables}
+        new_code = live.get("codeSha256") != desired["codeSha256"] or live.get("architecture") != desired["architecture"]
+        if new_code or config:
+            settle()  # (a change made just before, by anyone, must finish first)
+        if new_code:
+            out.append(ops.call("lambda", "UpdateFunctionCode", name, {
+                "FunctionName": name, "ZipFile": ops.code_zip(desired["_code"], desired["codeSha256"]),
+                "Architectures": [desired["architecture"]]}, resource=arn, ownership=ev,
+                detail=f"code {desired['_code']}"))
+            settle()
         if config:
-            lamx.retry_role(lambda: lam.call("update_function_configuration", what, FunctionName=name, **config))
-            lamx.wait_settled(ctx.aws, name)
-        want = {**desired["tags"], **markers}
-        to_set, to_remove = policy.tag_changes(policy.normalize_tags(live_tags), want)
+            out.append(ops.call("lambda", "UpdateFunctionConfiguration", name, {"FunctionName": name, **config},
+                                resource=arn, ownership=ev, detail=", ".join(sorted(config))))
+            settle()
+        live_markers = observed.meta.get("markers") or {}
+        tags, to_remove = policy.tag_changes(live.get("tags") or {}, desired["tags"])
+        to_set: dict[str, Any] = dict(tags)
+        to_set.update({k: v for k, v in markers.items() if not _marker_holds(live_markers.get(k[len(ENV_TAG):]), v)})
+        to_remove += [ENV_TAG + k for k in sorted(live_markers) if ENV_TAG + k not in markers]
         if to_set:
-            lam.call("tag_resource", what, Resource=cfg["FunctionArn"], Tags=to_set)
+            out.append(ops.call("lambda", "TagResource", name, {"Resource": arn, "Tags": to_set}, resource=arn,
+                                ownership=ev, detail=", ".join(sorted(to_set))))
         if to_remove:
-            lam.call("untag_resource", what, Resource=cfg["FunctionArn"], TagKeys=to_remove)
+            out.append(ops.call("lambda", "UntagResource", name, {"Resource": arn, "TagKeys": sorted(to_remove)},
+                                resource=arn, ownership=ev, detail=", ".join(sorted(to_remove))))
+        return out
 
-    def delete(self, name: str, ctx: ApplyContext) -> None:
-        ctx.aws.client("lambda").ignore_missing("delete_function", f"Function/{name}", FunctionName=name)
+
+#: UpdateFunctionConfiguration's parameters and the state fields they set
+CONFIG = {"Description": "description", "Runtime": "runtime", "Handler": "handler", "MemorySize": "memorySize",
+          "Timeout": "timeout", "Role": "role"}
+
+
+def _environment(desired: dict[str, Any], ctx: OpContext) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the variables, secret-backed ones by reference to the version plan read; the marker tags recording
+    each one's secret, version and the fingerprint of its value, computed by apply)."""
+    secrets = desired.get("_secrets") or {}
+    versions = ctx.facts.get("versions") or {}
+    variables: dict[str, Any] = {k: v for k, v in desired["environment"].items() if k not in secrets}
+    markers: dict[str, Any] = {}
+    for key, secret in sorted(secrets.items()):
+        version = versions.get(secret) or ""
+        variables[key] = ops.secret(secret, version or None)
+        markers[ENV_TAG + key] = ops.concat(f"{secret}@{version}=",
+                                            ops.fingerprint(ops.secret(secret, version or None), f"{SALT}{version}"))
+    return dict(sorted(variables.items())), markers
+
+
+def _marker_holds(live: str | None, want: Any) -> bool:
+    """The live marker records the secret and version the plan sets, with this release's fingerprint."""
+    prefix = want["$concat"][0] if isinstance(want, dict) else want
+    return live is not None and live.startswith(prefix) and live[len(prefix):].startswith(FINGERPRINT_SCHEME)
 
 
 KIND = FunctionKind()

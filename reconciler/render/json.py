@@ -6,4 +6,5 @@ from reconciler.plan import Plan
 
 
 def render(plan: Plan) -> str:
-    return plan.model_dump_json(indent=2)
+    """The plan as saved and printed: fields that are not set are left out (readers take their defaults)."""
+    return plan.model_dump_json(indent=2, exclude_none=True)

@@ -20,15 +20,16 @@ kept; writes and data-plane calls are, with a sequence number, the time, service
 status, the resource identifiers found in the request (only identifier fields and tags: never a
 secret value, a policy document or a code archive), the tags the request sets, and the identifiers
 AWS chose and answered with (``answer``: an HTTP API's ``ApiId``, from JSON answers only), and the
-``caller``: a short hash of the access key id that signed the request (so a test can tell its CLI's
-writes from its own boto3 writes made at the same time; the id itself is not kept).
+``caller``: a short hash of the access key id that signed the request (the id itself is not kept), and
+``run``: the reconcile run that made it (the ``reconcile-run/<id>`` token of its User-Agent), so a test can
+tell each reconcile process's writes from its own boto3 writes made at the same time.
 
 A refused write is recorded with its status (4xx/5xx): it was an attempt, and the audit checks
 attempts, so a write to something the plan did not list fails the check even when AWS refused it.
 
 Routes (JSON):
-- ``GET /reconcile-sandbox/audit[?since=N]``: ``{"records": [...], "next": M}``, the records whose
-  ``seq`` is greater than N; pass M as ``since`` next time.
+- ``GET /reconcile-sandbox/audit[?since=N][&run=ID]``: ``{"records": [...], "next": M}``, the records whose
+  ``seq`` is greater than N (and, with ``run``, made by that reconcile run); pass M as ``since`` next time.
 - ``POST /reconcile-sandbox/audit/reset``: forget the records (sequence numbers keep counting, so a
   ``since`` taken before stays valid). ``/moto-api/reset`` does the same.
 """
@@ -163,6 +164,13 @@ def caller(environ: dict[str, Any]) -> str | None:
     return hashlib.sha256(m.group(1).encode()).hexdigest()[:12] if m else None
 
 
+def run_of(environ: dict[str, Any]) -> str | None:
+    """The reconcile run a request belongs to: the ``reconcile-run/<id>`` token of its User-Agent (None: not
+    a reconcile run, e.g. a test's own boto3 call or another client)."""
+    m = re.search(r"\breconcile-run/([0-9a-f]{6,32})\b", environ.get("HTTP_USER_AGENT") or "")
+    return m.group(1) if m else None
+
+
 def _signing_name(environ: dict[str, Any]) -> str | None:
     auth = environ.get("HTTP_AUTHORIZATION") or ""
     m = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
@@ -277,20 +285,20 @@ def _created(service: str, operation: str, body: bytes) -> dict[str, str]:
 
 
 def record(service: str, operation: str, kind: str, status: int, params: dict[str, Any],
-           answer: dict[str, str] | None = None, who: str | None = None) -> dict[str, Any]:
+           answer: dict[str, str] | None = None, who: str | None = None, run: str | None = None) -> dict[str, Any]:
     global _seq
     with _lock:
         _seq += 1
         entry = {"seq": _seq, "time": time.time(), "service": service, "operation": operation, "class": kind,
                  "status": status, "ids": identifiers(params), "tags": _tags(params), "answer": answer or {},
-                 "caller": who}
+                 "caller": who, "run": run}
         _records.append(entry)
     return entry
 
 
-def records(since: int = 0) -> tuple[list[dict[str, Any]], int]:
+def records(since: int = 0, run: str | None = None) -> tuple[list[dict[str, Any]], int]:
     with _lock:
-        return [r for r in _records if r["seq"] > since], _seq
+        return [r for r in _records if r["seq"] > since and (run is None or r["run"] == run)], _seq
 
 
 def reset() -> None:
@@ -310,11 +318,12 @@ def _route(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     if path.rstrip("/") == ROUTE:
         if method != "GET":
             return _answer(start_response, 405, {"error": "GET /reconcile-sandbox/audit[?since=N]"})
+        query = parse_qs(environ.get("QUERY_STRING", ""))
         try:
-            since = int(parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0])
+            since = int(query.get("since", ["0"])[0])
         except ValueError:
             since = 0
-        found, last = records(since)
+        found, last = records(since, query.get("run", [None])[0])
         return _answer(start_response, 200, {"records": found, "next": last})
     if path.rstrip("/") == ROUTE + "/reset":
         if method != "POST":
@@ -338,7 +347,7 @@ def wsgi_middleware(app: Any) -> Any:
                 status: list[int] = []
                 result = app(environ, _capture(start_response, status))
                 record("execute-api", f"{environ.get('REQUEST_METHOD', 'GET')} {path}", "data",
-                       status[0] if status else 0, {}, None, caller(environ))
+                       status[0] if status else 0, {}, None, caller(environ), run_of(environ))
                 return result
             return app(environ, start_response)
         body = request_body(environ)
@@ -361,7 +370,7 @@ def wsgi_middleware(app: Any) -> Any:
         if hasattr(result, "close"):
             result.close()
         record(resolved[0], resolved[1], kind, status[0] if status else 0, resolved[2],
-               _created(resolved[0], resolved[1], b"".join(chunks)), caller(environ))
+               _created(resolved[0], resolved[1], b"".join(chunks)), caller(environ), run_of(environ))
         return chunks
 
     return middleware

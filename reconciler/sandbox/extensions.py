@@ -22,6 +22,7 @@ def install() -> None:
         iam_oidc,
         lambda_code,
         lambda_runtime,
+        paging,
         sagemaker,
         validation,
         wire,
@@ -34,6 +35,7 @@ def install() -> None:
     iam_oidc.install()  # Add/RemoveClientIDToOpenIDConnectProvider
     autoscaling.install()  # sagemaker:inference-component:DesiredCopyCount, AWS's refusals and deletions
     cloudwatch.install()  # alarm tags set at creation only and deleted with the alarm
+    paging.install()  # after every response method is in place: page sizes honoured where botocore models them
     errors.install()  # IAM / Secrets Manager not-found answers as AWS words them
     validation.install()  # requests checked against botocore's model constraints, refused as AWS does
     audit.install()  # keep last: outermost, records every write with the status the client saw

@@ -23,7 +23,8 @@ WRONG_TARGET = [
     ({"stack": "other"}, "the plan is for stack 'other', the manifests in m declare stack 'demo'"),
     ({"sandbox": True}, "the plan was made against the sandbox, this run uses AWS"),
     ({"region": "eu-west-1"}, "region"),
-    ({"manifests_path": "elsewhere"}, "the manifests the plan was made from (elsewhere) are not there"),
+    ({"manifests_path": "elsewhere", "manifests_dir": "/nowhere/elsewhere", "manifests_in_repo": None},
+     "the manifests the plan was made from (elsewhere) are not there"),
     ({"format_version": 99}, "unsupported plan format_version 99"),
 ]
 

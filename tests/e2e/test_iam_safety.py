@@ -141,7 +141,7 @@ def test_output_formats_and_detailed_exitcode(cli, tmp_path):
     r = cli("plan", str(m), "--format", "json", "--detailed-exitcode")
     assert r.code == 2
     data = json.loads(r.out)
-    assert data["format_version"] == 1 and data["steps"][0]["action"] == "create"
+    assert data["format_version"] == 2 and data["steps"][0]["action"] == "create"
     r = cli("plan", str(m), "--format", "markdown")
     assert r.code == 0 and "<!-- reconcile-plan -->" in r.out and "| `+` | `Role/fmt` |" in r.out
     r = cli("plan", str(m))

@@ -49,7 +49,9 @@ FILES = {"stack.yaml": "apiVersion: reconciler/v1\nkind: Stack\nmetadata: {name:
 
 def _writes(cli) -> list[dict]:  # type: ignore[no-untyped-def]
     """The AWS writes of the last command (the lock's aside)."""
-    return [r for r in cli.audit.writes if r.get("class") == "write" and r.get("service") != "dynamodb"]
+    from tests.support import audit
+
+    return [r for r in audit.current().latest_writes() if r.get("service") != "dynamodb"]
 
 
 def _ic(sm) -> dict:  # type: ignore[no-untyped-def]

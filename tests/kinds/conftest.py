@@ -1,4 +1,4 @@
-"""The kinds' contract tests run the pipeline in-process on moto's mock_aws (fast, no HTTP)."""
+"""The kinds' contract tests run the pipeline in-process against the test worker's emulator over HTTP."""
 
 from __future__ import annotations
 
@@ -12,20 +12,17 @@ from tests.support.manifests import write
 
 
 @pytest.fixture
-def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from moto import mock_aws
-
-    from reconciler.sandbox.extensions import install
-
-    install()  # the emulator's SageMaker (inference components, UpdateEndpoint …), as the sandbox serves it:
-    # every plan scans for orphans of every kind, so even an IAM-only stack lists inference components
-    for k in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "RECONCILE_SANDBOX"):
+def mocked(moto_server, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A clean account on the test worker's emulator (the sandbox's server, over HTTP), the pipeline run
+    in-process against it: every run is write-audited like a CLI run (tests/support/audit.py)."""
+    moto_server.reset()
+    for k in ("AWS_PROFILE", "RECONCILE_SANDBOX"):
         monkeypatch.delenv(k, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
-        yield
+    for k, v in {"AWS_ENDPOINT_URL": moto_server.url, "AWS_ACCESS_KEY_ID": "testing",
+                 "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                 "AWS_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(k, v)
+    yield
 
 
 class Stack:

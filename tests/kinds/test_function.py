@@ -136,7 +136,8 @@ def test_code_change_updates_code_only_then_config_only(cli, boto, tmp_path):
     assert [(s["kind"], s["action"], [c["path"] for c in s["changes"]]) for s in steps] == [
         ("Function", "update", ["codeSha256"])]
     r = cli("apply", str(m), "--auto-approve")
-    assert r.code == 0 and "uploading code" in r.err, r.text
+    assert r.code == 0 and "> UpdateFunctionCode greeter" in r.out, r.text
+    assert "UpdateFunctionConfiguration" not in r.out, r.text
     after = lam.get_function_configuration(FunctionName="greeter")
     assert after["CodeSha256"] == sha256_b64(package(m / "code")) != before["CodeSha256"]
     out = lam.invoke(FunctionName="greeter", Payload=json.dumps({"fail": True}))
@@ -147,7 +148,8 @@ def test_code_change_updates_code_only_then_config_only(cli, boto, tmp_path):
     steps = [s for s in json.loads(r.out)["steps"] if s["action"] != "noop"]
     assert [[(c["path"], c["before"], c["after"]) for c in s["changes"]] for s in steps] == [[("memorySize", 256, 512)]]
     r = cli("apply", str(m), "--auto-approve")
-    assert r.code == 0 and "uploading code" not in r.err, r.text
+    assert r.code == 0 and "UpdateFunctionCode" not in r.out, r.text
+    assert "> UpdateFunctionConfiguration greeter  (MemorySize)" in r.out, r.text
     assert lam.get_function_configuration(FunctionName="greeter")["MemorySize"] == 512
 
 
@@ -169,3 +171,78 @@ def test_validation_names_file_line_and_field(cli, tmp_path):
     write(m, {"missing-folder/main.py": "def handler(e, c): pass\n"})
     r = cli("validate", str(m))
     assert "spec.handler: handler 'app.handler' needs app.py" in r.err
+
+
+def test_a_saved_plan_holds_code_and_secret_by_reference_and_is_refused_when_either_changed(cli, boto, tmp_path):
+    m = _folder(tmp_path / "m")
+    sm, lam = boto("secretsmanager"), boto("lambda")
+    sm.create_secret(Name="greeter-token", SecretString="s3cr3t-value-1")
+    r = cli("plan", "m", "--out", "plan.json")
+    assert r.code == 0, r.text
+    text = (tmp_path / "plan.json").read_text()
+    assert "s3cr3t" not in text
+    (step,) = [s for s in json.loads(text)["steps"] if s["kind"] == "Function"]
+    assert [o["action"] for o in step["operations"]] == ["CreateFunction", "Wait"]
+    request = step["operations"][0]["request"]
+    # (the code by its path in the repository holding the manifests: here the manifests folder, not a git checkout)
+    assert request["Code"] == {"ZipFile": {"$zip": "code", "sha256": sha256_b64(package(m / "code"))}}
+    first = next(v for v, stages in sm.describe_secret(SecretId="greeter-token")["VersionIdsToStages"].items()
+                 if "AWSCURRENT" in stages)
+    assert request["Environment"]["Variables"]["API_TOKEN"] == {"$secret": "greeter-token", "version": first}
+
+    # the secret rotates between plan and apply: the plan is stale (never a value paired with another version)
+    sm.put_secret_value(SecretId="greeter-token", SecretString="s3cr3t-value-22")
+    r = cli("apply", "plan.json", "--auto-approve")
+    assert r.code == 1 and "refusing to apply a stale plan" in r.err and "CreateFunction greeter" in r.err, r.text
+    assert cli("plan", "m", "--out", "plan.json").code == 0
+    # the code changes between plan and apply: refused too, nothing uploaded
+    code = (m / "code" / "app.py").read_text()
+    (m / "code" / "app.py").write_text(code + "# edited\n")
+    r = cli("apply", "plan.json", "--auto-approve")
+    assert r.code == 1 and "refusing to apply a stale plan" in r.err and "CreateFunction greeter" in r.err, r.text
+    assert lam.list_functions()["Functions"] == []
+    # as planned again: applied exactly, the secret's value of the planned version, its marker recording it
+    (m / "code" / "app.py").write_text(code)
+    r = cli("apply", "plan.json", "--auto-approve")
+    assert r.code == 0, r.text
+    got = lam.get_function(FunctionName="greeter")
+    assert got["Configuration"]["Environment"]["Variables"]["API_TOKEN"] == "s3cr3t-value-22"
+    assert got["Configuration"]["CodeSha256"] == sha256_b64(package(m / "code"))
+    second = next(v for v, stages in sm.describe_secret(SecretId="greeter-token")["VersionIdsToStages"].items()
+                  if "AWSCURRENT" in stages)
+    assert got["Tags"]["reconciler:env:API_TOKEN"].startswith(f"greeter-token@{second}=s1:")
+    assert cli("plan", "m", "--detailed-exitcode").code == 0
+    assert all("s3cr3t" not in h.text for h in cli.history)
+
+
+def _git(*args: str, cwd: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def test_a_saved_plan_uploads_the_code_of_the_checkout_it_is_applied_in_from_any_folder(cli, boto, tmp_path):
+    """The plan names the code by its path in the repository (src/, beside the manifests' folder): another CI
+    job's checkout of the same commit, applying from one of its sub-folders, uploads that checkout's code."""
+    repo = tmp_path / "repo"
+    write(repo, {"deploy/m/stack.yaml": STACK,
+                 "deploy/m/fn.yaml": MANIFEST.replace("code: code", "code: ../../src"),
+                 "src/app.py": HANDLER})
+    _git("init", "-q", cwd=repo)
+    _git("add", ".", cwd=repo)
+    _git("commit", "-qm", "function", cwd=repo)
+    boto("secretsmanager").create_secret(Name="greeter-token", SecretString="t")
+    assert cli("plan", "deploy/m", "--out", str(repo / "plan.json"), cwd=repo).code == 0
+    plan = json.loads((repo / "plan.json").read_text())
+    (step,) = [s for s in plan["steps"] if s["kind"] == "Function"]
+    assert step["operations"][0]["request"]["Code"]["ZipFile"]["$zip"] == "src"
+    job = tmp_path / "job2"
+    _git("clone", "-q", str(repo), str(job), cwd=tmp_path)
+    (job / "plan.json").write_text((repo / "plan.json").read_text())
+    repo.rename(tmp_path / "gone")  # (another machine: the first checkout is not there)
+    (job / "sub").mkdir()
+    r = cli("apply", str(job / "plan.json"), cwd=job / "sub")
+    assert r.code == 0 and "Apply complete: 2 created." in r.out, r.text
+    got = boto("lambda").get_function_configuration(FunctionName="greeter")
+    assert got["CodeSha256"] == sha256_b64(package(job / "src")) == step["desired"]["codeSha256"]

@@ -125,3 +125,48 @@ def test_an_api_of_the_same_name_not_owned_is_a_conflict(cli, boto, tmp_path):
     m = write(tmp_path / "m", {"stack.yaml": STACK, "fn.yaml": FUNCTION, "api.yaml": API, "code/app.py": HANDLER})
     r = cli("plan", str(m))
     assert r.code == 1 and "HttpApi/echo-api [conflict]" in r.out, r.text
+
+
+def test_each_change_rechecks_the_apis_tags_by_its_arn_at_that_moment(stack):
+    """Plan an update, then the API is tagged as another stack's before apply runs the plan: nothing is written."""
+    import boto3
+
+    from reconciler import pipeline
+
+    stack.write({"fn.yaml": FUNCTION, "api.yaml": API, "code/app.py": HANDLER})
+    stack.apply()
+    stack.write({"fn.yaml": FUNCTION, "api.yaml": API.replace("description: echoes", "description: echoes v2"),
+                 "code/app.py": HANDLER})
+    p, t, m = pipeline.plan(stack.root, stack.opts)
+    (step,) = p.changes
+    assert [(o.action, o.ownership.basis, o.resource) for o in step.operations] == [
+        ("UpdateApi", "tags", f"arn:aws:apigateway:us-east-1::/apis/{step.operations[0].request['ApiId']}")]
+    gw = boto3.client("apigatewayv2", region_name="us-east-1")
+    gw.tag_resource(ResourceArn=step.operations[0].resource, Tags={"reconciler:stack": "other"})
+    result = pipeline.apply(p, t, stack.opts, m.stack.name)
+    ((_, err),) = result.outcome.failed
+    assert "became owned by stack 'other'" in str(err), err
+    (api,) = [a for a in gw.get_apis()["Items"] if a["Name"] == "echo-api"]
+    assert api["Description"] == "echoes"
+
+
+def test_a_route_to_a_replaced_function_gets_its_permission_again_in_the_relink():
+    """A function replaced in the same plan loses its resource policy: the API's re-link adds the permission back."""
+    from reconciler.kinds.base import Observed, OpContext
+    from reconciler.kinds.http_api import KIND
+
+    fn = "arn:aws:lambda:us-east-1:123456789012:function:echo"
+    tags = {"reconciler:managed-by": "reconciler", "reconciler:stack": "api-test"}
+    state = {"description": "", "routes": {"POST /echo": {"function": fn, "invokePermission": True}}, "cors": None,
+             "stage": "$default (auto-deploy)", "tags": tags}
+    meta = {"id": "a1b2", "routes": {"POST /echo": {"RouteId": "r", "Target": "integrations/i"}},
+            "integrations": [{"IntegrationId": "i", "IntegrationType": "AWS_PROXY", "IntegrationUri": fn,
+                              "PayloadFormatVersion": "2.0"}],
+            "statements": {fn: [{"Sid": "reconcile-a1b2-90aba273c32f", "grants": True,
+                                 "SourceArn": "arn:aws:execute-api:us-east-1:123456789012:a1b2/*/POST/echo"}]}}
+    ctx = OpContext(stack="api-test", account="123456789012", region="us-east-1")
+    arn = "arn:aws:apigateway:us-east-1::/apis/a1b2"
+    assert KIND.operations("echo-api", state, Observed("HttpApi", "echo-api", arn, state, meta), ctx) == []
+    again = Observed("HttpApi", "echo-api", arn, KIND.unlinked(state, {fn}), meta)
+    assert [(o.action, o.request["StatementId"]) for o in KIND.operations("echo-api", state, again, ctx)] == [
+        ("AddPermission", "reconcile-a1b2-90aba273c32f")]

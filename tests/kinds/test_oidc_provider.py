@@ -115,3 +115,21 @@ def test_invalid_specs(tmp_path, body, message):
     with pytest.raises(ManifestError) as e:
         manifests.load(tmp_path)
     assert message in str(e.value)
+
+
+def test_a_change_rechecks_the_providers_tags_by_its_arn_at_that_moment(stack):
+    """Plan an update, then the provider is tagged as another stack's before apply runs the plan: nothing is written."""
+    from reconciler import pipeline
+
+    stack.write({"p.yaml": PROVIDER})
+    stack.apply()
+    stack.write({"p.yaml": PROVIDER.replace("team: platform", "team: ml")})
+    p, t, m = pipeline.plan(stack.root, stack.opts)
+    (step,) = p.changes
+    assert [(o.action, o.ownership.basis, o.resource) for o in step.operations] == [("TagOpenIDConnectProvider", "tags", ARN)]
+    iam().tag_open_id_connect_provider(OpenIDConnectProviderArn=ARN, Tags=[{"Key": "reconciler:stack", "Value": "other"}])
+    result = pipeline.apply(p, t, stack.opts, m.stack.name)
+    ((_, err),) = result.outcome.failed
+    assert "became owned by stack 'other'" in str(err), err
+    tags = {x["Key"]: x["Value"] for x in iam().get_open_id_connect_provider(OpenIDConnectProviderArn=ARN)["Tags"]}
+    assert tags["team"] == "platform"

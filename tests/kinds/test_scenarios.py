@@ -3,6 +3,8 @@
 A scenario is a YAML file under ``tests/kinds/scenarios/<Kind>/``:
 
 - ``manifests``: the documents of the stack (``Stack`` test is added), the resource under test among them;
+  ``files``: other files of the manifests folder (a Function's code), by path; ``"@sha256:PATH"`` anywhere stands
+  for the Lambda digest (CodeSha256) of the code at PATH in that folder, as reconcile zips it;
 - ``resource``: ``Kind/name`` of the resource under test;
 - ``live``: its live state as reconcile reads it (``arn``, ``state``, ``meta``; absent or null: it does not
   exist), ``facts``: what ``Kind.plan_facts`` read;
@@ -67,9 +69,26 @@ def _plan(case: dict[str, Any], tmp_path: Path) -> Any:
                 facts={(kind, name): case.get("facts") or {}})
 
 
+def _digests(value: Any, folder: Path) -> Any:
+    """``value`` with each "@sha256:PATH" replaced by the Lambda digest of the code at ``folder/PATH``."""
+    if isinstance(value, dict):
+        return {k: _digests(v, folder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_digests(v, folder) for v in value]
+    if isinstance(value, str) and value.startswith("@sha256:"):
+        from reconciler.artifacts import sha256_b64
+        from reconciler.kinds._code import package
+
+        return sha256_b64(package(folder / value.removeprefix("@sha256:")))
+    return value
+
+
 @pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
 def test_scenario(path: Path, tmp_path: Path) -> None:
     case = yaml.safe_load(path.read_text())
+    if case.get("files"):
+        write(tmp_path / "m", case["files"])
+        case = _digests(case, tmp_path / "m")
     p = _plan(case, tmp_path)
     expect = case["expect"]
     if "problem" in expect:

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from tests.support.audit import ENV_MARKER, WriteAudit, active_for, register
+from tests.support import audit
 
 
 def reconcile_exe() -> str:
@@ -34,32 +35,49 @@ class Result:
 
 
 class Cli:
-    """``cli(*args)`` runs the console script. With ``audit_url`` (the moto server's), every call's AWS writes
-    are checked against what the command may write (tests/support/audit.py): a violation fails the test."""
+    """``cli(*args)`` runs the console script. The writes of every reconcile run it starts are compared with
+    the plans the run executed, right after the call (tests/support/audit.py): a violation fails the test."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, audit_url: str | None = None):
+    def __init__(self, env: dict[str, str], cwd: Path):
         self.env = env
         self.cwd = cwd
         self.history: list[Result] = []
-        self.audit = WriteAudit(audit_url) if audit_url else active_for(env)  # a Cli(cli.env, …) shares cli's
-        if audit_url and self.audit:
-            register(self.audit)
-            env[ENV_MARKER] = audit_url  # in place: tests share this dict (aws_env, cli.env)
 
-    def __call__(self, *args: str, input: str | None = None, timeout: float = 300, env: dict | None = None) -> Result:
+    def __call__(self, *args: str, input: str | None = None, timeout: float = 300, env: dict | None = None,
+                 cwd: Path | None = None) -> Result:
         run_env = {**self.env, **(env or {})}
-        audit = self.audit if self.audit and self.audit.applies(args, run_env) else None
-        if audit:
-            run_env.update(audit.begin(run_env))
-        proc = subprocess.run(
-            [reconcile_exe(), *args], cwd=self.cwd, env=run_env, input=input,
-            capture_output=True, text=True, timeout=timeout,
-        )
-        res = Result(proc.returncode, proc.stdout, proc.stderr)
+        with audited() as done:
+            proc = subprocess.run(
+                [reconcile_exe(), *args], cwd=cwd or self.cwd, env=run_env, input=input,
+                capture_output=True, text=True, timeout=timeout,
+            )
+            res = Result(proc.returncode, proc.stdout, proc.stderr)
+            done(res)
         self.history.append(res)
-        if audit:
-            audit.end(args, res)
         return res
+
+
+class audited:
+    """``with audited() as done: …; done(result)``: the runs started inside are compared with their plans
+    when the block ends (``result``: the command's, for its exit code and output in the message)."""
+
+    def __enter__(self) -> Any:
+        self.session = audit.current()
+        self.before = {r.id for r in self.session.runs()} if self.session else set()
+        self.result: Result | None = None
+
+        def done(result: Result) -> None:
+            self.result = result
+
+        return done
+
+    def __exit__(self, *exc: Any) -> None:
+        import os
+
+        if self.session is None or self.session.pid != os.getpid() or exc[0] is not None:
+            return
+        res = self.result
+        self.session.check_new(self.before, None if res is None else res.code == 0, res.text if res else "")
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:

@@ -348,14 +348,10 @@ def run_inprocess(env: dict[str, str], *args: str) -> Any:
     import sys
 
     from reconciler.cli import main
-    from tests.support.audit import active_for
-    from tests.support.cli import Result
+    from tests.support.cli import Result, audited
 
-    audit = active_for(env)  # the test's write audit, as for a `cli` fixture call
-    if audit and not audit.applies(args, env):
-        audit = None
-    if audit:
-        env = {**env, **audit.begin(env)}
+    checked = audited()  # the test's write audit, as for a `cli` fixture call
+    done = checked.__enter__()
     out, err = io.StringIO(), io.StringIO()
     saved_env, saved_argv = dict(os.environ), sys.argv
     os.environ.clear()
@@ -378,8 +374,8 @@ def run_inprocess(env: dict[str, str], *args: str) -> Any:
         os.environ.update(saved_env)
         sys.argv = saved_argv
     result = Result(code, out.getvalue(), err.getvalue())
-    if audit:
-        audit.end(args, result)
+    done(result)
+    checked.__exit__(None, None, None)
     return result
 
 
