@@ -24,7 +24,9 @@ def _files(model: str) -> dict[str, str]:
 
 def _writes(cli) -> list[str]:  # type: ignore[no-untyped-def]
     """The AWS writes of the last command, in order (the stack lock's aside)."""
-    return [r["operation"] for r in cli.audit.writes if r.get("class") == "write" and r.get("service") != "dynamodb"]
+    from tests.support import audit
+
+    return [r["operation"] for r in audit.current().latest_writes() if r.get("service") != "dynamodb"]
 
 
 def _status(sm) -> str:  # type: ignore[no-untyped-def]
