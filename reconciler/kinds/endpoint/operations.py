@@ -76,8 +76,11 @@ class Step:
         return self.ctx.evidence(self.obs)
 
     def scope(self, created: bool) -> Scope:
-        """Whose scaling: the endpoint's (its tags checked), or created by this step."""
-        live = self.evidence.model_copy(update={"resource": self.arn}) if self.obs is not None else ops.created("endpoint")
+        """Whose scaling: a part of the endpoint (its tags checked: ``basis: parent``; when adopting it, the
+        adopt annotation, checked on the endpoint), or of the endpoint this step creates."""
+        live = ops.created("endpoint") if self.obs is None else \
+            ops.part_of(self.arn, self.obs.tags, self.read_at) if self.obs.stack == self.ctx.stack else \
+            self.evidence.model_copy(update={"resource": self.arn})
         return Scope(live=live, after=ops.created("endpoint") if created else live, tags=self.tags,
                      read_at=self.read_at)
 

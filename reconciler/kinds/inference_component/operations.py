@@ -55,8 +55,10 @@ class Step:
         return rq.delete_model(n, m["arn"], ops.by_tags(m["tags"], self.read_at), detail)
 
     def scope(self, created: bool) -> Scope:
-        live = self.evidence().model_copy(update={"resource": self.arn}) if self.obs is not None \
-            else ops.created("component")
+        """Whose scaling: a part of the component (its tags checked), or of the one this step creates."""
+        live = ops.created("component") if self.obs is None else \
+            ops.part_of(self.arn, self.meta.get("tags") or self.obs.tags, self.read_at) \
+            if self.obs.stack == self.ctx.stack else self.evidence().model_copy(update={"resource": self.arn})
         return Scope(live=live, after=ops.created("component") if created else live, tags=self.tags,
                      read_at=self.read_at)
 
