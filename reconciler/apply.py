@@ -16,9 +16,9 @@ from itertools import groupby
 from typing import Any
 
 from reconciler import interpreter
-from reconciler.errors import AwsError, ConflictError, ReconcileError
+from reconciler.errors import ReconcileError
 from reconciler.kinds import REGISTRY
-from reconciler.kinds.base import ApplyContext, PlanContext
+from reconciler.kinds.base import ApplyContext
 from reconciler.plan import Action, Plan, Step
 
 
@@ -37,68 +37,10 @@ class Outcome:
 #: at most this many long-waiting steps (endpoints) run at once beyond --concurrency
 MAX_WAITERS = 64
 
-#: error codes meaning "a resource of that name exists already"
-ALREADY_EXISTS = ("EntityAlreadyExists", "ResourceConflictException", "ResourceExistsException", "ConflictException")
-
-
-def _create(step: Step, ctx: ApplyContext) -> None:
-    """Create; when AWS says it exists already and it carries this stack's tags (our own create whose
-    answer was lost, then retried), converge it with an update instead of failing the run."""
-    kind = REGISTRY[step.kind]
-    try:
-        kind.create(step.name, step.desired or {}, ctx)
-    except AwsError as e:
-        if e.code not in ALREADY_EXISTS and "already exist" not in str(e).lower():
-            raise
-        ctx.aws.invalidate()
-        pctx = PlanContext(stack=ctx.stack, account=ctx.account, region=ctx.region, partition=ctx.partition)
-        live = kind.read(ctx.aws, step.name, pctx)
-        if live is None or live.stack != ctx.stack:
-            raise
-        ctx.progress(f"{step.id} exists already with this stack's tags (an earlier answer was lost); converging it")
-        kind.update(step.name, step.desired or {}, ctx)
-
-
-def recheck_owner(step: Step, ctx: ApplyContext) -> None:
-    """Right before a delete: the resource must still be this stack's and unprotected.
-
-    The plan was made earlier (prune and destroy wait at a prompt in between); a resource whose tags
-    changed since (another stack took it over, someone stripped managed-by, or protected it) is refused,
-    whatever the plan says. Gone already: nothing to check (the kind's delete finishes what remains).
-    """
-    kind = REGISTRY[step.kind]
-    pctx = PlanContext(stack=ctx.stack, account=ctx.account, region=ctx.region, partition=ctx.partition)
-    live = kind.read(ctx.aws, step.name, pctx)
-    if live is None:
-        return
-    if live.stack != ctx.stack:
-        owner = f"stack {live.stack!r}" if live.stack else "no reconcile stack (its ownership tags changed)"
-        raise ConflictError(f"refusing to delete {step.id}: since the plan was made it became owned by {owner}, "
-                            f"not by stack {ctx.stack!r}; nothing was deleted")
-    if live.protected:
-        raise ConflictError(f"refusing to delete {step.id}: it was protected (reconciler:prevent-destroy) since the "
-                            "plan was made; nothing was deleted")
-
-
 def run_step(step: Step, ctx: ApplyContext) -> None:
-    kind = REGISTRY[step.kind]
-    if kind.program:  # the plan's operations are the program: run exactly them
-        kind.applied(step, interpreter.run(step, ctx), ctx)
-        return
-    assert step.desired is not None or step.action == Action.delete
-    if step.action == Action.create:
-        _create(step, ctx)
-    elif step.action == Action.update:
-        # kinds that plan their AWS calls (Step.operations) check, before writing, that they still would
-        ctx.options.setdefault("planned_operations", {})[step.id] = step.operations
-        kind.update(step.name, step.desired or {}, ctx)
-    elif step.action == Action.replace:
-        recheck_owner(step, ctx)
-        kind.delete(step.name, ctx)
-        _create(step, ctx)
-    elif step.action == Action.delete:
-        recheck_owner(step, ctx)
-        kind.delete(step.name, ctx)
+    """The step's operations are the program: run exactly them (reconciler/interpreter.py), then let the kind
+    note what they made (e.g. a user's new access key)."""
+    REGISTRY[step.kind].applied(step, interpreter.run(step, ctx), ctx)
 
 
 def execute(plan: Plan, ctx: ApplyContext, concurrency: int = 8) -> Outcome:

@@ -201,7 +201,7 @@ def derive(m: mf.Manifests, graph: Graph, t: Target, opts: Options, command: str
     # what a change needs beyond the plain read (a policy's versions, a role's instance profiles): read for the
     # steps that change something, then plan again from the fuller picture (planning is pure and cheap)
     todo = [(s.kind, s.name, s.action.value) for s in p.steps
-            if s.action.value in ("update", "replace", "delete") and REGISTRY[s.kind].program]
+            if s.action.value in ("update", "replace", "delete")]
     if todo:
         extra = _details(t.aws, todo, live, extra, ctx, opts.concurrency)
         p = make()

@@ -60,7 +60,7 @@ class _Planner:
         """The step's operations; None (and a problem) where the kind refuses."""
         k, ctx = REGISTRY[kind], self.context(res, kind, name)
         try:
-            if action == Action.replace and k.program:
+            if action == Action.replace:
                 return tuple(k.replace_operations(name, want, obs, ctx))
             return tuple(k.operations(name, want, obs, ctx))
         except Refusal as e:
@@ -184,7 +184,7 @@ def _declared(pl: _Planner, res: Resource, want: dict[str, Any], obs: Observed |
     why = kind.plan_reason("update", fields, obs.state, found)
     if reason and why and found:  # adopting: say what else apply does
         reason = f"{reason}; {why}"
-    if kind.program and changes and not any(o.writes or o.action == "Wait" for o in found):  # (a status: waited)
+    if changes and not any(o.writes or o.action == "Wait" for o in found):  # (a status: waited)
         pl.problems.append(Problem(kind=res.kind, name=res.name, code="internal", message=(
             f"{', '.join(fields)} differ from the live resource but reconcile knows no call that changes "
             "them; this is a bug in reconcile (please report it), and apply refuses the plan")))
@@ -260,16 +260,13 @@ def _relink(pl: _Planner, observed: dict[str, Observed], resources: dict[str, Re
         if not gone or st.action not in (Action.noop, Action.update) or st.id not in observed:
             continue
         kind, obs = REGISTRY[st.kind], observed[st.id]
-        if kind.program:
-            state = kind.unlinked(obs.state, {replaced[g] for g in gone})
-            again = Observed(obs.kind, obs.name, obs.arn, state, obs.meta, obs.read_at)
-            found = pl.operations(resources.get(st.id), st.kind, st.name, desired[(st.kind, st.name)], again,
-                                  Action.update)
-            if found is None:
-                pl.steps[n] = st.model_copy(update={"action": Action.noop, "operations": ()})
-                continue
-        else:
-            found = st.operations
+        state = kind.unlinked(obs.state, {replaced[g] for g in gone})
+        again = Observed(obs.kind, obs.name, obs.arn, state, obs.meta, obs.read_at)
+        found = pl.operations(resources.get(st.id), st.kind, st.name, desired[(st.kind, st.name)], again,
+                              Action.update)
+        if found is None:
+            pl.steps[n] = st.model_copy(update={"action": Action.noop, "operations": ()})
+            continue
         update: dict[str, Any] = {"operations": found}
         if st.action == Action.noop:
             update.update(action=Action.update, reason=f"re-link to {', '.join(gone)}, which is replaced")

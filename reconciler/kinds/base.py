@@ -334,9 +334,6 @@ class Kind(ABC):
         the secret a user's access key goes to exists), read at plan time; ``OpContext.facts`` in operations()."""
         return {}
 
-    #: True for a kind whose ``operations()`` are the whole program apply runs (no create/update/delete)
-    program: ClassVar[bool] = False
-
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
                    ctx: OpContext) -> list[Operation]:
         """The operations apply runs to take ``observed`` (None: absent) to ``desired`` (None: delete).
@@ -381,12 +378,3 @@ class Kind(ABC):
         scan made: read in detail only those. None when the kind has no ``tagged_types`` or that listing was
         refused: the kind finds them with its own listing."""
 
-    # ---- legacy (kinds not yet converted to operations: program = False) ---------------------------
-    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        raise NotImplementedError(f"{self.kind}: apply runs its operations")
-
-    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        raise NotImplementedError(f"{self.kind}: apply runs its operations")
-
-    def delete(self, name: str, ctx: ApplyContext) -> None:
-        raise NotImplementedError(f"{self.kind}: apply runs its operations")

@@ -141,7 +141,6 @@ class HttpApiKind(Kind):
     name_rule = "1-128 characters of letters, digits, space and ._- (starting with a letter or digit)"
     delete_order = 10
     service = "apigatewayv2"
-    program = True
     plural = "HTTP APIs"
     tagged_types = ("apigateway:apis",)  # (…::/apis/ID; its stages, …/apis/ID/stages/NAME, are of the same type)
     listing_permissions = ("apigateway:GET",)

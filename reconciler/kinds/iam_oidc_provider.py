@@ -97,7 +97,6 @@ class OidcProviderKind(Kind):
     # after the roles that trust it (80) are gone
     delete_order = 85
     service = "iam"
-    program = True
     plural = "OIDC providers"
 
     def check(self, res: Resource) -> list[Issue]:

@@ -38,7 +38,6 @@ class PolicyKind(Kind):
     replace_fields = frozenset({"path", "description"})
     delete_order = 90
     service = "iam"
-    program = True
     plural = "policies"
 
     def check(self, res: Resource) -> list[Issue]:

@@ -59,7 +59,6 @@ class RoleKind(Kind):
     replace_fields = frozenset({"path"})
     delete_order = 80
     service = "iam"
-    program = True
     plural = "roles"
 
     def check(self, res: Resource) -> list[Issue]:

@@ -104,7 +104,6 @@ class UserKind(Kind):
     case_insensitive_names = True
     delete_order = 70
     service = "iam"
-    program = True
     plural = "users"
     tagged_types = ("secretsmanager:secret",)  # (the access-key secrets of users that are gone; users: the bulk read)
     listing_permissions = ("secretsmanager:ListSecrets",)

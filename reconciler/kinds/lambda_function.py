@@ -162,7 +162,6 @@ class FunctionKind(Kind):
     replace_fields = frozenset({"packageType"})
     delete_order = 30
     service = "lambda"
-    program = True
     plural = "functions"
     tagged_types = ("lambda:function",)
     listing_permissions = ("lambda:ListFunctions", "lambda:ListTags")

@@ -17,9 +17,6 @@ plan it executed. The emulator records each write with the run id its User-Agent
 ``Session`` (one per test, tests/conftest.py) compares every run of the test, and fails the test when the
 emulator holds a write of a reconcile run that was never compared. There is no allow-list and no
 guessing which step a write belongs to from naming rules: the plan names every call.
-
-Steps of kinds not yet planned as operations (``Kind.program`` false) are checked by the older heuristic
-audit (tests/support/legacy_audit.py) until every kind is converted.
 """
 
 from __future__ import annotations
@@ -44,7 +41,7 @@ class WriteViolation(AssertionError):
 
 @dataclass(frozen=True)
 class Violation:
-    code: str  # unplanned | out-of-order | extra | not-done | legacy codes (tests/support/legacy_audit.py)
+    code: str  # unplanned | out-of-order | extra | not-done
     message: str
     record: dict[str, Any] | None = None
 
@@ -93,12 +90,6 @@ class Planned:
         return f"{self.step} operation {self.n} ({self.action} {self.target})"
 
 
-def _program(kind: str) -> bool:
-    from reconciler.kinds import REGISTRY
-
-    return bool(getattr(REGISTRY.get(kind), "program", False))
-
-
 def _writes(op: dict[str, Any]) -> bool:
     return op["service"] != "local" and op["action"] not in ("Wait", "InvokeEndpoint")
 
@@ -109,7 +100,7 @@ def planned_writes(plan: dict[str, Any], compensations: list[Planned] | None = N
     operation they undo (what apply may run when that operation fails, before the run stops)."""
     out: dict[str, deque[Planned]] = {}
     for step in plan.get("steps") or ():
-        if step.get("action") == "noop" or not _program(step["kind"]):
+        if step.get("action") == "noop":
             continue
         sid = f"{step['kind']}/{step['name']}"
         queue: deque[Planned] = deque()
@@ -140,10 +131,8 @@ def _failed(rec: dict[str, Any]) -> bool:
     return int(rec.get("status") or 0) >= 400
 
 
-def compare(plans: list[dict[str, Any]], records: list[dict[str, Any]], succeeded: bool,
-            context: list[dict[str, Any]] = ()) -> list[Violation]:  # type: ignore[assignment]
-    """Violations of one run's ``records`` against the ``plans`` it executed (in order). ``context``: the
-    test's other records (what the legacy audit learns AWS-chosen ids from)."""
+def compare(plans: list[dict[str, Any]], records: list[dict[str, Any]], succeeded: bool) -> list[Violation]:
+    """Violations of one run's ``records`` against the ``plans`` it executed (in order)."""
     writes = [r for r in records if r.get("class") == "write" and not is_lock(r)]
     queues: dict[str, deque[Planned]] = {}
     undo: list[Planned] = []
@@ -151,7 +140,7 @@ def compare(plans: list[dict[str, Any]], records: list[dict[str, Any]], succeede
         for sid, q in planned_writes(plan, undo).items():
             queues.setdefault(sid, deque()).extend(q)
     last: dict[str, tuple[Planned, dict[str, Any]]] = {}
-    legacy: list[dict[str, Any]] = []
+    unplanned: list[dict[str, Any]] = []
     out: list[Violation] = []
     for rec in writes:
         step = next((sid for sid, q in queues.items() if q and q[0].matches(rec)), None)
@@ -175,20 +164,9 @@ def compare(plans: list[dict[str, Any]], records: list[dict[str, Any]], succeede
         elif done is not None:
             out.append(Violation("extra", f"{describe(rec)} repeats {done}, which the plan lists once", rec))
         else:
-            legacy.append(rec)
-    legacy_plans = [{**p, "steps": [s for s in p.get("steps") or () if not _program(s["kind"])]} for p in plans]
-    if legacy and any(p["steps"] for p in legacy_plans):
-        from tests.support.legacy_audit import Knowledge
-        from tests.support.legacy_audit import check as legacy_check
-
-        know = Knowledge()
-        know.learn(list(context))
-        for p in legacy_plans:
-            out += legacy_check(p, legacy, succeeded=succeeded, know=know)
-    else:
-        out += [Violation("unplanned", f"{describe(r)} is no operation of the plan"
-                          + (" (the run executed no plan: it may write nothing)" if not plans else ""), r)
-                for r in legacy]
+            unplanned.append(rec)
+    out += [Violation("unplanned", f"{describe(r)} is no operation of the plan"
+                      + (" (the run executed no plan: it may write nothing)" if not plans else ""), r) for r in unplanned]
     if succeeded:
         out += [Violation("not-done", f"{p} was planned but the emulator recorded no such call")
                 for q in queues.values() for p in q]
@@ -278,17 +256,7 @@ class Session:
                                      f"emulator it used is there any more ({run.endpoint}): its writes cannot be compared")
             return
         ok = succeeded if succeeded is not None else bool((run.outcome or {}).get("ok"))
-        context: list[dict[str, Any]] = []
-        for url in self.servers:
-            try:
-                context += fetch(url, self.since[url])[0]
-            except (urllib.error.URLError, OSError, ValueError):
-                continue
-        found = compare(run.plans, ordered, ok, context)
-        if not run.plans and "rollback" in run.argv:  # (until rollback makes a plan: the legacy rule)
-            from tests.support.legacy_audit import rollback_violations
-
-            found = rollback_violations(run.argv, ordered)
+        found = compare(run.plans, ordered, ok)
         if found:
             shown = "\n  ".join(str(v) for v in found)
             raise WriteViolation(f"write audit of `reconcile {' '.join(run.argv)}` (run {run.id}):\n  {shown}"

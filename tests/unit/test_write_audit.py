@@ -5,16 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from tests.support import audit
 from tests.support.audit import compare
-
-
-@pytest.fixture(autouse=True)
-def every_kind_plans_its_operations(monkeypatch):  # type: ignore[no-untyped-def]
-    """(Until every kind is converted, steps of the others go to tests/support/legacy_audit.py.)"""
-    monkeypatch.setattr(audit, "_program", lambda kind: True)
 
 
 def op(action: str, target: str, service: str = "iam", **request: Any) -> dict[str, Any]:

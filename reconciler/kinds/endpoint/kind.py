@@ -53,7 +53,6 @@ class EndpointKind(Kind):
     tagged_types = ("sagemaker:endpoint", "sagemaker:endpoint-config", "sagemaker:model")
     listing_permissions = ("sagemaker:ListEndpoints", "sagemaker:ListTags", "sagemaker:ListEndpointConfigs",
                            "sagemaker:ListModels")
-    program = True
 
     # ---- static ---------------------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:

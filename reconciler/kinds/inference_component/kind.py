@@ -38,7 +38,6 @@ class InferenceComponentKind(Kind):
     plural = "inference components"
     tagged_types = ("sagemaker:inference-component",)
     listing_permissions = ("sagemaker:ListInferenceComponents", "sagemaker:ListTags")
-    program = True
 
     # ---- static ---------------------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:
