@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler import manifests as mf
 from reconciler.apply import Outcome, execute
-from reconciler.aws import Aws, has_credentials
+from reconciler.aws import DEFAULT_CONCURRENCY, Aws, has_credentials
 from reconciler.checks import run as run_checks
 from reconciler.errors import Issue, ManifestError, ReconcileError, UsageError
 from reconciler.graph import Graph, build
@@ -28,7 +28,7 @@ class Options:
     profile: str | None = None
     region: str | None = None
     sandbox: bool | None = None  # None: automatic (sandbox when no AWS credentials are configured)
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY
     strict: bool = False
     progress: Any = field(default=lambda _msg: None)
     #: one-off messages a user waiting on the command should see (stderr), even when progress is quiet

@@ -179,6 +179,12 @@ class Client:
             raise mine from e
 
 
+#: ``--concurrency``'s default: requests in flight per AWS service (reads) and steps at once (apply). AWS publishes no
+#: request rates for IAM or STS (token buckets per API and account, refilled every second); Terraform keeps 10
+#: resources in flight. 16 halves a 250-resource plan's per-resource reads against 8 while staying within what
+#: botocore's adaptive retry slows down to when a service throttles (benchmarks/README.md).
+DEFAULT_CONCURRENCY = 16
+
 DEFAULT_MAX_ATTEMPTS = 10
 DEFAULT_RETRY_MODE = "adaptive"
 
