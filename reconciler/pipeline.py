@@ -173,12 +173,14 @@ def derive(m: mf.Manifests, graph: Graph, t: Target, opts: Options, command: str
     exclude: dict[str, set[str]] = {}
     for r in m.resources if mode != PlanMode.destroy else []:  # destroy keeps nothing: every owned resource is found
         exclude.setdefault(r.kind, set()).add(r.name)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan-checks") as ex:
-        # read-only checks (DescribeSecret, GetRole) and facts run beside the reads, before any write
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="plan-checks") as ex:
+        # read-only checks (DescribeSecret, GetRole), facts and the orphan scan run beside the reads, before any
+        # write (the scan's listings go out at once; what it shares with the reads it waits for, in Aws.cached)
         checked = ex.submit(run_checks, t.aws, checks, opts.concurrency) if checks and normal else None
         facts = ex.submit(_facts, t.aws, m, desired, ctx) if normal else None
+        scanning = ex.submit(owned, t.aws, m.stack.name, ctx, exclude, opts.concurrency)
         live = declared(t.aws, ids, ctx, opts.concurrency)
-        scan = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
+        scan = scanning.result()
         failures = checked.result() if checked else []
         known = facts.result() if facts else {}
     for r in m.resources:  # names an older release derived and the live resource still uses

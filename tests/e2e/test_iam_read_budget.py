@@ -67,3 +67,17 @@ def test_iam_sees_at_most_sixteen_requests_at_once_by_default(cli, moto_server, 
     assert len(reads) == 30
     first_wave = [t for t in reads if t < reads[0] + 0.5]
     assert len(first_wave) == 16, [round(t - reads[0], 2) for t in reads]
+
+
+def test_the_orphan_scan_goes_out_with_the_declared_reads_not_after_them(cli, moto_server, tmp_path):  # type: ignore[no-untyped-def]
+    m = _stack(tmp_path, 60)
+    assert cli("apply", str(m), "--auto-approve", "--quiet").code == 0
+    c, proxy = proxied(cli, moto_server)
+    try:
+        proxy.add(Rule("delay", match="iam:GetAccountAuthorizationDetails", seconds=1.5))
+        assert c("plan", str(m), "--detailed-exitcode").code == 0
+        listing = proxy.ops("iam:GetAccountAuthorizationDetails")[0].at
+        scan = [x.at for x in proxy.ops("tagging:GetResources") + proxy.ops("iam:ListOpenIDConnectProviders")]
+    finally:
+        proxy.stop()
+    assert len(scan) == 2 and all(t < listing + 1.0 for t in scan), [round(t - listing, 2) for t in scan]
