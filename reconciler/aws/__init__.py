@@ -288,6 +288,11 @@ class Aws:
                 self._cache[key] = value
             return value
 
+    def keep(self, key: str, value: Any) -> None:
+        """Store a value read ahead (``cached`` then returns it), unless one is stored already."""
+        with self._cache_lock:
+            self._cache.setdefault(key, value)
+
     def is_cached(self, key: str) -> bool:
         with self._cache_lock:
             return key in self._cache

@@ -81,3 +81,18 @@ def test_the_orphan_scan_goes_out_with_the_declared_reads_not_after_them(cli, mo
     finally:
         proxy.stop()
     assert len(scan) == 2 and all(t < listing + 1.0 for t in scan), [round(t - listing, 2) for t in scan]
+
+
+def test_verify_reads_the_tags_and_keys_of_what_apply_made_beside_the_account_listing(cli, moto_server, tmp_path):  # type: ignore[no-untyped-def]
+    m = _stack(tmp_path, 60)
+    c, proxy = proxied(cli, moto_server)
+    try:  # the plan's listing first (a cold stack: nothing to read per resource), then verify's, held 1.5 s
+        proxy.add(Rule("delay", match="iam:GetAccountAuthorizationDetails", after=1, seconds=1.5))
+        r = c("apply", str(m), "--auto-approve")
+        assert r.code == 0 and "50 created" in r.out, r.text
+        listing = proxy.ops("iam:GetAccountAuthorizationDetails")[1].at
+        reads = _per_resource(proxy)
+    finally:
+        proxy.stop()
+    assert len(reads) == 30 and all(listing - 0.5 < t < listing + 1.0 for t in reads), \
+        [round(t - listing, 2) for t in reads]
