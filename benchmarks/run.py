@@ -24,12 +24,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from benchmarks import chart, stack
+from benchmarks import chart, stack, terraform
 from benchmarks.proxy import Proxy
+from benchmarks.report import figures, report
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 PY = sys.executable
+#: the last release users run (as tests/e2e/test_upgrade.py): the default "before" of every run
+RELEASE = "1d8072ad2d6f5ed62ba9345319ff861dfd57a4a3"
 
 
 def free_port() -> int:
@@ -119,17 +122,23 @@ class Bench:
         self.moto.stop()
 
     def reconcile(self, *argv: str, expect: tuple[int, ...] = (0,), label: str = "") -> dict[str, Any]:
-        """Run one reconcile command; wall time, exit code, peak RSS (its own, via wait4), proxy figures."""
+        """Run one reconcile command (this checkout's, or ``pythonpath``'s while it is set)."""
+        env = self.env if self.pythonpath is None else {**self.env, "PYTHONPATH": self.pythonpath,
+                                                        "RECONCILE_HOME": str(self.workdir / "home-before")}
+        return self.measure([PY, "-m", "reconciler", *argv], env, self.workdir, expect, label or argv[0])
+
+    def measure(self, cmd: list[str], env: dict[str, str], cwd: Path, expect: tuple[int, ...],
+                label: str) -> dict[str, Any]:
+        """Run one command; wall time, exit code, peak RSS and CPU (its own and its children's, via wait4),
+        the proxy's counts and the emulator's CPU over the same interval."""
         self.runs += 1
-        log = self.workdir / f"run-{self.runs:03d}-{label or argv[0]}.log"
+        log = self.workdir / f"run-{self.runs:03d}-{label}.log"
         before = self.proxy.snapshot()
         moto_cpu = self.moto.cpu()
         started = time.monotonic()
         with open(log, "wb") as out:
-            env = self.env if self.pythonpath is None else {**self.env, "PYTHONPATH": self.pythonpath,
-                                                            "RECONCILE_HOME": str(self.workdir / "home-before")}
-            proc = subprocess.Popen([PY, "-m", "reconciler", *argv], stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=env, cwd=self.workdir)
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                    cwd=cwd)
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - started
@@ -140,7 +149,7 @@ class Bench:
         rc = proc.returncode
         if rc not in expect:
             tail = log.read_text(errors="replace")[-3000:]
-            raise SystemExit(f"reconcile {' '.join(argv)} exited {rc} (expected {expect}); log {log}:\n{tail}")
+            raise SystemExit(f"{' '.join(cmd[:4])} … exited {rc} (expected {expect}); log {log}:\n{tail}")
         return {"wall": round(wall, 3), "rc": rc, "rss_mb": round(usage.ru_maxrss / 1024, 1),
                 "cpu": round(usage.ru_utime + usage.ru_stime, 2),
                 "cpu_user": round(usage.ru_utime, 2), "cpu_sys": round(usage.ru_stime, 2),
@@ -156,33 +165,34 @@ class Bench:
         self.moto.reset()
         d = self.workdir / f"stack-{n}"
         count = stack.write(d, n, iam_only=self.args.iam_only)
-        c = ["--concurrency", str(concurrency), "--quiet"]
-        out: dict[str, Any] = {"n": count, "concurrency": concurrency}
-        print(f"  N={count} --concurrency {concurrency}: apply …", flush=True)
+        c = [*flag(concurrency), "--quiet"]
+        out: dict[str, Any] = {"n": count, "concurrency": concurrency or "default"}
+        print(f"  N={count} --concurrency {concurrency or 'default'}: apply …", flush=True)
         out["apply"] = self.reconcile("apply", str(d), "--auto-approve", *c, label=f"apply-{count}-c{concurrency}")
-        print(f"    {_line(out['apply'], count)}", flush=True)
-        out["plan"] = self.reconcile("plan", str(d), "--detailed-exitcode", *c, label=f"plan-{count}-c{concurrency}")
-        print(f"  plan (no change): {_line(out['plan'], count)}", flush=True)
+        print(f"    {figures(out['apply'], count)}", flush=True)
+        out["plan"] = median([self.reconcile("plan", str(d), "--detailed-exitcode", *c, label=f"plan-{count}-c{concurrency}")
+                              for _ in range(max(1, self.args.repeat))])
+        print(f"  plan (no change): {figures(out['plan'], count)}{spread(out['plan'])}", flush=True)
         if self.args.profile and concurrency == self.args.concurrency and not self.profiled and not self.pythonpath:
             self.profiled = True
             out["profile"] = self.profile_plan(d)
         if not full:
             return out
-        if self.args.latency and concurrency > 1:
+        if self.args.latency and concurrency != 1:
             self.proxy.configure(latency=0.0)
             out["plan_zero_latency"] = self.reconcile("plan", str(d), "--detailed-exitcode", *c, label="plan-0ms")
             self.proxy.configure(latency=self.args.latency)
-            print(f"  plan (0 ms latency): {_line(out['plan_zero_latency'], count)}", flush=True)
+            print(f"  plan (0 ms latency): {figures(out['plan_zero_latency'], count)}", flush=True)
         e = self.workdir / f"stack-{n}-edit"
         stack.write(e, n, iam_only=self.args.iam_only)
         stack.edit_one(e)
         out["plan_edit"] = self.reconcile("plan", str(e), "--detailed-exitcode", *c, expect=(2,),
                                           label=f"plan-edit-c{concurrency}")
-        print(f"  plan (one edit): {_line(out['plan_edit'], count)}", flush=True)
+        print(f"  plan (one edit): {figures(out['plan_edit'], count)}", flush=True)
         h = self.workdir / f"stack-{n}-half"
         stack.write(h, n, keep=lambda g: g % 2 == 0, iam_only=self.args.iam_only)
         out["prune"] = self.reconcile("prune", str(h), "--auto-approve", *c, label=f"prune-c{concurrency}")
-        print(f"  prune half: {_line(out['prune'], count)}", flush=True)
+        print(f"  prune half: {figures(out['prune'], count)}", flush=True)
         return out
 
     def throttled_plan(self, n: int, rate: float) -> dict[str, Any]:
@@ -190,7 +200,7 @@ class Bench:
         self.moto.reset()
         d = self.workdir / f"stack-{n}"
         count = stack.write(d, n, iam_only=self.args.iam_only)
-        c = ["--concurrency", str(self.args.concurrency), "--quiet"]
+        c = [*flag(self.args.concurrency), "--quiet"]
         self.reconcile("apply", str(d), "--auto-approve", *c, label="apply-for-throttle")
         self.proxy.configure(rates={"iam": rate, "sagemaker": rate})
         try:
@@ -205,14 +215,14 @@ class Bench:
         """Apply one endpoint, then ``count`` endpoints, each taking ``seconds`` to create in the emulator."""
         out: dict[str, Any] = {"create_seconds": seconds, "count": count}
         for label, n, conc in (("one", 1, self.args.concurrency), ("many", count, self.args.concurrency),
-                               ("many_wide", count, max(count, self.args.concurrency))):
+                               ("many_wide", count, max(count, self.args.concurrency or 0))):
             self.moto.reset(create=seconds)
             d = self.workdir / f"waits-{n}"
             stack.endpoints_only(d, n)
-            print(f"  {n} endpoint(s), {seconds:.0f} s create each, --concurrency {conc} …", flush=True)
-            r = self.reconcile("apply", str(d), "--auto-approve", "--concurrency", str(conc), "--quiet",
+            print(f"  {n} endpoint(s), {seconds:.0f} s create each, --concurrency {conc or 'default'} …", flush=True)
+            r = self.reconcile("apply", str(d), "--auto-approve", *flag(conc), "--quiet",
                                label=f"waits-{n}-c{conc}")
-            r["concurrency"] = conc
+            r["concurrency"] = conc or "default"
             out[label] = r
             print(f"    {r['wall']:.1f} s", flush=True)
         out["ratio"] = round(out["many"]["wall"] / out["one"]["wall"], 2)
@@ -221,7 +231,7 @@ class Bench:
 
     def profile_plan(self, d: Path) -> dict[str, Any]:
         """The no-change plan again, twice: under ``-X importtime`` and under cProfile (every thread)."""
-        argv = ["plan", str(d), "--detailed-exitcode", "--concurrency", str(self.args.concurrency), "--quiet"]
+        argv = ["plan", str(d), "--detailed-exitcode", *flag(self.args.concurrency), "--quiet"]
         it = subprocess.run([PY, "-X", "importtime", "-m", "reconciler", *argv], capture_output=True, text=True,
                             env=self.env, cwd=self.workdir)
         rows = []
@@ -291,6 +301,35 @@ def _package_of(filename: str) -> str:
     return "(stdlib) " + Path(filename).stem
 
 
+def flag(concurrency: int) -> list[str]:
+    """``--concurrency N``, or nothing for 0 (the reconcile being run uses its own default)."""
+    return ["--concurrency", str(concurrency)] if concurrency else []
+
+
+def median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median wall time, with every run's wall and CPU beside it (``walls``, ``cpus``)."""
+    ordered = sorted(runs, key=lambda r: r["wall"])
+    return {**ordered[(len(ordered) - 1) // 2], "walls": [r["wall"] for r in runs], "cpus": [r["cpu"] for r in runs]}
+
+
+def spread(r: dict[str, Any]) -> str:
+    walls = r.get("walls") or []
+    return f"  (median of {len(walls)}: {', '.join(f'{w:.2f}' for w in walls)} s)" if len(walls) > 1 else ""
+
+
+def release(commit: str, into: Path) -> str:
+    """Extract ``commit``'s reconciler/ into ``into`` (git archive); '' when done, else why not."""
+    found = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True,
+                           text=True)
+    if found.returncode != 0:
+        return (f"commit {commit} is not in the repository at {ROOT} (a shallow clone? git fetch --unshallow): "
+                + (found.stderr.strip() or "not found"))
+    into.mkdir(parents=True, exist_ok=True)
+    tar = subprocess.run(f"set -o pipefail; git -C '{ROOT}' archive --format=tar {commit} reconciler | tar -x -C '{into}'",
+                         shell=True, capture_output=True, text=True, executable="/bin/bash")
+    return "" if tar.returncode == 0 else f"git archive {commit} failed: {tar.stderr.strip()}"
+
+
 def _by_service(calls: Counter) -> dict[str, int]:
     out: Counter = Counter()
     for k, v in calls.items():
@@ -298,108 +337,13 @@ def _by_service(calls: Counter) -> dict[str, int]:
     return dict(out)
 
 
-def _line(r: dict[str, Any], n: int) -> str:
-    return (f"{r['wall']:7.2f} s  cpu {r['cpu']:5.2f} s  {r['calls']:6d} calls  {r['calls'] / max(1, n):5.2f}/resource  "
-            f"{r['rss_mb']:6.1f} MB  moto {r['moto_seconds']:6.2f} s (cpu {r.get('moto_cpu', 0):5.2f} s)  "
-            f"(load {r['load']})")
-
-
-# ---- report ---------------------------------------------------------------------------------------
-def report(res: dict[str, Any]) -> str:
-    lines = [f"# reconcile benchmark — {res['started']}", "",
-             f"Machine: {res['cpus']} CPUs, load average at start {res['load_start']}, at end {res.get('load_end')}. "
-             f"Proxy latency {res['latency'] * 1000:.0f} ms per request.", ""]
-    main = res.get("main")
-    if main:
-        n = main["c"]["n"]
-        lines += [f"## The default stack (N={n}), --concurrency {main['c']['concurrency']} vs 1", "",
-                  "| operation | wall s | reconcile CPU s (user+sys) | calls | calls/resource | peak MB | moto s | "
-                  "moto CPU s | calls×latency s | baseline wall s | baseline calls | speed-up |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for op in ("apply", "plan", "plan_edit", "prune"):
-            r, b = main["c"].get(op), (main.get("baseline") or {}).get(op)
-            if not r:
-                continue
-            base = (f"{b['wall']:.2f} | {b['calls']} | {b['wall'] / r['wall']:.1f}×" if b else "– | – | –")
-            lines.append(f"| {op} | {r['wall']:.2f} | {r['cpu']:.2f} ({r.get('cpu_user', 0):.2f}+{r.get('cpu_sys', 0):.2f}) | "
-                         f"{r['calls']} | {r['calls'] / n:.2f} | {r['rss_mb']:.0f} | {r['moto_seconds']:.2f} | "
-                         f"{r.get('moto_cpu', 0):.2f} | {r['calls'] * res['latency']:.1f} | {base} |")
-        before = main.get("before")
-        if before:
-            lines += ["", f"### Before ({res['args'].get('before')}) and after, in the same run", "",
-                      "| operation | wall s before → after | reconcile CPU s before → after | calls before → after | "
-                      "peak MB before → after | moto CPU s before → after | wall speed-up |",
-                      "|---|---:|---:|---:|---:|---:|---:|"]
-            for op in ("apply", "plan", "plan_zero_latency", "plan_edit", "prune"):
-                r, b = main["c"].get(op), before.get(op)
-                if r and b:
-                    lines.append(f"| {op} | {b['wall']:.2f} → {r['wall']:.2f} | {b['cpu']:.2f} → {r['cpu']:.2f} | "
-                                 f"{b['calls']} → {r['calls']} | {b['rss_mb']:.0f} → {r['rss_mb']:.0f} | "
-                                 f"{b.get('moto_cpu', 0):.2f} → {r.get('moto_cpu', 0):.2f} | {b['wall'] / r['wall']:.2f}× |")
-        z = main["c"].get("plan_zero_latency")
-        if z:
-            lines += ["", f"No-change plan with 0 ms latency (the emulator's and the tool's own cost): "
-                          f"{z['wall']:.2f} s wall, {z['calls']} calls, moto busy {z['moto_seconds']:.2f} s "
-                          f"({1000 * z['moto_seconds'] / max(1, z['calls']):.1f} ms per request in moto), "
-                          f"reconcile CPU {z['cpu']:.2f} s."]
-        p = main["c"]["plan"]
-        lines += ["", f"No-change plan calls by service: {p['by_service']}; top operations: {p['top_ops']}.",
-                  "", f"Cold apply top operations: {main['c']['apply']['top_ops']}."]
-        prof = main["c"].get("profile")
-        if prof:
-            lines += ["", "### Profile of the no-change plan (--profile)", "",
-                      f"Imports: {prof['imports_total_ms']:.0f} ms in all (-X importtime). Top-level imports "
-                      "(cumulative ms): " + ", ".join(f"{r['module']} {r['cumulative_ms']}"
-                                                      for r in prof["imports_top_level"][:8]) + ".",
-                      "", "Modules by own import time (ms): " +
-                      ", ".join(f"{r['module']} {r['self_ms']}" for r in prof["imports_by_self"][:10]) + ".",
-                      "", f"cProfile (every thread, CPU time; {prof['total_s']:.2f} s in all, inflated by the "
-                      "profiler). Packages by own time (s): " +
-                      ", ".join(f"{r['package']} {r['own_s']}" for r in prof["packages_by_own"][:10]) + ".",
-                      "", "| function | own s | cumulative s | calls |", "|---|---:|---:|---:|"]
-            lines += [f"| `{r['function']}` | {r['own_s']} | {r['cum_s']} | {r['calls']} |"
-                      for r in prof["functions_by_own"][:15]]
-    t = res.get("throttled")
-    if t:
-        lines += ["", f"## Throttling: no-change plan with IAM and SageMaker limited to {t['rate']:.0f} requests/s each",
-                  "", f"exit {t['rc']}, {t['wall']:.2f} s, {t['calls']} requests of which {t['throttled']} throttled "
-                      f"(answered with AWS's throttling error and retried by botocore's adaptive mode)."]
-    sc = res.get("scale")
-    if sc:
-        lines += ["", "## Growth with N (--concurrency default)", "",
-                  "| N | apply s | apply calls | apply calls/res | plan s | plan CPU s | plan calls | plan calls/res | "
-                  "plan s/res (ms) | plan CPU/res (ms) | peak MB (apply / plan) |",
-                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for row in sc:
-            a, p = row["apply"], row["plan"]
-            n = row["n"]
-            lines.append(f"| {n} | {a['wall']:.1f} | {a['calls']} | {a['calls'] / n:.2f} | {p['wall']:.2f} | "
-                         f"{p['cpu']:.2f} | {p['calls']} | {p['calls'] / n:.2f} | {1000 * p['wall'] / n:.1f} | "
-                         f"{1000 * p['cpu'] / n:.2f} | "
-                         f"{a['rss_mb']:.0f} / {p['rss_mb']:.0f} |")
-        lines += ["", "Chart: results/scaling.png (time and calls per N, each divided by its value at the smallest N; "
-                      "the grey line is exact linear growth)."]
-    w = res.get("waits")
-    if w:
-        lines += ["", f"## Endpoint waits: {w['count']} endpoints, {w['create_seconds']:.0f} s to create each", "",
-                  f"1 endpoint: {w['one']['wall']:.1f} s; {w['count']} endpoints at --concurrency "
-                  f"{w['many']['concurrency']}: {w['many']['wall']:.1f} s ({w['ratio']}×); at --concurrency "
-                  f"{w['many_wide']['concurrency']}: {w['many_wide']['wall']:.1f} s ({w['ratio_wide']}×)."]
-    s = res.get("startup")
-    if s:
-        lines += ["", "## Start-up", "", f"`reconcile --help`: {s['help_s']:.3f} s (median of 5); "
-                  f"`reconcile validate` of the N={s['validate_n']} stack: {s['validate_s']:.3f} s (median of 3); "
-                  f"load {s['load']}.", "", "Slowest imports of validate (cumulative):", ""]
-        lines += [f"- {r['module']}: {r['cumulative_ms']} ms" for r in s["importtime_top"][:8]]
-    return "\n".join(lines) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=300, help="resources in the main stack (default 300)")
     ap.add_argument("--latency", type=float, default=0.05, help="seconds added to every request (default 0.05)")
-    ap.add_argument("--concurrency", type=int, default=8, help="reconcile --concurrency (default 8)")
+    ap.add_argument("--concurrency", type=int, default=0,
+                    help="reconcile --concurrency (default: none given, each reconcile's own default)")
     ap.add_argument("--scale", default="100,300,1000,3000", help="N values for the growth table")
     ap.add_argument("--quick", action="store_true", help="scale to 1000 only, no 30 s endpoint waits")
     ap.add_argument("--no-baseline", action="store_true", help="skip the --concurrency 1 run")
@@ -416,8 +360,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true",
                     help="profile the no-change plan: top modules by import time, top functions by own time")
     ap.add_argument("--before", metavar="DIR",
-                    help="also run the main stack with the reconcile of another checkout (e.g. `git worktree add "
-                         "/tmp/before main`), right after this one, against the same emulator: before/after ratios")
+                    help="run the main stack again with the reconcile of another checkout (e.g. `git worktree add "
+                         "/tmp/before main`), right after this one, against the same emulator: before/after ratios "
+                         "(default: the last release, RELEASE, extracted from git)")
+    ap.add_argument("--release", default=RELEASE, metavar="COMMIT",
+                    help=f"the last release's commit, the default --before (default {RELEASE[:7]})")
+    ap.add_argument("--no-before", action="store_true", help="no before/after run (neither --before nor the release)")
+    ap.add_argument("--no-terraform", action="store_true",
+                    help="skip Terraform (run, where terraform and a hashicorp/aws mirror are here, on the IAM stack)")
+    ap.add_argument("--repeat", type=int, default=3, help="no-change plans per tool, the median reported (default 3)")
     ap.add_argument("--no-bytecode-cache", action="store_true",
                     help="keep PYTHONDONTWRITEBYTECODE if set (every command then compiles reconciler/ again)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (logs, manifests)")
@@ -439,22 +390,36 @@ def main(argv: list[str] | None = None) -> int:
             print("start-up …", flush=True)
             res["startup"] = bench.startup(args.n)
             print(f"  --help {res['startup']['help_s']:.3f} s, validate {res['startup']['validate_s']:.3f} s", flush=True)
-        print(f"main stack, --concurrency {args.concurrency} …", flush=True)
+        print(f"main stack, --concurrency {args.concurrency or 'default'} …", flush=True)
         res["main"] = {"c": bench.cycle(args.n, args.concurrency)}
-        if args.before:
-            print(f"the same with the reconcile of {args.before} (--before) …", flush=True)
-            bench.pythonpath = str(Path(args.before).resolve())
+        before = None if args.no_before else args.before
+        if before is None and not args.no_before:
+            why = release(args.release, workdir / "release")
+            if why:
+                res["release_unavailable"] = why
+                print(f"the last release is not available: {why}", flush=True)
+            else:
+                before = str(workdir / "release")
+        res["before_label"] = (args.before or f"the last release ({args.release[:7]})") if before else None
+        if before:
+            print(f"the same with the reconcile of {res['before_label']} …", flush=True)
+            bench.pythonpath = str(Path(before).resolve())
             try:
                 res["main"]["before"] = bench.cycle(args.n, args.concurrency)
             finally:
                 bench.pythonpath = None
+        if not args.no_terraform:
+            res["terraform"] = terraform.cycle(bench, args.n) if args.iam_only else {
+                "unavailable": "the Terraform configuration covers the IAM stack: run with --iam-only"}
+            if "unavailable" in res["terraform"]:
+                print(f"Terraform not run: {res['terraform']['unavailable']}", flush=True)
         if not args.no_baseline:
             print("baseline, --concurrency 1 …", flush=True)
             res["main"]["baseline"] = bench.cycle(args.n, 1)
         if not args.no_throttle:
             print(f"throttled plan ({args.throttle_rate:.0f} requests/s per service) …", flush=True)
             res["throttled"] = bench.throttled_plan(args.n, args.throttle_rate)
-            print(f"  {_line(res['throttled'], res['throttled']['n'])}, {res['throttled']['throttled']} throttled")
+            print(f"  {figures(res['throttled'], res['throttled']['n'])}, {res['throttled']['throttled']} throttled")
         if not args.no_scale:
             print("growth with N …", flush=True)
             res["scale"] = []

@@ -16,6 +16,7 @@ from itertools import groupby
 from typing import Any
 
 from reconciler import interpreter
+from reconciler.aws import DEFAULT_CONCURRENCY
 from reconciler.errors import ReconcileError
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import ApplyContext
@@ -43,7 +44,7 @@ def run_step(step: Step, ctx: ApplyContext) -> None:
     REGISTRY[step.kind].applied(step, interpreter.run(step, ctx), ctx)
 
 
-def execute(plan: Plan, ctx: ApplyContext, concurrency: int = 8) -> Outcome:
+def execute(plan: Plan, ctx: ApplyContext, concurrency: int = DEFAULT_CONCURRENCY) -> Outcome:
     """Run the plan's steps; SIGTERM (CI cancelling a job) is handled like Ctrl-C while this runs."""
     previous = _sigterm_as_interrupt()
     try:

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from reconciler import policy
+from reconciler.aws import DEFAULT_CONCURRENCY
 from reconciler.errors import AwsError
 from reconciler.kinds.base import Check, Resource
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 Failure = tuple[Resource, Check, str]
 
 
-def run(aws: Aws, checks: list[tuple[Resource, Check]], concurrency: int = 8) -> list[Failure]:
+def run(aws: Aws, checks: list[tuple[Resource, Check]], concurrency: int = DEFAULT_CONCURRENCY) -> list[Failure]:
     """Run every check (each distinct one once), concurrently; the failures, in the order given."""
     distinct = list(dict.fromkeys((c.what, c.target, c.service) for _r, c in checks))
 

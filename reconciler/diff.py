@@ -29,6 +29,10 @@ def diff(live: dict[str, Any], desired: dict[str, Any], replace_fields: frozense
     desired = {k: v for k, v in desired.items() if not k.startswith("_")}
     if live == desired:  # the common case of a no-change plan: strictly equal is equal in any order too
         return []
+    if not live:  # a create: every field is added (what DeepDiff reports, without importing it)
+        return sorted((FieldChange(path=_path([k]), op="add", before=None, after=_plain(v),
+                                   forces_replacement=str(k) in replace_fields) for k, v in desired.items()),
+                      key=lambda c: (c.path, c.op, "null"))
     DeepDiff, NotPresent = _deepdiff()
     dd = DeepDiff(live, desired, ignore_order=True, verbose_level=2, view="tree", threshold_to_diff_deeper=0)
     changes: list[FieldChange] = []

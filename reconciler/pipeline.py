@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler import manifests as mf
 from reconciler.apply import Outcome, execute
-from reconciler.aws import Aws, has_credentials
+from reconciler.aws import DEFAULT_CONCURRENCY, Aws, has_credentials
 from reconciler.checks import run as run_checks
 from reconciler.errors import Issue, ManifestError, ReconcileError, UsageError
 from reconciler.graph import Graph, build
@@ -28,7 +28,7 @@ class Options:
     profile: str | None = None
     region: str | None = None
     sandbox: bool | None = None  # None: automatic (sandbox when no AWS credentials are configured)
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY
     strict: bool = False
     progress: Any = field(default=lambda _msg: None)
     #: one-off messages a user waiting on the command should see (stderr), even when progress is quiet
@@ -173,12 +173,14 @@ def derive(m: mf.Manifests, graph: Graph, t: Target, opts: Options, command: str
     exclude: dict[str, set[str]] = {}
     for r in m.resources if mode != PlanMode.destroy else []:  # destroy keeps nothing: every owned resource is found
         exclude.setdefault(r.kind, set()).add(r.name)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan-checks") as ex:
-        # read-only checks (DescribeSecret, GetRole) and facts run beside the reads, before any write
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="plan-checks") as ex:
+        # read-only checks (DescribeSecret, GetRole), facts and the orphan scan run beside the reads, before any
+        # write (the scan's listings go out at once; what it shares with the reads it waits for, in Aws.cached)
         checked = ex.submit(run_checks, t.aws, checks, opts.concurrency) if checks and normal else None
         facts = ex.submit(_facts, t.aws, m, desired, ctx) if normal else None
+        scanning = ex.submit(owned, t.aws, m.stack.name, ctx, exclude, opts.concurrency)
         live = declared(t.aws, ids, ctx, opts.concurrency)
-        scan = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
+        scan = scanning.result()
         failures = checked.result() if checked else []
         known = facts.result() if facts else {}
     for r in m.resources:  # names an older release derived and the live resource still uses

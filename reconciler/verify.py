@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reconciler.diff import diff
@@ -18,6 +19,8 @@ def remaining(aws: Aws, steps: list[Step], ctx: PlanContext, concurrency: int) -
     """Differences left after applying ``steps`` (empty when AWS now matches)."""
     aws.invalidate()
     ids = [(s.kind, s.name) for s in steps]
+    ctx = replace(ctx, expected={(s.kind, s.name): s.desired for s in steps
+                                 if s.action != Action.delete and s.desired is not None})
     live = declared(aws, ids, ctx, concurrency)
     problems: list[str] = []
     for step in steps:

@@ -100,6 +100,7 @@ class Client:
         # botocore loads a client's paginator model on first use, through a cache that is not thread-safe:
         # threads paginating at once each listed every service model folder (~450 listdirs apiece)
         self._paginator_lock = threading.Lock()
+        self._paginators: dict[str, Any] = {}
 
     def _count(self, op: str) -> None:
         with self._lock:
@@ -160,7 +161,9 @@ class Client:
         from botocore.exceptions import ClientError
 
         with self._paginator_lock:
-            paginator = self.raw.get_paginator(op)
+            paginator = self._paginators.get(op)
+            if paginator is None:  # (botocore builds a new paginator class on every call: one per operation)
+                paginator = self._paginators[op] = self.raw.get_paginator(op)
         try:
             for page in paginator.paginate(**kwargs):
                 self._count(op)
@@ -175,6 +178,12 @@ class Client:
                 raise
             raise mine from e
 
+
+#: ``--concurrency``'s default: requests in flight per AWS service (reads) and steps at once (apply). AWS publishes no
+#: request rates for IAM or STS (token buckets per API and account, refilled every second); Terraform keeps 10
+#: resources in flight. 16 halves a 250-resource plan's per-resource reads against 8 while staying within what
+#: botocore's adaptive retry slows down to when a service throttles (benchmarks/README.md).
+DEFAULT_CONCURRENCY = 16
 
 DEFAULT_MAX_ATTEMPTS = 10
 DEFAULT_RETRY_MODE = "adaptive"
@@ -196,6 +205,22 @@ def retry_settings(max_attempts: int | None = None, mode: str | None = None) -> 
     return max_attempts, mode
 
 
+def _timestamp(value: Any) -> Any:
+    """botocore's timestamp parser, with a fast path for ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` (the same datetime)."""
+    if isinstance(value, str) and value.endswith("Z"):
+        from datetime import datetime
+
+        from dateutil.tz import tzutc
+
+        try:
+            return datetime.fromisoformat(value[:-1]).replace(tzinfo=tzutc())
+        except ValueError:
+            pass
+    from botocore.utils import parse_timestamp
+
+    return parse_timestamp(value)
+
+
 class Aws:
     """Sessions and clients for one command run (thread-safe: clients are created once, under a lock)."""
 
@@ -215,6 +240,14 @@ class Aws:
 
         max_attempts, retry_mode = retry_settings(max_attempts, retry_mode)
         self.session = boto3.session.Session(profile_name=profile, region_name=region)
+        core = self.session._session  # (boto3 documents it as the botocore session it wraps)
+        if not core.get_config_variable("data_path"):  # (AWS_DATA_PATH: botocore's own loader, searching there)
+            from reconciler.awsmodel.shapes import loader
+
+            core.register_component("data_loader", loader())  # the service models validation already parsed
+        # botocore parses every timestamp with dateutil; ISO 8601 UTC, what the query and XML protocols return,
+        # is read directly (anything else still by botocore's parser)
+        core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_timestamp)
         self.region = region or self.session.region_name or "us-east-1"
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         #: this run's id: in every call's User-Agent (CloudTrail shows it) and in the run log (reconciler/runlog.py)
@@ -254,6 +287,11 @@ class Aws:
             with self._cache_lock:
                 self._cache[key] = value
             return value
+
+    def keep(self, key: str, value: Any) -> None:
+        """Store a value read ahead (``cached`` then returns it), unless one is stored already."""
+        with self._cache_lock:
+            self._cache.setdefault(key, value)
 
     def is_cached(self, key: str) -> bool:
         with self._cache_lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -154,6 +155,17 @@ def account(aws: Aws) -> Account:
     return aws.cached("iam:account", fetch)
 
 
+def account_beside(aws: Aws, pmap: Any, ahead: list[tuple[str, str]]) -> Account:
+    """``account(aws)``, fetched while the per-resource reads whose targets are known without it
+    (``PlanContext.expected``) run in the pool (``read_ahead``) instead of after it."""
+    if not ahead:
+        return account(aws)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="iam-listing") as one:
+        listing = one.submit(account, aws)
+        pmap(lambda target: read_ahead(aws, target), ahead)
+        return listing.result()
+
+
 def role_settings(aws: Aws) -> dict[str, dict[str, Any]]:
     """{lower-case role name: ListRoles entry} — Description and MaxSessionDuration, which the bulk listing lacks."""
 
@@ -168,6 +180,22 @@ def policy_tags(aws: Aws, arn: str, what: str) -> dict[str, str]:
     """Tags of a managed policy (read once per command)."""
     return aws.cached(f"iam:policy-tags:{arn}", lambda: policy.normalize_tags(
         list(aws.client("iam").paginate("list_policy_tags", "Tags", what, PolicyArn=arn))))
+
+
+def read_ahead(aws: Aws, target: tuple[str, str]) -> None:
+    """Read a policy's tags (``("policy", ARN)``) or a user's access keys (``("user", NAME)``) before the account
+    listing says it exists, for ``policy_tags`` / ``access_keys`` to return. Kept only when found in one page (a
+    policy or user not visible yet, IAM being eventually consistent, is read again once the listing has it)."""
+    what, key = target
+    iam = aws.client("iam")
+    if what == "policy":
+        got = iam.get("list_policy_tags", f"Policy/{key.rsplit('/', 1)[-1]}", PolicyArn=key)
+        if got is not None and not got.get("IsTruncated"):
+            aws.keep(f"iam:policy-tags:{key}", policy.normalize_tags(got.get("Tags", [])))
+    else:
+        got = iam.get("list_access_keys", f"User/{key}", UserName=key)
+        if got is not None and not got.get("IsTruncated"):
+            aws.keep(f"iam:access-keys:{key.lower()}", list(got.get("AccessKeyMetadata", [])))
 
 
 def access_keys(aws: Aws, user: str) -> list[dict[str, Any]]:

@@ -16,12 +16,14 @@ def service_model(service: str) -> Any:
     import botocore.loaders
     import botocore.model
 
-    data = _loader().load_service_model(service, "service-2")
+    data = loader().load_service_model(service, "service-2")
     return botocore.model.ServiceModel(data, service_name=service)
 
 
 @functools.lru_cache(maxsize=1)
-def _loader() -> Any:
+def loader() -> Any:
+    """The process's botocore model loader: the AWS clients use it too (``reconciler.aws.Aws``), so a service's
+    model (IAM's is 1.5 MB of JSON) is parsed once whether validation or a client reads it first."""
     import botocore.loaders
 
     return botocore.loaders.Loader()

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.aws import DEFAULT_CONCURRENCY
 from reconciler.errors import UsageError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -22,7 +23,7 @@ class Settings:
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {"profile": None, "region": None, "sandbox": None, "color": None,
-                                       "concurrency": 8, "debug": False, "quiet": False}
+                                       "concurrency": DEFAULT_CONCURRENCY, "debug": False, "quiet": False}
         self.started = time.monotonic()
 
     def merge(self, **kwargs: Any) -> None:
@@ -96,7 +97,7 @@ def global_options(f, hidden: bool = True):  # type: ignore[no-untyped-def]
     @click.option("--no-color", "no_color", is_flag=True, default=False, hidden=hidden,
                   help="Plain output without colours (also NO_COLOR=1).")
     @click.option("--concurrency", type=click.IntRange(1, 64), default=None, hidden=hidden,
-                  help="Parallel AWS operations (default 8).")
+                  help=f"Parallel AWS operations (default {DEFAULT_CONCURRENCY}).")
     @click.option("--debug", is_flag=True, default=False, hidden=hidden, help="Show tracebacks.")
     @click.option("--quiet", "-q", is_flag=True, default=False, hidden=hidden, help="Only results and errors.")
     @functools.wraps(f)

@@ -143,6 +143,9 @@ class PlanContext:
     region: str
     partition: str = "aws"
     resources: dict[tuple[str, str], Resource] = field(default_factory=dict)
+    #: the desired state of resources that exist by now (verify: what apply just created or changed): a kind
+    #: reading in bulk may start their per-resource reads beside its account listing instead of after it
+    expected: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def arn_of(self, kind: str, name: str) -> str:
         from reconciler.kinds import REGISTRY

@@ -112,11 +112,14 @@ class PolicyKind(Kind):
     def read_many(self, aws: Any, names: list[str], ctx: PlanContext, pmap: Any) -> list[Observed | None]:
         """Read ``names``: from the account listing when that costs fewer calls (see iamx.bulk), else one by one.
 
-        In bulk, a policy's tags (which the listing lacks) are its one call, run in the pool.
+        In bulk, a policy's tags (which the listing lacks) are its one call, run in the pool: beside the listing for
+        the policies known to exist (``ctx.expected``), else once the listing has said which do.
         """
         if not iamx.bulk(aws, len(names)):
             return pmap(lambda n: self.read(aws, n, ctx), names)
-        policies = iamx.account(aws).policies
+        ahead = [("policy", f"arn:{ctx.partition}:iam::{ctx.account}:policy{d.get('path', '/')}{n}")
+                 for n in names if (d := ctx.expected.get((self.kind, n))) is not None]
+        policies = iamx.account_beside(aws, pmap, ahead).policies
         return pmap(lambda n: self._from_listing(aws, policies[n.lower()], ctx) if n.lower() in policies else None,
                     names)
 

@@ -122,3 +122,20 @@ def test_deepdiff_already_imported_is_used_as_is(monkeypatch):
     monkeypatch.setitem(sys.modules, "numpy", sys.modules.get("numpy") or __import__("numpy"))
     deep, _ = d._deepdiff()
     assert sys.modules["deepdiff"] is before and sys.modules["numpy"] is not None
+
+
+def test_a_create_is_every_field_added_as_deepdiff_says_without_importing_it():
+    """diff({}, desired) (every create in a plan) answers what DeepDiff does, field by field in order, and a plan
+    of creates no longer imports deepdiff (~0.1 s) for it."""
+    import subprocess
+    import sys
+
+    desired = {"tags": {"k": "v"}, "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]},
+               "path": "/", "none": None, "empty": [], "n": 0, "_code": "/src", "a": {}}
+    assert diff({}, desired, frozenset({"path"})) == [
+        fc("a", "add", after={}), fc("document", "add", after=desired["document"]), fc("empty", "add", after=[]),
+        fc("n", "add", after=0), fc("none", "add"), fc("path", "add", after="/", forces=True),
+        fc("tags", "add", after={"k": "v"})]
+    code = ("import sys; from reconciler.diff import diff; diff({}, {'a': 1, 'b': [1]}); "
+            "print('deepdiff' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

@@ -72,3 +72,26 @@ def test_diffing_does_not_import_numpy_or_pandas():
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
     assert p.stdout.strip() == "['deepdiff']", p.stderr
+
+
+def test_the_console_script_tunes_the_collector_for_a_short_process_and_skips_its_final_collections():
+    """The console script and ``python -m reconciler`` run ``console()``: a young-generation threshold of 50,000
+    (~270 collections in a 250-resource plan at CPython's 700) and, at exit, everything frozen, so the interpreter's
+    final collections do not walk it (~0.15 s). ``main()``, which tests call in-process, leaves the collector alone."""
+    import tomllib
+
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["reconcile"] == \
+        "reconciler.cli:console"
+    assert (ROOT / "reconciler" / "__main__.py").read_text().count("console()") == 1
+    probe = """
+import atexit, gc, json, sys
+atexit.register(lambda: sys.stderr.write("\\nGC " + json.dumps([gc.get_threshold()[0], gc.get_freeze_count() > 0])))
+sys.argv = ["reconcile", "--version"]
+from reconciler.cli import {entry}
+{entry}()
+"""
+    for entry, expected in (("console", [50_000, True]), ("main", [700, False])):
+        p = subprocess.run([sys.executable, "-c", probe.format(entry=entry)], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=120)
+        line = [x for x in p.stderr.splitlines() if x.startswith("GC ")]
+        assert line and json.loads(line[-1][3:]) == expected, (entry, p.stdout, p.stderr)

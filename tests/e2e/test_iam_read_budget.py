@@ -1,0 +1,98 @@
+"""A plan bounded by the network (issue 26, point 5), pinned by what goes over the wire, not by a clock.
+
+The stacks are the benchmark's IAM stack (benchmarks/stack.py): groups of two policies, two roles attaching both and
+one user. A no-change plan of the 250-resource stack makes one call per policy (its tags) and per user (its access
+keys), which nothing reads in bulk, and a handful of listings: its call budget is a test. IAM sees at most
+``--concurrency`` (16 by default) requests at once; the orphan scan's listings go out with the declared reads, and
+verify reads the tags and keys of what apply just made beside the account listing, not after it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from benchmarks import stack
+from tests.support.faults import Rule, proxied
+
+#: a no-change plan of the 250-resource IAM stack: GetCallerIdentity; GetAccountAuthorizationDetails, ListRoles,
+#: ListOpenIDConnectProviders, 100 ListPolicyTags, 50 ListAccessKeys; GetResources (the orphan scan's listing)
+BUDGET = {"sts": 1, "iam": 153, "tagging": 1}
+PER_RESOURCE = ("iam:ListPolicyTags", "iam:ListAccessKeys")  # what no bulk read returns
+
+
+def _stack(tmp_path, n: int):  # type: ignore[no-untyped-def]
+    folder = tmp_path / f"stack-{n}"
+    stack.write(folder, n, iam_only=True)
+    return folder
+
+
+def _per_resource(proxy) -> list[float]:  # type: ignore[no-untyped-def]
+    """When each per-resource read reached the proxy."""
+    return sorted(x.at for op in PER_RESOURCE for x in proxy.ops(op))
+
+
+def _by_service(counts: Counter) -> dict[str, int]:
+    out: Counter = Counter()
+    for key, n in counts.items():
+        out[key.split(":")[0]] += n
+    return dict(out)
+
+
+def test_a_no_change_plan_of_the_250_resource_iam_stack_stays_within_its_call_budget(cli, moto_server, tmp_path):  # type: ignore[no-untyped-def]
+    m = _stack(tmp_path, 300)
+    assert cli("apply", str(m), "--auto-approve", "--quiet").code == 0
+    c, proxy = proxied(cli, moto_server)
+    try:
+        r = c("plan", str(m), "--detailed-exitcode")
+        assert r.code == 0 and "250 resources up to date" in r.out, r.text
+        counts = Counter({k: n for k, n in proxy.counts.items() if not k.startswith("unknown:")})  # (the audit's)
+    finally:
+        proxy.stop()
+    assert _by_service(counts) == BUDGET, counts
+    assert sum(counts.values()) <= sum(BUDGET.values()) == 155, counts
+    assert counts["iam:ListPolicyTags"] == 100 and counts["iam:ListAccessKeys"] == 50, counts
+
+
+def test_iam_sees_at_most_sixteen_requests_at_once_by_default(cli, moto_server, tmp_path):  # type: ignore[no-untyped-def]
+    m = _stack(tmp_path, 60)  # 20 policies, 20 roles, 10 users: 30 per-resource reads
+    assert cli("apply", str(m), "--auto-approve", "--quiet").code == 0
+    c, proxy = proxied(cli, moto_server)
+    try:
+        for op in PER_RESOURCE:  # each held: the pool fills up
+            proxy.add(Rule("delay", match=op, seconds=0.6, times=None))
+        assert c("plan", str(m), "--detailed-exitcode").code == 0
+        reads = _per_resource(proxy)
+    finally:
+        proxy.stop()
+    assert len(reads) == 30
+    first_wave = [t for t in reads if t < reads[0] + 0.5]
+    assert len(first_wave) == 16, [round(t - reads[0], 2) for t in reads]
+
+
+def test_the_orphan_scan_goes_out_with_the_declared_reads_not_after_them(cli, moto_server, tmp_path):  # type: ignore[no-untyped-def]
+    m = _stack(tmp_path, 60)
+    assert cli("apply", str(m), "--auto-approve", "--quiet").code == 0
+    c, proxy = proxied(cli, moto_server)
+    try:
+        proxy.add(Rule("delay", match="iam:GetAccountAuthorizationDetails", seconds=1.5))
+        assert c("plan", str(m), "--detailed-exitcode").code == 0
+        listing = proxy.ops("iam:GetAccountAuthorizationDetails")[0].at
+        scan = [x.at for x in proxy.ops("tagging:GetResources") + proxy.ops("iam:ListOpenIDConnectProviders")]
+    finally:
+        proxy.stop()
+    assert len(scan) == 2 and all(t < listing + 1.0 for t in scan), [round(t - listing, 2) for t in scan]
+
+
+def test_verify_reads_the_tags_and_keys_of_what_apply_made_beside_the_account_listing(cli, moto_server, tmp_path):  # type: ignore[no-untyped-def]
+    m = _stack(tmp_path, 60)
+    c, proxy = proxied(cli, moto_server)
+    try:  # the plan's listing first (a cold stack: nothing to read per resource), then verify's, held 1.5 s
+        proxy.add(Rule("delay", match="iam:GetAccountAuthorizationDetails", after=1, seconds=1.5))
+        r = c("apply", str(m), "--auto-approve")
+        assert r.code == 0 and "50 created" in r.out, r.text
+        listing = proxy.ops("iam:GetAccountAuthorizationDetails")[1].at
+        reads = _per_resource(proxy)
+    finally:
+        proxy.stop()
+    assert len(reads) == 30 and all(listing - 0.5 < t < listing + 1.0 for t in reads), \
+        [round(t - listing, 2) for t in reads]
