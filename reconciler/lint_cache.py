@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import types
 from pathlib import Path
 from typing import Any
@@ -39,10 +38,9 @@ def enabled() -> bool:
 
 
 def directory() -> Path:
-    # $RECONCILE_HOME as reconciler.sandbox.home() finds it (not imported: it pulls in urllib/ssl)
-    base = os.environ.get("RECONCILE_HOME")
-    home = Path(base) if base else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "reconcile"
-    return home / "lint-cache"
+    from reconciler.paths import home
+
+    return home() / "lint-cache"
 
 
 def _rules_identity() -> str:
@@ -115,17 +113,10 @@ def _read(k: str) -> list[list[Any]] | None:
 
 
 def _write(k: str, findings: list[list[Any]]) -> None:
-    d = directory()
+    from reconciler.paths import write_atomically
+
     try:
-        d.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{k[:16]}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"key": k, "findings": findings}, f)
-            os.replace(tmp, d / f"{k}.json")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(directory() / f"{k}.json", json.dumps({"key": k, "findings": findings}))
     except OSError:
         pass  # a cache that cannot be written is only slower
 

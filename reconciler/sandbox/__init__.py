@@ -29,10 +29,9 @@ DEFAULT_REGION = "us-east-1"
 
 
 def home() -> Path:
-    base = os.environ.get("RECONCILE_HOME")
-    if base:
-        return Path(base)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "reconcile"
+    from reconciler.paths import home as reconcile_home
+
+    return reconcile_home()
 
 
 def _state_file() -> Path:
