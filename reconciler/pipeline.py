@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler import cost, prices, quotas
 from reconciler import manifests as mf
 from reconciler.apply import Outcome, execute
 from reconciler.aws import Aws, has_credentials
@@ -139,9 +140,11 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
     exclude: dict[str, set[str]] = {}
     for r in m.resources if not destroy else []:  # destroy keeps nothing: every owned resource is found
         exclude.setdefault(r.kind, set()).add(r.name)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-checks") as ex:
-        # read-only checks (DescribeSecret, GetRole) run beside the reads, before any write
+    runs_instances = declared_only and not destroy and any(REGISTRY[k].fleet(d) for (k, _), d in desired.items())
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan-checks") as ex:
+        # read-only checks (DescribeSecret, GetRole, ListServiceQuotas) run beside the reads, before any write
         checked = ex.submit(run_checks, t.aws, checks, opts.concurrency) if checks and declared_only and not destroy else None
+        quotas_read = ex.submit(quotas.read, t.aws) if runs_instances else None
         live = declared(t.aws, ids, ctx, opts.concurrency)
         extra = owned(t.aws, m.stack.name, ctx, exclude, opts.concurrency)
         failures = checked.result() if checked else []
@@ -159,6 +162,9 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
     )
     if m.environment:
         p = p.model_copy(update={"environment": m.environment})
+    over, short = quotas.judge(quotas_read.result(), m.resources, p) if quotas_read else ([], [])
+    p = p.model_copy(update={"problems": p.problems + tuple(over), "warnings": p.warnings + tuple(short),
+                             "costs": cost.estimate(p, cost.live_states(live, extra), prices.load())})
     return p, t, m
 
 
