@@ -45,8 +45,8 @@ def estimate(plan: Plan, live: dict[str, dict[str, Any]], table: Table) -> Costs
 
     rows = []
     for step in plan.steps:
-        after = None if step.action == Action.delete else step.desired
-        rows.append((step.kind, step.name, fleet(step.kind, live.get(step.id)), fleet(step.kind, after)))
+        wanted = None if step.action == Action.delete else step.desired
+        rows.append((step.kind, step.name, fleet(step.kind, live.get(step.id)), fleet(step.kind, wanted)))
     for o in plan.pending_orphans:  # left in place: they keep running
         running = fleet(o.kind, live.get(f"{o.kind}/{o.name}"))
         rows.append((o.kind, o.name, running, running))

@@ -142,10 +142,10 @@ def check(resources: list[Resource]) -> list[Issue]:
             continue
         at_most = _overflow(endpoint_needs(ep, comps, at_most=True), inst, most)
         if at_most:
-            grown = [(c, *c.most()) for c in components_on(ep, comps) if c.most()[1] is not None]
-            c, _, field = grown[0]
+            grown = [(comp, n, f) for comp in components_on(ep, comps) for n, f in [comp.most()] if f is not None]
+            top, _, top_field = grown[0]
             said = ", ".join(f"{g.owner}: {n} copies by {_path(f)}" for g, n, f in grown)
-            issues.append(c.res.issue(field, (
+            issues.append(top.res.issue(top_field, (
                 f"the inference components on {where} cannot all fit at their most copies ({said}): {at_most}. "
                 "Copies beyond that are never placed: lower autoscaling maxCount (or the schedule's counts), or "
                 "raise instance.count / managedScaling.maxCount")))
