@@ -25,7 +25,7 @@ from typing import Any
 from reconciler.sandbox.extensions import answer_json, control_route, page, request_body
 
 ROUTE = "/reconcile-sandbox/quotas"
-DEFAULT = 50.0
+DEFAULT = 1000.0  # generous: the benchmarks run hundreds of endpoints of one type
 SERVICE = "sagemaker"
 SERVICE_NAME = "Amazon SageMaker"
 SUFFIX = " for endpoint usage"

@@ -25,7 +25,8 @@ from tests.support.server import MotoServer
 from tests.support.shapes import problems
 
 QUOTAS = "/reconcile-sandbox/quotas"
-NAME = "ml.g5.2xlarge for endpoint usage"
+TYPE = "ml.g5.4xlarge"  # (a type no other test of the shared server runs: they all count against its quota)
+NAME = f"{TYPE} for endpoint usage"
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_every_hosting_instance_type_has_an_endpoint_usage_quota_paged_as_aws_pa
     assert len(quotas) == len(enum) > 100  # (more than one page)
     by_name = {q["QuotaName"]: q for q in quotas}
     q = by_name[NAME]
-    assert q["Value"] == 50.0 and q["ServiceCode"] == "sagemaker" and q["Adjustable"] is True
+    assert q["Value"] == 1000.0 and q["ServiceCode"] == "sagemaker" and q["Adjustable"] is True
     assert re.fullmatch(r"L-[0-9A-F]{8}", q["QuotaCode"]) and q["QuotaArn"].endswith(f":sagemaker/{q['QuotaCode']}")
     assert sq.get_service_quota(ServiceCode="sagemaker", QuotaCode=q["QuotaCode"])["Quota"] == q
     with pytest.raises(ClientError) as e:
@@ -74,15 +75,15 @@ def test_the_control_sets_a_value_and_denies_access(server: MotoServer, sq: Any)
                 {"service": "sagemaker", "name": NAME, "value": -1}):
         assert http(server, "POST", QUOTAS, bad)[0] == 400
     http(server, "DELETE", QUOTAS)
-    assert sq.list_service_quotas(ServiceCode="sagemaker", QuotaCode=answer["quotaCode"])["Quotas"][0]["Value"] == 50
+    assert sq.list_service_quotas(ServiceCode="sagemaker", QuotaCode=answer["quotaCode"])["Quotas"][0]["Value"] == 1000
 
 
 def test_create_and_update_endpoint_refuse_instances_beyond_the_quota(server: MotoServer, sm: Any, sq: Any) -> None:
     http(server, "POST", QUOTAS, {"service": "sagemaker", "name": NAME, "value": 2})
     model(sm)
-    model_config(sm, N("two"), count=2)
-    model_config(sm, N("one"), count=1)
-    model_config(sm, N("three"), count=3)
+    model_config(sm, N("two"), instance_type=TYPE, count=2)
+    model_config(sm, N("one"), instance_type=TYPE, count=1)
+    model_config(sm, N("three"), instance_type=TYPE, count=3)
     sm.create_endpoint(EndpointName=N("a"), EndpointConfigName=N("one"))
     with pytest.raises(ClientError) as e:
         sm.create_endpoint(EndpointName=N("b"), EndpointConfigName=N("two"))
@@ -102,7 +103,7 @@ def test_create_and_update_endpoint_refuse_instances_beyond_the_quota(server: Mo
 def test_managed_instance_scaling_counts_at_its_maximum(server: MotoServer, sm: Any, sq: Any) -> None:
     http(server, "POST", QUOTAS, {"service": "sagemaker", "name": NAME, "value": 2})
     sm.create_endpoint_config(EndpointConfigName=N("ic"), ExecutionRoleArn=ROLE, ProductionVariants=[{
-        "VariantName": "AllTraffic", "InstanceType": "ml.g5.2xlarge", "InitialInstanceCount": 1,
+        "VariantName": "AllTraffic", "InstanceType": TYPE, "InitialInstanceCount": 1,
         "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 0, "MaxInstanceCount": 3}}])
     with pytest.raises(ClientError) as e:
         sm.create_endpoint(EndpointName=N("ic"), EndpointConfigName=N("ic"))
