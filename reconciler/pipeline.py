@@ -162,9 +162,10 @@ def plan(path: str | Path, opts: Options, command: str = "plan", deletes: bool =
     )
     if m.environment:
         p = p.model_copy(update={"environment": m.environment})
-    over, short = quotas.judge(quotas_read.result(), m.resources, p) if quotas_read else ([], [])
+    states = cost.live_states(live, extra)
+    over, short = quotas.judge(quotas_read.result(), m.resources, p, states) if quotas_read else ([], [])
     p = p.model_copy(update={"problems": p.problems + tuple(over), "warnings": p.warnings + tuple(short),
-                             "costs": cost.estimate(p, cost.live_states(live, extra), prices.load())})
+                             "costs": cost.estimate(p, states, prices.load())})
     return p, t, m
 
 

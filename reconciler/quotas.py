@@ -6,8 +6,8 @@ CreateEndpoint / UpdateEndpoint half-way through an apply with ``ResourceLimitEx
 autoscaling or managed scaling at the quota. So plan reads the quotas (``ListServiceQuotas``, ServiceCode
 ``sagemaker``: read-only, beside the other reads, before any write) and compares each type's quota with
 what the stack's declared resources need at their maximum (``Kind.fleet``: ``instance.count``, autoscaling
-``maxCount``, managed scaling ``maxCount``), summed over the stack. Instances the stack's endpoints already
-run are part of that need, not on top of it.
+``maxCount``, managed scaling ``maxCount``), summed over the stack, with what the orphans the plan leaves in
+place run. Instances the stack's endpoints already run are part of that need, not on top of it.
 
 - need > quota, and the plan changes a resource of that type: a plan problem (code ``quota``) naming the
   quota, its value, the need and how to request an increase; apply refuses the plan;
@@ -43,38 +43,50 @@ def read(aws: Any) -> dict[str, dict[str, Any]] | str:
 
 @dataclass
 class Need:
-    """What the stack's declared resources run of one instance type at their maximum."""
+    """What the stack runs of one instance type at its maximum."""
 
     instance_type: str
     count: int = 0
-    parts: list[tuple[Any, int, str]] = field(default_factory=list)  # (resource, most instances, the field)
+    parts: list[tuple[str, int, str]] = field(default_factory=list)  # (resource id, most instances, why)
+    first: Any = None  # the first declared resource that needs the type (the problem's file:line)
     changed: bool = False
 
 
-def needs(resources: list[Any], plan: Plan) -> dict[str, Need]:
-    """Per instance type: the most instances the declared resources run (from the plan's desired states)."""
+def needs(resources: list[Any], plan: Plan, live: dict[str, dict[str, Any]] | None = None) -> dict[str, Need]:
+    """Per instance type: the most instances the declared resources run (the plan's desired states), and the
+    instances the orphans the plan leaves in place run (``live``: "Kind/name" -> live state)."""
     from reconciler.kinds import REGISTRY
 
     by_id = {r.id: r for r in resources}
     out: dict[str, Need] = {}
-    for step in plan.steps:
-        res = by_id.get(step.id)
-        if res is None or step.desired is None or step.action == Action.delete:
-            continue
-        fleet = REGISTRY[step.kind].fleet(step.desired)
+
+    def add(kind: str, rid: str, state: dict[str, Any] | None, why: str | None = None) -> Need | None:
+        fleet = REGISTRY[kind].fleet(state) if state else None
         if fleet is None or fleet.max_count <= 0:
-            continue
+            return None
         need = out.setdefault(fleet.instance_type, Need(fleet.instance_type))
         need.count += fleet.max_count
-        need.parts.append((res, fleet.max_count, fleet.max_field))
-        need.changed = need.changed or step.action != Action.noop
+        need.parts.append((rid, fleet.max_count, why or fleet.max_field))
+        return need
+
+    for step in plan.steps:
+        res = by_id.get(step.id)
+        if res is None or step.action == Action.delete:
+            continue
+        need = add(step.kind, step.id, step.desired)
+        if need is not None:
+            need.first = need.first or res
+            need.changed = need.changed or step.action != Action.noop
+    for o in plan.pending_orphans:
+        add(o.kind, f"{o.kind}/{o.name}", (live or {}).get(f"{o.kind}/{o.name}"),
+            "no longer declared, runs until pruned")
     return out
 
 
-def judge(quotas: dict[str, dict[str, Any]] | str, resources: list[Any], plan: Plan
-          ) -> tuple[list[Problem], list[str]]:
+def judge(quotas: dict[str, dict[str, Any]] | str, resources: list[Any], plan: Plan,
+          live: dict[str, dict[str, Any]] | None = None) -> tuple[list[Problem], list[str]]:
     """(problems, warnings) of comparing the quotas read with what the plan's resources need at most."""
-    wanted = needs(resources, plan)
+    wanted = needs(resources, plan, live)
     if not wanted:
         return [], []
     if isinstance(quotas, str):
@@ -86,10 +98,11 @@ def judge(quotas: dict[str, dict[str, Any]] | str, resources: list[Any], plan: P
         quota = quotas.get(quota_name(itype))
         if quota is None or not isinstance(quota.get("Value"), (int, float)) or need.count <= quota["Value"]:
             continue
-        res, _, where = need.parts[0]
-        line = res.line_of("spec", *where.split("."))
         why = explain(need, quota, plan.region)
-        if need.changed:
+        res = need.first
+        if need.changed and res is not None:
+            where = next(w for rid, _, w in need.parts if rid == res.id)
+            line = res.line_of("spec", *where.split("."))
             problems.append(Problem(kind=res.kind, name=res.name, code="quota", file=res.file, line=line,
                                     message=f"{res.file}:{line}: spec.{where}: {why}"))
         else:
@@ -102,7 +115,7 @@ def explain(need: Need, quota: dict[str, Any], region: str) -> str:
     value = quota["Value"]
     shown = int(value) if float(value).is_integer() else value
     code = quota.get("QuotaCode") or "QUOTA_CODE"
-    parts = ", ".join(f"{r.id}: {n} ({w})" for r, n, w in need.parts)
+    parts = ", ".join(f"{rid}: {n} ({w})" for rid, n, w in need.parts)
     return (f"the account's Service Quotas value for '{quota.get('QuotaName')}' is {shown} in {region}, and the "
             f"stack needs up to {need.count} at its maximum ({parts}). Request an increase to at least "
             f"{need.count}: aws service-quotas request-service-quota-increase --service-code {SERVICE_CODE} "

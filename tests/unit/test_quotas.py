@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reconciler import quotas
 from reconciler.manifests import load
-from reconciler.plan import Action, Plan, Step
+from reconciler.plan import Action, Orphan, Plan, Step
 from tests.support.manifests import write
 
 
@@ -71,3 +71,16 @@ def test_quotas_that_cannot_be_read_are_a_warning(tmp_path: Path) -> None:
 def test_a_type_without_a_listed_quota_is_not_judged(tmp_path: Path) -> None:
     resources, plan = setup(tmp_path)
     assert quotas.judge({}, resources, plan) == ([], [])
+
+
+def test_orphans_left_in_place_run_their_instances_too(tmp_path: Path) -> None:
+    resources, plan = setup(tmp_path)
+    plan = plan.model_copy(update={"orphans": (Orphan(kind="Endpoint", name="old"),
+                                               Orphan(kind="Endpoint", name="pruned", deleted=True))})
+    live = {"Endpoint/old": {"type": "model-based", "instance": {"type": "ml.g5.2xlarge", "count": 2}},
+            "Endpoint/pruned": {"type": "model-based", "instance": {"type": "ml.g5.2xlarge", "count": 5}}}
+    need = quotas.needs(resources, plan, live)["ml.g5.2xlarge"]
+    assert need.count == 6 and need.parts[-1] == ("Endpoint/old", 2, "no longer declared, runs until pruned")
+    [problem], _ = quotas.judge(quota(5), resources, plan, live)
+    assert "Endpoint/old: 2 (no longer declared, runs until pruned)" in problem.message
+
