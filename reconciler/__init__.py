@@ -9,3 +9,5 @@ STACK_TAG = "reconciler:stack"
 PREVENT_DESTROY_TAG = "reconciler:prevent-destroy"
 PREVENT_DESTROY_ANNOTATION = "reconciler/prevent-destroy"
 ADOPT_ANNOTATION = "reconciler/adopt"
+#: an AWS account id: twelve ASCII digits (``\d`` would take any script's digits)
+ACCOUNT_ID = r"^[0-9]{12}$"

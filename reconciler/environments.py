@@ -18,10 +18,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from reconciler.errors import Issue, UsageError, line_of
+from reconciler import ACCOUNT_ID
+from reconciler.errors import WRITTEN, Issue, ManifestError, UsageError, a, line_of
 
 ENVIRONMENTS_ANNOTATION = "reconciler/environments"
-_STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
+STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
 _TARGET = re.compile(r"^(Stack|[A-Za-z]+/[^/\s]+)$")
 
 #: one parsed YAML document: (value, file, first line, path -> line)
@@ -45,9 +46,9 @@ class EnvironmentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     stack: str | None = Field(None, description="The stack name this environment deploys as (its ownership tags, "
                                                 "lock and saved plans); default: <Stack name>-<environment name>.",
-                              pattern=_STACK_NAME.pattern)
+                              pattern=STACK_NAME.pattern)
     region: str | None = Field(None, description="AWS region of the environment (overrides the Stack's spec.region).")
-    accountId: str | None = Field(None, pattern=r"^\d{12}$",
+    accountId: str | None = Field(None, pattern=ACCOUNT_ID,
                                   description="When set, every command for this environment refuses any other account.")
     patches: list[EnvironmentPatch] = Field(default_factory=list, description="Patches on the shared documents.")
 
@@ -96,6 +97,9 @@ class Composition:
         for i in issues:
             where = ""
             doc = max((s for s in starts.get(i.file, []) if i.line is not None and s <= i.line), default=None)
+            if doc is None and i.file != self.selected.file:  # not in a document this environment sees (e.g.
+                out.append(i)  # a YAML error in another environment's file): the same in every environment
+                continue
             if doc is not None and i.field:
                 parts = tuple(i.field.split("."))
                 for path, (pfile, pline) in self.origins[(i.file, doc)].items():
@@ -196,8 +200,11 @@ def merge(base: dict, patch: dict, path: tuple, lines: dict, ppath: tuple, pline
             merge(base[key], value, p, lines, pp, plines, pfile, origins)
             continue
         origins[p] = where
-        for old in [k for k in lines if k[: len(p)] == p and len(k) > len(p)]:
+        for old in [k for k in lines if (k[: len(p)] == p and len(k) > len(p))
+                    or (k[0] == WRITTEN and k[1: len(p) + 1] == p)]:
             del lines[old]
+        lines.update({(WRITTEN, *p, *k[len(pp) + 1:]): v for k, v in plines.items()  # the patch's values as written
+                      if k[0] == WRITTEN and k[1: len(pp) + 1] == pp})
         if value is None:
             base.pop(key, None)
             continue
@@ -226,31 +233,37 @@ def compose(docs: list[Doc], env: str | None, default_stack: str, issues: list[I
     before = len(issues)
     comp = Composition(_environments(env_docs, base_stack, issues))
     if len(issues) > before:  # a broken Environment document: report it (and anything found before) now
-        from reconciler.errors import ManifestError
-
         raise ManifestError(issues)
+    unreadable = [i for i in issues if i.severity == "error"]  # files that did not parse may hold environments
     if not env_docs:
         if env is not None:
+            if unreadable:
+                raise ManifestError(unreadable)
             raise UsageError(f"--env {env}: the manifests declare no environments (no kind: Environment document)")
         return shared, comp
     if env is None:
         raise EnvironmentsRequired(comp.names or ["?"], command)
     selected = next((e for e in comp.environments if e.name == env), None)
     if selected is None:
-        if comp.names or not issues:
-            raise UsageError(f"--env {env}: no such environment; the manifests declare: {', '.join(comp.names)}")
-        return shared, comp
+        if unreadable:  # say what is broken (perhaps the very file that declares it), not "no such environment"
+            raise ManifestError(unreadable)
+        raise UsageError(f"--env {env}: no such environment; the manifests declare: {', '.join(comp.names)}")
     comp.selected = selected
     known = set(comp.names)
     out: list[Doc] = []
     for doc, file, line, lines in shared:
         only = _in_environments(doc) if isinstance(doc, dict) else None
         if only is not None:
+            at = ("metadata", "annotations", ENVIRONMENTS_ANNOTATION)
+            where = _parent_line(lines, at) or line
+            if not only:
+                issues.append(_issue(file, where, at, "names no environment, so no environment would see this "
+                                     f"document; name one or more (the manifests declare: {', '.join(comp.names)}), "
+                                     "or remove the annotation to keep the document in every environment"))
             for name in only:
                 if name not in known:
-                    issues.append(_issue(file, _parent_line(lines, ("metadata", "annotations", ENVIRONMENTS_ANNOTATION))
-                                         or line, ("metadata", "annotations", ENVIRONMENTS_ANNOTATION),
-                                         f"unknown environment {name!r}; the manifests declare: {', '.join(comp.names)}"))
+                    issues.append(_issue(file, where, at, f"unknown environment {name!r}; the manifests declare: "
+                                                          f"{', '.join(comp.names)}"))
             if env not in only:
                 continue
         out.append((copy.deepcopy(doc), file, line, dict(lines)))
@@ -283,13 +296,46 @@ def compose(docs: list[Doc], env: str | None, default_stack: str, issues: list[I
                                  f"the patch on {p.target}: {why}"))
             continue
         doc, file, line, lines = found
-        if p.target == "Stack" and "metadata" in p.patch:
-            issues.append(_issue(selected.file, pline, ppath + ("patch", "metadata"),
-                                 "the Stack's name is the environment's spec.stack; set that instead of patching it"))
+        refused = _refused_patch(p, selected, ppath)
+        if refused:
+            issues += refused
             continue
         merge(doc, p.patch, (), lines, ppath + ("patch",), selected.lines, selected.file,
               comp.origins.setdefault((file, line), {}))
     return out, comp
+
+
+def _refused_patch(p: EnvironmentPatch, env: Environment, ppath: tuple) -> list[Issue]:
+    """What a patch may not do, each at the patch's own file:line: move the environment's account or region
+    (the Stack's spec.accountId / spec.region are the Environment's own fields), name the Stack (spec.stack
+    does), decide which environments see a document (decided before patches apply), or change a document's
+    kind (a patch edits a document; another kind is another document)."""
+    out = []
+
+    def refuse(path: tuple, message: str) -> None:
+        out.append(_issue(env.file, env.line_of(*ppath, "patch", *path), ppath + ("patch", *path), message))
+
+    spec = p.patch.get("spec")
+    if p.target == "Stack":
+        if "metadata" in p.patch:
+            refuse(("metadata",), "the Stack's name is the environment's spec.stack; set that instead of patching it")
+        for key, what in (("accountId", "account"), ("region", "region")):
+            if isinstance(spec, dict) and key in spec:
+                own = (f"{env.file}:{env.line_of('spec', key)}" if getattr(env.spec, key) is not None
+                       else f"not set; add it to the Environment at {env.file}:{env.line}")
+                refuse(("spec", key), f"a patch may not move environment {env.name!r} to another {what}: its "
+                                      f"{what} is the Environment's own spec.{key} ({own}), which every command "
+                                      "checks; set it there")
+    if "kind" in p.patch:
+        refuse(("kind",), f"a patch may not change a document's kind ({p.target} stays "
+                          f"{a(p.target.split('/')[0])}); declare a document of the other kind instead")
+    meta = p.patch.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    if isinstance(annotations, dict) and ENVIRONMENTS_ANNOTATION in annotations:
+        refuse(("metadata", "annotations", ENVIRONMENTS_ANNOTATION),
+               f"a patch may not set {ENVIRONMENTS_ANNOTATION}: which environments see a document is decided "
+               "before patches apply; set the annotation on the document itself")
+    return out
 
 
 def rendered(directory: str, env: str) -> str:
@@ -336,13 +382,15 @@ _IN_ENV = re.compile(r" \(environment '([^']+)'\)$")
 
 
 def _grouped(issues: list[Issue]) -> list[Issue]:
-    """One issue for an error no patch is involved in, naming every environment it occurs in."""
+    """One issue for an error no patch is involved in, naming every environment it occurs in (once when it
+    names none)."""
     out: list[Issue] = []
     where: dict[tuple, tuple[int, list[str]]] = {}
     for i in issues:
         m = _IN_ENV.search(i.message)
         if m is None:
-            out.append(i)
+            if i not in out:  # the same in every environment (e.g. a file that does not parse): said once
+                out.append(i)
             continue
         key = (i.file, i.line, i.field, i.message[: m.start()], i.severity, i.code)
         if key in where:

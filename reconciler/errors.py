@@ -30,6 +30,18 @@ class Issue:
         return f"{where}:{field} {self.message}"
 
 
+def a(noun: str) -> str:
+    """``noun`` with its indefinite article, as said aloud: "an Endpoint", "an InferenceComponent", "an HttpApi"
+    ("aitch"), "a User" ("you"), "a Role"."""
+    vowel_sound = noun[:1] in "AEIOaeio" or noun.lower().startswith(("http", "html", "hour"))
+    return f"{'an' if vowel_sound else 'a'} {noun}"
+
+
+#: in a document's path -> line map, (WRITTEN, *path) -> a number or boolean as the YAML wrote it ("1.10", which
+#: YAML reads as 1.1), so that a message can show the value as written
+WRITTEN = "#written"
+
+
 def line_of(lines: dict, path: tuple, default: int) -> int:
     """The line of the deepest prefix of ``path`` that ``lines`` (path -> line, from the YAML) knows, else ``default``."""
     p = path

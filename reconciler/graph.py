@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from typing import TYPE_CHECKING
 
-from reconciler.errors import Issue, ManifestError
+from reconciler.errors import Issue, ManifestError, a
 
 if TYPE_CHECKING:
     from reconciler.manifests import Manifests
@@ -41,8 +41,8 @@ def build(manifests: Manifests, also_declared: set[Id] = frozenset()) -> Graph: 
             if (ref.kind, ref.name) not in by_id:
                 other = sorted(k for k, declared in names.items() if k != ref.kind and ref.name in declared)
                 if other:  # the name is declared, as another kind
-                    issues.append(r.issue(ref.field, f"{ref.name!r} is a {other[0]}, not a {ref.kind}; give the name "
-                                          f"of a {ref.kind} in the manifests, or an ARN"))
+                    issues.append(r.issue(ref.field, f"{ref.name!r} is {a(other[0])}, not {a(ref.kind)}; give the "
+                                          f"name of {a(ref.kind)} in the manifests, or an ARN"))
                     continue
                 issues.append(r.issue(ref.field, _dangling(ref.kind, ref.name, names.get(ref.kind, set()))))
             elif (ref.kind, ref.name) == (r.kind, r.name):
@@ -78,4 +78,4 @@ def _dangling(kind: str, name: str, declared: set[str]) -> str:
         msg += f"; did you mean {by_lower[close[0]]!r}?"
     elif declared:
         msg += f"; declared {kind} names: {', '.join(sorted(declared)[:10])}"
-    return msg + f" (give the name of a {kind} in the manifests, or an ARN)"
+    return msg + f" (give the name of {a(kind)} in the manifests, or an ARN)"

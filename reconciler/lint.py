@@ -1,7 +1,8 @@
 """IAM policy lint: parliament (offline, knows every IAM action) plus reconcile's own checks.
 
 Unknown actions and prefixes (typos) are errors; iam:PassRole on Resource "*", whole-service
-wildcards (``lambda:*``) on Resource "*" and full-access AWS-managed policies are warnings (``--strict`` makes warnings errors).
+wildcards (``lambda:*``) and ``Allow`` + ``NotAction`` on Resource "*", and full-access AWS-managed policies are
+warnings (``--strict`` makes warnings errors).
 
 Every warning names its code (``PASSROLE_STAR``, ``SERVICE_WILDCARD``, ``FULL_ACCESS``, or parliament's, e.g.
 ``RESOURCE_POLICY_PRIVILEGE_ESCALATION``). A resource acknowledges warnings it accepts with the annotation
@@ -74,6 +75,11 @@ def document(res: Resource, path: tuple, doc: Any) -> list[Issue]:
             out.append(res.issue(path + ("Statement", i), f'policy lint SERVICE_WILDCARD: {", ".join(broad)} on Resource '
                                  '"*" allows every action of the service on every resource; list the actions and '
                                  "resources needed", "warning", "SERVICE_WILDCARD"))
+        if "*" in resources and "NotAction" in st:
+            out.append(res.issue(path + ("Statement", i, "NotAction"), 'policy lint SERVICE_WILDCARD: Allow with '
+                                 'NotAction on Resource "*" allows every action of every service but those listed, '
+                                 "on every resource (and every action AWS adds later); list the actions needed with "
+                                 "Action, and the resources", "warning", "SERVICE_WILDCARD"))
         if "*" in resources and any(fnmatch.fnmatchcase("iam:passrole", a.lower()) for a in actions):
             out.append(res.issue(path + ("Statement", i), 'policy lint PASSROLE_STAR: iam:PassRole on Resource "*" lets '
                                  "the holder pass any role to any service; scope it to the role ARNs it needs",

@@ -38,7 +38,7 @@ def enabled() -> bool:
 
 
 def directory() -> Path:
-    from reconciler.paths import home
+    from reconciler.sandbox_contract import home
 
     return home() / "lint-cache"
 

@@ -51,7 +51,7 @@ class LockSpec(BaseModel):
                     "e.g. `aws dynamodb create-table --table-name reconcile-locks --attribute-definitions "
                     "AttributeName=LockID,AttributeType=S --key-schema AttributeName=LockID,KeyType=HASH "
                     "--billing-mode PAY_PER_REQUEST`. One table serves any number of stacks.")
-    region: str | None = Field(None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$",
+    region: str | None = Field(None, pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]+$",
                                description="Region of the table (default: the stack's region).")
     leaseSeconds: int = Field(
         300, ge=10, le=86400,
@@ -323,7 +323,7 @@ def for_stack(stack: Any, target: Any) -> StackLock:
     """The lock of ``stack`` (a manifests.Stack) on ``target`` (a pipeline.Target)."""
     spec = getattr(stack.spec, "lock", None)
     if spec is None:
-        from reconciler.sandbox import home
+        from reconciler.sandbox_contract import home
 
         return FileLock(stack.name, target.account, home() / "locks")
     if spec.region and spec.region != target.region:

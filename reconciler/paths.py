@@ -1,19 +1,11 @@
-"""Where reconcile keeps what it writes for the user: ``$RECONCILE_HOME`` (default ``~/.cache/reconcile``,
-under ``$XDG_CACHE_HOME`` when set): the sandbox's state, the lint cache, locks, the refreshed price table.
+"""Files reconcile writes for the user (the lint cache, the refreshed price table): written whole or not at all.
 
-Standard library only: cheap to import (``reconcile validate`` reads the lint cache)."""
+Where they go is ``reconciler.sandbox_contract.home()`` (``$RECONCILE_HOME``). Standard library only."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-
-def home() -> Path:
-    base = os.environ.get("RECONCILE_HOME")
-    if base:
-        return Path(base)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "reconcile"
 
 
 def write_atomically(path: Path, text: str) -> None:

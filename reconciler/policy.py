@@ -17,7 +17,7 @@ PRINCIPAL_KEYS = ("Principal", "NotPrincipal")
 STATEMENT_KEYS = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
                   "Resource", "NotResource", "Condition"}
 VERSIONS = ("2012-10-17", "2008-10-17")
-_ROOT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root$")
+_ROOT_ARN = re.compile(r"^arn:[^:]+:iam::([0-9]{12}):root$")
 
 
 def parse(doc: Any) -> Any:
@@ -27,9 +27,15 @@ def parse(doc: Any) -> Any:
     return doc
 
 
+def _key(v: Any) -> str:
+    """A total order and identity for any JSON value (malformed documents hold lists and mappings anywhere)."""
+    return v if isinstance(v, str) else json.dumps(v, sort_keys=True, default=str)
+
+
 def _as_sorted_list(value: Any) -> list[Any]:
     items = value if isinstance(value, list) else [value]
-    return sorted({_scalar(v) for v in items}, key=str)
+    unique = {_key(v): v for v in map(_scalar, items)}
+    return [unique[k] for k in sorted(unique)]
 
 
 def _scalar(v: Any) -> Any:
@@ -40,33 +46,54 @@ def _scalar(v: Any) -> Any:
     return v
 
 
-def _principal(value: Any) -> dict[str, list[str]]:
-    if value == "*":
-        return {"AWS": ["*"]}
-    out: dict[str, list[str]] = {}
-    for ptype, ids in (value or {}).items():
-        items = []
-        for v in ids if isinstance(ids, list) else [ids]:
-            v = _scalar(v)
-            if ptype == "AWS" and isinstance(v, str) and _ROOT_ARN.match(v):
-                # AWS stores an account id as its root ARN, in the account's partition (aws, aws-cn,
-                # aws-us-gov); the canonical form is the bare id, which AWS accepts when it is sent back
-                v = _ROOT_ARN.sub(r"\1", v)
-            items.append(v)
-        out[ptype] = sorted(set(items))
+def _principal(value: Any) -> Any:
+    """``*`` is ``{"AWS": ["*"]}``; any other lone string is an AWS principal (IAM refuses it: validate says so,
+    the form only stays total); empty id lists name no one and are dropped; an account's root ARN, in any
+    partition, is its bare id (IAM stores a bare id as that ARN)."""
+    if isinstance(value, str):
+        value = {"AWS": value}
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for ptype, ids in value.items():
+        if not isinstance(ids, (list, str, int, float, bool)):
+            out[ptype] = ids
+            continue
+        items = [_ROOT_ARN.sub(r"\1", v) if ptype == "AWS" and isinstance(v, str) else v
+                 for v in map(_scalar, ids if isinstance(ids, list) else [ids])]
+        if items:
+            out[ptype] = _as_sorted_list(items)
     return dict(sorted(out.items()))
 
 
-def _condition(value: Any) -> dict[str, dict[str, list[str]]]:
-    out: dict[str, dict[str, list[str]]] = {}
-    for op, kv in (value or {}).items():
-        out[op] = {k: _as_sorted_list(v) for k, v in sorted((kv or {}).items())}
+def _condition(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return {} if value is None else value
+    out: dict[str, Any] = {}
+    for op, kv in value.items():
+        kv = {} if kv is None else kv
+        out[op] = {k: _as_sorted_list(v) for k, v in sorted(kv.items())} if isinstance(kv, dict) else kv
     return dict(sorted(out.items()))
 
 
-def canonical(doc: Any) -> dict[str, Any]:
-    """The canonical form of an IAM policy document (dict or JSON text)."""
-    doc = parse(doc)
+def _effect(value: Any) -> Any:
+    """IAM takes only ``Allow`` and ``Deny`` (case matters, validate refuses ``allow``); the form reads any case."""
+    return value.capitalize() if isinstance(value, str) and value.lower() in ("allow", "deny") else value
+
+
+def canonical(doc: Any) -> Any:
+    """The canonical form of an IAM policy document (dict or JSON text).
+
+    Total: whatever a manifest or AWS holds, it never raises. What is not a policy (text that is not JSON, a
+    list, a number) comes back as it is, and malformed parts of a document are kept as they are; validate
+    refuses all of those (``problems``), as IAM does.
+    """
+    try:
+        doc = parse(doc)
+    except ValueError:
+        return doc
     if not isinstance(doc, dict):
         return doc
     out: dict[str, Any] = {}
@@ -78,6 +105,9 @@ def canonical(doc: Any) -> dict[str, Any]:
     statements = doc.get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]
+    if not isinstance(statements, list):
+        out["Statement"] = statements
+        return dict(sorted(out.items()))
     canon = []
     for st in statements:
         if not isinstance(st, dict):
@@ -88,9 +118,13 @@ def canonical(doc: Any) -> dict[str, Any]:
             if k in LIST_KEYS:
                 c[k] = _as_sorted_list(v)
             elif k in PRINCIPAL_KEYS:
-                c[k] = _principal(v)
+                v = _principal(v)
+                if v != {}:  # an empty principal names no one, as a missing one does
+                    c[k] = v
             elif k == "Condition":
                 c[k] = _condition(v)
+            elif k == "Effect":
+                c[k] = _effect(v)
             elif k == "Sid" and not v:
                 continue
             else:
@@ -99,7 +133,7 @@ def canonical(doc: Any) -> dict[str, Any]:
     # a statement given twice grants (or denies) nothing more than once: IAM evaluates the document
     # the same, so the canonical form keeps one copy. Plan (diff) and apply (canonical ==) both
     # compare this form, so they agree (tests/unit/test_policy_equality.py)
-    unique = {json.dumps(c, sort_keys=True): c for c in canon}
+    unique = {json.dumps(c, sort_keys=True, default=str): c for c in canon}
     out["Statement"] = [unique[k] for k in sorted(unique)]
     return dict(sorted(out.items()))
 
@@ -183,6 +217,11 @@ def problems(doc: Any, *, trust: bool = False) -> list[tuple[str, str]]:
             if "Principal" not in st and "NotPrincipal" not in st:
                 out.append((p, "a trust policy statement needs a Principal (e.g. Principal: {Service: "
                                "sagemaker.amazonaws.com}) saying who may assume the role"))
+            for key in ("Resource", "NotResource"):
+                if key in st:
+                    out.append((f"{p}.{key}", f"a trust policy has no {key} (IAM refuses it: \"Has prohibited "
+                                              f"field {key}\"); the role is the resource: name who may assume it "
+                                              "in Principal, and what it may do in its permissions policies"))
         else:
             if ("Resource" in st) == ("NotResource" in st):
                 out.append((p, "needs exactly one of Resource or NotResource (e.g. Resource: arn:aws:s3:::bucket/*); "

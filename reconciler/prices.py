@@ -25,7 +25,8 @@ from datetime import date as Date
 from pathlib import Path
 from typing import Any
 
-from reconciler.paths import home, write_atomically
+from reconciler.paths import write_atomically
+from reconciler.sandbox_contract import home
 
 SHIPPED = Path(__file__).parent / "data" / "sagemaker-hosting-prices.json"
 CACHE_NAME = "sagemaker-hosting-prices.json"

@@ -74,8 +74,9 @@ def tags_of(sm: Client, arn: str, what: str) -> dict[str, str]:
 
 
 def set_tags(sm: Client, arn: str, what: str, live: dict[str, str], want: dict[str, str]) -> None:
-    """Make the tags of ``arn`` exactly ``want`` (delete first: some emulators append duplicate keys)."""
-    stale = sorted(k for k in live if k not in want or live[k] != want[k])
+    """Make the tags of ``arn`` exactly ``want``: one AddTags writes every new or changed value (AddTags
+    overwrites a key's value), DeleteTags removes only the keys ``want`` drops (AWS-FACTS.md)."""
+    stale = sorted(k for k in live if k not in want)
     add = {k: v for k, v in want.items() if live.get(k) != v}
     if stale:
         sm.call("delete_tags", what, ResourceArn=arn, TagKeys=stale)

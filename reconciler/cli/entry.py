@@ -18,9 +18,9 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("Aborted; nothing more was changed.", err=True)
         sys.exit(130)
-    except click.exceptions.ClickException as e:
-        e.show()
-        sys.exit(1 if e.exit_code == 2 else e.exit_code)
+    except click.exceptions.ClickException as e:  # a usage error (unknown option, missing argument, a value out
+        e.show()  # of range) exits 2 before anything runs, as click documents; other click errors 1
+        sys.exit(e.exit_code)
     except ReconcileError as e:
         if debug:
             raise

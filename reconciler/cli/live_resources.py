@@ -22,37 +22,64 @@ from reconciler.cli.group import (
 from reconciler.errors import ReconcileError, UsageError
 
 
+def _import_folder(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if Path(value).exists() and not Path(value).is_dir():
+        raise click.BadParameter(f"{value} is not a folder: import writes manifests into a folder (created when it "
+                                 "does not exist)")
+    return value
+
+
+def _stack_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from reconciler.environments import STACK_NAME
+
+    if value is not None and not STACK_NAME.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not a valid stack name: 1-63 letters, digits and hyphens, starting "
+                                 "with a letter or digit")
+    return value
+
+
+def _selectors(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> list[tuple[str, str]]:
+    from reconciler import importer
+
+    try:
+        return importer.parse_selectors(value)
+    except UsageError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 @cli.command("import", context_settings=CONTEXT)
-@click.argument("directory", type=click.Path(file_okay=False))
-@click.argument("selectors", nargs=-1)
-@click.option("--stack", "stack_name", default=None,
-              help="Stack that adopts them (default: DIR's stack.yaml, else DIR's folder name).")
+@click.argument("directory", type=click.Path(file_okay=False), callback=_import_folder)
+@click.argument("selectors", nargs=-1, callback=_selectors)
+@click.option("--stack", "stack_name", default=None, callback=_stack_name,
+              help="Stack that adopts them (default: DIR's Stack, else DIR's folder name).")
 @click.option("--all-endpoints", is_flag=True, help="Every SageMaker endpoint in the region.")
-@click.option("--force", is_flag=True, help="Overwrite files that already exist in DIR.")
+@click.option("--force", is_flag=True, help="Overwrite files an earlier import wrote in DIR.")
 @env_option
 @global_options
-def import_(directory: str, selectors: tuple[str, ...], stack_name: str | None, all_endpoints: bool, force: bool,
-            env: str | None) -> None:
+def import_(directory: str, selectors: list[tuple[str, str]], stack_name: str | None, all_endpoints: bool,
+            force: bool, env: str | None) -> None:
     """Read live resources (Endpoint/NAME, Role/NAME, User/NAME, Policy/NAME, Function/NAME, HttpApi/NAME) into
     manifests in DIR that adopt them (reconciler/adopt: "true"); secrets become Secrets Manager references."""
     from reconciler import importer, pipeline
     from reconciler.kinds.base import PlanContext
+    from reconciler.manifests import _default_stack_name
 
-    wanted = importer.parse_selectors(selectors)
+    wanted = list(selectors)
     if not wanted and not all_endpoints:
-        raise UsageError("name what to import: KIND/NAME selectors (e.g. Endpoint/my-llm) or --all-endpoints")
-    into = importer.into(directory, env, stack_name)  # DIR's environment (DIR/ENV, its stack); None without
-    have = into.stack.name if into else importer.existing_stack(Path(directory))
+        raise click.UsageError("name what to import: KIND/NAME selectors (e.g. Endpoint/my-llm) or --all-endpoints")
+    dest = importer.into(directory, env, stack_name)  # DIR's Stack, environment (DIR/ENV) and declarations
+    have = dest.stack.name if dest.stack else None
     if have and stack_name and have != stack_name:
-        raise UsageError(f"--stack {stack_name} conflicts with {directory}/stack.yaml (stack {have})")
-    t = pipeline.connect(_settings().options(), into.stack if into else None)
+        raise UsageError(f"--stack {stack_name} conflicts with the Stack {have!r} that {directory} declares"
+                         + (f" ({dest.stack.file})" if dest.stack and dest.stack.file else ""))
+    t = pipeline.connect(_settings().options(), dest.stack)
     if t.sandbox:
         click.echo(f"SANDBOX (local emulated AWS) · account {t.account} · {t.region}", err=True)
-    stack = have or stack_name or Path(directory).resolve().name
+    stack = have or stack_name or _default_stack_name(Path(directory))
     ctx = PlanContext(stack=stack, account=t.account, region=t.region, partition=t.aws.partition)
     if all_endpoints:
         wanted += [w for w in importer.all_endpoints(t.aws) if w not in wanted]
-    result = importer.run(t.aws, ctx, directory, wanted, force, write_stack=have is None, env=into)
+    result = importer.run(t.aws, ctx, wanted, force, write_stack=have is None, dest=dest)
     out, err = importer.report(result, directory)
     for line in err:
         click.echo(line, err=True)

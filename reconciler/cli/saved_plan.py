@@ -36,14 +36,12 @@ def _write_executed_plan(p: Any) -> None:
 
 
 def _is_saved_plan(path: str) -> bool:
+    """A file that is not a manifest (*.yaml, *.yml) is what `apply` takes as a saved plan (and says so when it
+    is not one); a folder or a YAML file is manifests."""
+    from reconciler.manifests import is_manifest_name
+
     p = Path(path)
-    if not p.is_file() or p.suffix in (".yaml", ".yml"):
-        return False
-    try:
-        with p.open("rb") as fh:
-            return fh.read(64).lstrip().startswith(b"{")
-    except OSError:
-        return False
+    return p.is_file() and not is_manifest_name(p.name)
 
 
 def _read_saved_plan(path: str) -> Any:
@@ -52,11 +50,19 @@ def _read_saved_plan(path: str) -> Any:
 
     from reconciler.plan import PLAN_FORMAT_VERSION, Plan
 
+    what = ("a saved plan is the JSON object `reconcile plan --out PLAN` writes; manifests are a folder or "
+            "*.yaml files")
     try:
-        raw = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{path} is not a reconcile plan file: {str(e).splitlines()[0]}") from None
-    version = raw.get("format_version") if isinstance(raw, dict) else None
+        raw = json.loads(Path(path).read_bytes())
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}") from None
+    except ValueError as e:
+        raise UsageError(f"{path} is not a saved plan: it is not JSON ({str(e).splitlines()[0]}); {what}") from None
+    if not isinstance(raw, dict) or "format_version" not in raw:
+        kinds = {dict: "object without format_version", list: "list", str: "string", bool: "boolean"}
+        held = f"a JSON {kinds.get(type(raw), 'number' if isinstance(raw, (int, float)) else 'null')}"
+        raise UsageError(f"{path} is not a saved plan: it holds {held}; {what}")
+    version = raw.get("format_version")
     if version != PLAN_FORMAT_VERSION:
         raise UsageError(f"{path}: unsupported plan format_version {version!r}; this reconcile applies only "
                          f"format_version {PLAN_FORMAT_VERSION} (see docs/plan-format.md). Nothing was changed; "

@@ -6,7 +6,8 @@ brings what stands behind the resource (an endpoint's execution role and its pol
 functions and their roles) into one file per group. What a manifest cannot say is said, never dropped:
 a plain-text secret becomes a {secretsManager: NAME} reference (its value is never written or printed),
 and a resource with settings the spec lacks is refused by name, with nothing written for it.
-Into a folder that declares environments, ``--env`` names the one the documents belong to (``environment``).
+Into a folder that declares environments, ``--env`` names the one the documents belong to; what the folder
+declares, and what another stack owns, is never imported again (``environment``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Result:
     written: list[Path] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
     env: str | None = None  # the environment imported for (``--env``)
+    overwritten: list[Path] = field(default_factory=list)  # files of an earlier import that --force rewrote
 
     @property
     def refused(self) -> list[tuple[str, str]]:
@@ -57,17 +59,23 @@ class Result:
 
 
 def parse_selectors(selectors: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+    """[(Kind, name)] of KIND/NAME selectors; UsageError naming every one that is not (with a did-you-mean: kinds
+    are spelt as in manifests, so role/x is not Role/x)."""
+    import difflib
+
     out, bad = [], []
     for sel in selectors:
         kind, _, name = sel.partition("/")
-        match = next((k for k in KINDS if k.lower() == kind.lower()), None)
-        if match is None or not name:
-            bad.append(sel)
-        else:
-            out.append((match, name))
+        if kind in KINDS and name:
+            out.append((kind, name))
+            continue
+        close = next((k for k in KINDS if k.lower() == kind.lower()), None) or next(
+            iter(difflib.get_close_matches(kind, KINDS, n=1)), None)
+        hint = f" (did you mean {close}/{name or 'NAME'}?)" if close else ""
+        bad.append(f"{sel!r}{hint}")
     if bad:
-        raise UsageError(f"unknown selector(s) {', '.join(map(repr, bad))}: use KIND/NAME with KIND one of "
-                         f"{', '.join(KINDS)} (or --all-endpoints)")
+        raise UsageError(f"unknown selector(s) {', '.join(bad)}: use KIND/NAME with KIND one of {', '.join(KINDS)} "
+                         "(or --all-endpoints)")
     return out
 
 
@@ -115,19 +123,6 @@ def stack_document(name: str, region: str, schema: str) -> str:
         head=["The stack: every resource below is adopted by it (tagged reconciler:stack) on the first apply."])
 
 
-def existing_stack(directory: Path) -> str | None:
-    """The Stack name of the manifests already in ``directory`` (stack.yaml), if any."""
-    import yaml
-
-    path = directory / "stack.yaml"
-    if not path.is_file():
-        return None
-    for doc in yaml.safe_load_all(path.read_text()):
-        if isinstance(doc, dict) and doc.get("kind") == "Stack":
-            return str((doc.get("metadata") or {}).get("name"))
-    return None
-
-
 def render(directory: Path, groups: list[Group], schema: str) -> dict[Path, bytes]:
     """{path: content} of every file to write (refused groups left out; a resource in the first group only)."""
     out: dict[Path, bytes] = {}
@@ -150,25 +145,30 @@ def render(directory: Path, groups: list[Group], schema: str) -> dict[Path, byte
     return out
 
 
-def run(aws: Any, ctx: PlanContext, directory: str, selectors: list[tuple[str, str]], force: bool,
-        write_stack: bool, env: Into | None = None) -> Result:
-    """Read, render, then write (all or nothing: existing files are refused unless ``force``). For an
-    environment ``env``: into DIR/ENV, each document limited to it, none it already declares."""
-    target = Path(directory) if env is None else env.folder
-    if env is not None:  # before reading anything: what was asked for by name (its own file: checked below)
-        env.refuse_declared(selectors, [target / f"{PREFIX[k]}-{n.replace('/', '-')}.yaml" for k, n in selectors])
+def run(aws: Any, ctx: PlanContext, selectors: list[tuple[str, str]], force: bool, write_stack: bool,
+        dest: Into) -> Result:
+    """Read, render, then write (all or nothing) into ``dest.folder``: nothing another stack owns, nothing the
+    folder already declares elsewhere, no file outside the folder, and no existing file unless ``force`` (the
+    import's own file of an earlier run)."""
+    target = dest.folder
+    # before reading anything: what was asked for by name (its own file: checked below)
+    dest.refuse_declared(selectors, [target / f"{PREFIX[k]}-{n.replace('/', '-')}.yaml" for k, n in selectors])
     groups = collect(aws, ctx, selectors)
-    if env is not None:
-        for g in groups:
-            g.items = env.keep_new(g.items, target / g.file)
+    for g in groups:
+        g.items = dest.keep_new(g.items, target / g.file, ctx.stack)
     schema = os.path.relpath(Path.cwd() / "schemas" / "reconciler.json", target.resolve())
     files = render(target, groups, schema)
     if write_stack and files:
         files = {target / "stack.yaml": stack_document(ctx.stack, ctx.region, schema).encode(), **files}
-    exists = sorted(str(p) for p in files if p.exists())
+    outside = [f"{p} (-> {p.resolve()})" for p in files if not p.resolve().is_relative_to(target.resolve())]
+    if outside:
+        raise UsageError(f"refusing to write outside {target}: {', '.join(outside)} (a name or a symbolic link leads "
+                         "there); nothing was written")
+    exists = sorted(p for p in files if p.exists() or p.is_symlink())
     if exists and not force:
-        raise UsageError(f"refusing to overwrite {', '.join(exists)} (use --force, or import into another folder)")
-    result = Result(groups=groups, env=env.env if env else None)
+        raise UsageError(f"refusing to overwrite {', '.join(map(str, exists))} (use --force to rewrite what an "
+                         "earlier import wrote, or import into another folder)")
+    result = Result(groups=groups, env=dest.env, overwritten=exists)
     for path, data in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -179,7 +179,7 @@ def run(aws: Any, ctx: PlanContext, directory: str, selectors: list[tuple[str, s
 def report(result: Result, directory: str) -> tuple[list[str], list[str]]:
     """(lines for stdout, warnings for stderr): what was written, the secrets to create, what was refused.
     A secret's value is never among them: the command names where to copy it from."""
-    out = [f"wrote {p}" for p in result.written]
+    out = [f"{'overwrote' if p in result.overwritten else 'wrote'} {p}" for p in result.written]
     for item in result.imported:
         for name, key, where in item.secrets:
             out.append(f"{item.id}: {key} was plain text in {where}; it is now read from Secrets Manager. "

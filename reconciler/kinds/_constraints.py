@@ -45,12 +45,37 @@ def _principal(op: str, attach: str, put: str, name_member: str) -> list[Param]:
 
 _IC = "InferenceComponentComputeResourceRequirements"
 
-MAPPINGS: dict[str, list[Param]] = {
-    "Endpoint": [
-        Param(("metadata", "name"), "sagemaker", "CreateEndpoint.EndpointName"),
+
+def _model() -> list[Param]:
+    """An Endpoint's or InferenceComponent's model (CreateModel) and the role it runs as."""
+    return [
         Param(("spec", "executionRole"), "sagemaker", "CreateModel.ExecutionRoleArn", arn_only=True),
         Param(("spec", "model", "image", "uri"), "sagemaker", "ContainerDefinition.Image"),
         Param(("spec", "model", "environment"), "sagemaker", "ContainerDefinition.Environment"),
+    ]
+
+
+def _component(at: tuple[str, ...]) -> list[Param]:
+    """An inference component's copies and compute per copy, at ``at`` (the Endpoint's inline shorthand or the
+    InferenceComponent's spec)."""
+    return [
+        Param((*at, "copies"), "sagemaker", "InferenceComponentRuntimeConfig.CopyCount"),
+        Param((*at, "acceleratorDevices"), "sagemaker", f"{_IC}.NumberOfAcceleratorDevicesRequired"),
+        Param((*at, "cpuCores"), "sagemaker", f"{_IC}.NumberOfCpuCoresRequired"),
+        Param((*at, "memoryMb"), "sagemaker", f"{_IC}.MinMemoryRequiredInMb"),
+        Param((*at, "maxMemoryMb"), "sagemaker", f"{_IC}.MaxMemoryRequiredInMb"),
+    ]
+
+
+def _rollback_alarms() -> list[Param]:
+    return [Param(("spec", "deployment", "autoRollbackAlarms"), "sagemaker", "AutoRollbackConfig.Alarms"),
+            Param(("spec", "deployment", "autoRollbackAlarms", "*"), "sagemaker", "Alarm.AlarmName")]
+
+
+MAPPINGS: dict[str, list[Param]] = {
+    "Endpoint": [
+        Param(("metadata", "name"), "sagemaker", "CreateEndpoint.EndpointName"),
+        *_model(),
         Param(("spec", "instance", "type"), "sagemaker", "ProductionVariantInstanceType"),
         Param(("spec", "instance", "count"), "sagemaker", "ProductionVariant.InitialInstanceCount"),
         Param(("spec", "instance", "managedScaling", "minCount"), "sagemaker",
@@ -62,15 +87,27 @@ MAPPINGS: dict[str, list[Param]] = {
         Param(("spec", "startup", "modelDownloadTimeoutSeconds"), "sagemaker",
               "ProductionVariant.ModelDataDownloadTimeoutInSeconds"),
         Param(("spec", "inferenceComponent", "name"), "sagemaker", "CreateInferenceComponent.InferenceComponentName"),
-        Param(("spec", "inferenceComponent", "copies"), "sagemaker", "InferenceComponentRuntimeConfig.CopyCount"),
-        Param(("spec", "inferenceComponent", "acceleratorDevices"), "sagemaker",
-              f"{_IC}.NumberOfAcceleratorDevicesRequired"),
-        Param(("spec", "inferenceComponent", "cpuCores"), "sagemaker", f"{_IC}.NumberOfCpuCoresRequired"),
-        Param(("spec", "inferenceComponent", "memoryMb"), "sagemaker", f"{_IC}.MinMemoryRequiredInMb"),
-        Param(("spec", "inferenceComponent", "maxMemoryMb"), "sagemaker", f"{_IC}.MaxMemoryRequiredInMb"),
-        Param(("spec", "deployment", "autoRollbackAlarms"), "sagemaker", "AutoRollbackConfig.Alarms"),
-        Param(("spec", "deployment", "autoRollbackAlarms", "*"), "sagemaker", "Alarm.AlarmName"),
+        *_component(("spec", "inferenceComponent")),
+        *_rollback_alarms(),
         *_tags("sagemaker", "Tag.Key", "Tag.Value"),
+    ],
+    "InferenceComponent": [
+        Param(("metadata", "name"), "sagemaker", "CreateInferenceComponent.InferenceComponentName"),
+        Param(("spec", "endpoint"), "sagemaker", "CreateInferenceComponent.EndpointName"),
+        *_model(),
+        *_component(("spec",)),
+        Param(("spec", "startup", "healthCheckTimeoutSeconds"), "sagemaker",
+              "InferenceComponentStartupParameters.ContainerStartupHealthCheckTimeoutInSeconds"),
+        Param(("spec", "startup", "modelDownloadTimeoutSeconds"), "sagemaker",
+              "InferenceComponentStartupParameters.ModelDataDownloadTimeoutInSeconds"),
+        *_rollback_alarms(),
+        *_tags("sagemaker", "Tag.Key", "Tag.Value"),
+    ],
+    "OidcProvider": [
+        Param(("spec", "url"), "iam", "CreateOpenIDConnectProvider.Url"),
+        Param(("spec", "clientIds", "*"), "iam", "CreateOpenIDConnectProvider.ClientIDList.member"),
+        Param(("spec", "thumbprints", "*"), "iam", "CreateOpenIDConnectProvider.ThumbprintList.member"),
+        *_tags("iam", "Tag.Key", "Tag.Value"),
     ],
     "Function": [
         Param(("metadata", "name"), "lambda", "CreateFunction.FunctionName"),

@@ -90,6 +90,10 @@ def policy_references(res: Resource, names: dict[str, set[str]]) -> list[Referen
     return refs
 
 
+#: managed policies attached to one role or user: IAM's default quota, and the most it can be raised to
+MANAGED_POLICIES_DEFAULT, MANAGED_POLICIES_MAX = 10, 20
+
+
 def arn_issues(res: Resource) -> list[Issue]:
     out = []
     for i, value in enumerate(res.spec.managedPolicies):
@@ -99,8 +103,15 @@ def arn_issues(res: Resource) -> list[Issue]:
     b = res.spec.permissionsBoundary
     if b and b.startswith("arn:") and not ARN.match(b):
         out.append(res.issue(("spec", "permissionsBoundary"), f"{b!r} is not a managed policy ARN"))
-    if len(res.spec.managedPolicies) > 20:
-        out.append(res.issue(("spec", "managedPolicies"), f"{len(res.spec.managedPolicies)} policies; AWS allows at most 20 (10 by default)"))
+    n, who = len(res.spec.managedPolicies), res.kind.lower()
+    if n > MANAGED_POLICIES_MAX:
+        out.append(res.issue(("spec", "managedPolicies"), f"{n} policies; AWS allows at most {MANAGED_POLICIES_MAX} "
+                                                          f"per {who} ({MANAGED_POLICIES_DEFAULT} by default)"))
+    elif n > MANAGED_POLICIES_DEFAULT:
+        out.append(res.issue(("spec", "managedPolicies"), f"{n} managed policies; AWS's default quota is "
+                             f"{MANAGED_POLICIES_DEFAULT} per {who} (IAM quota 'Managed policies per {who}'): the "
+                             f"attach fails unless the account's quota was raised (Service Quotas, up to "
+                             f"{MANAGED_POLICIES_MAX})", "warning"))
     return out
 
 

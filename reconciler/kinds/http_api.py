@@ -30,7 +30,8 @@ from reconciler.kinds.base import (
 )
 
 ROUTE_KEY = re.compile(r"^(\$default|(ANY|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /[^\s]*)$")
-FUNCTION_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:[\w$-]+)?$")
+FUNCTION_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:[\w$-]+)?$",
+                          re.ASCII)
 STAGE = "$default"
 STAGE_STATE = "$default (auto-deploy)"
 PRINCIPAL = "apigateway.amazonaws.com"
@@ -323,7 +324,7 @@ class HttpApiKind(Kind):
         if len(same) != 1:
             raise AwsError(f"HttpApi/{name}: {len(same)} HTTP APIs of that name (delete the extras)")
         if aws.endpoint_url:
-            from reconciler.sandbox.lambda_runtime import url as local_url
+            from reconciler.sandbox_contract import execute_api_url as local_url
 
             return local_url(aws.endpoint_url, same[0]["ApiId"])
         return str(same[0]["ApiEndpoint"])
@@ -332,7 +333,7 @@ class HttpApiKind(Kind):
     def _announce(name: str, api: dict[str, Any], routes: list[str], ctx: ApplyContext) -> None:
         url = api.get("ApiEndpoint", "")
         if ctx.aws.endpoint_url:  # an emulated AWS: the sandbox serves the API itself
-            from reconciler.sandbox.lambda_runtime import url as local_url
+            from reconciler.sandbox_contract import execute_api_url as local_url
 
             url = f"{local_url(ctx.aws.endpoint_url, api['ApiId'])} (in AWS: {url})"
         ctx.progress(f"HttpApi/{name} is served at {url}; try: reconcile call-api {name} '{routes[0]}'")

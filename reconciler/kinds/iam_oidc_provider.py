@@ -20,6 +20,7 @@ from pydantic import Field, field_validator
 
 from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.errors import Issue
+from reconciler.kinds import _constraints
 from reconciler.kinds.base import ApplyContext, Kind, Observed, PlanContext, Resource, Spec, ownership_tags
 
 THUMBPRINTS_TAG = "reconciler:thumbprints"
@@ -96,9 +97,10 @@ class OidcProviderKind(Kind):
 
     def check(self, res: Resource) -> list[Issue]:
         want = provider_name(res.spec.url)
+        issues = []
         if res.name != want:
-            return [res.issue(("metadata", "name"), f"must be the provider URL without https://, i.e. {want!r}")]
-        return []
+            issues.append(res.issue(("metadata", "name"), f"must be the provider URL without https://, i.e. {want!r}"))
+        return issues + _constraints.check(res, issues)
 
     def arn(self, name: str, spec: Any, ctx: PlanContext) -> str:
         return f"arn:{ctx.partition}:iam::{ctx.account}:oidc-provider/{name}"

@@ -76,12 +76,18 @@ def discover(root: Path) -> Discovery:
                     link_problem(path, f"symbolic link to {real}, outside {root}; manifests are read only from "
                                        "inside the folder: copy the files in, or point at the folder itself")
                     continue
-            if real.is_dir():
+            try:
+                is_dir, is_file = real.is_dir(), real.is_file()
+            except OSError as e:  # e.g. a folder that may be listed but not entered (no x permission)
+                link_problem(path, f"cannot read it: {e.strerror}; give the user running reconcile read access "
+                                   "(folders also need x), or move it out of the folder")
+                continue
+            if is_dir:
                 if real in ancestors:
                     link_problem(path, "symbolic link loop: it leads back to a folder that contains it")
                     continue
                 walk(path, real, ancestors | {real})
-            elif real.is_file():
+            elif is_file:
                 if real in seen:
                     continue
                 seen.add(real)

@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler.errors import Issue
+from reconciler import ACCOUNT_ID
+from reconciler.errors import WRITTEN, Issue
 from reconciler.errors import line_of as _line_of
 from reconciler.manifests.yaml_reader import _field
 
@@ -63,6 +64,8 @@ def _friendly(e: dict[str, Any]) -> str:
         word = "at most" if kind == "too_long" else "at least"
         limit = ctx.get("max_length", ctx.get("min_length"))
         return f"must have {word} {limit} items, got {ctx.get('actual_length', '?')}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == ACCOUNT_ID:
+        return f"must be an AWS account id: twelve ASCII digits 0-9, got {_describe(value)}"
     if kind == "string_pattern_mismatch":
         return f"must match the pattern {ctx.get('pattern')}, got {_describe(value)}"
     if kind == "missing":
@@ -113,6 +116,9 @@ def _pydantic_issues(err: ValidationError, res_file: str, lines: dict, prefix: t
         key = re.match(r"^([^\s:]+): ", msg)  # "KEY: …" about one entry of a mapping: point at the key's own line
         if first["type"] == "value_error" and key and full + (key.group(1),) in lines:
             full, line, msg = full + (key.group(1),), lines[full + (key.group(1),)], msg[key.end():]
+        value, written = first.get("input"), lines.get((WRITTEN, *full))
+        if written is not None and isinstance(value, (int, float)):  # a hint to quote shows the value as written
+            msg = msg.replace(f'"{str(value).lower() if isinstance(value, bool) else value}"', f'"{written}"')
         out.append(Issue(res_file, line, _field(full), msg))
     return out
 

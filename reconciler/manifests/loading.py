@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from reconciler import API_VERSION
-from reconciler.errors import Issue, ManifestError
+from reconciler.errors import Issue, ManifestError, a
 from reconciler.kinds.base import Resource
 from reconciler.manifests import yaml_reader
 from reconciler.manifests.discovery import _no_manifests, discover
@@ -205,7 +205,7 @@ def _load_document(doc: dict, file: str, line: int, lines: dict, issues: list[Is
     if spec_raw is None:
         required = [n for n, f in model.model_fields.items() if f.is_required()]
         what = "required field is missing" if "spec" not in doc else "is empty"
-        need = f"; a {kind_name} needs at least: {', '.join(required)}" if required else ""
+        need = f"; {a(kind_name)} needs at least: {', '.join(required)}" if required else ""
         issues.append(Issue(file, lines.get(("spec",), line), "spec",
                             f"{what}{need} (allowed fields: {', '.join(model.model_fields)})"))
     elif not isinstance(spec_raw, dict):

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from reconciler import ACCOUNT_ID
 from reconciler.errors import Issue
 from reconciler.kinds.base import Resource
 from reconciler.lock import LockSpec
@@ -72,7 +73,7 @@ class StackSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     region: str | None = Field(None, description="AWS region of every resource in the stack, e.g. eu-west-1.")
     accountId: str | None = Field(
-        None, description="When set, every command refuses to touch any other AWS account.", pattern=r"^\d{12}$"
+        None, description="When set, every command refuses to touch any other AWS account.", pattern=ACCOUNT_ID
     )
     prune: bool = Field(
         False, description="Make apply delete what this stack owns (by its tags) that the manifests no longer "

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.errors import Issue
+from reconciler.errors import WRITTEN, Issue
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -27,8 +27,11 @@ class _Loader(yaml.SafeLoader):
 _FastLoader: type | None = getattr(yaml, "CSafeLoader", None)  # libyaml's parser, ~10x faster
 
 
+#: the tags of plain data: what YAML resolves plain scalars, mappings and lists to (an unquoted date resolves to
+#: timestamp and is read back as text; ``<<`` is a merge key); any other tag, explicit (``!!binary``, ``!!set``,
+#: ``!!python/…``, ``!Ref``) or not, is refused
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq",
-                                                    "timestamp", "binary", "merge")}
+                                                    "timestamp", "merge")}
 
 
 def _field(path: tuple) -> str:
@@ -49,8 +52,7 @@ def _nodes_to_python(node: yaml.Node, loader: _Loader, path: tuple, lines: dict,
         raise _YamlProblem(node, path, "a YAML alias (*name) refers to the mapping or list that contains it; "
                                        "recursive aliases are not allowed")
     if node.tag not in _PLAIN_TAGS:
-        raise _YamlProblem(node, path, f"YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')!r} is not allowed; "
-                                       "manifests hold plain data: mappings, lists, strings, numbers, booleans, null")
+        raise _YamlProblem(node, path, _tag_problem(node))
     if isinstance(node, yaml.MappingNode):
         active.add(id(node))
         explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
@@ -90,11 +92,41 @@ def _nodes_to_python(node: yaml.Node, loader: _Loader, path: tuple, lines: dict,
         active.discard(id(node))
         return items
     value = loader.construct_object(node, deep=True)
+    if isinstance(value, (int, float)):  # bools included: "1.10" is read as 1.1, "yes" as True
+        lines[(WRITTEN, *path)] = node.value
     if isinstance(value, float) and not math.isfinite(value):
         raise _YamlProblem(node, path, f"{node.value} is not a finite number; give a number like 2 or 0.5")
-    if isinstance(value, (bytes, bytearray)) or type(value).__module__ == "datetime":
+    if type(value).__module__ == "datetime":
         return str(node.value)
     return value
+
+
+def _tag_problem(node: yaml.Node) -> str:
+    return (f"YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')!r} is not allowed; manifests hold plain "
+            "data: mappings, lists, strings, numbers, booleans, null")
+
+
+def _tag_problems(root: yaml.Node) -> list[tuple[int, str, str]]:
+    """(line, field, message) of every node in the document whose tag is not plain data (each node once, so
+    aliases cost nothing)."""
+    out: list[tuple[int, str, str]] = []
+    seen: set[int] = set()
+    todo: list[tuple[yaml.Node, tuple]] = [(root, ())]
+    while todo:
+        node, path = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.tag not in _PLAIN_TAGS:
+            out.append((node.start_mark.line + 1, _field(path), _tag_problem(node)))
+            continue
+        if isinstance(node, yaml.MappingNode):
+            for knode, vnode in node.value:
+                key = knode.value if isinstance(knode, yaml.ScalarNode) else "?"
+                todo += [(vnode, path + (key,)), (knode, path)]
+        elif isinstance(node, yaml.SequenceNode):
+            todo += [(item, path + (i,)) for i, item in enumerate(node.value)]
+    return sorted(out)
 
 
 class _YamlProblem(Exception):
@@ -119,7 +151,8 @@ def _read_documents(path: Path, display: str, issues: list[Issue]) -> list[tuple
             return []
         raw = path.read_bytes()
     except OSError as e:
-        issues.append(_file_issue(display, f"cannot read the file: {e.strerror}"))
+        issues.append(_file_issue(display, f"cannot read the file: {e.strerror}; give the user running reconcile "
+                                           "read access to it, or move it out of the folder"))
         return []
     try:
         text = raw.decode("utf-8-sig")
@@ -150,6 +183,10 @@ def _parse(text: str, display: str, issues: list[Issue], loader_cls: Any) -> lis
             if node is None:
                 continue
             lines: dict[tuple, int] = {}
+            tags = _tag_problems(node)
+            if tags:  # every tag problem of the document at once; the document is not read
+                issues += [Issue(display, line, field, message) for line, field, message in tags]
+                continue
             try:
                 value = _nodes_to_python(node, loader, (), lines, [0], set())
             except _YamlProblem as e:

@@ -22,16 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.errors import ReconcileError
+from reconciler.sandbox_contract import home
 
 ACCESS_KEY = "sandbox"
 SECRET_KEY = "sandbox-secret-not-a-real-key"
 DEFAULT_REGION = "us-east-1"
-
-
-def home() -> Path:
-    from reconciler.paths import home as reconcile_home
-
-    return reconcile_home()
 
 
 def _state_file() -> Path:
@@ -199,6 +194,9 @@ def shell_lines(st: Status, region: str | None = None) -> list[str]:
         f"export AWS_REGION={region}",
         f"export AWS_DEFAULT_REGION={region}",
         "unset AWS_PROFILE AWS_SESSION_TOKEN",
+        "# SageMaker Python SDK (v2): it sends STS to https://sts.<region>.amazonaws.com whatever AWS_ENDPOINT_URL",
+        "# says; pass sagemaker.Session(boto_session=…) a boto3 session whose STS client uses AWS_ENDPOINT_URL too:",
+        "# the snippet in docs/sandbox.md, \"Other clients\"",
     ]
 
 

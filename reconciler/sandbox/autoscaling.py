@@ -11,6 +11,8 @@
 - PutScheduledAction refuses a schedule that is not ``at(…)``, ``rate(…)`` or ``cron(…)`` with six fields.
 - DeleteScalingPolicy / DeleteScheduledAction of one that does not exist: ObjectNotFoundException (moto
   answered ValidationException, or nothing).
+- A SageMaker target-tracking policy gets its CloudWatch alarms (``autoscaling_alarms``); targets: tags,
+  existence of the resource, deregistration with it, activities (``autoscaling_targets``).
 """
 
 from __future__ import annotations
@@ -59,11 +61,15 @@ def install() -> None:
 
     backend.register_scalable_target = register_scalable_target  # type: ignore[method-assign]
     _install_rules(backend)
+    from reconciler.sandbox import autoscaling_targets
+
+    autoscaling_targets.install_backend(backend)
+    autoscaling_targets.install_actions(responses.ApplicationAutoScalingResponse)
     models.ScalableDimensionValueSet = _Dimensions(models.ScalableDimensionValueSet)  # type: ignore[misc,assignment]
     responses.ScalableDimensionValueSet = models.ScalableDimensionValueSet  # type: ignore[attr-defined]
 
 
-def _not_found(message: str) -> Exception:
+def not_found(message: str) -> Exception:
     from moto.core.exceptions import JsonRESTError
 
     return JsonRESTError("ObjectNotFoundException", message)
@@ -83,9 +89,11 @@ def schedule_problem(expr: str | None) -> str | None:
 def _install_rules(backend: Any) -> None:
     from moto.applicationautoscaling.exceptions import AWSValidationException
 
+    from reconciler.sandbox.autoscaling_alarms import create_alarms
+
     def target_or_refuse(self: Any, namespace: str, r_id: str, dimension: str) -> None:
         if not self._scalable_target_exists(r_id, dimension):
-            raise _not_found(f"No scalable target registered for service namespace: {namespace}, resource ID: "
+            raise not_found(f"No scalable target registered for service namespace: {namespace}, resource ID: "
                              f"{r_id}, scalable dimension: {dimension}")
 
     original_deregister = backend.deregister_scalable_target
@@ -118,6 +126,7 @@ def _install_rules(backend: Any) -> None:
                                      policy_body, policy_type)
         if old is not None:  # an update: same policy, same ARN, same creation time
             policy._guid, policy.policy_arn, policy.creation_time = old._guid, old.policy_arn, old.creation_time
+        create_alarms(policy, old)
         return policy
 
     original_delete_policy = backend.delete_scaling_policy
@@ -129,7 +138,7 @@ def _install_rules(backend: Any) -> None:
         key = FakeApplicationAutoscalingPolicy.formulate_key(service_namespace, resource_id, scalable_dimension,
                                                              policy_name)
         if key not in self.policies:
-            raise _not_found(f"No scaling policy found for service namespace: {service_namespace}, resource ID: "
+            raise not_found(f"No scaling policy found for service namespace: {service_namespace}, resource ID: "
                              f"{resource_id}, scalable dimension: {scalable_dimension}, policy name: {policy_name}")
         original_delete_policy(self, policy_name, service_namespace, resource_id, scalable_dimension)
 
@@ -156,7 +165,7 @@ def _install_rules(backend: Any) -> None:
         if not any((a.service_namespace, a.scheduled_action_name, a.resource_id, a.scalable_dimension)
                    == (service_namespace, scheduled_action_name, resource_id, scalable_dimension)
                    for a in self.scheduled_actions):
-            raise _not_found(f"No scheduled action found for service namespace: {service_namespace}, resource ID: "
+            raise not_found(f"No scheduled action found for service namespace: {service_namespace}, resource ID: "
                              f"{resource_id}, scalable dimension: {scalable_dimension}, scheduled action name: "
                              f"{scheduled_action_name}")
         original_delete_scheduled(self, service_namespace, scheduled_action_name, resource_id, scalable_dimension)

@@ -21,8 +21,10 @@ def install() -> None:
         cloudwatch,
         errors,
         iam_oidc,
+        iam_principals,
         lambda_code,
         lambda_runtime,
+        paging,
         pricing,
         quotas,
         sagemaker,
@@ -35,8 +37,10 @@ def install() -> None:
     lambda_runtime.install()  # Lambda Invoke runs Python handlers; execute-api routes
     lambda_code.install()  # GetFunction's Code.Location downloads the zip
     iam_oidc.install()  # Add/RemoveClientIDToOpenIDConnectProvider
+    iam_principals.install()  # a trust policy's account-id principal stored as its root ARN
     autoscaling.install()  # sagemaker:inference-component:DesiredCopyCount, AWS's refusals and deletions
     cloudwatch.install()  # alarm tags set at creation only and deleted with the alarm
+    paging.install()  # after every response method is in place: page sizes honoured where botocore models them
     errors.install()  # IAM / Secrets Manager not-found answers as AWS words them
     quotas.install()  # Service Quotas for SageMaker (ListServiceQuotas, …) and its /reconcile-sandbox/quotas control
     pricing.install()  # the Price List API's GetProducts for SageMaker hosting instances

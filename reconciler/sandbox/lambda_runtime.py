@@ -39,8 +39,9 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from reconciler.sandbox.extensions import request_body
+from reconciler.sandbox_contract import EXECUTE_API_PREFIX
 
-ROUTE_PREFIX = "/reconcile-sandbox/execute-api/"
+ROUTE_PREFIX = EXECUTE_API_PREFIX
 HOST = re.compile(r"^([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(:\d+)?$")
 STARTUP_ALLOWANCE = 5.0  # seconds for the interpreter and boto3 imports, on top of the function's timeout
 
@@ -173,21 +174,41 @@ def _header(headers: Any, name: str) -> str | None:
 
 
 def _invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> str | bytes:
-    """LambdaFunction.invoke, running the handler instead of a Docker container."""
+    """LambdaFunction.invoke, running the handler instead of a Docker container. As Lambda answers: a payload
+    that is not JSON is 400 InvalidRequestContentException; ``Event`` runs the handler in the background and
+    answers 202 with an empty body; ``DryRun`` runs nothing (204); ``RequestResponse`` names the
+    ``ExecutedVersion``."""
+    from moto.awslambda.exceptions import LambdaClientError
+
     if isinstance(body, bytes):
-        body = body.decode()
-    event = json.loads(body) if body else {}
-    host = _header(request_headers, "Host")
-    payload, errored, logs = run(self, event, f"http://{host}" if host else None)
+        body = body.decode(errors="replace")
     try:
-        self.save_logs(logs)
-    except Exception:  # logs are a nicety; the answer matters
-        pass
+        event = json.loads(body) if body else {}
+    except ValueError as e:
+        raise LambdaClientError("InvalidRequestContentException", "Could not parse request body into json: Could "
+                                f"not parse payload into json: {e.msg}: at line {e.lineno} column {e.colno}") from None
+    host = _header(request_headers, "Host")
+    kind = _header(request_headers, "X-Amz-Invocation-Type") or "RequestResponse"
+    if kind == "DryRun":
+        return b""
+    if kind == "Event":
+        threading.Thread(target=_run_and_log, args=(self, event, host), daemon=True).start()
+        return b""
+    payload, errored, logs = _run_and_log(self, event, host)
     if errored:
         response_headers["x-amz-function-error"] = "Unhandled"
-    if (_header(request_headers, "X-Amz-Invocation-Type") or "RequestResponse") == "RequestResponse":
-        response_headers["x-amz-log-result"] = base64.b64encode(logs[-4096:].encode()).decode()
+    response_headers["x-amz-executed-version"] = str(getattr(self, "version", None) or "$LATEST")
+    response_headers["x-amz-log-result"] = base64.b64encode(logs[-4096:].encode()).decode()
     return payload.encode()
+
+
+def _run_and_log(fn: Any, event: Any, host: str | None) -> tuple[str, bool, str]:
+    payload, errored, logs = run(fn, event, f"http://{host}" if host else None)
+    try:
+        fn.save_logs(logs)
+    except Exception:  # logs are a nicety; the answer matters
+        pass
+    return payload, errored, logs
 
 
 # --------------------------------------------------------------------------------------------------
@@ -276,6 +297,16 @@ def http_response(payload: str) -> tuple[int, dict[str, str], bytes]:
     return 200, {"content-type": "application/json"}, (payload or "").encode()
 
 
+INVOKE_ARN = re.compile(r"^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/[0-9-]+/functions/(.+)/invocations$")
+
+
+def function_of(integration_uri: str) -> str:
+    """The Lambda function an AWS_PROXY integration names: its ARN as given, or the one inside its invoke ARN
+    (``arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations``; AWS takes both)."""
+    m = INVOKE_ARN.match(integration_uri or "")
+    return m.group(1) if m else integration_uri
+
+
 def _permitted(fn: Any, source: str) -> bool:
     """Does the function's resource policy let API Gateway invoke it from ``source`` (an execute-api ARN)?"""
     for st in getattr(fn.policy, "statements", []):
@@ -334,9 +365,8 @@ def execute(api_id: str, method: str, path: str, query: str, headers: dict[str, 
     integration = api.integrations.get((routes[key].target or "").removeprefix("integrations/"))
     if integration is None or integration.integration_type != "AWS_PROXY":
         return _json(500, "Internal Server Error")
-    uri = integration.integration_uri
     try:
-        fn = lambda_backends[account][region].get_function(uri)
+        fn = lambda_backends[account][region].get_function(function_of(integration.integration_uri))
     except Exception:
         return _json(500, "Internal Server Error")
     # the source ARN names the route's path template (/items/{id}), as API Gateway's does
@@ -353,11 +383,6 @@ def execute(api_id: str, method: str, path: str, query: str, headers: dict[str, 
     if errored:
         return _json(500, "Internal Server Error")
     return http_response(payload)
-
-
-def url(sandbox_url: str, api_id: str) -> str:
-    """Where the sandbox serves HTTP API ``api_id``."""
-    return f"{sandbox_url.rstrip('/')}{ROUTE_PREFIX}{api_id}"
 
 
 def wsgi_middleware(app: Any) -> Any:

@@ -62,7 +62,9 @@ def step_of(cli, m, kind: str = "Endpoint") -> dict:  # type: ignore[no-untyped-
 
 
 def alarms(boto) -> dict[str, dict]:  # type: ignore[no-untyped-def]
-    return {a["AlarmName"]: a for a in boto("cloudwatch").describe_alarms()["MetricAlarms"]}
+    """The alarms apart from the ones a target-tracking policy owns (AWS makes and deletes those with it)."""
+    return {a["AlarmName"]: a for a in boto("cloudwatch").describe_alarms()["MetricAlarms"]
+            if not a["AlarmName"].startswith("TargetTracking-")}
 
 
 def policies(boto) -> dict[str, dict]:  # type: ignore[no-untyped-def]

@@ -174,3 +174,60 @@ def test_every_command_that_touches_aws_refuses_without_env_and_lists_them(cli, 
     plain = write(tmp_path / "plain", {"iam.yaml": SHARED["iam.yaml"]})
     r = cli("plan", str(plain), "--env", "dev")
     assert r.code == 1 and "declare no environments" in r.err, r.text
+
+
+def test_a_patch_may_not_move_the_account_or_region_nor_rescope_or_rekind_a_document(cli, tmp_path):
+    """Issue 23, item 3: every dev command refuses any other account, so no patch may override the Environment's
+    own accountId or region; nor may it decide which environments see a document, or turn it into another kind
+    (that was `unexpected KeyError: 'Environment'`). Each is an error at the patch's file:line, all at once."""
+    files = dict(SHARED)
+    dev = files["environments/dev.yaml"].replace("stack: llm-dev\n", 'stack: llm-dev\n          accountId: "111122223333"\n')
+    files["environments/dev.yaml"] = dev.rstrip(" ") + """\
+            - target: Stack
+              patch: {spec: {accountId: "999999999999", region: eu-west-1}}
+            - target: Policy/app-read
+              patch: {kind: Environment}
+            - target: Role/app-role
+              patch: {metadata: {annotations: {reconciler/environments: prod}}}
+    """
+    m = write(tmp_path / "m", files)
+    for args in (("validate", str(m)), ("plan", str(m), "--env", "dev")):
+        r = cli(*args)
+        assert r.code == 1 and "unexpected" not in r.err, r.text
+        assert "4 errors in manifests" in r.err, r.err
+        env = f"{m}/environments/dev.yaml"
+        assert (f"{env}:13: spec.patches.2.patch.spec.accountId: a patch may not move environment 'dev' to another "
+                f"account: its account is the Environment's own spec.accountId ({env}:6)") in r.err, r.err
+        assert (f"{env}:13: spec.patches.2.patch.spec.region: a patch may not move environment 'dev' to another "
+                f"region: its region is the Environment's own spec.region (not set; add it to the Environment at "
+                f"{env}:1)") in r.err, r.err
+        assert f"{env}:15: spec.patches.3.patch.kind: a patch may not change a document's kind" in r.err, r.err
+        assert (f"{env}:17: spec.patches.4.patch.metadata.annotations.reconciler/environments: a patch may not set "
+                "reconciler/environments") in r.err, r.err
+
+
+def test_a_broken_environment_file_is_reported_as_itself_not_as_another_environment(cli, tmp_path):
+    """Issue 23, item 6: dev's file does not parse; validate names the YAML problem without blaming prod, and
+    `plan --env dev` says what is broken instead of "no such environment"."""
+    files = dict(SHARED)
+    files["environments/dev.yaml"] = files["environments/dev.yaml"].replace("stack: llm-dev", "stack: [llm-dev")
+    m = write(tmp_path / "m", files)
+    for args in (("validate", str(m)), ("plan", str(m), "--env", "dev")):
+        r = cli(*args)
+        assert r.code == 1, r.text
+        assert f"{m}/environments/dev.yaml:6: invalid YAML" in r.err, r.err
+        assert "environment 'prod'" not in r.err and "no such environment" not in r.err, r.err
+        assert "1 error in manifests" in r.err, r.err  # said once, not once per environment
+
+
+def test_an_empty_environments_annotation_is_an_error_not_a_silent_drop(cli, tmp_path):
+    """Issue 23, item 6: `reconciler/environments: ""` left the document out of every environment, silently."""
+    files = dict(SHARED)
+    files["iam.yaml"] = files["iam.yaml"].replace("metadata: {name: app-read}",
+                                                  'metadata: {name: app-read, annotations: {reconciler/environments: ""}}')
+    m = write(tmp_path / "m", files)
+    for args in (("validate", str(m)), ("plan", str(m), "--env", "dev")):
+        r = cli(*args)
+        assert r.code == 1, r.text
+        assert (f"{m}/iam.yaml:11: metadata.annotations.reconciler/environments: names no environment, so no "
+                "environment would see this document") in r.err, r.err

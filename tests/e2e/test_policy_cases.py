@@ -71,3 +71,30 @@ def test_a_duplicated_statement_plan_and_apply_agree(cli, boto, tmp_path):
     assert len(versions) == 1, versions  # no policy version the plan never showed
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 0, r.text
+
+
+CROSS_ACCOUNT = """
+    apiVersion: reconciler/v1
+    kind: Role
+    metadata: {name: cross-account}
+    spec:
+      trustPolicy: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "sts:AssumeRole",
+                    Principal: {AWS: ["111122223333", "arn:aws:iam::444455556666:root"]}}]}
+    """
+
+
+def test_an_account_principal_is_stored_as_iam_stores_it_and_plans_no_change(cli, boto, tmp_path):
+    """IAM stores an account id given as a principal as the account's root ARN (the sandbox too, now): the
+    plan after apply is empty however the manifest spells the account (issue 23, item 9)."""
+    m = write(tmp_path / "m", {"stack.yaml": STACK, "role.yaml": CROSS_ACCOUNT})
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    stored = boto("iam").get_role(RoleName="cross-account")["Role"]["AssumeRolePolicyDocument"]
+    assert sorted(stored["Statement"][0]["Principal"]["AWS"]) == [
+        "arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root"], stored
+    r = cli("plan", str(m), "--detailed-exitcode")
+    assert r.code == 0 and "No changes." in r.out, r.text
+    (m / "role.yaml").write_text((m / "role.yaml").read_text().replace(
+        '"111122223333", "arn:aws:iam::444455556666:root"', '"arn:aws:iam::111122223333:root", "444455556666"'))
+    r = cli("plan", str(m), "--detailed-exitcode")
+    assert r.code == 0 and "No changes." in r.out, r.text

@@ -128,19 +128,21 @@ def test_removing_one_prunes_only_it_and_its_model_and_leaves_a_hand_made_one(en
     env.sm.delete_inference_component(InferenceComponentName="hand-made")
 
 
-def test_shorthand_endpoint_beside_separate_components_keeps_its_own(env):
+def test_a_component_document_on_a_shorthand_endpoint_is_refused_naming_both(env):
+    """An Endpoint whose inline inferenceComponent declares its one component, and an InferenceComponent
+    document placed on it too: which is its component? Refused at validate (issue 23, item 6; it was
+    applied beside the inline one)."""
+    from reconciler import manifests
     from tests.kinds.test_endpoint import IC_ENDPOINT
 
-    env.write(**{"r.yaml": ROLE, "e.yaml": IC_ENDPOINT})
-    env.apply()
     extra = component("extra", "org/extra").replace("endpoint: shared", "endpoint: llm-ic")
     env.write(**{"r.yaml": ROLE, "e.yaml": IC_ENDPOINT, "x.yaml": extra})
-    p = env.plan()
-    assert [(s.kind, s.name, s.action) for s in p.changes] == [("InferenceComponent", "extra", Action.create)]
-    env.apply()
-    assert not env.plan().has_changes  # the endpoint does not take "extra" as its own, nor delete it
-    names = {c["InferenceComponentName"] for c in env.sm.list_inference_components()["InferenceComponents"]}
-    assert names == {"llm-ic", "extra"}
+    with pytest.raises(ManifestError) as e:
+        manifests.load(env.root)
+    [issue] = e.value.issues
+    assert issue.file.endswith("x.yaml") and issue.field == "spec.endpoint", issue
+    assert "Endpoint/llm-ic declares its one component inline (spec.inferenceComponent at " in issue.message
+    assert "e.yaml:" in issue.message and "ambiguous" in issue.message, issue.message
 
 
 def test_capacity_overflow_is_refused_at_validate(env):

@@ -188,8 +188,8 @@ def drive_sagemaker(c: Any, server: MotoServer) -> None:
 
     aas = c("application-autoscaling")
     rid, dim = f"inference-component/{bad}", "sagemaker:inference-component:DesiredCopyCount"
-    aas.register_scalable_target(ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim,
-                                 MinCapacity=0, MaxCapacity=2)
+    target_arn = aas.register_scalable_target(ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim,
+                                              MinCapacity=0, MaxCapacity=2, Tags={"k": "v"})["ScalableTargetARN"]
     aas.put_scaling_policy(PolicyName=N("p"), ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim,
                            PolicyType="TargetTrackingScaling", TargetTrackingScalingPolicyConfiguration={
                                "TargetValue": 4.0, "PredefinedMetricSpecification": {
@@ -203,7 +203,10 @@ def drive_sagemaker(c: Any, server: MotoServer) -> None:
                              ScalableDimension=dim, Schedule="cron(0 8 ? * MON-FRI *)", Timezone="Europe/Berlin",
                              ScalableTargetAction={"MinCapacity": 1})
     aas.describe_scalable_targets(ServiceNamespace="sagemaker")
-    aas.describe_scaling_policies(ServiceNamespace="sagemaker")
+    aas.describe_scalable_targets(ServiceNamespace="sagemaker", MaxResults=1)
+    aas.list_tags_for_resource(ResourceARN=target_arn)
+    aas.describe_scaling_activities(ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim)
+    aas.describe_scaling_policies(ServiceNamespace="sagemaker")  # the target-tracking policy's Alarms
     aas.describe_scheduled_actions(ServiceNamespace="sagemaker")
     aas.describe_scheduled_actions(ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim)
 
@@ -214,7 +217,8 @@ def drive_sagemaker(c: Any, server: MotoServer) -> None:
                         Dimensions=[{"Name": "InferenceComponentName", "Value": bad}], AlarmActions=[arn],
                         Tags=[{"Key": "k", "Value": "v"}])
     alarm = cw.describe_alarms(AlarmNames=[N("alarm")], AlarmTypes=["MetricAlarm"])["MetricAlarms"][0]
-    cw.describe_alarms()
+    cw.describe_alarms()  # with the target-tracking policy's alarms
+    cw.describe_alarms(MaxRecords=1)
     cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])
 
 
@@ -273,6 +277,7 @@ def drive_others(c: Any, server: MotoServer) -> None:
     lam.get_function(FunctionName=N("fn"))
     lam.get_function_configuration(FunctionName=N("fn"))
     lam.list_functions()
+    lam.list_functions(MaxItems=1)
     lam.list_tags(Resource=fn)
     lam.add_permission(FunctionName=N("fn"), StatementId="api", Action="lambda:InvokeFunction",
                        Principal="apigateway.amazonaws.com")
@@ -285,6 +290,7 @@ def drive_others(c: Any, server: MotoServer) -> None:
     gw.create_route(ApiId=api, RouteKey="POST /generate", Target=f"integrations/{integ}")
     gw.create_stage(ApiId=api, StageName="$default", AutoDeploy=True)
     gw.get_apis()
+    gw.get_apis(MaxResults="1")
     gw.get_integrations(ApiId=api)
     gw.get_routes(ApiId=api)
     gw.get_stage(ApiId=api, StageName="$default")

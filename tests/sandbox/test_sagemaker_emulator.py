@@ -466,7 +466,8 @@ def test_inference_component_needs_a_serving_ic_endpoint_and_a_model(sm: Any) ->
     with pytest.raises(ClientError) as e:
         sm.create_inference_component(InferenceComponentName=N("ic1"), EndpointName=N("modelep"), VariantName="AllTraffic",
                                       Specification=spec(), RuntimeConfig={"CopyCount": 1})
-    assert "no ModelName" in error(e)[1]
+    assert error(e) == ("ValidationException", "Invalid request provided: Inference Components are not supported in "
+                        "this Endpoint. Please make sure this endpoint can deploy inference components.")
 
 
 def test_inference_component_faults(server: MotoServer, sm: Any) -> None:

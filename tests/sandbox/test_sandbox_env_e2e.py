@@ -50,6 +50,7 @@ def test_env_lines_drive_boto3_against_the_sandbox(tmp_path: Path) -> None:
         assert r.code == 0, r.text
         assert "sandbox started at http://127.0.0.1:" in r.err  # it was not running: env started it
         lines = [line for line in r.out.splitlines() if not line.startswith("#")]
+        assert "SageMaker Python SDK" in r.out and "docs/sandbox.md" in r.out  # the SDK needs more than the env
         url = cli("sandbox", "status").out.split()[3]
         assert lines == [f"export AWS_ENDPOINT_URL={url}", "export AWS_ACCESS_KEY_ID=sandbox",
                          "export AWS_SECRET_ACCESS_KEY=sandbox-secret-not-a-real-key", "export AWS_REGION=us-east-1",

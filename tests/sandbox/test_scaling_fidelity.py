@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.sandbox.test_sagemaker_emulator import N, client, error
+from tests.sandbox.test_sagemaker_emulator import (
+    N,
+    client,
+    error,
+    ic_endpoint,
+    serving_endpoint,
+    spec,
+    wait_ic,
+)
 from tests.support.server import MotoServer
 
 DIMS = {"inference-component": "sagemaker:inference-component:DesiredCopyCount",
@@ -24,8 +32,18 @@ def alarm(name: str, **extra: Any) -> dict[str, Any]:
             "ComparisonOperator": "GreaterThanOrEqualToThreshold", **extra}
 
 
-def target(aas: Any, kind: str) -> tuple[str, str]:
-    rid = f"inference-component/{N('ic')}" if kind == "inference-component" else f"endpoint/{N('ep')}/variant/AllTraffic"
+def target(server: MotoServer, kind: str) -> tuple[str, str]:
+    """A registered target of a resource that exists (AWS refuses to register one that does not)."""
+    sm, aas = client(server, "sagemaker"), client(server, "application-autoscaling")
+    if kind == "inference-component":
+        ic_endpoint(sm)
+        sm.create_inference_component(InferenceComponentName=N("ic"), EndpointName=N("icep"), VariantName="AllTraffic",
+                                      Specification=spec(), RuntimeConfig={"CopyCount": 1})
+        wait_ic(sm, N("ic"), "InService")
+        rid = f"inference-component/{N('ic')}"
+    else:
+        serving_endpoint(sm)
+        rid = f"endpoint/{N('llm')}/variant/AllTraffic"
     dim = DIMS[kind]
     aas.register_scalable_target(ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim, MinCapacity=0
                                  if kind == "inference-component" else 1, MaxCapacity=4)
@@ -34,7 +52,7 @@ def target(aas: Any, kind: str) -> tuple[str, str]:
 
 def test_a_step_policy_on_the_inference_component_dimension_and_an_alarm_that_names_it(server: MotoServer) -> None:
     aas, cw = client(server, "application-autoscaling"), client(server, "cloudwatch")
-    rid, dim = target(aas, "inference-component")
+    rid, dim = target(server, "inference-component")
     arn = aas.put_scaling_policy(PolicyName="step", ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim,
                                  PolicyType="StepScaling", StepScalingPolicyConfiguration=STEP)["PolicyARN"]
     again = aas.put_scaling_policy(PolicyName="step", ServiceNamespace="sagemaker", ResourceId=rid,
@@ -62,7 +80,7 @@ def test_refusals_of_policies_and_alarms(server: MotoServer) -> None:
         aas.put_scaling_policy(PolicyName="step", ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim,
                                PolicyType="StepScaling", StepScalingPolicyConfiguration=STEP)
     assert error(e)[0] == "ObjectNotFoundException"
-    rid, dim = target(aas, "inference-component")
+    rid, dim = target(server, "inference-component")
     with pytest.raises(ClientError) as e:  # StepScaling without its configuration
         aas.put_scaling_policy(PolicyName="step", ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim,
                                PolicyType="StepScaling")
@@ -87,7 +105,7 @@ def test_refusals_of_policies_and_alarms(server: MotoServer) -> None:
 @pytest.mark.parametrize("kind", ["inference-component", "endpoint"])
 def test_scheduled_actions_on_both_dimensions_go_with_their_target(server: MotoServer, kind: str) -> None:
     aas = client(server, "application-autoscaling")
-    rid, dim = target(aas, kind)
+    rid, dim = target(server, kind)
     aas.put_scaling_policy(PolicyName="step", ServiceNamespace="sagemaker", ResourceId=rid, ScalableDimension=dim,
                            PolicyType="StepScaling", StepScalingPolicyConfiguration=STEP)
     aas.put_scheduled_action(ServiceNamespace="sagemaker", ScheduledActionName="office-hours", ResourceId=rid,

@@ -80,6 +80,7 @@ def test_into_an_environment_sees_the_folder_as_that_environment(tmp_path):
         into(str(m), None, None)
     with pytest.raises(UsageError, match="--stack x conflicts with --env dev"):
         into(str(m), "dev", "x")
-    assert into(str(tmp_path / "nothing-yet"), None, None) is None
+    plain = into(str(tmp_path / "nothing-yet"), None, None)  # a folder without environments: itself, no Stack yet
+    assert (plain.env, plain.stack, plain.folder, plain.declared) == (None, None, tmp_path / "nothing-yet", {})
     with pytest.raises(UsageError, match="declare no environments"):
         into(str(tmp_path / "nothing-yet"), "dev", None)

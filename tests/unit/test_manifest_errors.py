@@ -52,7 +52,7 @@ def test_a_yaml_error_comes_first_and_hides_references_to_its_documents(tmp_path
 
 def test_an_unquoted_environment_value_points_at_its_own_line(tmp_path):
     (err,) = _errors(tmp_path, {"e.yaml": ENDPOINT.replace('SM_NUM_GPUS: "1"', "SM_NUM_GPUS: 1")})
-    assert err == 'e.yaml:11: spec.model.environment.SM_NUM_GPUS: environment values are strings; quote it: SM_NUM_GPUS: "1"'
+    assert err == 'e.yaml:11: spec.model.environment.SM_NUM_GPUS: environment values are strings; quote it: "1"'
 
 
 def test_an_unknown_field_one_level_off_says_where_it_belongs(tmp_path):
@@ -65,3 +65,12 @@ def test_an_unknown_field_one_level_off_says_where_it_belongs(tmp_path):
     # a field that exists nowhere near keeps the plain message
     (err,) = _errors(tmp_path, {"e.yaml": ENDPOINT + "  colour: blue\n"})
     assert "unknown field; allowed: type, executionRole" in err
+
+
+def test_kind_names_take_the_article_they_are_said_with() -> None:
+    from reconciler.errors import a
+
+    assert [a(k) for k in ("Endpoint", "InferenceComponent", "OidcProvider", "HttpApi", "User", "Role", "Policy",
+                           "Function", "Stack")] == [
+        "an Endpoint", "an InferenceComponent", "an OidcProvider", "an HttpApi", "a User", "a Role", "a Policy",
+        "a Function", "a Stack"]

@@ -81,7 +81,11 @@ def test_principal_forms():
     # only AWS principals are account ids: another type keeps the ARN as written
     assert p({"Federated": "arn:aws:iam::123456789012:root"}) == {"Federated": ["arn:aws:iam::123456789012:root"]}
     assert p({"AWS": "arn:aws:iam::123456789012:rootx"}) == {"AWS": ["arn:aws:iam::123456789012:rootx"]}
-    assert p(None) == {} and p({}) == {}
+    # an empty or null principal names no one, as a missing one does (awspolicyequivalence's cases 22-25)
+    for empty in (None, {}, {"AWS": []}, {"Service": [], "AWS": []}):
+        assert "Principal" not in policy.canonical({"Statement": [{**A, "Principal": empty}]})["Statement"][0]
+    # a lone string other than "*" is an AWS principal (IAM refuses it; validate says so)
+    assert p("arn:aws:iam::123456789012:root") == {"AWS": ["123456789012"]}
 
 
 def test_conditions_with_empty_or_null_parts():
@@ -95,7 +99,7 @@ def test_canonical_tolerates_a_null_in_a_list():
     """A YAML `- ~` in an Action list is a validation problem, but canonical (also run on what lint and
     plan show) sorts it with the strings instead of raising."""
     got = policy.canonical({"Statement": [{**A, "Action": ["s3:GetObject", None, "iam:PassRole"]}]})
-    assert got["Statement"][0]["Action"] == [None, "iam:PassRole", "s3:GetObject"]
+    assert got["Statement"][0]["Action"] == ["iam:PassRole", None, "s3:GetObject"]  # None sorts as "null"
 
 
 def test_a_real_sid_is_kept():

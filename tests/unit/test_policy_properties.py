@@ -260,3 +260,21 @@ def test_a_sid_change_is_a_change(doc: dict, i: int) -> None:
     changed = json.loads(json.dumps(doc))
     changed["Statement"][i]["Sid"] = changed["Statement"][i].get("Sid", "") + "Renamed"
     assert policy.canonical(changed) != policy.canonical(doc)
+
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["Version", "Statement", "Effect", "Action", "NotAction", "Resource", "Principal",
+                         "NotPrincipal", "Condition", "Sid", "AWS", "Service", "StringEquals", "x"]), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_value)
+def test_canonical_never_raises_whatever_the_document(doc: object) -> None:
+    """Malformed documents (validate refuses them) never raise inside the canonical form, nor its text."""
+    once = policy.canonical(doc)
+    policy.canonical(json.dumps(doc))
+    if not isinstance(doc, str):  # (text is parsed once: JSON text of JSON text is not idempotent)
+        assert policy.canonical(once) == once

@@ -250,7 +250,7 @@ def ic_operations(name: str, desired: dict[str, Any], model: str | None, state: 
 def tag_operations(name: str, desired: dict[str, Any], state: dict[str, Any], rollout: bool) -> list[Operation]:
     live, want = state.get("tags") or {}, desired.get("tags") or {}
     ops = []
-    stale = sorted(k for k in live if live[k] != want.get(k))
+    stale = sorted(k for k in live if k not in want)  # (a changed value is overwritten by AddTags)
     if stale:
         ops.append(op("DeleteTags", name, f"{', '.join(stale)}"))
     added = sorted(k for k in want if live.get(k) != want[k])

@@ -9,13 +9,12 @@ owns (tagged). Only actions with that prefix are read, changed or deleted; an ac
 target is left alone (AWS deletes every action of a target when the target is deregistered).
 
 An entry removed from the manifest is ``DeleteScheduledAction``; a changed one is ``PutScheduledAction``
-again (it updates in place). The expression's syntax is checked at validate time: botocore's model gives
-the field only a length (1600) and a character set, and AWS refuses a malformed expression.
+again (it updates in place). The expression and time zone are checked at validate time as AWS checks them
+(schedule_grammar.py): botocore's model gives the field only a length (1600) and a character set.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -24,14 +23,10 @@ from reconciler import awsmodel
 from reconciler.aws import autoscaling as aas
 from reconciler.errors import Issue
 from reconciler.kinds.base import Spec
+from reconciler.kinds.endpoint.schedule_grammar import expression_problems, timezone_problem
 from reconciler.plan import Operation
 
 PREFIX = "reconciler-"
-_AT = re.compile(r"at\(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\)")
-_RATE = re.compile(r"rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)")
-_CRON = re.compile(r"cron\((.*)\)")
-_CRON_FIELD = re.compile(r"[0-9A-Za-z*?,/#\-]+")
-CRON_FIELDS = ("minutes", "hours", "day-of-month", "month", "day-of-week", "year")
 
 
 class ScheduledActionSpec(Spec):
@@ -55,37 +50,6 @@ class ScheduledActionSpec(Spec):
         return self
 
 
-def expression_problem(expr: str) -> str | None:
-    """Why AWS would refuse this schedule expression, or None."""
-    if expr.startswith("at("):
-        return None if _AT.fullmatch(expr) else "at(...) takes a time as at(yyyy-mm-ddThh:mm:ss)"
-    if expr.startswith("rate("):
-        return None if _RATE.fullmatch(expr) else "rate(...) takes a whole number of at least 1 and a unit (minute[s], hour[s], day[s]): rate(5 minutes)"
-    m = _CRON.fullmatch(expr)
-    if m is None:
-        return "use cron(Minutes Hours Day-of-month Month Day-of-week Year), rate(N unit) or at(yyyy-mm-ddThh:mm:ss)"
-    fields = m.group(1).split()
-    if len(fields) != 6:
-        return (f"cron(...) has 6 fields ({' '.join(CRON_FIELDS)}), e.g. cron(0 8 ? * MON-FRI *); "
-                f"this one has {len(fields)}")
-    bad = [f"{n} {v!r}" for n, v in zip(CRON_FIELDS, fields, strict=True) if not _CRON_FIELD.fullmatch(v)]
-    if bad:
-        return f"cron field {', '.join(bad)} holds characters cron does not allow"
-    if (fields[2] == "?") == (fields[4] == "?"):
-        return "cron(...) needs '?' in exactly one of day-of-month and day-of-week, e.g. cron(0 8 ? * MON-FRI *)"
-    return None
-
-
-def timezone_problem(tz: str) -> str | None:
-    from zoneinfo import ZoneInfo
-
-    try:
-        ZoneInfo(tz)
-    except (ValueError, KeyError, OSError):
-        return f"{tz!r} is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)"
-    return None
-
-
 def check(res: Any, schedule: list[ScheduledActionSpec], endpoint_type: str, at: tuple[Any, ...]) -> list[Issue]:
     """Every problem of the schedule, each at its entry's field (file:line)."""
     out: list[Issue] = []
@@ -100,13 +64,12 @@ def check(res: Any, schedule: list[ScheduledActionSpec], endpoint_type: str, at:
         if item.name in seen:
             out.append(res.issue(here + ("name",), f"{item.name!r} is used twice; scheduled action names are unique"))
         seen.add(item.name)
-        problem = expression_problem(item.expression)
-        for v in awsmodel.check_value("application-autoscaling", "PutScheduledAction.Schedule", item.expression):
-            problem = v.allowed
-        if problem:
-            out.append(res.issue(here + ("expression",), f"{item.expression!r}: {problem}"))
-        if item.timezone is not None and timezone_problem(item.timezone):
-            out.append(res.issue(here + ("timezone",), str(timezone_problem(item.timezone))))
+        problems = [v.allowed for v in awsmodel.check_value("application-autoscaling", "PutScheduledAction.Schedule",
+                                                             item.expression)] or expression_problems(item.expression)
+        out += [res.issue(here + ("expression",), f"{item.expression!r}: {problem}") for problem in problems]
+        zone = timezone_problem(item.timezone) if item.timezone is not None else None
+        if zone:
+            out.append(res.issue(here + ("timezone",), zone))
         if endpoint_type == "model-based" and item.minCount is not None and item.minCount < 1:
             out.append(res.issue(here + ("minCount",), "a model-based endpoint keeps at least 1 instance; "
                                                        "only inference components scale to zero"))

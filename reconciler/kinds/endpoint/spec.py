@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import Spec
@@ -47,24 +47,27 @@ class ImageSpec(Spec):
         return None
 
 
+def _a_string(value: Any) -> Any:
+    """An environment value is text: a number or boolean YAML read is refused, each at its own key (the message
+    shows the value as the YAML wrote it: manifests/error_wording.py)."""
+    if isinstance(value, bool | int | float) or value is None:
+        shown = "" if value is None else str(value).lower() if isinstance(value, bool) else value
+        raise ValueError(f'environment values are strings; quote it: "{shown}"')
+    return value
+
+
+EnvironmentValue = Annotated[str | SecretRef, BeforeValidator(_a_string)]
+
+
 class ModelSpec(Spec):
     """The model: container image and its environment."""
 
     image: ImageSpec = Field(description="Container image: {huggingfaceLlm: {version: …}} (or another family) or {uri: …}.")
-    environment: dict[str, str | SecretRef] = Field(
+    environment: dict[str, EnvironmentValue] = Field(
         default_factory=dict,
         description="Container environment (at most 100 entries; values are strings, or {secretsManager: NAME} for "
                     "secrets such as HUGGING_FACE_HUB_TOKEN, resolved at apply time and never shown).",
     )
-
-    @field_validator("environment", mode="before")
-    @classmethod
-    def _strings(cls, v: Any) -> Any:
-        if isinstance(v, dict):
-            for key, value in v.items():
-                if isinstance(value, bool | int | float) or value is None:
-                    raise ValueError(f"{key}: environment values are strings; quote it: {key}: \"{value}\"")
-        return v
 
     @field_validator("environment")
     @classmethod
@@ -142,7 +145,7 @@ def size(v: Size | None, unit: str) -> dict[str, Any] | None:
 
 
 def _check_size(v: Size | None) -> Size | None:
-    if isinstance(v, str) and not re.fullmatch(r"([1-9]\d?|100)%", v):
+    if isinstance(v, str) and not re.fullmatch(r"([1-9][0-9]?|100)%", v):
         raise ValueError(f"{v!r}: a count (like 1) or a percentage (like \"10%\")")
     if isinstance(v, int) and v < 1:
         raise ValueError("sizes are at least 1")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.errors import Issue
+from reconciler.errors import Issue, a
+from reconciler.kinds import _constraints
 from reconciler.kinds._secrets import (
     SECRETISH,
     display_masked,
@@ -49,15 +50,32 @@ class InferenceComponentKind(Kind):
         role = res.spec.executionRole
         if role and role.startswith("arn:") and not ROLE_ARN.match(role):
             issues.append(res.issue(("spec", "executionRole"), f"{role!r} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)"))
-        return issues + scaling.check(res)
+        issues += scaling.check(res)
+        return issues + _constraints.check(res, issues)
 
     def check_stack(self, resources: list[Resource]) -> list[Issue]:
-        """Components fit their endpoints; a component on an endpoint outside DIR names its role."""
-        endpoints = {r.name for r in resources if r.kind == "Endpoint"}
-        issues = [r.issue(("spec", "executionRole"), f"Endpoint/{r.spec.endpoint} is not in the manifests: give "
-                                                     "executionRole (a Role name or ARN) for the component's model")
-                  for r in resources if r.kind == self.kind and r.spec.endpoint not in endpoints
-                  and not r.spec.executionRole]
+        """Components fit their endpoints; ``spec.endpoint`` names an Endpoint (not a resource of another kind,
+        nor one whose inline ``inferenceComponent`` already declares its component); a component on an endpoint
+        outside DIR names its role."""
+        endpoints = {r.name: r for r in resources if r.kind == "Endpoint"}
+        others = {r.name: r for r in resources if r.kind not in ("Endpoint", self.kind)}
+        issues = []
+        for r in (r for r in resources if r.kind == self.kind):
+            ep, other = endpoints.get(r.spec.endpoint), others.get(r.spec.endpoint)
+            if ep is None and other is not None:
+                issues.append(r.issue(("spec", "endpoint"), f"{r.spec.endpoint!r} is {a(other.kind)} ({other.file}:"
+                                                            f"{other.line}), not an Endpoint; give the name of an "
+                                                            "inference-component-based Endpoint"))
+            elif ep is None and not r.spec.executionRole:
+                issues.append(r.issue(("spec", "executionRole"), f"Endpoint/{r.spec.endpoint} is not in the manifests: "
+                                      "give executionRole (a Role name or ARN) for the component's model"))
+            elif ep is not None and ep.spec.inferenceComponent is not None:
+                inline = ep.issue(("spec", "inferenceComponent"), "")
+                issues.append(r.issue(("spec", "endpoint"), f"Endpoint/{ep.name} declares its one component inline "
+                                      f"(spec.inferenceComponent at {inline.file}:{inline.line}); a component placed on "
+                                      "it by an InferenceComponent document as well is ambiguous: move the inline "
+                                      "component into an InferenceComponent document (and drop the Endpoint's model "
+                                      "and inferenceComponent), or remove this one"))
         return issues + capacity.check(resources)
 
     def lint(self, res: Resource) -> list[Issue]:

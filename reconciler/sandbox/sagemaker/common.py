@@ -88,7 +88,10 @@ def _check_instance_type(instance_type: str) -> None:
 
 
 def _page(items: list[Any], max_results: int | None, token: str | None) -> tuple[list[Any], str | None]:
-    start = int(token) if token and str(token).isdigit() else 0
+    """One page of a List* answer; a NextToken this sandbox did not issue is refused (AWS: ValidationException)."""
+    if token and not (str(token).isdigit() and int(token) <= len(items)):
+        raise _invalid(f'Invalid pagination token because "{token}".')
+    start = int(token) if token else 0
     size = int(max_results) if max_results else 100
     chunk = items[start:start + size]
     nxt = str(start + size) if start + size < len(items) else None

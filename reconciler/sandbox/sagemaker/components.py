@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from reconciler.sandbox.autoscaling_targets import deregister_resource
+
 from .common import _arn, _check_name, _ics, _invalid, _not_found, _now, _resolved, _start, _ts
 from .controls import _lock, _take_fault, get_config
 from .endpoints import _advance_endpoint, _get_endpoint
@@ -153,9 +155,9 @@ def create_inference_component(backend: Any, name: str, endpoint_name: str, vari
             raise _invalid(f'The variant name "{variant_name}" is not present on endpoint "{ep.arn}".')
         if cfg is not None:
             variant = next((v for v in cfg.production_variants if v["VariantName"] == variant_name), {})
-            if variant.get("ModelName"):
-                raise _invalid(f'Endpoint "{ep.arn}" variant "{variant_name}" serves a model; inference components '
-                               "need an endpoint config whose variant has no ModelName.")
+            if variant.get("ModelName"):  # AWS's words (AWS-FACTS.md)
+                raise _invalid("Invalid request provided: Inference Components are not supported in this Endpoint. "
+                               "Please make sure this endpoint can deploy inference components.")
         spec = _check_spec(backend, specification)
         count = _copy_count(runtime_config, required=not spec.get("BaseInferenceComponentName")) or 0
         ic = FakeInferenceComponent(backend, name, ep, variant_name, spec, count, tags)  # type: ignore[arg-type]
@@ -178,8 +180,9 @@ def update_inference_component(backend: Any, name: str, specification: dict[str,
         if ic.status != "InService":
             raise _invalid(f'Cannot update inference component "{ic.arn}" while it is {ic.status}.')
         pending: dict[str, Any] = {"old_copy_count": ic.desired_copy_count}
-        if specification:
-            pending["specification"] = _check_spec(backend, specification)
+        if specification:  # the members given replace the live ones; the others stay (the SageMaker SDK's
+            # update_predictor(resources=…) sends ComputeResourceRequirements alone)
+            pending["specification"] = _check_spec(backend, {**ic.specification, **specification})
         count = _copy_count(runtime_config, required=False)
         if count is not None:
             pending["copy_count"] = count
@@ -208,6 +211,7 @@ def delete_inference_component(backend: Any, name: str) -> None:
         ic.status = "Deleting"
         ic.rx_pending = None
         _start(ic, "deleting", get_config()["delete_seconds"])
+        deregister_resource(backend.account_id, backend.region_name, f"inference-component/{name}")
 
 
 def _sweep(backend: Any) -> None:

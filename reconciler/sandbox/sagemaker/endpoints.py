@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..quotas import refuse_beyond
+from reconciler.sandbox.autoscaling_targets import deregister_resource
+from reconciler.sandbox.quotas import refuse_beyond
+
 from .assume import check_execution_role
 from .common import _arn, _check_name, _ics, _invalid, _model_image, _not_found, _now, _resolved, _start, _ts
 from .controls import _lock, _take_fault, get_config
@@ -298,3 +300,4 @@ def _delete_endpoint(self: Any, endpoint_name: str) -> None:
         ep.endpoint_status = "Deleting"
         ep.rx_pending = None
         _start(ep, "deleting", get_config()["delete_seconds"])
+        deregister_resource(self.account_id, self.region_name, f"endpoint/{endpoint_name}")
