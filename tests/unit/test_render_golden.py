@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import cost, prices
-from reconciler.plan import Action, FieldChange, Operation, Orphan, Plan, Problem, Step
+from reconciler.plan import Action, FieldChange, Operation, Orphan, Plan, PlanMode, Problem, Step
 from reconciler.render import render
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -147,7 +147,7 @@ def test_destroy_says_destroy_not_no_longer_declared():
         Observed("Role", "app-exec", "arn:aws:iam::123456789012:role/app-exec", {"tags": OWNED}),
     ]
     p = plan(stack="demo", account="123456789012", region="eu-west-1", resources=[], layers={}, edges={},
-             desired={}, live={}, owned=owned, command="destroy", destroy=True,
+             desired={}, live={}, owned=owned, command="destroy", mode=PlanMode.destroy,
              ).model_copy(update={"created_at": "2026-01-01T00:00:00Z"})
     got = render(p, "text", color=False)
     assert "no longer declared" not in got
