@@ -92,6 +92,11 @@ class AwsError(ReconcileError):
         return self.code in ACCESS_DENIED
 
 
+class Unsettled(AwsError):
+    """An operation whose outcome is not known yet (a wait that ran out of time while AWS still works on it):
+    nothing is undone (``Operation.on_failure`` does not run); apply again continues from the live state."""
+
+
 class VerifyError(ReconcileError):
     """After apply, live state still differs from the manifests."""
 

@@ -162,10 +162,16 @@ def _changed_in_aws(a: Step, b: Step) -> str:
 
 def _canonical(step: Step) -> str:
     data = step.model_dump(mode="json", exclude={"reason"})
-    for op in data["operations"]:
+    _forget_read_at(data["operations"])
+    return json.dumps(data, sort_keys=True)
+
+
+def _forget_read_at(operations: list[dict[str, Any]]) -> None:
+    """When evidence was read is not part of what a plan does (compensations' evidence included)."""
+    for op in operations:
         if op.get("ownership"):
             op["ownership"]["read_at"] = None
-    return json.dumps(data, sort_keys=True)
+        _forget_read_at(op.get("on_failure") or [])
 
 
 def _dump(value: Any) -> str:
@@ -196,8 +202,7 @@ def _first_difference(a: Step, b: Step) -> str:
 
 def _canonical_op(op: Any) -> str:
     data = op.model_dump(mode="json")
-    if data.get("ownership"):
-        data["ownership"]["read_at"] = None
+    _forget_read_at([data])
     return json.dumps(data, sort_keys=True)
 
 

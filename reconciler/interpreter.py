@@ -12,10 +12,15 @@ Nothing here knows a kind. For each operation:
 3. it runs: an AWS call through the adapter (``Delete*``, ``Detach*``, ``Remove*``, ``Deregister*`` and
    ``Untag*`` of something already gone count as done), a wait (``Wait``: polled until it holds), or a
    local action (``local``: a secret file written with mode 0600). A call registered in ``RETRIES`` is run
-   again while AWS answers "not yet" (Lambda cannot assume a role IAM has not propagated): the same request.
+   again while AWS answers "not yet" (Lambda or SageMaker cannot assume a role IAM has not propagated): the
+   same request.
 
 A create whose answer was lost (the retry meets "already exists") is done when the resource carries this
 stack's tags: AWS did exactly what the operation asked.
+
+When an operation fails with a known outcome (not ``Unsettled``: a wait that timed out), its ``on_failure``
+operations run, in order and best effort (each one's own failure is reported, not raised), then the run
+stops with the original error: e.g. an update AWS rolled back puts back the rollback record written before it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.errors import AwsError, ConflictError, ReconcileError
+from reconciler.errors import AwsError, ConflictError, ReconcileError, Unsettled
 from reconciler.kinds.base import ApplyContext
 from reconciler.plan import Action, Operation, Step
 
@@ -36,9 +41,10 @@ GONE_IS_DONE = ("Delete", "Detach", "Remove", "Deregister", "Untag")
 Waiter = Callable[[Any, dict[str, Any], ApplyContext], Any]
 WAITERS: dict[str, Waiter] = {}
 LOCAL: dict[str, Callable[[dict[str, Any]], Any]] = {}
-#: (service, action) -> runs the call (given as a function) again while AWS answers "not yet" (registered
-#: beside the waits, in reconciler/aws/waits.py)
-RETRIES: dict[tuple[str, str], Callable[[Callable[[], Any]], Any]] = {}
+#: (service, action) -> ``fn(call, progress)``: runs the call (given as a function) again while AWS answers "not yet"
+#: (a role IAM has not propagated yet), saying so through ``progress`` (registered beside the waits, in
+#: reconciler/aws/waits.py); the request stays exactly the operation's
+RETRIES: dict[tuple[str, str], Callable[[Callable[[], Any], Callable[[str], None]], Any]] = {}
 
 
 def waiter(name: str) -> Callable[[Waiter], Waiter]:
@@ -57,12 +63,34 @@ def run(step: Step, ctx: ApplyContext) -> dict[str, Any]:
     outputs: dict[str, Any] = {}
     deleting = step.action in (Action.delete, Action.replace)
     for op in step.operations:
-        recheck(op, step, ctx, deleting)
-        request = resolve(op.request, outputs, ctx)
-        answer = dispatch(op, request, step, ctx)
+        try:
+            answer = one(op, step, ctx, deleting, outputs)
+        except AwsError as e:
+            if op.on_failure and not isinstance(e, Unsettled):
+                compensate(op, e, step, ctx, deleting, outputs)
+            raise
         if op.id:
             outputs[op.id] = answer
     return {k: v for k, v in outputs.items() if not k.startswith("$")}
+
+
+def one(op: Operation, step: Step, ctx: ApplyContext, deleting: bool, outputs: dict[str, Any]) -> Any:
+    recheck(op, step, ctx, deleting)
+    request = resolve(op.request, outputs, ctx)
+    if op.writes:
+        ctx.progress(f"{step.id}: {op.action} {op.target}")
+    return dispatch(op, request, step, ctx)
+
+
+def compensate(failed: Operation, err: AwsError, step: Step, ctx: ApplyContext, deleting: bool,
+               outputs: dict[str, Any]) -> None:
+    """``failed.on_failure``, in order, best effort: a compensation that fails is reported, the next still runs."""
+    ctx.progress(f"{step.id}: {failed.action} {failed.target} failed; undoing what the plan says to undo")
+    for op in failed.on_failure:
+        try:
+            one(op, step, ctx, deleting, outputs)
+        except ReconcileError as e:
+            ctx.progress(f"{step.id}: could not {op.action} {op.target} after the failure: {e}")
 
 
 def dispatch(op: Operation, request: dict[str, Any], step: Step, ctx: ApplyContext) -> Any:
@@ -76,9 +104,9 @@ def dispatch(op: Operation, request: dict[str, Any], step: Step, ctx: ApplyConte
     client, method = ctx.aws.client(op.service), xform_name(op.action)
     if op.action.startswith(GONE_IS_DONE):
         return client.get(method, step.id, **request) or {}
-    retrying = RETRIES.get((op.service, op.action), lambda call: call())
+    retrying = RETRIES.get((op.service, op.action), lambda call, _progress: call())
     try:
-        return retrying(lambda: client.call(method, step.id, **request))
+        return retrying(lambda: client.call(method, step.id, **request), ctx.progress)
     except AwsError as e:
         if not op.action.startswith("Create") or not _exists(e) or not op.resource:
             raise
@@ -105,7 +133,7 @@ def recheck(op: Operation, step: Step, ctx: ApplyContext, deleting: bool) -> Non
     from reconciler.aws.tags import tags_of
     from reconciler.policy import owner_of
 
-    arn = ev.resource if ev.basis == "parent" else op.resource
+    arn = ev.resource or op.resource  # (evidence naming a resource, e.g. a part's parent, is checked on it)
     if not arn:
         raise ReconcileError(f"{step.id}: {op.action} {op.target} carries no resource to check its ownership on; "
                              "make the plan again")
@@ -180,5 +208,5 @@ LOCAL["WriteSecretFile"] = _write_secret_file
 
 
 def _load_waiters() -> None:
-    """The waits live beside their adapters (reconciler/aws/waits.py); imported on first use."""
+    """The waits (and retries) live beside their adapters (reconciler/aws/waits.py); imported on first use."""
     import reconciler.aws.waits  # noqa: F401

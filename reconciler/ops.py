@@ -28,15 +28,19 @@ OWNERSHIP_KEYS = (MANAGED_BY_TAG, STACK_TAG, PREVENT_DESTROY_TAG)
 
 def call(service: str, action: str, target: str, request: dict[str, Any] | None = None, *, id: str | None = None,
          resource: str | None = None, ownership: Ownership | None = None, detail: str | None = None,
-         interrupts: bool = False) -> Operation:
-    """One AWS call (``action`` as AWS names it: CreateRole) with its parameters."""
+         interrupts: bool = False, on_failure: tuple[Operation, ...] = ()) -> Operation:
+    """One AWS call (``action`` as AWS names it: CreateRole) with its parameters; ``on_failure``: what apply does
+    when it fails (``Operation.on_failure``)."""
     return Operation(service=service, action=action, target=target, request=dict(request or {}), id=id,
-                     resource=resource, ownership=ownership, detail=detail, interrupts_serving=interrupts)
+                     resource=resource, ownership=ownership, detail=detail, interrupts_serving=interrupts,
+                     on_failure=tuple(on_failure))
 
 
-def wait(service: str, what: str, target: str, detail: str | None = None, **request: Any) -> Operation:
+def wait(service: str, what: str, target: str, detail: str | None = None, *, interrupts: bool = False,
+         on_failure: tuple[Operation, ...] = (), **request: Any) -> Operation:
     """A wait of its own (``what``: EndpointInService, EndpointDeleted …); apply polls until it holds."""
-    return Operation(service=service, action="Wait", target=target, request={"for": what, **request}, detail=detail)
+    return Operation(service=service, action="Wait", target=target, request={"for": what, **request}, detail=detail,
+                     interrupts_serving=interrupts, on_failure=tuple(on_failure))
 
 
 def output(op_id: str, path: str) -> dict[str, Any]:

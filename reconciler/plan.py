@@ -69,6 +69,10 @@ class Operation(BaseModel):
     ownership: Ownership | None = Field(None, description="Why changing or deleting it is this stack's to do")
     detail: str | None = Field(None, description="For people: deployment strategy, why, what it replaces")
     interrupts_serving: bool = Field(False, description="True where the endpoint stops serving while this runs")
+    on_failure: tuple[Operation, ...] = Field((), description=(
+        "What apply does (in order, best effort) when this operation fails with a known outcome, before the run "
+        "stops: e.g. put back a rollback record written before an update AWS rolled back. Not run when the "
+        "outcome is unknown (a wait that timed out, an interrupt): the rerun continues from the live state"))
 
     @property
     def writes(self) -> bool:

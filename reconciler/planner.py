@@ -61,7 +61,7 @@ class _Planner:
         k, ctx = REGISTRY[kind], self.context(res, kind, name)
         try:
             if action == Action.replace and k.program:
-                return tuple(k.operations(name, None, obs, ctx)) + tuple(k.operations(name, want, None, ctx))
+                return tuple(k.replace_operations(name, want, obs, ctx))
             return tuple(k.operations(name, want, obs, ctx))
         except Refusal as e:
             self.problems.append(Problem(kind=kind, name=name, code=e.code, message=str(e)))
@@ -184,7 +184,7 @@ def _declared(pl: _Planner, res: Resource, want: dict[str, Any], obs: Observed |
     why = kind.plan_reason("update", fields, obs.state, found)
     if reason and why and found:  # adopting: say what else apply does
         reason = f"{reason}; {why}"
-    if kind.program and changes and not any(o.writes for o in found):
+    if kind.program and changes and not any(o.writes or o.action == "Wait" for o in found):  # (a status: waited)
         pl.problems.append(Problem(kind=res.kind, name=res.name, code="internal", message=(
             f"{', '.join(fields)} differ from the live resource but reconcile knows no call that changes "
             "them; this is a bug in reconcile (please report it), and apply refuses the plan")))

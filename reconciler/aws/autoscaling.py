@@ -1,4 +1,5 @@
-"""Application Auto Scaling (ServiceNamespace ``sagemaker``): the calls the Endpoint kind's scaling makes.
+"""Application Auto Scaling (ServiceNamespace ``sagemaker``): the reads the Endpoint kind's scaling makes at
+plan time (its writes are plan operations: ``kinds/endpoint/autoscaling``).
 
 Scalable targets are named by ResourceId + ScalableDimension; their policies are found through the
 target (DescribeScalingPolicies by ResourceId) and go with it on DeregisterScalableTarget.
@@ -41,37 +42,14 @@ def policies(c: Any, resource_id: str, dimension: str) -> list[dict[str, Any]]:
                            ServiceNamespace=NAMESPACE, ResourceId=resource_id, ScalableDimension=dimension))
 
 
-def register(c: Any, resource_id: str, dimension: str, min_count: int, max_count: int,
-             tags: dict[str, str] | None = None) -> None:
-    kwargs: dict[str, Any] = {"Tags": tags} if tags else {}
-    c.call("register_scalable_target", f"ScalableTarget/{resource_id}", ServiceNamespace=NAMESPACE,
-           ResourceId=resource_id, ScalableDimension=dimension, MinCapacity=min_count, MaxCapacity=max_count,
-           **kwargs)
 
 
-def put_target_tracking(c: Any, policy: str, resource_id: str, dimension: str, config: dict[str, Any]) -> None:
-    c.call("put_scaling_policy", f"ScalingPolicy/{policy}", ServiceNamespace=NAMESPACE, PolicyName=policy,
-           ResourceId=resource_id, ScalableDimension=dimension, PolicyType="TargetTrackingScaling",
-           TargetTrackingScalingPolicyConfiguration=config)
 
 
-def deregister(c: Any, resource_id: str, dimension: str) -> None:
-    """Deregister (AWS deletes the target's policies with it); a target already gone is fine."""
-    c.ignore_missing("deregister_scalable_target", f"ScalableTarget/{resource_id}", ServiceNamespace=NAMESPACE,
-                     ResourceId=resource_id, ScalableDimension=dimension)
 
 
-def put_step_scaling(c: Any, policy: str, resource_id: str, dimension: str, config: dict[str, Any]) -> str:
-    """Put a step-scaling policy; its ARN (what a CloudWatch alarm's AlarmActions names)."""
-    out = c.call("put_scaling_policy", f"ScalingPolicy/{policy}", ServiceNamespace=NAMESPACE, PolicyName=policy,
-                 ResourceId=resource_id, ScalableDimension=dimension, PolicyType="StepScaling",
-                 StepScalingPolicyConfiguration=config)
-    return str(out["PolicyARN"])
 
 
-def delete_policy(c: Any, policy: str, resource_id: str, dimension: str) -> None:
-    c.ignore_missing("delete_scaling_policy", f"ScalingPolicy/{policy}", ServiceNamespace=NAMESPACE,
-                     PolicyName=policy, ResourceId=resource_id, ScalableDimension=dimension)
 
 
 def all_scheduled(aws: Any) -> list[dict[str, Any]]:
@@ -83,16 +61,3 @@ def all_scheduled(aws: Any) -> list[dict[str, Any]]:
 def scheduled(c: Any, resource_id: str, dimension: str) -> list[dict[str, Any]]:
     return list(c.paginate("describe_scheduled_actions", "ScheduledActions", f"scheduled actions of {resource_id}",
                            ServiceNamespace=NAMESPACE, ResourceId=resource_id, ScalableDimension=dimension))
-
-
-def put_scheduled(c: Any, name: str, resource_id: str, dimension: str, schedule: str, timezone: str | None,
-                  action: dict[str, int]) -> None:
-    kwargs: dict[str, Any] = {"Timezone": timezone} if timezone else {}
-    c.call("put_scheduled_action", f"ScheduledAction/{name}", ServiceNamespace=NAMESPACE, ScheduledActionName=name,
-           ResourceId=resource_id, ScalableDimension=dimension, Schedule=schedule, ScalableTargetAction=action,
-           **kwargs)
-
-
-def delete_scheduled(c: Any, name: str, resource_id: str, dimension: str) -> None:
-    c.ignore_missing("delete_scheduled_action", f"ScheduledAction/{name}", ServiceNamespace=NAMESPACE,
-                     ScheduledActionName=name, ResourceId=resource_id, ScalableDimension=dimension)

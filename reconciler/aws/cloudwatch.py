@@ -1,6 +1,6 @@
-"""CloudWatch metric alarms: the calls the Endpoint kind's scale to zero makes (its
-NoCapacityInvocationFailures alarm). Alarms are tagged at creation (PutMetricAlarm Tags; AWS ignores Tags
-when the call updates an existing alarm)."""
+"""CloudWatch metric alarms: what the Endpoint kind's scale to zero reads at plan time (its
+NoCapacityInvocationFailures alarm; the writes are plan operations). Alarms are tagged at creation
+(PutMetricAlarm Tags; AWS ignores Tags when the call updates an existing alarm)."""
 
 from __future__ import annotations
 
@@ -23,12 +23,3 @@ def alarms(c: Any, names: list[str]) -> list[dict[str, Any]]:
 def tags(c: Any, arn: str, name: str) -> dict[str, str]:
     found = c.get("list_tags_for_resource", f"Alarm/{name}", ResourceARN=arn) or {}
     return {t["Key"]: t["Value"] for t in found.get("Tags") or []}
-
-
-def put_alarm(c: Any, request: dict[str, Any]) -> None:
-    c.call("put_metric_alarm", f"Alarm/{request['AlarmName']}", **request)
-
-
-def delete_alarms(c: Any, names: list[str]) -> None:
-    if names:
-        c.ignore_missing("delete_alarms", "Alarm/" + ", ".join(names), AlarmNames=names)

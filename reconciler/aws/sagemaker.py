@@ -20,7 +20,7 @@ from typing import Any
 
 from reconciler import policy
 from reconciler.aws import Client
-from reconciler.errors import AwsError
+from reconciler.errors import AwsError, Unsettled
 
 Progress = Callable[[str], None]
 
@@ -40,7 +40,7 @@ def poll_seconds_default() -> float:
     return 1.0 if ("127.0.0.1" in url or "localhost" in url) else 15.0
 
 
-class WaitTimeout(AwsError):
+class WaitTimeout(Unsettled):
     """A wait ran out of time; the resource is left as it is (apply again continues from there)."""
 
 
@@ -73,32 +73,15 @@ def tags_of(sm: Client, arn: str, what: str) -> dict[str, str]:
     return policy.normalize_tags(list(sm.paginate("list_tags", "Tags", what, ResourceArn=arn)))
 
 
-def set_tags(sm: Client, arn: str, what: str, live: dict[str, str], want: dict[str, str]) -> None:
-    """Make the tags of ``arn`` exactly ``want``: one AddTags writes every new or changed value (AddTags
-    overwrites a key's value), DeleteTags removes only the keys ``want`` drops (AWS-FACTS.md)."""
-    stale = sorted(k for k in live if k not in want)
-    add = {k: v for k, v in want.items() if live.get(k) != v}
-    if stale:
-        sm.call("delete_tags", what, ResourceArn=arn, TagKeys=stale)
-    if add:
-        sm.call("add_tags", what, ResourceArn=arn, Tags=policy.tag_list(add))
-
-
-def already_exists(err: AwsError) -> bool:
-    return "already exist" in str(err).lower()
-
-
-def create_model(sm: Client, what: str, progress: Progress, **kwargs: Any) -> bool:
-    """CreateModel; False when it already exists. Retries "Could not assume role" for ~2 minutes."""
+def assuming_role(call: Callable[[], Any], what: str, progress: Progress) -> Any:
+    """``call()`` (a CreateModel, or a CreateEndpointConfig with ExecutionRoleArn), sent again with backoff for
+    about two minutes while SageMaker answers "Could not assume role" (IAM has not propagated a new role)."""
     deadline = time.monotonic() + ASSUME_ROLE_RETRY_SECONDS
     delay = 2.0
     while True:
         try:
-            sm.call("create_model", what, **kwargs)
-            return True
+            return call()
         except AwsError as e:
-            if already_exists(e):
-                return False
             if "could not assume role" not in str(e).lower() or time.monotonic() + delay > deadline:
                 raise
             pause = delay / 2 + random.uniform(0, delay / 2)  # backoff with jitter
@@ -106,17 +89,6 @@ def create_model(sm: Client, what: str, progress: Progress, **kwargs: Any) -> bo
                      f"consistent); retrying in {pause:.0f}s")
             time.sleep(pause)
             delay = min(delay * 2, 30.0)
-
-
-def create_if_missing(sm: Client, op: str, what: str, **kwargs: Any) -> bool:
-    """Call create ``op``; False (and no error) when the resource already exists."""
-    try:
-        sm.call(op, what, **kwargs)
-        return True
-    except AwsError as e:
-        if already_exists(e):
-            return False
-        raise
 
 
 def describe_endpoint(sm: Client, name: str) -> dict[str, Any] | None:
@@ -176,20 +148,6 @@ def settle_endpoint(sm: Client, name: str, *, progress: Progress, timeout: float
                 timeout=timeout, until=_settled, doing=", waiting for it to settle", action="change")
 
 
-def delete_endpoint(sm: Client, name: str, *, progress: Progress, timeout: float) -> None:
-    """Delete the endpoint (after it settles: AWS refuses while Creating/Updating) and wait until gone."""
-    d = settle_endpoint(sm, name, progress=progress, timeout=timeout)
-    if d is None:
-        return
-    sm.ignore_missing("delete_endpoint", f"Endpoint/{name}", EndpointName=name)
-    d = poll(lambda: describe_endpoint(sm, name), "EndpointStatus", f"Endpoint/{name}", progress=progress,
-             timeout=timeout, until=lambda s: s is None or s not in TRANSITIONAL, doing=", waiting until deleted",
-             action="delete")
-    if d is not None:
-        raise AwsError(f"Failed to delete Endpoint/{name}: it is {d.get('EndpointStatus')} after DeleteEndpoint: "
-                       f"{d.get('FailureReason', '')}")
-
-
 def describe_ic(sm: Client, name: str) -> dict[str, Any] | None:
     return sm.get("describe_inference_component", f"InferenceComponent/{name}", InferenceComponentName=name)
 
@@ -229,8 +187,10 @@ def inference_components(sm: Client, endpoint: str) -> list[dict[str, Any]]:
                             EndpointNameEquals=endpoint))
 
 
-def delete_ic(sm: Client, name: str, *, progress: Progress, timeout: float) -> None:
-    """Delete inference component ``name`` (after it settles) and wait until it is gone."""
-    wait_ic_settled(sm, name, progress=progress, timeout=timeout)
-    sm.ignore_missing("delete_inference_component", f"InferenceComponent/{name}", InferenceComponentName=name)
-    _ic_poll(sm, name, progress, timeout, lambda s: s is None, ", waiting until deleted", "delete")
+def wait_ic_gone(sm: Client, name: str, *, progress: Progress, timeout: float) -> None:
+    """Wait until inference component ``name`` no longer exists (after DeleteInferenceComponent)."""
+    d = _ic_poll(sm, name, progress, timeout, lambda s: s is None or s not in IC_TRANSITIONAL,
+                 ", waiting until deleted", "delete")
+    if d is not None:
+        raise AwsError(f"Failed to delete InferenceComponent/{name}: it is {d.get('InferenceComponentStatus')} after "
+                       f"DeleteInferenceComponent: {d.get('FailureReason') or 'no FailureReason given'}")

@@ -176,24 +176,54 @@ def rollback(endpoint: str, auto_approve: bool, timeout: int, inference_componen
 
     The manifests still describe the newer version: revert them in git, or the next apply rolls forward again.
     """
-    from reconciler.kinds import REGISTRY
+    from reconciler import runlog
+    from reconciler.apply import describe_failure, execute
+    from reconciler.errors import StalePlanError
+    from reconciler.freshness import differences
     from reconciler.kinds.base import ApplyContext
+    from reconciler.render import render
 
     s = _settings()
     t, stack = _stack_target(manifests_dir, env)
-    if inference_component:
-        from reconciler.kinds.inference_component import rollback as ic_rollback
-
-        return ic_rollback.command(t, stack, endpoint, inference_component, timeout, s.progress, lambda: _confirm(
-            auto_approve, f"roll back inference component {inference_component}"), click.echo)
-    kind = REGISTRY["Endpoint"]
-    click.echo("\n".join(kind.rollback_preview(endpoint, t.aws)))  # type: ignore[attr-defined]
-    _confirm(auto_approve, f"roll back endpoint {endpoint}")
-    ctx = ApplyContext(aws=t.aws, stack=stack, account=t.account, region=t.region, partition=t.aws.partition,
+    p, lines = _rollback_plan(t, stack, endpoint, inference_component, timeout)
+    click.echo("\n".join([*lines, render(p, "text", color=s.use_color)]))
+    what = f"inference component {inference_component}" if inference_component else f"endpoint {endpoint}"
+    _confirm(auto_approve, f"roll back {what}")
+    if not auto_approve:  # time passed at the prompt: what runs must still be what was shown
+        t.aws.invalidate()
+        found = differences(p, _rollback_plan(t, stack, endpoint, inference_component, timeout)[0])
+        if found:
+            raise StalePlanError("refusing to roll back: the live state changed while the plan waited for its answer "
+                                 "(nothing was changed):\n" + "\n".join(f"  {x}" for x in found))
+    [step] = p.steps
+    ctx = ApplyContext(aws=t.aws, stack=p.stack, account=t.account, region=t.region, partition=t.aws.partition,
                        progress=s.progress)
-    done = kind.rollback(endpoint, ctx, timeout=timeout)  # type: ignore[attr-defined]
-    click.echo(f"Rolled back Endpoint/{endpoint}: {done}. Revert the manifest change too, "
-               "or the next apply rolls forward again.")
+    runlog.executing(t.aws.run_id, p)  # (what the write audit compares the run's writes with)
+    outcome = execute(p, ctx, 1)
+    runlog.finished(t.aws.run_id, outcome.ok)
+    if outcome.failed:
+        raise ReconcileError(describe_failure(*outcome.failed[0]))
+    if not outcome.ok:
+        raise ReconcileError(f"Rollback of {step.id} interrupted; run it again (it starts from the live state)")
+    done = step.reason.removeprefix("rollback: ").split(";")[0]
+    click.echo(f"Rolled back {step.id}: {done}. Revert the manifest change too, or the next apply rolls forward again.")
+
+
+def _rollback_plan(t: Any, stack: str, endpoint: str, component: str | None, timeout: int) -> tuple[Any, list[str]]:
+    """The rollback as a plan (PlanMode.rollback) of one step, and the lines to show before it."""
+    from datetime import UTC, datetime
+
+    from reconciler.kinds import REGISTRY
+    from reconciler.plan import Plan, PlanMode
+
+    if component:
+        step, lines, owner = REGISTRY["InferenceComponent"].rollback_step(  # type: ignore[attr-defined]
+            t.aws, endpoint, component, stack, timeout)
+    else:
+        step, lines, owner = REGISTRY["Endpoint"].rollback_step(  # type: ignore[attr-defined]
+            t.aws, endpoint, stack, (t.account, t.region, t.aws.partition), timeout)
+    return Plan(command="rollback", mode=PlanMode.rollback, stack=owner, account=t.account, region=t.region,
+                sandbox=t.sandbox, created_at=datetime.now(UTC).isoformat(timespec="seconds"), steps=(step,)), lines
 
 
 # ---- HTTP APIs: call a route -----------------------------------------------------------------------

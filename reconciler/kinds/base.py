@@ -361,6 +361,12 @@ class Kind(ABC):
         """
         return []
 
+    def replace_operations(self, name: str, desired: dict[str, Any], observed: Observed,
+                           ctx: OpContext) -> list[Operation]:
+        """A replace: the delete's operations, then the create's. A kind whose create would reuse parts the
+        delete removes (an endpoint's model and config) composes its own."""
+        return self.operations(name, None, observed, ctx) + self.operations(name, desired, None, ctx)
+
     def applied(self, step: Any, outputs: dict[str, Any], ctx: ApplyContext) -> None:
         """Once apply ran ``step``'s operations (``outputs``: what those with an id answered): what to tell
         people, e.g. where an API now answers. Writes nothing. Default: nothing."""

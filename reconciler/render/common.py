@@ -77,10 +77,14 @@ def shown(kind: Any, state: dict[str, Any]) -> dict[str, Any]:
 
 def operation_lines(step: Step) -> list[tuple[str, str]]:
     """One line per AWS call the step makes: ``> Action target  (detail)``; ``!`` where serving stops."""
+    def line(o: Any) -> str:
+        what = f"Wait {o.request.get('for')}" if o.action == "Wait" else o.action
+        return f"{what} {o.target}" + (f"  ({o.detail})" if o.detail else "")
+
     out = []
     for o in step.operations:
-        text = f"{o.action} {o.target}" + (f"  ({o.detail})" if o.detail else "")
-        out.append(("!", f"{text}  [interrupts serving]") if o.interrupts_serving else (">", text))
+        out.append(("!", f"{line(o)}  [interrupts serving]") if o.interrupts_serving else (">", line(o)))
+        out += [(">", f"  if it fails: {line(u)}") for u in o.on_failure]
     return out
 
 

@@ -67,7 +67,7 @@ def test_endpoint_lifecycle_with_a_secret(cli, boto, moto_server, tmp_path):
                             "spec: {assumedBy: [sagemaker.amazonaws.com]}\n"})
     r = cli("prune", str(m), "--auto-approve")
     assert r.code == 0, r.text
-    assert r.err.index("Endpoint/twin: deleted") < r.err.index("Model/") < r.err.index("deleting Role/llm-exec")
+    assert r.err.index("Endpoint/twin: deleted") < r.err.index(": DeleteModel ") < r.err.index("deleting Role/llm-exec")
     sm = boto("sagemaker")
     assert sm.list_models()["Models"] == [] and sm.list_endpoint_configs()["EndpointConfigs"] == []
 

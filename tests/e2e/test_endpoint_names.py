@@ -145,7 +145,7 @@ def test_a_derived_name_held_by_another_endpoint_is_a_clear_failure(cli, boto, m
         time.sleep(0.1)
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 1, r.text
-    assert f"Model/{model['ModelName']} exists already and belongs to Endpoint/someone-else" in r.err, r.text
+    assert f"Model/{model['ModelName']} exists already and belongs to Endpoint/someone-else" in r.out, r.text  # (at plan)
     assert "Traceback" not in r.text
     assert not any(e["EndpointName"] == "taken" for e in sm.list_endpoints()["Endpoints"])
     assert _tags(sm, model["ModelArn"])["reconciler:endpoint"] == "someone-else"

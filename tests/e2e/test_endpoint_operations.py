@@ -184,9 +184,9 @@ def test_an_update_plan_names_every_call_and_apply_makes_them(cli, boto, moto_se
 
     step = endpoint_step(cli, m)
     # startup lives in the config's variant: a new config, not a new model (the model's name leaves it out)
-    assert [a for a, _ in actions(step)] == ["CreateEndpointConfig", "UpdateEndpoint", "AddTags"], step
+    assert [a for a, _ in actions(step)] == ["CreateEndpointConfig", "AddTags", "UpdateEndpoint", "Wait"], step
     assert "forced by startup" in step["reason"] and "new model" not in step["reason"]
-    assert "blue/green all-at-once" in step["operations"][1]["detail"]
+    assert "blue/green all-at-once" in step["operations"][2]["detail"]
     new = step["operations"][0]["target"]
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
@@ -231,10 +231,10 @@ def test_adopting_an_ic_endpoint_keeps_serving(cli, boto, moto_server, tmp_path)
         """})
 
     step = endpoint_step(cli, m)
-    assert [a for a, _ in actions(step)] == ["CreateInferenceComponent", "DeleteInferenceComponent", "AddTags",
-                                             "AddTags", "AddTags"], step
-    assert actions(step)[3:] == [("AddTags", "sdk-serve"), ("AddTags", SDK_MODEL)]  # the SDK's config and model
-    create, delete = step["operations"][:2]
+    assert [a for a, _ in actions(step)] == ["CreateInferenceComponent", "Wait", "DeleteInferenceComponent", "Wait",
+                                             "AddTags", "AddTags", "AddTags"], step
+    assert actions(step)[5:] == [("AddTags", "sdk-serve"), ("AddTags", SDK_MODEL)]  # the SDK's config and model
+    create, delete = step["operations"][0], step["operations"][2]
     assert create["target"] == "sdk-serve-ic" and "created before" in create["detail"] and delete["target"] == old_ic
     assert not any(o["interrupts_serving"] for o in step["operations"])
     assert f"inference component {old_ic} replaced by sdk-serve-ic (create before delete)" in step["reason"]
@@ -242,7 +242,8 @@ def test_adopting_an_ic_endpoint_keeps_serving(cli, boto, moto_server, tmp_path)
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
     # the new component was InService before the old one went: the endpoint never served nothing
-    assert r.err.index("InferenceComponent/sdk-serve-ic: creating") < r.err.index(f"InferenceComponent/{old_ic}: deleting")
+    assert r.err.index("CreateInferenceComponent sdk-serve-ic") < r.err.index("InferenceComponent/sdk-serve-ic: InService") \
+        < r.err.index(f"DeleteInferenceComponent {old_ic}")
     assert [c["InferenceComponentName"] for c in sm.list_inference_components(EndpointNameEquals="sdk-serve")[
         "InferenceComponents"]] == ["sdk-serve-ic"]
     assert sm.describe_endpoint(EndpointName="sdk-serve")["EndpointConfigName"] == "sdk-serve"

@@ -202,7 +202,8 @@ def test_model_based_round_trip(cli, boto, moto_server, tmp_path):
     path = m / "endpoint-twinllama.yaml"
     path.write_text(path.read_text().replace('MAX_TOTAL_TOKENS: "4096"', 'MAX_TOTAL_TOKENS: "8192"'))
     got = steps(cli, m)
-    assert [o["action"] for o in endpoint_ops(got)][:3] == ["CreateModel", "CreateEndpointConfig", "UpdateEndpoint"]
+    assert [o["action"] for o in endpoint_ops(got)][:4] == ["CreateModel", "CreateEndpointConfig", "AddTags",
+                                                         "UpdateEndpoint"]  # (the rollback point recorded first)
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
     now = sm.describe_endpoint(EndpointName="twinllama")["EndpointConfigName"]
@@ -283,7 +284,7 @@ def test_inference_component_round_trip(cli, boto, moto_server, tmp_path):
     path = m / "endpoint-twinllama-ic.yaml"
     path.write_text(path.read_text().replace('SM_NUM_GPUS: "1"', 'SM_NUM_GPUS: "1"\n      MAX_CONCURRENT_REQUESTS: "64"'))
     got = steps(cli, m)
-    assert [o["action"] for o in endpoint_ops(got)][:2] == ["CreateModel", "UpdateInferenceComponent"]
+    assert [o["action"] for o in endpoint_ops(got)][:3] == ["CreateModel", "AddTags", "UpdateInferenceComponent"]
     r = cli("apply", str(m), "--auto-approve")
     assert r.code == 0, r.text
     model_now = sm.describe_inference_component(InferenceComponentName=SDK_MODEL_IC)["Specification"]["ModelName"]

@@ -53,9 +53,10 @@ def test_invoke_and_rollback_take_the_region_from_the_stack(cli, moto_server, tm
     assert r.code == 1 and "refusing to roll back endpoint far-llm without confirmation" in r.err, r.text
     out = r.out
     assert "Rolling back Endpoint/far-llm (account 123456789012, region eu-west-1, status InService):" in out, out
-    assert out.index("from (serving now): config far-llm-") < out.index("HF_MODEL_ID org/model-v2") \
-        < out.index("to (ran before):    config far-llm-") < out.index("HF_MODEL_ID org/model-v1"), out
-    assert "ml.g5.2xlarge x 1" in out and "image " in out
+    # what differs between what runs now and what ran before, and the instances running now (issue 27 item 4)
+    assert 'environment.HF_MODEL_ID: "org/model-v2" → "org/model-v1"' in out, out
+    assert "(rollback: config far-llm-" in out and "1 instance(s) live, kept" in out, out
+    assert "> UpdateEndpoint far-llm" in out, out
     r = in_stack("rollback", "far-llm", "--auto-approve")
     assert r.code == 0 and "Rolled back Endpoint/far-llm: config" in r.out, r.text
 

@@ -11,6 +11,7 @@ import pytest
 
 from reconciler import pipeline
 from reconciler.errors import ManifestError
+from reconciler.kinds.base import Observed, OpContext
 from reconciler.kinds.endpoint import (
     KIND,
     deployment_config,
@@ -18,7 +19,6 @@ from reconciler.kinds.endpoint import (
     ic_deployment_config,
     is_derived,
 )
-from reconciler.kinds.endpoint import operations as endpoint_ops
 from reconciler.plan import Action
 from tests.support.manifests import write
 
@@ -105,51 +105,24 @@ def test_startup_is_a_config_field_not_a_model_field():
     """The model's name leaves startup out: the reason and the operations say new config, not new model."""
     assert KIND.plan_reason("update", ["startup"], STATE) == "new endpoint config + UpdateEndpoint, forced by startup"
     desired = {**STATE, "startup": {"healthCheckTimeoutSeconds": 600}}
-    r = endpoint_ops.decide("llm", desired, STATE, {"model": "m", "config": "c"}, {})
-    assert [o.action for o in r.operations] == ["CreateEndpointConfig", "UpdateEndpoint", "AddTags"]
-    assert r.model == "m" and not r.new_model and r.update_endpoint
+    live = Observed("Endpoint", "llm", "arn:aws:sagemaker:us-east-1:1:endpoint/llm", STATE,
+                    {"model": "m", "config": "c", "endpointTags": {"team": "ml", "reconciler:endpoint": "llm"}})
+    ops = KIND.operations("llm", desired, live, OpContext(stack="s", account="1", region="us-east-1"))
+    assert [o.action for o in ops] == ["CreateEndpointConfig", "AddTags", "UpdateEndpoint", "Wait"]
+    assert ops[0].request["ProductionVariants"][0]["ModelName"] == "m"  # the model it runs, kept
 
 
 def test_a_new_model_whose_secret_version_is_unknown_is_named_by_pattern():
+    """A plan that could not read a secret's version (the plan has a problem then) shows the model by pattern."""
     desired = {**STATE, "environment": {"A": "1", "T": {"secretsManager": "hf", "version": "current"}}}
-    ops = KIND.operations("llm", desired, None)
-    assert [o.action for o in ops] == ["CreateModel", "CreateEndpointConfig", "CreateEndpoint"]
+    ctx = OpContext(stack="s", account="1", region="us-east-1")
+    ops = KIND.operations("llm", desired, None, ctx)
+    assert [o.action for o in ops] == ["CreateModel", "CreateEndpointConfig", "CreateEndpoint", "Wait"]
     assert ops[0].target.startswith("llm-<hash") and is_derived("llm", ops[1].target) is False
-    named = endpoint_ops.create_operations("llm", desired, {"T": "v1"})
+    known = OpContext(stack="s", account="1", region="us-east-1", facts={"secretVersions": {"T": "v1"}})
+    named = KIND.operations("llm", desired, None, known)
     assert is_derived("llm", named[0].target) and is_derived("llm", named[1].target)
-
-
-def test_a_component_replaced_without_room_is_deleted_first_and_says_so():
-    ic_state = {**STATE, "type": "inference-component-based", "instance": {"type": "ml.g5.2xlarge", "count": 1}}
-    desired = {**ic_state, "inferenceComponent": {"name": "llm-ic", "copies": 1, "memoryMb": 1024}}
-    meta = {"model": "m", "config": "c", "configRole": "arn:role", "instanceCount": 1,
-            "components": [{"name": "old", "model": "m", "compute": {"MinMemoryRequiredInMb": 1024},
-                            "startup": {}, "copies": 1, "status": "InService"}]}
-    ops = endpoint_ops.decide("llm", desired, ic_state, meta, {}).operations
-    assert [(o.action, o.target, o.interrupts_serving) for o in ops[:2]] == [
-        ("DeleteInferenceComponent", "old", True), ("CreateInferenceComponent", "llm-ic", False)]
-    assert "old replaced by llm-ic (delete first: interrupts serving)" in KIND.plan_reason(
-        "update", ["inferenceComponent"], ic_state, ops)
-    room = {**desired, "instance": {**desired["instance"], "managedScaling": {"minCount": 1, "maxCount": 2}}}
-    ops = endpoint_ops.ic_operations("llm", room, "m", ic_state, meta)
-    assert [(o.action, o.target, o.interrupts_serving) for o in ops] == [
-        ("CreateInferenceComponent", "llm-ic", False), ("DeleteInferenceComponent", "old", False)]
-
-
-def test_apply_refuses_calls_its_plan_did_not_show():
-    from reconciler.errors import AwsError
-    from reconciler.kinds.base import ApplyContext
-    from reconciler.kinds.endpoint import rollout
-
-    op = endpoint_ops.op
-    planned = (op("CreateModel", "llm-<hash of content and secret versions>"), op("AddTags", "llm"))
-    ctx = ApplyContext(aws=None, stack="s", account="1", region="r",  # type: ignore[arg-type]
-                       options={"planned_operations": {"Endpoint/llm": planned}})
-    rollout.check_planned("llm", (op("CreateModel", "llm-0123456789"),), ctx)  # a name the plan could not know
-    with pytest.raises(AwsError, match="planned CreateModel; it would now do CreateModel llm-0123456789, "
-                                       "UpdateEndpoint llm. Nothing was changed"):
-        rollout.check_planned("llm", (op("CreateModel", "llm-0123456789"), op("UpdateEndpoint", "llm")), ctx)
-    rollout.check_planned("other", (op("DeleteEndpoint", "other"),), ctx)  # steps without planned calls
+    assert named[0].request["PrimaryContainer"]["Environment"]["T"] == {"$secret": "hf", "version": "v1"}
 
 
 def test_spec_limits_are_validated(tmp_path):
@@ -266,8 +239,9 @@ def test_model_based_four_steps_update_keeps_previous_and_cleans_older(env):
     [step] = env.plan().changes
     new_config = step.operations[0].target
     assert [(o.action, o.target) for o in step.operations] == [  # what apply does, deletes included
-        ("CreateEndpointConfig", new_config), ("UpdateEndpoint", "llm"), ("DeleteEndpointConfig", first),
-        ("DeleteModel", model), ("AddTags", "llm")]
+        ("CreateEndpointConfig", new_config), ("AddTags", "llm"), ("UpdateEndpoint", "llm"), ("Wait", "llm"),
+        ("DeleteEndpointConfig", first), ("DeleteModel", model)]
+    assert step.operations[1].request["Tags"] == [{"Key": "reconciler:previous-config", "Value": second}]
     env.apply()
     d = env.sm.describe_endpoint(EndpointName="llm")
     assert d["EndpointConfigName"] == new_config
@@ -294,7 +268,8 @@ def test_inference_components_create_update_and_copy_count_only(env):
     env.write(**{"r.yaml": ROLE, "e.yaml": IC_ENDPOINT.replace("copies: 1", "copies: 3")})
     [step] = env.plan().changes
     assert [(c.path, c.before, c.after) for c in step.changes] == [("inferenceComponent.copies", 1, 3)]
-    assert [(o.action, o.target) for o in step.operations] == [("UpdateInferenceComponentRuntimeConfig", "llm-ic")]
+    assert [(o.action, o.target) for o in step.operations] == [("UpdateInferenceComponentRuntimeConfig", "llm-ic"),
+                                                               ("Wait", "llm-ic")]
     env.apply()
     assert any("UpdateInferenceComponentRuntimeConfig" in m for m in env.log)
     ic = env.sm.describe_inference_component(InferenceComponentName="llm-ic")
@@ -303,7 +278,7 @@ def test_inference_components_create_update_and_copy_count_only(env):
     env.write(**{"r.yaml": ROLE, "e.yaml": IC_ENDPOINT.replace("memoryMb: 5120", "memoryMb: 8192")
                  .replace("org/model", "org/other")})
     [step] = env.plan().changes
-    assert [o.action for o in step.operations] == ["CreateModel", "UpdateInferenceComponent", "AddTags"]
+    assert [o.action for o in step.operations] == ["CreateModel", "AddTags", "UpdateInferenceComponent", "Wait"]
     assert "UpdateInferenceComponent (new model, forced by environment)" in step.reason
     env.apply()
     ic = env.sm.describe_inference_component(InferenceComponentName="llm-ic")
@@ -432,17 +407,17 @@ def test_prune_deletes_components_endpoint_configs_models_then_role(env):
     p, _ = env.apply(prune=True)
     assert [(s.kind, s.action) for s in p.changes if s.action == Action.delete] == [("Endpoint", Action.delete),
                                                                                       ("Role", Action.delete)]
-    order = [m for m in env.log if re.search(r"(deleted|deleting)", m)]
+    order = [m for m in env.log if re.search(r"(deleted|deleting|: Delete)", m)]
     idx = {key: next(i for i, m in enumerate(order) if key in m) for key in (
-        "InferenceComponent/llm-ic: deleted", "Endpoint/llm-ic: deleted", "EndpointConfig/", "Model/",
+        "InferenceComponent/llm-ic: deleted", "Endpoint/llm-ic: deleted", ": DeleteEndpointConfig ", ": DeleteModel ",
         "deleting Role/exec")}
     assert list(idx.values()) == sorted(idx.values()), order
     assert env.models() == [] and env.configs() == []
-    # the step listed every delete apply made
+    # the step listed every delete apply made (apply says each call it makes)
     step = next(s for s in p.changes if s.kind == "Endpoint")
-    what = {"DeleteEndpointConfig": "EndpointConfig", "DeleteModel": "Model", "DeleteInferenceComponent": "InferenceComponent"}
-    planned = {f"{what[o.action]}/{o.target}" for o in step.operations if o.action in what}
-    deleted = {m.split(":")[0] for m in env.log if re.match(r"(EndpointConfig|Model|InferenceComponent)/\S+: deleted$", m)}
+    what = ("DeleteEndpointConfig", "DeleteModel", "DeleteInferenceComponent")
+    planned = {f"{o.action} {o.target}" for o in step.operations if o.action in what}
+    deleted = {m.split(": ", 1)[1] for m in env.log if re.match(rf"Endpoint/llm-ic: ({'|'.join(what)}) \S+$", m)}
     assert planned == deleted and len(deleted) == 3, (planned, deleted)
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import pipeline
-from reconciler.errors import ManifestError
+from reconciler import ops, pipeline
+from reconciler.errors import ManifestError, StalePlanError
 from reconciler.kinds.endpoint import autoscaling as scaling
-from reconciler.kinds.endpoint import operations as endpoint_ops
 from reconciler.plan import Action
 from tests.kinds.test_endpoint import ENDPOINT, IC_ENDPOINT, ROLE, Env
 from tests.support.manifests import write
@@ -191,10 +190,13 @@ def test_replace_deregisters_first_and_registers_again_after():
                                                       "value": 5.0, "scaleInCooldownSeconds": None,
                                                       "scaleOutCooldownSeconds": None, "disableScaleIn": False}}
     meta = {"scalingTargets": [[VARIANT, scaling.VARIANT_DIMENSION]]}
-    base = [endpoint_ops.op("DeleteEndpoint", "llm"), endpoint_ops.op("CreateEndpoint", "llm")]
-    ops = scaling.with_operations("llm", desired, {"autoscaling": desired["autoscaling"]}, meta, base)
-    assert [o.action for o in ops] == ["DeregisterScalableTarget", "DeleteEndpoint", "CreateEndpoint",
+    base = [ops.call("sagemaker", "DeleteEndpoint", "llm"), ops.call("sagemaker", "CreateEndpoint", "llm", id="endpoint")]
+    scope = scaling.Scope(live=ops.part_of("arn:aws:sagemaker:us-east-1:1:endpoint/llm", {}, None),
+                          after=ops.created("endpoint"), tags={"reconciler:endpoint": "llm"})
+    out = scaling.with_operations("llm", desired, {"autoscaling": desired["autoscaling"]}, meta, base, scope)
+    assert [o.action for o in out] == ["DeregisterScalableTarget", "DeleteEndpoint", "CreateEndpoint",
                                        "RegisterScalableTarget", "PutScalingPolicy"]
+    assert [o.ownership.basis for o in out if o.service != "sagemaker"] == ["parent", "created", "created"]
 
 
 def _bad(tmp_path, doc: str) -> str:
@@ -238,7 +240,6 @@ def test_a_saved_plan_refuses_to_apply_when_the_scaling_changed_under_it(env):
     assert [o.action for o in step.operations] == ["RegisterScalableTarget"]
     env.aas.deregister_scalable_target(ServiceNamespace="sagemaker", ResourceId=VARIANT,
                                        ScalableDimension=scaling.VARIANT_DIMENSION)  # by hand, after the plan
-    result = pipeline.apply(p, t, env.opts, m.stack.name)
-    [(_, err)] = result.outcome.failed
-    assert "scaling changed since the plan" in str(err) and "Nothing was changed" in str(err)
+    with pytest.raises(StalePlanError, match=r"Endpoint/llm changed in AWS since the plan was made \(autoscaling"):
+        pipeline.rederive(p, m, t, env.opts)  # (what apply does before it runs a plan that waited)
     assert targets(env) == {}

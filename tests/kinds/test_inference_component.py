@@ -8,7 +8,7 @@ import re
 import pytest
 
 from reconciler.errors import ManifestError
-from reconciler.plan import Action
+from reconciler.plan import Action, PlanMode
 from tests.kinds.test_endpoint import ROLE, Env
 
 # an endpoint without a component of its own: its components are the documents below
@@ -57,8 +57,9 @@ def test_four_steps_two_components_on_one_endpoint(env):
     p = env.plan()
     assert p.counts()["create"] == 4, p.summary()
     steps = {f"{s.kind}/{s.name}": s for s in p.changes}
-    assert [o.action for o in steps["Endpoint/shared"].operations] == ["CreateEndpointConfig", "CreateEndpoint"]
-    assert [o.action for o in steps["InferenceComponent/big"].operations] == ["CreateModel", "CreateInferenceComponent"]
+    assert [o.action for o in steps["Endpoint/shared"].operations] == ["CreateEndpointConfig", "CreateEndpoint", "Wait"]
+    assert [o.action for o in steps["InferenceComponent/big"].operations] == ["CreateModel", "CreateInferenceComponent",
+                                                                              "Wait"]
     order = [f"{s.kind}/{s.name}" for s in p.changes]
     assert order.index("Endpoint/shared") < order.index("InferenceComponent/big")  # the endpoint first
     env.apply()
@@ -84,7 +85,7 @@ def test_four_steps_two_components_on_one_endpoint(env):
                  "small.yaml": component("small", "org/small-v2")})
     [step] = env.plan().changes
     assert step.name == "small" and step.action == Action.update
-    assert [o.action for o in step.operations] == ["CreateModel", "UpdateInferenceComponent", "AddTags"]
+    assert [o.action for o in step.operations] == ["CreateModel", "AddTags", "UpdateInferenceComponent", "Wait"]
     env.apply()
     assert _model_of(env, "small") != old and old in env.models()
     arn = env.sm.describe_inference_component(InferenceComponentName="small")["InferenceComponentArn"]
@@ -92,7 +93,7 @@ def test_four_steps_two_components_on_one_endpoint(env):
     env.write(**{"r.yaml": ROLE, "e.yaml": SHARED, "big.yaml": BIG, "small.yaml": component("small", "org/small-v2",
                                                                                           copies=2)})
     [step] = env.plan().changes
-    assert [o.action for o in step.operations] == ["UpdateInferenceComponentRuntimeConfig"]
+    assert [o.action for o in step.operations] == ["UpdateInferenceComponentRuntimeConfig", "Wait"]
     env.apply()
     assert env.sm.describe_inference_component(InferenceComponentName="small")["RuntimeConfig"]["DesiredCopyCount"] == 2
     assert not env.plan().has_changes
@@ -115,7 +116,7 @@ def test_removing_one_prunes_only_it_and_its_model_and_leaves_a_hand_made_one(en
     p, _ = env.apply(prune=True)
     assert [(s.kind, s.name, s.action) for s in p.changes] == [("InferenceComponent", "big", Action.delete)]
     [step] = p.changes
-    assert [o.action for o in step.operations] == ["DeleteInferenceComponent", "DeleteModel"]
+    assert [o.action for o in step.operations] == ["DeleteInferenceComponent", "Wait", "DeleteModel"]
     names = {c["InferenceComponentName"] for c in env.sm.list_inference_components()["InferenceComponents"]}
     assert names == {"small", "hand-made"}
     assert big_model not in env.models() and "hand" in env.models() and _model_of(env, "small") in env.models()
@@ -123,7 +124,7 @@ def test_removing_one_prunes_only_it_and_its_model_and_leaves_a_hand_made_one(en
 
     # destroy: this stack's components go, then the endpoint, which refuses while the hand-made one runs there
     env.write(**{"r.yaml": ROLE, "e.yaml": SHARED, "small.yaml": SMALL})
-    p = env.plan(destroy=True)
+    p = env.plan(command="destroy", mode=PlanMode.destroy)
     assert any(pr.kind == "Endpoint" and "hand-made" in pr.message for pr in p.problems), p.problems
     env.sm.delete_inference_component(InferenceComponentName="hand-made")
 

@@ -10,7 +10,9 @@ A scenario is a YAML file under ``tests/kinds/scenarios/<Kind>/``:
   exist), ``facts``: what ``Kind.plan_facts`` read;
 - ``mode``: ``normal`` (default), ``prune`` (the resource is an orphan: left out of ``manifests``) or ``destroy``;
 - ``expect``: the step's ``action`` and its ``operations``, each ``[service, action, target, request]`` (the
-  request exactly; ``{$output: …}`` and the other references as the plan holds them), optionally the
+  request exactly; ``{$output: …}`` and the other references as the plan holds them), followed, for an
+  operation with ``on_failure``, by the list of those (each ``[service, action, target, request]``), optionally
+  ``interrupts`` (the operations that interrupt serving, as ``"Action target"``) and the
   ``evidence`` bases its operations rely on (tags, created, adopt, parent) — or ``problem``: a text a plan
   problem contains (and then the resource's step changes nothing). Every operation that is not a create
   must carry ownership evidence.
@@ -96,10 +98,14 @@ def test_scenario(path: Path, tmp_path: Path) -> None:
     assert not p.problems, p.problems
     [step] = [s for s in p.steps if s.id == case["resource"]]
     assert step.action.value == expect["action"], step.reason
-    got = [[o.service, o.action, o.target, o.request] for o in step.operations]
+    got = [[o.service, o.action, o.target, o.request] + ([[[u.service, u.action, u.target, u.request]
+                                                            for u in o.on_failure]] if o.on_failure else [])
+           for o in step.operations]
     assert got == expect["operations"], "\n".join(str(g) for g in got)
-    for o in step.operations:  # what changes or deletes something that exists says why it is ours
-        assert o.ownership is not None or o.action.startswith("Create") or not o.writes, o
+    for o in [o for op in step.operations for o in (op, *op.on_failure)]:  # what changes or deletes something
+        assert o.ownership is not None or o.action.startswith("Create") or not o.writes, o  # that exists: why ours
+    if "interrupts" in expect:  # the operations that stop the endpoint serving, as "Action target"
+        assert [f"{o.action} {o.target}" for o in step.operations if o.interrupts_serving] == expect["interrupts"]
     if "evidence" in expect:
         assert sorted({o.ownership.basis for o in step.operations if o.ownership}) == sorted(expect["evidence"])
 

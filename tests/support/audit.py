@@ -99,9 +99,14 @@ def _program(kind: str) -> bool:
     return bool(getattr(REGISTRY.get(kind), "program", False))
 
 
-def planned_writes(plan: dict[str, Any]) -> dict[str, deque[Planned]]:
+def _writes(op: dict[str, Any]) -> bool:
+    return op["service"] != "local" and op["action"] not in ("Wait", "InvokeEndpoint")
+
+
+def planned_writes(plan: dict[str, Any], compensations: list[Planned] | None = None) -> dict[str, deque[Planned]]:
     """Per step of a kind that plans its operations: its writes, in order (waits, checks and local files
-    are not AWS writes)."""
+    are not AWS writes). ``compensations`` collects each operation's ``on_failure`` writes, numbered as the
+    operation they undo (what apply may run when that operation fails, before the run stops)."""
     out: dict[str, deque[Planned]] = {}
     for step in plan.get("steps") or ():
         if step.get("action") == "noop" or not _program(step["kind"]):
@@ -109,11 +114,26 @@ def planned_writes(plan: dict[str, Any]) -> dict[str, deque[Planned]]:
         sid = f"{step['kind']}/{step['name']}"
         queue: deque[Planned] = deque()
         for n, op in enumerate(step.get("operations") or (), 1):
-            if op["service"] == "local" or op["action"] in ("Wait", "InvokeEndpoint"):
-                continue
-            queue.append(Planned(sid, n, op["service"], op["action"], op["target"], identifiers(op.get("request") or {})))
+            if compensations is not None:
+                compensations += [Planned(sid, n, u["service"], u["action"], u["target"],
+                                          identifiers(u.get("request") or {}))
+                                  for u in op.get("on_failure") or () if _writes(u)]
+            if _writes(op):
+                queue.append(Planned(sid, n, op["service"], op["action"], op["target"],
+                                     identifiers(op.get("request") or {})))
         out[sid] = queue
     return out
+
+
+def _compensation(undo: list[Planned], queues: dict[str, deque[Planned]], rec: dict[str, Any]) -> Planned | None:
+    """The ``on_failure`` write ``rec`` is, if any: of an operation the step has reached (every planned write
+    before it done)."""
+    for u in undo:
+        q = queues.get(u.step)
+        if u.matches(rec) and (not q or q[0].n > u.n):
+            undo.remove(u)
+            return u
+    return None
 
 
 def _failed(rec: dict[str, Any]) -> bool:
@@ -126,8 +146,9 @@ def compare(plans: list[dict[str, Any]], records: list[dict[str, Any]], succeede
     test's other records (what the legacy audit learns AWS-chosen ids from)."""
     writes = [r for r in records if r.get("class") == "write" and not is_lock(r)]
     queues: dict[str, deque[Planned]] = {}
+    undo: list[Planned] = []
     for plan in plans:
-        for sid, q in planned_writes(plan).items():
+        for sid, q in planned_writes(plan, undo).items():
             queues.setdefault(sid, deque()).extend(q)
     last: dict[str, tuple[Planned, dict[str, Any]]] = {}
     legacy: list[dict[str, Any]] = []
@@ -141,6 +162,8 @@ def compare(plans: list[dict[str, Any]], records: list[dict[str, Any]], succeede
         if again is not None:  # the same call once more after a failed answer: one call
             p, r = last[again]
             last[again] = (p, r if _failed(rec) else rec)
+            continue
+        if not succeeded and _compensation(undo, queues, rec) is not None:  # (the run stops after it)
             continue
         later = next(((sid, p) for sid, q in queues.items() for p in q if p.matches(rec)), None)
         done = next((p for sid, (p, _r) in last.items() if p.matches(rec)), None)

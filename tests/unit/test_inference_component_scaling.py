@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.kinds.base import Observed, OpContext
 from reconciler.kinds.inference_component import scaling
 from reconciler.kinds.inference_component.kind import KIND
 
@@ -12,18 +13,20 @@ STATE = {"endpoint": "old", "compute": {"memoryMb": 1024}, "copies": 3, "startup
          "failed": None, "tags": {}, "image": "img", "environment": {}, "executionRole": "arn:role",
          "autoscaling": dict(WANT)}
 DESIRED = {**{k: v for k, v in STATE.items() if k != "autoscaling"}, "copies": 1, "autoscaling": dict(WANT)}
-META = {"model": "ic-0123456789", "models": ["ic-0123456789"], "scalingTargets": [[RID, scaling.eps.IC_DIMENSION]],
-        "scaleToZero": {"alarms": []}}
+META = {"model": "ic-0123456789", "tags": {"reconciler:inference-component": "ic"},
+        "models": {"ic-0123456789": {"arn": "arn:aws:sagemaker:us-east-1:1:model/ic-0123456789", "tags": {}}},
+        "scalingTargets": [[RID, scaling.eps.IC_DIMENSION]], "scaleToZero": {"alarms": {}}}
+CTX = OpContext(stack="s", account="1", region="us-east-1")
 
 
-def actions(desired, state):  # type: ignore[no-untyped-def]
-    from reconciler.kinds.base import Observed
-
-    return [o.action for o in KIND.operations("ic", desired, Observed("InferenceComponent", "ic", "arn", state, meta=META))]
+def actions(desired, state, replace: bool = False):  # type: ignore[no-untyped-def]
+    live = Observed("InferenceComponent", "ic", "arn:aws:sagemaker:us-east-1:1:inference-component/ic", state, meta=META)
+    ops = KIND.replace_operations("ic", desired, live, CTX) if replace else KIND.operations("ic", desired, live, CTX)
+    return [o.action for o in ops if o.action != "Wait"]
 
 
 def test_a_replaced_component_is_deregistered_before_the_delete_and_registered_after_the_create():
-    ops = actions({**DESIRED, "endpoint": "new"}, STATE)
+    ops = actions({**DESIRED, "endpoint": "new"}, STATE, replace=True)
     assert ops.index("DeregisterScalableTarget") < ops.index("DeleteInferenceComponent") \
         < ops.index("CreateInferenceComponent") < ops.index("RegisterScalableTarget"), ops
 

@@ -141,9 +141,15 @@ def test_destroy_says_destroy_not_no_longer_declared():
         Observed("Endpoint", "llm", "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/llm",
                  {"type": "model-based", "tags": OWNED, "autoscaling": SCALING},
                  {"config": "llm-1d1bc7736b", "model": "llm-31f6ce77a3",
-                  "scalingTargets": [["endpoint/llm/variant/AllTraffic", {}]]}),
+                  "parts": {f"{kind}/llm-{h}": {"arn": f"arn:aws:sagemaker:eu-west-1:123456789012:{arn}/llm-{h}",
+                                                "tags": OWNED}
+                            for kind, arn, h in (("config", "endpoint-config", "1d1bc7736b"),
+                                                 ("model", "model", "31f6ce77a3"))},
+                  "scalingTargets": [["endpoint/llm/variant/AllTraffic", "sagemaker:variant:DesiredInstanceCount"]]}),
         Observed("InferenceComponent", "small", "arn:aws:sagemaker:eu-west-1:123456789012:inference-component/small",
-                 {"endpoint": "shared", "tags": OWNED}, {"models": ["small-607badc117"]}),
+                 {"endpoint": "shared", "tags": OWNED},
+                 {"models": {"small-607badc117": {"arn": "arn:aws:sagemaker:eu-west-1:123456789012:model/small-607badc117",
+                                                  "tags": OWNED}}}),
         Observed("Role", "app-exec", "arn:aws:iam::123456789012:role/app-exec", {"tags": OWNED}),
     ]
     p = plan(stack="demo", account="123456789012", region="eu-west-1", resources=[], layers={}, edges={},
@@ -157,15 +163,20 @@ def test_destroy_says_destroy_not_no_longer_declared():
 def test_unset_fields_and_waits_are_only_shown_where_true():
     """No ``null`` for an unset field (at any depth); "after it is InService" only where apply waits for it;
     one copy is "1 copy"."""
+    from reconciler import ops
     from reconciler.kinds import REGISTRY
+    from reconciler.kinds.base import OpContext
     from reconciler.kinds.endpoint import autoscaling
 
-    def scaling_ops(name: str, state: dict | None, meta: dict, ops: list) -> tuple[Operation, ...]:
+    def scaling_ops(name: str, state: dict | None, meta: dict, calls: list) -> tuple[Operation, ...]:
+        evidence = ops.by_tags(OWNED, None)
+        scope = autoscaling.Scope(live=evidence, after=ops.created("endpoint") if state is None else evidence,
+                                  tags=OWNED)
         return tuple(autoscaling.with_operations(name, {"type": "model-based", "autoscaling": SCALING}, state, meta,
-                                                 ops))
+                                                 calls, scope))
 
     ic = {"endpoint": "shared", "image": IMAGE, "environment": {"HF_MODEL_ID": "org/small"},
-          "executionRole": "arn:aws:iam::123456789012:role/app-exec", "copies": 1, "acceleratorDevices": 1, "cpuCores": None, "memoryMb": 5120, "startup": None,
+          "executionRole": "arn:aws:iam::123456789012:role/app-exec", "copies": 1, "compute": {"acceleratorDevices": 1.0, "memoryMb": 5120}, "startup": {},
           "autoscaling": None, "tags": OWNED}
     steps = [
         Step(kind="Endpoint", name="serving", action=Action.update, reason="autoscaling added", layer=0,
@@ -176,7 +187,8 @@ def test_unset_fields_and_waits_are_only_shown_where_true():
              operations=scaling_ops("fresh", None, {}, [Operation(service="sagemaker", action="CreateEndpoint",
                                                                   target="fresh")])),
         Step(kind="InferenceComponent", name="small", action=Action.create, reason="new", layer=1, desired=ic,
-             operations=tuple(REGISTRY["InferenceComponent"].operations("small", ic, None))),
+             operations=tuple(REGISTRY["InferenceComponent"].operations(
+                 "small", ic, None, OpContext(stack="demo", account="123456789012", region="eu-west-1")))),
     ]
     got = render(kinds_plan("plan", steps), "text", color=False)
     assert "null" not in got and "1 copies" not in got

@@ -107,3 +107,25 @@ def test_a_value_known_only_at_apply_matches_whatever_aws_chose():
     assert compare([{"steps": [api]}], writes, succeeded=True) == []
     wrong = [writes[0], rec("CreateStage", 2, service="apigatewayv2", ApiId="a1b2c3", StageName="prod")]
     assert codes(compare([{"steps": [api]}], wrong, succeeded=True)) == ["unplanned", "not-done"]
+
+
+UPDATE = step("Endpoint", "llm", op("AddTags", "llm", "sagemaker", ResourceArn="arn:llm"),
+              {**op("UpdateEndpoint", "llm", "sagemaker", EndpointName="llm"),
+               "on_failure": [op("DeleteTags", "llm", "sagemaker", ResourceArn="arn:llm"),
+                              op("DeleteEndpointConfig", "llm-2", "sagemaker", EndpointConfigName="llm-2")]},
+              op("DeleteEndpointConfig", "llm-1", "sagemaker", EndpointConfigName="llm-1"))
+
+
+def test_an_operation_s_on_failure_writes_belong_to_a_run_it_failed():
+    """UpdateEndpoint failed: its compensations (in order) are planned writes; the step's later ones are not done."""
+    failed = [rec("AddTags", 1, service="sagemaker", ResourceArn="arn:llm"),
+              rec("UpdateEndpoint", 2, 400, service="sagemaker", EndpointName="llm"),
+              rec("DeleteTags", 3, service="sagemaker", ResourceArn="arn:llm"),
+              rec("DeleteEndpointConfig", 4, service="sagemaker", EndpointConfigName="llm-2")]
+    assert compare([{"steps": [UPDATE]}], failed, succeeded=False) == []
+    # …but not in a run that succeeded, nor before the operation they undo was reached, nor twice
+    assert "unplanned" in codes(compare([{"steps": [UPDATE]}], failed, succeeded=True))
+    early = [rec("DeleteTags", 1, service="sagemaker", ResourceArn="arn:llm")]
+    assert codes(compare([{"steps": [UPDATE]}], early, succeeded=False)) == ["unplanned"]
+    twice = [*failed, rec("DeleteTags", 5, service="sagemaker", ResourceArn="arn:llm")]
+    assert codes(compare([{"steps": [UPDATE]}], twice, succeeded=False)) == ["unplanned"]

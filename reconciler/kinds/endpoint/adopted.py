@@ -4,7 +4,7 @@
 Adoption keeps them serving and tags them (``reconciler:endpoint`` and the stack's ownership tags) as
 planned ``AddTags`` operations; from then on they are this stack's like its own: kept while in use or
 kept for rollback, deleted after the next change but one (as reconcile's own would be), and by prune
-and destroy.
+and destroy. The read records them (``classify``) with their ARNs and tags: the evidence their operations carry.
 """
 
 from __future__ import annotations
@@ -38,13 +38,14 @@ def read_parts(sm: Any, parts: list[tuple[str, str | None]]) -> dict[tuple[str, 
 
 
 def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, str | None]],
-             known: dict[tuple[str, str], tuple[str, dict[str, str]] | None] | None = None) -> tuple[list, list]:
-    """(untagged: [[kind, name, arn]], adopted: [[kind, name]]) of ``parts`` whose names reconcile did not derive:
-    those not yet tagged for ``endpoint`` that no other reconcile stack owns (the adoption tags them), and those
-    this stack owns for ``endpoint`` by the one rule of ``ownership.owns`` (an earlier adoption). Anything
-    else (another stack's part, one stripped of ``reconciler:managed-by``) is neither: never tagged nor
-    deleted. ``known``: ``read_parts`` of them, when read already."""
-    untagged, adopted = [], []
+             known: dict[tuple[str, str], tuple[str, dict[str, str]] | None] | None = None,
+             ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(untagged, adopted), each {"config/NAME" | "model/NAME": {"arn", "tags"}}, of ``parts`` whose names
+    reconcile did not derive: those not yet tagged for ``endpoint`` that no other reconcile stack owns (the
+    adoption tags them), and those this stack owns for ``endpoint`` by the one rule of ``ownership.owns`` (an
+    earlier adoption). Anything else (another stack's part, one stripped of ``reconciler:managed-by``) is
+    neither: never tagged nor deleted. ``known``: ``read_parts`` of them, when read already."""
+    untagged, adopted = {}, {}
     mine = [(k, n) for k, n in parts if n and not is_derived(endpoint, n)]
     read = {**read_parts(sm, [p for p in mine if known is None or p not in known]), **(known or {})}
     for kind, name in dict.fromkeys(mine):
@@ -52,9 +53,9 @@ def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, s
             continue
         arn, tags = read[(kind, name)]  # type: ignore[misc]
         if ownership.owns(tags, stack, endpoint):
-            adopted.append([kind, name])
+            adopted[f"{kind}/{name}"] = {"arn": arn, "tags": tags}
         elif not tags.get(ENDPOINT_TAG) and policy.owner_of(tags) in (None, stack):  # never another stack's
-            untagged.append([kind, name, arn])
+            untagged[f"{kind}/{name}"] = {"arn": arn, "tags": tags}
     return untagged, adopted
 
 
@@ -78,22 +79,3 @@ def parts_of(meta: dict[str, Any]) -> list[tuple[str, str | None]]:
             ("config", meta.get("previousConfig")),
             ("model", None if meta.get("modelMissing") else meta.get("model")),
             ("model", meta.get("previousModel")), ("model", meta.get("previousModelOfConfig"))]
-
-
-def tag(sm: Any, untagged: list, tags: dict[str, str], endpoint: str) -> None:
-    """Tag the parts made outside reconcile as this endpoint's (the plan listed each as AddTags)."""
-    for _kind, name, arn in untagged:
-        live = smx.tags_of(sm, arn, name)
-        smx.set_tags(sm, arn, name, live, {**live, **tags, ENDPOINT_TAG: endpoint})
-
-
-def delete(sm: Any, adopted: list, keep: set[str], progress: Any) -> None:
-    """Delete the adopted configs, then models (``[kind, name]``), not in ``keep`` (no longer used nor kept for
-    rollback). A model and a config may share a name: only the kind that was adopted is deleted."""
-    for kind in ("config", "model"):
-        op, key, _arn, what = DESCRIBE[kind]
-        for name in dict.fromkeys(n for k, n in adopted if k == kind):
-            if name in keep or arn_of(sm, kind, name) is None:
-                continue
-            sm.ignore_missing(op.replace("describe", "delete"), f"{what}/{name}", **{key: name})
-            progress(f"{what}/{name}: deleted (made outside reconcile, adopted)")

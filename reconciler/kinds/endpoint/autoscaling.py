@@ -12,28 +12,30 @@ drift (``settle_counts``), UpdateInferenceComponent leaves CopyCount out (rollou
 the variant's count (RetainAllVariantProperties). Changing min/max is RegisterScalableTarget, never an
 endpoint update.
 
-Order (``with_operations``, shared by plan and apply): a target is deregistered (its policies go with it)
-before its endpoint or component is deleted or replaced, and registered after the endpoint/component is
-InService (after the rollout); alarms are deleted before their targets are deregistered. The calls are
-listed in the step's operations (services ``application-autoscaling`` and ``cloudwatch``). Ownership:
-targets and alarms are tagged with the endpoint's ownership tags; a target is only ever touched through an
-endpoint the stack owns (the endpoint's step).
+Order (``with_operations``): a target is deregistered (its policies go with it) before its endpoint or
+component is deleted or replaced, and registered after the endpoint/component is InService (after the
+rollout); alarms are deleted before their targets are deregistered. The calls are the step's operations
+(services ``application-autoscaling`` and ``cloudwatch``), with their requests. Ownership: targets and
+alarms are tagged with the endpoint's ownership tags; a target, its policies and scheduled actions are only
+ever touched through an endpoint (or component) the stack owns: their evidence is that resource's tags
+(``ops.part_of``); an alarm's is its own tags.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from reconciler import ops
 from reconciler.aws import autoscaling as aas
-from reconciler.aws import cloudwatch as cw
 from reconciler.errors import Issue
 from reconciler.kinds.base import Spec
 from reconciler.kinds.endpoint import scale_to_zero as stz
 from reconciler.kinds.endpoint import schedule as sched
 from reconciler.kinds.endpoint.schedule import ScheduledActionSpec
-from reconciler.plan import Operation
+from reconciler.plan import Operation, Ownership
 
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 IC_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
@@ -246,58 +248,88 @@ def settled(state: dict[str, Any], meta: dict[str, Any], want: dict[str, Any]) -
     return state, meta
 
 
-# ---- the decision: which Application Auto Scaling calls, and when ----------------------------------
+# ---- the operations: which Application Auto Scaling calls, and when ---------------------------------
 
 
-def op(action: str, target: str, detail: str | None = None) -> Operation:
-    return Operation(service=aas.SERVICE, action=action, target=target, detail=detail)
+@dataclass(frozen=True)
+class Target:
+    """The calls on one scalable target: its ResourceId and dimension, the evidence a change or delete of it
+    (and its policies and scheduled actions, which carry no tags) relies on, and the tags put on what it
+    creates (the target, the scale-from-zero alarm)."""
+
+    rid: str
+    dimension: str
+    evidence: Ownership
+    tags: dict[str, str]
+    read_at: str | None = None
+
+    def call(self, action: str, name: str, request: dict[str, Any], detail: str, op_id: str | None = None,
+             ) -> Operation:
+        where = self.rid if action.endswith("ScalableTarget") else f"{self.rid}/{name}"
+        return ops.call(aas.SERVICE, action, where, {"ServiceNamespace": aas.NAMESPACE, "ResourceId": self.rid,
+                                                     "ScalableDimension": self.dimension, **request},
+                        id=op_id, ownership=self.evidence, detail=detail)
 
 
-def cw_op(action: str, target: str, detail: str | None = None) -> Operation:
-    return Operation(service=cw.SERVICE, action=action, target=target, detail=detail)
+@dataclass(frozen=True)
+class Scope:
+    """Whose scaling it is: ``live``, the evidence for the scaling objects that exist (a part of the endpoint or
+    component the stack owns); ``after``, the evidence once the step's own calls ran (``ops.created`` when the
+    step creates the endpoint or component); ``tags`` for what it creates."""
+
+    live: Ownership
+    after: Ownership
+    tags: dict[str, str]
+    read_at: str | None = None
 
 
-SERVICES = (aas.SERVICE, cw.SERVICE)  # the scaling calls (a saved plan's are compared with the live decision)
-
-
-def register_ops(rid: str, want: dict[str, Any], live: dict[str, Any] | None, why: str = "") -> list[Operation]:
-    ops = []
+def register_ops(target: Target, want: dict[str, Any], live: dict[str, Any] | None, why: str = "") -> list[Operation]:
+    out = []
     if live is None or (live.get("minCount"), live.get("maxCount")) != (want["minCount"], want["maxCount"]):
         was = f" (was {live.get('minCount')}..{live.get('maxCount')})" if live else ""
-        ops.append(op("RegisterScalableTarget", rid, f"{want['minCount']}..{want['maxCount']}{was}{why}"))
+        out.append(target.call("RegisterScalableTarget", "", {
+            "MinCapacity": want["minCount"], "MaxCapacity": want["maxCount"], "Tags": dict(sorted(target.tags.items()))},
+            f"{want['minCount']}..{want['maxCount']}{was}{why}"))
     keys = ("metric", "value", "scaleInCooldownSeconds", "scaleOutCooldownSeconds", "disableScaleIn")
     if live is None or any(live.get(k) != want.get(k) for k in keys):
-        ops.append(op("PutScalingPolicy", f"{rid}/{POLICY}", f"target tracking {want['metric']} = {want['value']:g}"))
-    return ops
+        out.append(target.call("PutScalingPolicy", POLICY, {
+            "PolicyName": POLICY, "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": policy_config(want)},
+            f"target tracking {want['metric']} = {want['value']:g}"))
+    return out
 
 
 def with_operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] | None, meta: dict[str, Any],
-                    ops: list[Operation]) -> list[Operation]:
-    """The endpoint's operations with the scaling calls put in the order AWS needs: deregister before the
-    endpoint or the component it scales is deleted, register after the endpoint/component is created."""
-    live_targets = [rid for rid, _ in meta.get("scalingTargets") or []]
-    deleted = {("inference-component/" + o.target) for o in ops if o.action == "DeleteInferenceComponent"}
-    if any(o.action == "DeleteEndpoint" for o in ops) or desired is None:
+                    calls: list[Operation], scope: Scope) -> list[Operation]:
+    """The step's ``calls`` with the scaling calls put in the order AWS needs: the alarms deleted and the targets
+    deregistered before the endpoint or the component they scale is deleted (or scaling is no longer
+    declared), the target registered (with its policies, alarm and scheduled actions) after the
+    endpoint/component is created."""
+    live_targets = {rid: dim for rid, dim in meta.get("scalingTargets") or []}
+    deleted = {("inference-component/" + o.target) for o in calls if o.action == "DeleteInferenceComponent"}
+    if any(o.action == "DeleteEndpoint" for o in calls) or desired is None:
         deleted |= set(live_targets)
     want = (desired or {}).get("autoscaling")
-    rid = target_of(name, desired["type"], (desired.get("inferenceComponent") or {}).get("name"))[0] if desired else ""
+    rid, dim = target_of(name, desired["type"], (desired.get("inferenceComponent") or {}).get("name")) if desired \
+        else ("", "")
     gone = [t for t in live_targets if t in deleted or (t != rid or not want)]
     facts = meta.get("scaleToZero") or {}
     zero = (want or {}).get("scaleFromZero")
-    first = stz.alarm_deletions(facts, zero["alarm"] if zero and rid not in deleted else None, cw_op)
-    first += [op("DeregisterScalableTarget", t, "its policies and scheduled actions go with it; before " +
-                 ("the endpoint/component is deleted" if t in deleted else "scaling is no longer declared"))
-              for t in gone]
-    waits = any(o.action in WAITED_FOR for o in ops)
-    return first + list(ops) + after_operations(rid, want, state, rid in live_targets and rid not in deleted, facts,
-                                                waits)
+    first = stz.alarm_deletions(facts, zero["alarm"] if zero and rid not in deleted else None, scope.read_at)
+    first += [Target(t, live_targets[t], scope.live, scope.tags).call(
+        "DeregisterScalableTarget", "", {}, "its policies and scheduled actions go with it; before " +
+        ("the endpoint/component is deleted" if t in deleted else "scaling is no longer declared")) for t in gone]
+    kept = rid in live_targets and rid not in deleted
+    target = Target(rid, dim, scope.live if kept else scope.after, scope.tags, scope.read_at)
+    waits = any(o.action in WAITED_FOR for o in calls)
+    return first + list(calls) + after_operations(target, want, state, kept, facts, waits)
 
 
 #: the calls after which apply waits for the endpoint/component to be InService before it registers scaling
 WAITED_FOR = frozenset({"CreateEndpoint", "UpdateEndpoint", "CreateInferenceComponent", "UpdateInferenceComponent"})
 
 
-def after_operations(rid: str, want: dict[str, Any] | None, state: dict[str, Any] | None, kept: bool,
+def after_operations(target: Target, want: dict[str, Any] | None, state: dict[str, Any] | None, kept: bool,
                      facts: dict[str, Any], waits: bool = False) -> list[Operation]:
     """After the endpoint/component is InService: the target, its policies, the scale-from-zero alarm and the
     scheduled actions (``kept``: the live target stays registered; ``waits``: this step creates or updates the
@@ -305,96 +337,9 @@ def after_operations(rid: str, want: dict[str, Any] | None, state: dict[str, Any
     if not want:
         return []
     live = (state or {}).get("autoscaling") if kept else None
-    out = register_ops(rid, want, live, "; after it is InService" if live is None and waits else "")
-    out += stz.operations(rid, want.get("scaleFromZero"), facts, live is None, op, cw_op)
-    return out + sched.operations(rid, want.get("schedule") or [], (live or {}).get("schedule") or [], op)
-
-
-def planned(ctx: Any, name: str, kind: str = "Endpoint") -> tuple[Operation, ...] | None:
-    return (ctx.options.get("planned_operations") or {}).get(f"{kind}/{name}")
-
-
-def check_planned(name: str, plan: tuple[Operation, ...] | None, now: list[Operation], kind: str = "Endpoint") -> None:
-    """Refuse, before any write, an update whose scaling calls are no longer the ones its plan showed
-    (the scaling was changed outside reconcile since the plan was made)."""
-    if not plan:
-        return
-    def scaling_calls(ops: Any) -> list[tuple[str, str]]:
-        return [(o.action, o.target) for o in ops if o.service in SERVICES]
-
-    want, got = scaling_calls(plan), scaling_calls(now)
-    if want != got:
-        from reconciler.errors import AwsError
-
-        show = lambda xs: ", ".join(f"{a} {t}" for a, t in xs) or "nothing"  # noqa: E731
-        raise AwsError(f"{kind}/{name}: its scaling changed since the plan: it planned {show(want)}; it would now "
-                       f"do {show(got)}. Nothing was changed; run plan again and review it")
-
-
-# ---- apply ----------------------------------------------------------------------------------------
-
-
-def release(name: str, desired: dict[str, Any] | None, ctx: Any, components: list[str]) -> None:
-    """Before the endpoint's rollout: deregister the targets the decision lets go (deleted endpoint or
-    component, scaling removed). ``desired`` None: the endpoint is deleted."""
-    state, meta = read(ctx.aws, name, components, fresh=True, stack=ctx.stack)
-    live = meta["scalingTargets"]
-    if desired is None:
-        ops = with_operations(name, None, {"autoscaling": state}, meta, [op("DeleteEndpoint", name)])
-    else:
-        want_ic = (desired.get("inferenceComponent") or {}).get("name")
-        dropped = [op("DeleteInferenceComponent", n) for n in components if n != want_ic]
-        ops = with_operations(name, desired, {"autoscaling": state}, meta, dropped)
-        check_planned(name, planned(ctx, name), with_operations(name, desired, {"autoscaling": state}, meta, [
-            o for o in planned(ctx, name) or () if o.service not in SERVICES]))
-    run_releases(ctx, ops, live)
-
-
-def run_releases(ctx: Any, ops: list[Operation], live: list[list[str]]) -> None:
-    """Run the DeleteAlarms and DeregisterScalableTarget calls of ``ops`` (``live``: [ResourceId, dimension])."""
-    c = aas.client(ctx.aws)
-    dims = dict((rid, dim) for rid, dim in live)
-    for o in ops:
-        if o.action == "DeleteAlarms":
-            ctx.progress(f"Alarm/{o.target}: deleting ({o.detail})")
-            stz.delete_alarms(ctx.aws, [o.target])
-        elif o.action == "DeregisterScalableTarget":
-            ctx.progress(f"ScalableTarget/{o.target}: deregistering ({o.detail})")
-            aas.deregister(c, o.target, dims[o.target])
-
-
-def attach(name: str, desired: dict[str, Any], ctx: Any, tags: dict[str, str], what: str | None = None) -> None:
-    """After the rollout (endpoint/component InService): register the target, put its policies, the
-    scale-from-zero alarm (naming the step policy's ARN) and the scheduled actions."""
-    want = desired.get("autoscaling")
-    if not want:
-        return
-    comp = (desired.get("inferenceComponent") or {}).get("name")
-    state, meta = read(ctx.aws, name, [comp] if comp else [], fresh=True, stack=ctx.stack)
-    rid, dim = target_of(name, desired["type"], comp)
-    facts = meta["scaleToZero"]
-    if want.get("scaleFromZero") and facts.get("alarmConflict"):
-        from reconciler.errors import AwsError
-
-        raise AwsError(f"{what or 'Endpoint/' + name}: the CloudWatch alarm {facts['alarmConflict']} that scale to zero needs exists "
-                       "but is not owned by this stack; reconcile will not change it")
-    ops = after_operations(rid, want, {"autoscaling": state}, any(r == rid for r, _ in meta["scalingTargets"]), facts)
-    c = aas.client(ctx.aws)
-    step_arn = facts.get("stepPolicyArn")
-    for o in ops:
-        ctx.progress(f"{'Alarm' if o.service == cw.SERVICE else 'ScalableTarget'}/{o.target}: {o.action} ({o.detail})")
-        if o.action == "RegisterScalableTarget":
-            aas.register(c, rid, dim, want["minCount"], want["maxCount"], tags)
-        elif o.action == "PutScalingPolicy" and o.target.endswith("/" + stz.STEP_POLICY):
-            step_arn = stz.put_step(ctx.aws, rid, dim)
-        elif o.action == "PutScalingPolicy":
-            aas.put_target_tracking(c, POLICY, rid, dim, policy_config(want))
-        elif o.action == "DeleteScalingPolicy":
-            aas.delete_policy(c, o.target.rsplit("/", 1)[1], rid, dim)
-        elif o.action == "PutMetricAlarm":
-            stz.put_alarm(ctx.aws, str(comp), str(step_arn), tags)
-        elif o.action in ("PutScheduledAction", "DeleteScheduledAction"):
-            sched.run(c, o, rid, dim, want.get("schedule") or [])
+    out = register_ops(target, want, live, "; after it is InService" if live is None and waits else "")
+    out += stz.operations(target, want.get("scaleFromZero"), facts, live is None)
+    return out + sched.operations(target, want.get("schedule") or [], (live or {}).get("schedule") or [])
 
 
 def plan_reason(fields: list[str], state: dict[str, Any] | None, base: str | None) -> str | None:

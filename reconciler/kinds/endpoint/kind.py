@@ -1,9 +1,10 @@
 """The Endpoint kind: its identity, static checks, and the entry points the pipeline calls.
 
 The work is done in this package's modules: ``state`` (desired/observed state, plan wording),
-``operations`` (which AWS calls a change makes, decided by content; plan shows them, apply runs them),
-``rollout`` (create/update/delete), ``leftovers`` (owned parts and their cleanup), ``rollback`` (and
-``rollback_preview``: what it would do, read-only).
+``operations`` (every call and wait a change makes, with its request, decided at plan time by content;
+apply runs exactly them), ``requests`` (the calls as data), ``content`` (derived names), ``autoscaling``
+(with ``scale_to_zero`` and ``schedule``), ``leftovers`` (owned parts), ``adopted``, ``ownership``, and
+``rollback`` (the plan of ``reconcile rollback``).
 """
 
 from __future__ import annotations
@@ -19,21 +20,20 @@ from reconciler.kinds._secrets import (
     mask_environment_change,
     role_checks,
 )
-from reconciler.kinds.base import ApplyContext, Check, Fleet, Kind, Observed, PlanContext, Reference, Resource
+from reconciler.kinds.base import Check, Fleet, Kind, Observed, OpContext, PlanContext, Reference, Resource
 from reconciler.kinds.endpoint import autoscaling as scaling
-from reconciler.kinds.endpoint import leftovers, ownership, rollback, rollout
+from reconciler.kinds.endpoint import leftovers, ownership, rollback
 from reconciler.kinds.endpoint import operations as endpoint_ops
 from reconciler.kinds.endpoint import state as observed
 from reconciler.kinds.endpoint.naming import (
     APPLY_ONLY,
     ENDPOINT_NAME,
-    ENDPOINT_TAG,
     ROLE_ARN,
     default_ic_name,
     legacy_ic_name,
 )
 from reconciler.kinds.endpoint.spec import EndpointSpec
-from reconciler.plan import Operation
+from reconciler.plan import Operation, Step
 
 
 class EndpointKind(Kind):
@@ -53,6 +53,7 @@ class EndpointKind(Kind):
     tagged_types = ("sagemaker:endpoint", "sagemaker:endpoint-config", "sagemaker:model")
     listing_permissions = ("sagemaker:ListEndpoints", "sagemaker:ListTags", "sagemaker:ListEndpointConfigs",
                            "sagemaker:ListModels")
+    program = True
 
     # ---- static ---------------------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:
@@ -152,9 +153,18 @@ class EndpointKind(Kind):
         return scaling.plan_reason(fields, state, observed.plan_reason(action, fields, state, operations))
 
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
-                   ctx: Any = None) -> list[Operation]:
-        state, meta = (observed.state, observed.meta) if observed else (None, {})
-        return scaling.with_operations(name, desired, state, meta, endpoint_ops.operations(name, desired, state, meta))
+                   ctx: OpContext) -> list[Operation]:
+        return endpoint_ops.operations(name, desired, observed, ctx)
+
+    def replace_operations(self, name: str, desired: dict[str, Any], observed: Observed,
+                           ctx: OpContext) -> list[Operation]:
+        return endpoint_ops.replace(name, desired, observed, ctx)
+
+    def plan_facts(self, aws: Any, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
+        """The versions of the secrets the model reads (they name it), this endpoint's models and configs (a
+        create or replace uses one that exists, never makes it twice), and the derived names it wants that
+        exist but are not its own (refused: never used)."""
+        return observed.plan_facts(aws, res, desired, ctx)
 
     def owned_by_others(self, live: Observed, stack: str) -> dict[str, str]:
         return dict(live.meta.get("othersParts") or {})
@@ -175,6 +185,17 @@ class EndpointKind(Kind):
                        "delete that component")
         return out
 
+    def rollback_step(self, aws: Any, name: str, stack: str, where: tuple[str, str, str], timeout: int,
+                      ) -> tuple[Step, list[str], str]:
+        """``reconcile rollback``: (the step that puts the endpoint back on what it ran before, lines to show
+        before it, the stack that owns it). AwsError/ConflictError, nothing written, when it cannot."""
+        from reconciler.invoke import where as searched
+
+        obs, prev = rollback.read(self, aws, name, stack, where)
+        ctx = OpContext(stack=prev["owner"], account=where[0], region=where[1], partition=where[2])
+        head = f"Rolling back Endpoint/{name} ({searched(aws)}, status {obs.state.get('status')}):"
+        return rollback.step(self, obs, prev, ctx, timeout), [head], prev["owner"]
+
     # ---- read -----------------------------------------------------------------------------------
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         return observed.read(self, aws, name, ctx)
@@ -182,35 +203,6 @@ class EndpointKind(Kind):
     def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
                    tagged: Any = None) -> list[Observed]:
         return leftovers.list_owned(self, aws, stack, ctx, exclude, tagged)
-
-    # ---- apply ----------------------------------------------------------------------------------
-    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        rollout.create(name, desired, ctx)
-        scaling.attach(name, desired, ctx, {**desired["tags"], ENDPOINT_TAG: name})  # after InService
-
-    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        scaling.release(name, desired, ctx, _components(ctx, name))  # before a component goes
-        rollout.update(self, name, desired, ctx)
-        scaling.attach(name, desired, ctx, {**desired["tags"], ENDPOINT_TAG: name})
-
-    def delete(self, name: str, ctx: ApplyContext) -> None:
-        scaling.release(name, None, ctx, _components(ctx, name))  # deregister before DeleteEndpoint
-        rollout.delete(name, ctx)
-
-    def rollback_preview(self, name: str, aws: Any) -> list[str]:
-        """What ``rollback`` would change (read-only), shown before asking; AwsError when it cannot."""
-        from reconciler.kinds.endpoint.rollback_preview import describe
-
-        return describe(aws, name)
-
-    def rollback(self, name: str, ctx: ApplyContext, timeout: float | None = None) -> str:
-        """Switch the endpoint back to the config (and model) it ran before the last update."""
-        return rollback.rollback(name, ctx, timeout)
-
-
-def _components(ctx: ApplyContext, name: str) -> list[str]:
-    """This stack's inference components on the endpoint (a foreign one's scaling is never touched)."""
-    return ownership.components(ctx.aws.client("sagemaker"), name, ctx.stack)[0]
 
 
 KIND = EndpointKind()

@@ -1,197 +1,356 @@
-"""What apply will do to an Endpoint: the AWS calls, decided by content, not by names.
+"""What apply does to an Endpoint: every call with its request, and every wait, decided at plan time.
 
-One pure function of the desired state and the observed one (state + meta from ``state.read``) makes
-the decision; plan shows it (``Step.operations``) and apply's ``rollout.update`` runs it, so the two
-cannot disagree. Content decides: a live model or config made by the SageMaker SDK or a script (other
-names) that already holds what the manifest says is kept, and adopting such an endpoint only tags it.
-Names decide only whether a deleted config/model can be recreated under the name the endpoint still uses.
+Pure: a function of the desired state, the observed one (``state.read``: state + meta) and the facts read at
+plan (``EndpointKind.plan_facts``: secret versions, this endpoint's models and configs). Content decides,
+not names: a live model or config made by the SageMaker SDK or a script (other names) that already holds
+what the manifest says is kept, and adopting such an endpoint only tags it. A model or config that exists
+already (kept for rollback, left by an interrupted run) is used, never created again.
+
+Update (AWS-FACTS.md): the new model and config, then the rollback point recorded on the endpoint
+(``reconciler:previous-config``), UpdateEndpoint (RetainAllVariantProperties), and a wait that the endpoint
+is InService on the new config with no new FailureReason; if AWS rolls the update back, the rollback point
+is put back and the unused new config and model are deleted (``on_failure``). Only then the config before
+last goes. A Failed endpoint, or a type change, is a replace: its components and the endpoint are deleted
+(interrupting serving), waited until gone, and it is created again, reusing the model and config that hold
+what the manifest says.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from reconciler.kinds.endpoint.autoscaling import settled
-from reconciler.kinds.endpoint.naming import VARIANT, derived_name, is_derived, prefix
-from reconciler.kinds.endpoint.shapes import compute, ic_live, startup_of, startup_params
-from reconciler.plan import Operation
+from reconciler import ops
+from reconciler.kinds.base import Observed, OpContext, Refusal
+from reconciler.kinds.endpoint import requests as rq
+from reconciler.kinds.endpoint.autoscaling import Scope, settled, with_operations
+from reconciler.kinds.endpoint.content import (
+    config_name,
+    config_request,
+    ic_spec,
+    model_name,
+    strategy_text,
+    unknown_model,
+)
+from reconciler.kinds.endpoint.naming import (
+    ENDPOINT_TAG,
+    INTERNAL_TAGS,
+    PREVIOUS_CONFIG_TAG,
+    PREVIOUS_MODEL_TAG,
+    prefix,
+)
+from reconciler.kinds.endpoint.ownership import owns
+from reconciler.kinds.endpoint.shapes import (
+    compute,
+    deployment_config,
+    ic_deployment_config,
+    ic_live,
+    startup_of,
+    startup_params,
+)
+from reconciler.plan import Operation, Ownership
 
-SERVICE = "sagemaker"
+SERVICE = rq.SERVICE
 MODEL_FIELDS = ("image", "environment", "executionRole")
 #: endpoint statuses that settle by themselves (apply waits); any other but InService needs an UpdateEndpoint
 SETTLING = ("InService", "Creating", "Updating", "SystemUpdating", "RollingBack")
+TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 
 
-def op(action: str, target: str, detail: str | None = None, interrupts: bool = False) -> Operation:
-    return Operation(service=SERVICE, action=action, target=target, detail=detail, interrupts_serving=interrupts)
+class Step:
+    """One endpoint step being planned: what it knows and the evidence its calls carry."""
+
+    def __init__(self, name: str, desired: dict[str, Any] | None, observed: Observed | None, ctx: OpContext):
+        self.name, self.desired, self.obs, self.ctx = name, desired, observed, ctx
+        self.meta = observed.meta if observed else {}
+        self.read_at = observed.read_at if observed else None
+        self.arn = observed.arn if observed else rq.arn(ctx, "endpoint", name)
+        self.parts = {**(ctx.facts.get("parts") or {}), **(self.meta.get("parts") or {})}
+        self.versions = ctx.facts.get("secretVersions") or {}
+        self.timeout = rq.timeout(desired)
+        self.tags = {**(desired or {}).get("tags", {}), ENDPOINT_TAG: name}
+
+    @property
+    def evidence(self) -> Ownership:
+        """For the endpoint itself: its tags, or the adopt annotation (checked on its ARN)."""
+        assert self.obs is not None
+        return self.ctx.evidence(self.obs)
+
+    def scope(self, created: bool) -> Scope:
+        """Whose scaling: a part of the endpoint (its tags checked: ``basis: parent``; when adopting it, the
+        adopt annotation, checked on the endpoint), or of the endpoint this step creates."""
+        live = ops.created("endpoint") if self.obs is None else \
+            ops.part_of(self.arn, self.obs.tags, self.read_at) if self.obs.stack == self.ctx.stack else \
+            self.evidence.model_copy(update={"resource": self.arn})
+        return Scope(live=live, after=ops.created("endpoint") if created else live, tags=self.tags,
+                     read_at=self.read_at)
+
+    def has(self, kind: str, name: str | None) -> bool:
+        return bool(name) and f"{kind}/{name}" in self.parts
+
+    def delete_part(self, kind: str, name: str, detail: str | None = None) -> Operation:
+        """Delete a config or model of this endpoint, on the evidence of its own tags (read at plan)."""
+        part = self.parts[f"{kind}/{name}"]
+        evidence = ops.by_tags(part["tags"], self.read_at)
+        return (rq.delete_config if kind == "config" else rq.delete_model)(name, part["arn"], evidence, detail)
+
+    def component_evidence(self, c: dict[str, Any]) -> Ownership:
+        if owns(c.get("tags") or {}, self.ctx.stack, self.name):
+            return ops.by_tags(c["tags"], self.read_at)
+        return ops.adopting(c.get("tags") or {}, self.read_at, self.ctx.adopt or "")  # (taken with the endpoint)
+
+    def model(self) -> str | None:
+        return model_name(self.name, self.desired or {}, self.versions) if "image" in (self.desired or {}) else None
+
+    def refuse_taken(self, *names: tuple[str, str | None]) -> None:
+        """A derived name that exists but is not this endpoint's own: refused at plan, never used."""
+        taken = self.ctx.facts.get("taken") or {}
+        for kind, n in names:
+            if n and f"{kind}/{n}" in taken:
+                raise Refusal(taken[f"{kind}/{n}"])
 
 
-def copies(n: int) -> str:
-    return f"{n} cop{'y' if n == 1 else 'ies'}"
-
-
-# ---- content and the names derived from it -------------------------------------------------------
-
-
-def secret_keys(desired: dict[str, Any]) -> list[str]:
-    return sorted(k for k, v in (desired.get("environment") or {}).items() if isinstance(v, dict))
-
-
-def model_content(desired: dict[str, Any], versions: dict[str, str]) -> dict[str, Any]:
-    return {"image": desired["image"], "environment": dict(desired["environment"]), "secrets": versions,
-            "executionRole": desired["executionRole"]}
-
-
-def model_name(name: str, desired: dict[str, Any], versions: dict[str, str] | None) -> str | None:
-    """The content-derived name of the model ``desired`` needs; None while a secret's version is unknown."""
-    keys = secret_keys(desired)
-    if keys and (versions is None or any(k not in versions for k in keys)):
-        return None
-    return derived_name(name, model_content(desired, {k: versions[k] for k in keys} if versions else {}))
-
-
-def config_request(desired: dict[str, Any], model: str | None) -> tuple[dict[str, Any], dict[str, Any], Any]:
-    """(production variant, other CreateEndpointConfig arguments, content the config's name derives from)."""
-    inst = desired["instance"]
-    variant: dict[str, Any] = {"VariantName": VARIANT, "InstanceType": inst["type"],
-                               "InitialInstanceCount": inst["count"]}
-    kwargs: dict[str, Any] = {}
-    if desired["type"] == "model-based":
-        variant["ModelName"] = model
-        variant.update(startup_params(desired.get("startup") or {}))
-        return variant, kwargs, {"variant": variant}
-    if inst.get("managedScaling"):
-        variant["ManagedInstanceScaling"] = {"Status": "ENABLED",
-                                             "MinInstanceCount": inst["managedScaling"]["minCount"],
-                                             "MaxInstanceCount": inst["managedScaling"]["maxCount"]}
-    if inst.get("routing"):
-        variant["RoutingConfig"] = {"RoutingStrategy": inst["routing"]}
-    kwargs["ExecutionRoleArn"] = desired["executionRole"]
-    return variant, kwargs, {"variant": variant, "executionRole": desired["executionRole"]}
-
-
-def config_name(name: str, desired: dict[str, Any], model: str | None) -> str | None:
-    if desired["type"] == "model-based" and model is None:
-        return None
-    return derived_name(name, config_request(desired, model)[2])
-
-
-def strategy_text(dep: dict[str, Any]) -> str:
-    s = dep.get("strategy", "all-at-once")
-    size = {"canary": dep.get("canarySize"), "linear": dep.get("linearStepSize"), "rolling": dep.get("batchSize")}.get(s)
-    kind = "rolling" if s == "rolling" else "blue/green"
-    return f"{kind} {s}" + (f" {size}" if size is not None else "") + (
-        f", wait {dep['waitSeconds']}s" if dep.get("waitSeconds") else "")
-
-
-def ic_spec(desired: dict[str, Any], model: str | None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"ModelName": model, "ComputeResourceRequirements": compute(desired["inferenceComponent"])}
-    startup = startup_params(desired.get("startup") or {})
-    if startup:
-        spec["StartupParameters"] = startup
-    return spec
-
-
-def owned(name: str, part: str, meta: dict[str, Any], kind: str) -> bool:
-    """A config/model (``kind``) this stack deletes when no longer used: one reconcile named, or one it adopted."""
-    return is_derived(name, part) or [kind, part] in [list(p) for p in meta.get("adopted") or ()]
-
-
-# ---- the decision ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rollout:
-    """What an update of an existing endpoint does; ``model``/``config``: what it runs afterwards."""
-
-    model: str | None
-    config: str | None
-    new_model: bool
-    new_config: bool
-    update_endpoint: bool
-    operations: tuple[Operation, ...]
-
-
-def decide(name: str, desired: dict[str, Any], state: dict[str, Any], meta: dict[str, Any],
-           versions: dict[str, str] | None) -> Rollout:
-    """The update of a live endpoint of the desired type that is not Failed (those are replaced)."""
-    ops: list[Operation] = []
-    state, meta = settled(state, meta, desired)  # the autoscaler's count is no drift (autoscaling.py)
-    ic_based = desired["type"] == "inference-component-based"
-    live_model = meta.get("model")
-    changed_model = [f for f in MODEL_FIELDS if state.get(f) != desired.get(f)]
-    want_model = model_name(name, desired, versions) if "image" in desired else None
-    if "image" not in desired:  # components declared as InferenceComponent documents: no model of its own
-        model, new_model = None, False
-    elif live_model and not changed_model:
-        model, new_model = live_model, False
-    elif not live_model and want_model and want_model in (meta.get("unplacedModels") or []):
-        model, new_model = want_model, False  # the config naming it is gone, the model is not
-    elif live_model and meta.get("modelMissing") and want_model == live_model:
-        model, new_model = live_model, True
-        ops.append(op("CreateModel", model, "recreate the model deleted outside reconcile, under the name in use"))
+def operations(name: str, desired: dict[str, Any] | None, observed: Observed | None, ctx: OpContext,
+               ) -> list[Operation]:
+    """Every call and wait apply makes for one Endpoint step: create, update or delete (a replace:
+    ``replace``), with the scaling calls in the order AWS needs."""
+    s = Step(name, desired, observed, ctx)
+    if desired is None:
+        assert observed is not None
+        calls = delete(s, None)  # (the step says why: no longer declared, or destroy)
+    elif observed is None:
+        calls = create(s)
+        calls += leftovers(s, set(), keep={f"model/{s.model()}", f"config/{config_name(name, desired, s.model())}"})
     else:
-        model, new_model = want_model, True
-        why = f"{', '.join(changed_model)} changed" if live_model and not meta.get("modelMissing") else "new model"
-        ops.append(op("CreateModel", model or f"{prefix(name)}-<hash of content and secret versions>", why))
+        calls = update(s)
+    state = observed.state if observed else None
+    return with_operations(name, desired, state, s.meta, calls, s.scope(created=observed is None))
 
+
+def replace(name: str, desired: dict[str, Any], observed: Observed, ctx: OpContext) -> list[Operation]:
+    """A Failed endpoint or a type change: delete it (its components first), wait until it is gone, create it
+    again. The model and config the manifest maps to are kept and used again; the others go."""
+    s = Step(name, desired, observed, ctx)
+    state = observed.state
+    why = (f"it is Failed ({state.get('failed')}): AWS allows nothing but deleting a Failed endpoint"
+           if state.get("failed") else f"type {state.get('type')} -> {desired['type']}: AWS cannot change it in place")
+    model = s.model()
+    reuse = {f"model/{model}", f"config/{config_name(name, desired, model)}"}
+    calls = delete(s, why, keep=reuse) + create(s)
+    return with_operations(name, desired, state, s.meta, calls, s.scope(created=True))
+
+
+# ---- create ----------------------------------------------------------------------------------------------
+
+
+def create(s: Step) -> list[Operation]:
+    """Model, config (each unless it exists: kept, or made by an interrupted run), endpoint, its component."""
+    d, name = s.desired or {}, s.name
+    model = s.model()
+    config = config_name(name, d, model)
+    s.refuse_taken(("model", model), ("config", config))
+    out = []
+    if "image" in d and not s.has("model", model):
+        out.append(rq.create_model(model or unknown_model(name), d, s.versions, s.tags, s.ctx))
+    variant, extra, _ = config_request(d, model)
+    cfg = config or f"{prefix(name)}-<hash>"
+    if not s.has("config", cfg):
+        out.append(rq.create_config(cfg, variant, extra, s.tags, s.ctx))
+    out.append(ops.call(SERVICE, "CreateEndpoint", name, {"EndpointName": name, "EndpointConfigName": cfg,
+                                                          "Tags": rq.tag_list(s.tags)},
+                        id="endpoint", resource=rq.arn(s.ctx, "endpoint", name)))
+    out.append(rq.endpoint_in_service(name, cfg, s.timeout, "CreateEndpoint"))
+    ic = d.get("inferenceComponent") if d["type"] == "inference-component-based" else None
+    if ic and "image" in d:
+        out += rq.create_component(ic["name"], name, ic_spec(d, model or unknown_model(name)), ic["copies"], s.tags,
+                                   s.ctx, s.timeout, f"{rq.count(ic['copies'])} of {model or 'the new model'}")
+    return out + smoke(s)
+
+
+def smoke(s: Step) -> list[Operation]:
+    d = s.desired or {}
+    if not d.get("smokeTest") or "image" not in d:  # (no model of its own: each InferenceComponent runs its own)
+        return []
+    return [rq.smoke_test(s.name, (d.get("inferenceComponent") or {}).get("name"), d["smokeTest"])]
+
+
+def leftovers(s: Step, live: set[str], keep: set[str]) -> list[Operation]:
+    """Delete this endpoint's configs, then models, that nothing uses or keeps (``live``: the plan's leftovers,
+    e.g. of an interrupted run; for a create, every part of this endpoint the plan found but ``keep``)."""
+    found = live | {k for k in s.parts if s.obs is None and (s.parts[k]["tags"] or {}).get(ENDPOINT_TAG) == s.name}
+    return [s.delete_part(k.partition("/")[0], k.partition("/")[2], "leftover")
+            for k in sorted(found) if k not in keep and k in s.parts]
+
+
+# ---- delete ----------------------------------------------------------------------------------------------
+
+
+def delete(s: Step, why: str | None, keep: set[str] = frozenset()) -> list[Operation]:  # type: ignore[assignment]
+    """Components, the endpoint (waited until gone), then every config and model this stack made or adopted
+    for it (the ones kept for rollback and leftovers included), but ``keep`` ("kind/name")."""
+    meta, state = s.meta, (s.obs.state if s.obs else {})
+    out = []
+    for c in meta.get("components") or []:
+        out += rq.delete_component(c["name"], c["arn"], s.component_evidence(c), s.timeout, c.get("status"),
+                                   "before the endpoint")
+    if not meta.get("orphan"):
+        status = state.get("status")
+        if status == "Deleting":
+            out.append(rq.endpoint_deleted(s.name, s.timeout))
+        else:
+            if status in TRANSITIONAL:
+                out.append(rq.endpoint_settled(s.name, s.timeout, str(status)))
+            out.append(ops.call(SERVICE, "DeleteEndpoint", s.name, {"EndpointName": s.name}, resource=s.arn,
+                                ownership=s.evidence, detail=why, interrupts=True))
+            out.append(rq.endpoint_deleted(s.name, s.timeout))
+    for kind in ("config", "model"):  # (configs first: AWS refuses nothing, but a config names its model)
+        out += [s.delete_part(kind, key.partition("/")[2]) for key in sorted(s.parts)
+                if key.startswith(kind + "/") and key not in keep]
+    return out
+
+
+# ---- update ----------------------------------------------------------------------------------------------
+
+
+def update(s: Step) -> list[Operation]:
+    """The update of a live endpoint of the desired type that is not Failed (those are replaced)."""
+    assert s.obs is not None and s.desired is not None
+    d, name = s.desired, s.name
+    state, meta = settled(s.obs.state, s.meta, d)  # the autoscaler's count is no drift (autoscaling.py)
+    status = state.get("status")
+    if status == "Deleting":
+        raise Refusal(f"Endpoint/{name} is being deleted (status Deleting): apply again once it is gone, "
+                      "and it is created")
+    ic_based = d["type"] == "inference-component-based"
+    out: list[Operation] = []
+    made: list[Operation] = []  # (the model and config this step creates: deleted again if the update fails)
+
+    # the model
+    live_model = meta.get("model")
+    changed_model = [f for f in MODEL_FIELDS if state.get(f) != d.get(f)]
+    want_model = s.model()
+    if "image" not in d:  # components declared as InferenceComponent documents: no model of its own
+        model = None
+    elif live_model and not changed_model:
+        model = live_model
+    elif live_model and meta.get("modelMissing") and want_model == live_model:
+        model = live_model
+        out.append(rq.create_model(model, d, s.versions, s.tags, s.ctx, "recreate the model deleted outside "
+                                                                          "reconcile, under the name in use"))
+    else:
+        model = want_model
+        s.refuse_taken(("model", model))
+        if not s.has("model", model) and model not in (meta.get("unplacedModels") or []):
+            why = f"{', '.join(changed_model)} changed" if live_model and not meta.get("modelMissing") else "new model"
+            made.append(rq.create_model(model or unknown_model(name), d, s.versions, s.tags, s.ctx, why))
+
+    # the endpoint config and UpdateEndpoint
     missing = bool(meta.get("configMissing"))
     live_cfg = meta.get("config")
-    config_changed = [f for f in ("instance",) + (() if ic_based else ("startup",)) if state.get(f) != desired.get(f)]
-    if ic_based and meta.get("configRole") != desired["executionRole"] and not missing:
+    config_changed = [f for f in ("instance",) + (() if ic_based else ("startup",)) if state.get(f) != d.get(f)]
+    if ic_based and meta.get("configRole") != d["executionRole"] and not missing:
         config_changed.append("executionRole")
-    stuck = state.get("status") not in SETTLING
+    stuck = status not in SETTLING
     needs_config = missing or bool(config_changed) or (not ic_based and model != live_model)
-    config, new_config, update = live_cfg, False, False
+    config, update_endpoint = live_cfg, stuck
     if needs_config:
-        config = config_name(name, desired, model)
-        new_config = True
+        config = config_name(name, d, model) or f"{prefix(name)}-<hash>"
+        s.refuse_taken(("config", config))
+        variant, extra, _ = config_request(d, model)
         if missing and config == live_cfg:
-            ops.append(op("CreateEndpointConfig", str(config),
-                          "recreate the config deleted outside reconcile, under the name the endpoint uses; "
-                          "the endpoint keeps serving"))
+            out.append(rq.create_config(config, variant, extra, s.tags, s.ctx, "recreate the config deleted outside "
+                                        "reconcile, under the name the endpoint uses; the endpoint keeps serving"))
         else:
-            why = (f"{', '.join(config_changed)} changed" if config_changed and not missing else
-                   "the live config was deleted outside reconcile" if missing else "runs the new model")
-            ops.append(op("CreateEndpointConfig", config or f"{prefix(name)}-<hash>", why))
-            update = True
-    if stuck:
-        update = True
-    if update:
-        ops.append(op("UpdateEndpoint", name, f"{strategy_text(desired.get('deployment') or {})}; "
-                                              "the old fleet serves until the new one is InService"))
-        prev = meta.get("previousConfig")
-        if new_config and config != live_cfg and prev and prev not in (config, live_cfg) and owned(name, prev, meta, "config"):
-            ops.append(op("DeleteEndpointConfig", prev, "the config before last is no longer kept for rollback"))
-            prev_model = meta.get("previousModelOfConfig")
-            if prev_model and prev_model not in (model, live_model) and owned(name, prev_model, meta, "model"):
-                ops.append(op("DeleteModel", prev_model, "its model"))
+            if not s.has("config", config):
+                why = (f"{', '.join(config_changed)} changed" if config_changed and not missing else
+                       "the live config was deleted outside reconcile" if missing else "runs the new model")
+                made.append(rq.create_config(config, variant, extra, s.tags, s.ctx, why))
+            update_endpoint = True
     pending = meta.get("pendingConfig")
-    if update and pending and pending == config and not stuck:
-        # an update to exactly this config is already in flight (a run stopped while it waited): apply
-        # waits for it; its model and config exist, so nothing is created and nothing is sent again, and
-        # once it settles there is no rollout left whose rollback point needs recording
-        ops = [o for o in ops if (o.action, o.target) not in
-               {("CreateModel", model), ("CreateEndpointConfig", config), ("UpdateEndpoint", name)}]
-        new_model = new_config = update = False
-    if ic_based and desired.get("inferenceComponent"):
-        ops += ic_operations(name, desired, model, state, meta)
+    if update_endpoint and pending and pending == config and not stuck:
+        # an update to exactly this config is in flight already (a run stopped while it waited): wait for it;
+        # its model and config exist, nothing is created and nothing is sent again
+        out.append(rq.endpoint_in_service(name, config, s.timeout, "UpdateEndpoint", meta.get("failureReason"),
+                                          detail=f"an update to {config} a stopped run started"))
+        update_endpoint, made = False, []
+    elif status == "Creating" and not update_endpoint:  # (a create that timed out: it may still come up)
+        out.insert(0, rq.endpoint_in_service(name, live_cfg, s.timeout, "CreateEndpoint", meta.get("failureReason")))
+    elif status in TRANSITIONAL:
+        out.insert(0, rq.endpoint_settled(name, s.timeout, str(status)))
+    out += made
+    if update_endpoint:
+        out += rollout(s, state, meta, str(config), model, made)
+
+    # the endpoint's own inference component
+    if ic_based and d.get("inferenceComponent") and "image" in d:
+        ic_ops = component_operations(s, model, meta)
+        out += ic_ops
         prev_model = meta.get("previousModel")
-        if model != live_model and prev_model and prev_model not in (model, live_model) and owned(name, prev_model, meta, "model"):
-            ops.append(op("DeleteModel", prev_model, "the model before last is no longer kept for rollback"))
-    ops += tag_operations(name, desired, state, bool(update or new_model and ic_based))
-    ops += [op("AddTags", n, f"{kind} made outside reconcile: adopted (reconciler:endpoint and ownership tags)")
-            for kind, n, _arn in meta.get("untagged") or []]
-    keep = {str(o.target) for o in ops}
-    for n in meta.get("unplacedModels") or []:
-        if n != model:
-            ops.append(op("DeleteModel", n, "leftover"))
-    for left in state.get("leftovers") or []:
-        kind, _, n = left.partition("/")
-        if n not in keep and n not in (model, config):
-            ops.append(op("DeleteEndpointConfig" if kind == "config" else "DeleteModel", n, "leftover"))
-    return Rollout(model, config, new_model, new_config, update, tuple(ops))
+        if model != live_model and prev_model and prev_model not in (model, live_model) and s.has("model", prev_model):
+            out.append(s.delete_part("model", prev_model, "the model before last is no longer kept for rollback"))
+    else:
+        ic_ops = []
+
+    # tags, parts made outside reconcile, leftovers; the smoke test once something changed
+    live_tags = {k: v for k, v in (meta.get("endpointTags") or {}).items() if k not in INTERNAL_TAGS}
+    out += rq.tag_changes(name, s.arn, live_tags, s.tags, s.evidence, ignore=INTERNAL_TAGS)
+    for key, part in sorted((meta.get("untagged") or {}).items()):
+        kind, _, n = key.partition("/")
+        want = {k: v for k, v in s.tags.items() if part["tags"].get(k) != v}
+        evidence = ops.adopting(part["tags"], s.read_at, s.ctx.adopt or "")
+        out.append(rq.add_tags(n, part["arn"], want, evidence, f"{'config' if kind == 'config' else 'model'} made "
+                                                             "outside reconcile: adopted (reconciler:endpoint and "
+                                                             "ownership tags)"))
+    for c in meta.get("components") or []:
+        if not owns(c.get("tags") or {}, s.ctx.stack, name) and c["name"] not in {o.target for o in ic_ops
+                                                                                  if o.action.startswith("Delete")}:
+            want = {k: v for k, v in s.tags.items() if (c.get("tags") or {}).get(k) != v}
+            out.append(rq.add_tags(c["name"], c["arn"], want, s.component_evidence(c),
+                                   "its inference component, taken with the endpoint"))
+    keep = {str(o.target) for o in out}
+    out += [s.delete_part("model", n, "leftover") for n in meta.get("unplacedModels") or []
+            if n != model and s.has("model", n)]
+    out += leftovers(s, set(state.get("leftovers") or []), keep={f"config/{n}" for n in keep | {config or ""}}
+                     | {f"model/{n}" for n in keep | {model or ""}})
+    if update_endpoint or any(o.action in ("CreateInferenceComponent", "UpdateInferenceComponent",
+                                           "UpdateInferenceComponentRuntimeConfig") for o in ic_ops):
+        out += smoke(s)
+    return out
+
+
+def rollout(s: Step, state: dict[str, Any], meta: dict[str, Any], config: str, model: str | None,
+            made: list[Operation]) -> list[Operation]:
+    """Record the rollback point, UpdateEndpoint, wait until InService on ``config``; if AWS rolls the update
+    back, put the record back and delete what ``made`` created. Then the config before last goes."""
+    d, name = s.desired or {}, s.name
+    live_cfg = meta.get("config")
+    moving = config != live_cfg and not meta.get("configMissing")
+    recorded, undo = rq.record(name, s.arn, PREVIOUS_CONFIG_TAG, live_cfg if moving else "", meta.get("previousConfig"),
+                               s.evidence)
+    undo += tuple(rq.delete_config(o.target, str(o.resource), ops.created(str(o.id))) if o.action.endswith("Config")
+                  else rq.delete_model(o.target, str(o.resource), ops.created(str(o.id)))
+                  for o in reversed(made))
+    request: dict[str, Any] = {"EndpointName": name, "EndpointConfigName": config, "RetainAllVariantProperties": True}
+    if (state.get("instance") or {}).get("count") != d["instance"]["count"]:
+        # the manifest changed the count: apply it; otherwise keep what autoscaling set
+        request["ExcludeRetainedVariantProperties"] = [{"VariantPropertyType": "DesiredInstanceCount"}]
+    dc = deployment_config(d.get("deployment") or {})
+    if dc:
+        request["DeploymentConfig"] = dc
+    out = recorded + [
+        ops.call(SERVICE, "UpdateEndpoint", name, request, resource=s.arn, ownership=s.evidence, on_failure=undo,
+                 detail=f"{strategy_text(d.get('deployment') or {})}; the old fleet serves until the new one is "
+                        "InService"),
+        rq.endpoint_in_service(name, config, s.timeout, "UpdateEndpoint", meta.get("failureReason"), undo)]
+    prev = meta.get("previousConfig")
+    if moving and prev and prev not in (config, live_cfg) and s.has("config", prev):
+        out.append(s.delete_part("config", prev, "the config before last is no longer kept for rollback"))
+        prev_model = meta.get("previousModelOfConfig")
+        if prev_model and prev_model not in (model, meta.get("model")) and s.has("model", prev_model):
+            out.append(s.delete_part("model", prev_model, "its model"))
+    return out
+
+
+# ---- the endpoint's own inference component ------------------------------------------------------------
 
 
 def has_room(desired: dict[str, Any], meta: dict[str, Any]) -> bool:
@@ -202,106 +361,56 @@ def has_room(desired: dict[str, Any], meta: dict[str, Any]) -> bool:
     return scaling is not None and int(scaling["maxCount"]) > int(now)
 
 
-def ic_operations(name: str, desired: dict[str, Any], model: str | None, state: dict[str, Any],
-                  meta: dict[str, Any]) -> list[Operation]:
-    """Inference component calls: update in place where it exists; create a missing one before deleting
-    the one it replaces where the instances have room, else delete first (interrupts serving)."""
-    want = desired["inferenceComponent"]
+def component_operations(s: Step, model: str | None, meta: dict[str, Any]) -> list[Operation]:
+    """Update the component in place where it exists; create a missing one before deleting the one it replaces
+    where the instances have room, else delete first (interrupts serving)."""
+    d = s.desired or {}
+    want = d["inferenceComponent"]
     comps = meta.get("components") or []
     mine = next((c for c in comps if c["name"] == want["name"]), None)
     others = [c for c in comps if c["name"] != want["name"]]
-    ops: list[Operation] = []
-    spec = ic_spec(desired, model or "")
+    spec = ic_spec(d, model or "")
+    out: list[Operation] = []
     if mine is not None and mine.get("status") == "Failed":
-        ops.append(op("DeleteInferenceComponent", mine["name"], "it is Failed; it is created again"))
+        out += rq.delete_component(mine["name"], mine["arn"], s.component_evidence(mine), s.timeout, "Failed",
+                                   "it is Failed; it is created again")
         mine = None
     if mine is None:
         serving = [c for c in others if c.get("status") != "Failed"]
-        create = op("CreateInferenceComponent", want["name"], f"{copies(want['copies'])} of {model or 'the new model'}")
-        if not serving:
-            ops.append(create)
-        elif has_room(desired, meta):
-            ops.append(op("CreateInferenceComponent", want["name"],
-                          f"{create.detail}; created before {', '.join(c['name'] for c in serving)} is deleted: "
-                          "managed instance scaling has room for both"))
-        else:
-            ops += [op("DeleteInferenceComponent", c["name"], "replaced by " + want["name"] + "; no room known for "
-                       "both on the instances (fixed count), so it goes first", interrupts=True) for c in serving]
-            ops.append(create)
+        detail = f"{rq.count(want['copies'])} of {model or 'the new model'}"
+        if serving and has_room(d, meta):
+            detail += (f"; created before {', '.join(c['name'] for c in serving)} is deleted: managed instance "
+                       "scaling has room for both")
+        elif serving:
+            for c in serving:
+                out += rq.delete_component(c["name"], c["arn"], s.component_evidence(c), s.timeout, c.get("status"),
+                                           f"replaced by {want['name']}; no room known for both on the instances "
+                                           "(fixed count), so it goes first")
             others = [c for c in others if c not in serving]
+        out += rq.create_component(want["name"], s.name, spec, want["copies"], s.tags, s.ctx, s.timeout, detail)
     else:
+        evidence = s.component_evidence(mine)
         same = (mine.get("model") == model
                 and compute(ic_live({"ComputeResourceRequirements": mine.get("compute")})) == spec["ComputeResourceRequirements"]
                 and startup_params(startup_of(mine.get("startup") or {})) == spec.get("StartupParameters", {}))
+        if mine.get("status") in ("Creating", "Updating") and not same:
+            out.append(rq.component_settled(mine["name"], s.timeout, mine["status"]))
         if not same:
-            dep = desired.get("deployment") or {}
+            dep = d.get("deployment") or {}
             how = strategy_text(dep) if dep.get("strategy") == "rolling" else "blue/green"
-            what = f"model {mine.get('model')} -> {model}" if mine.get("model") != model else "compute/startup changed"
-            ops.append(op("UpdateInferenceComponent", mine["name"], f"{what}; {how}"))
+            moving = bool(mine.get("model")) and mine.get("model") != model
+            what = f"model {mine.get('model')} -> {model}" if moving else "compute/startup changed"
+            recorded, undo = rq.record(s.name, s.arn, PREVIOUS_MODEL_TAG, mine.get("model") if moving else "",
+                                       meta.get("previousModel"), s.evidence)
+            out += recorded + rq.update_component(
+                mine["name"], mine["arn"], evidence, spec, None if d.get("autoscaling") else want["copies"],
+                ic_deployment_config(dep), s.timeout, f"{what}; {how}", undo)
         elif mine.get("copies") != want["copies"]:
-            ops.append(op("UpdateInferenceComponentRuntimeConfig", mine["name"],
-                          f"copies {mine.get('copies')} -> {want['copies']}"))
+            out += rq.runtime_config(mine["name"], mine["arn"], evidence, want["copies"], s.timeout,
+                                     f"copies {mine.get('copies')} -> {want['copies']}")
+        elif mine.get("status") in ("Creating", "Updating"):
+            out.append(rq.component_in_service(mine["name"], model, s.timeout, "CreateInferenceComponent"))
     for c in others:
-        ops.append(op("DeleteInferenceComponent", c["name"], "no longer declared; after "
-                      f"{want['name']} is InService"))
-    return ops
-
-
-def tag_operations(name: str, desired: dict[str, Any], state: dict[str, Any], rollout: bool) -> list[Operation]:
-    live, want = state.get("tags") or {}, desired.get("tags") or {}
-    ops = []
-    stale = sorted(k for k in live if k not in want)  # (a changed value is overwritten by AddTags)
-    if stale:
-        ops.append(op("DeleteTags", name, f"{', '.join(stale)}"))
-    added = sorted(k for k in want if live.get(k) != want[k])
-    if added or rollout:
-        ops.append(op("AddTags", name, ", ".join(added) if added else "reconcile's rollback record"))
-    return ops
-
-
-def create_operations(name: str, desired: dict[str, Any], versions: dict[str, str] | None) -> list[Operation]:
-    if "image" not in desired:  # (its components are InferenceComponent documents)
-        return [op("CreateEndpointConfig", str(config_name(name, desired, None))), op("CreateEndpoint", name)]
-    model = model_name(name, desired, versions)
-    m = model or f"{prefix(name)}-<hash of content and secret versions>"
-    ops = [op("CreateModel", m), op("CreateEndpointConfig", config_name(name, desired, model) or f"{prefix(name)}-<hash>"),
-           op("CreateEndpoint", name)]
-    if desired["type"] == "inference-component-based":
-        ops.append(op("CreateInferenceComponent", desired["inferenceComponent"]["name"],
-                      f"{copies(desired['inferenceComponent']['copies'])} of {m}"))
-    return ops
-
-
-def delete_operations(name: str, state: dict[str, Any], meta: dict[str, Any], why: str | None) -> list[Operation]:
-    """Components, the endpoint, then every config and model reconcile made for it (the ones kept for
-    rollback and leftovers included): what ``rollout.delete`` removes."""
-    ops = [op("DeleteInferenceComponent", c["name"], interrupts=True) for c in meta.get("components") or []]
-    if not meta.get("orphan"):
-        ops.append(op("DeleteEndpoint", name, why, interrupts=True))
-    left = [x.partition("/") for x in state.get("leftovers") or []]
-    configs = [meta.get("config") if not meta.get("configMissing") else None, meta.get("previousConfig")]
-    models = [meta.get("model") if not meta.get("modelMissing") else None, meta.get("previousModelOfConfig"),
-              meta.get("previousModel"), *(meta.get("unplacedModels") or [])]
-    for action, kind, names in (("DeleteEndpointConfig", "config", configs + [n for k, _, n in left if k == "config"]),
-                                ("DeleteModel", "model", models + [n for k, _, n in left if k == "model"])):
-        for n in dict.fromkeys(names):
-            if n and owned(name, n, meta, kind):
-                ops.append(op(action, n))
-    return ops
-
-
-def operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] | None,
-               meta: dict[str, Any]) -> list[Operation]:
-    """Every call apply makes for one Endpoint step: create, update, replace or delete."""
-    if desired is None:
-        return delete_operations(name, state or {}, meta, None)  # (the step says why: destroy, or not declared)
-    if state is None:
-        return create_operations(name, desired, None)
-    versions = meta.get("secretVersions")
-    if state.get("failed"):
-        return delete_operations(name, state, meta, "it is Failed: AWS cannot update a Failed endpoint") + \
-            create_operations(name, desired, versions)
-    if state.get("type") != desired["type"]:
-        return delete_operations(name, state, meta, f"type {state.get('type')} -> {desired['type']}: AWS cannot "
-                                                    "change it in place") + create_operations(name, desired, versions)
-    return list(decide(name, desired, state, meta, versions).operations)
+        out += rq.delete_component(c["name"], c["arn"], s.component_evidence(c), s.timeout, c.get("status"),
+                                   f"no longer declared; after {want['name']} is InService", interrupts=False)
+    return out

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler import ops
 from reconciler import policy as ownership_policy
-from reconciler.aws import autoscaling as aas
 from reconciler.aws import cloudwatch as cw
 from reconciler.plan import Operation
 
@@ -51,7 +51,8 @@ def wanted(endpoint_type: str, autoscaling: dict[str, Any] | None, component: st
     return {"stepPolicy": STEP_POLICY, "alarm": alarm_name(component)}
 
 
-def alarm_request(component: str, policy_arn: str, tags: dict[str, str]) -> dict[str, Any]:
+def alarm_request(component: str, policy_arn: Any, tags: dict[str, str]) -> dict[str, Any]:
+    """PutMetricAlarm's request (``policy_arn``: the step policy's ARN, or a reference to the call that puts it)."""
     return {"AlarmName": alarm_name(component), "AlarmDescription": "reconcile: scale inference component "
             f"{component} out from zero copies when a request finds no capacity",
             "Dimensions": [{"Name": DIMENSION, "Value": component}], "AlarmActions": [policy_arn], **ALARM,
@@ -74,12 +75,13 @@ def _alarm_ok(a: dict[str, Any], component: str, policy_arn: str | None) -> bool
 
 def read(aws: Any, rid: str, components: list[str], policies: list[dict[str, Any]], stack: str | None
          ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """(the state the plan compares, facts for the decision). ``policies``: the live policies of ``rid``.
-    Facts: ``alarms`` (this stack's alarms of the endpoint's components), ``alarmConflict`` (an alarm with
-    the derived name that is not this stack's), ``stepPolicy`` (its ARN when it is as reconcile makes it)."""
+    """(the state the plan compares, facts for the operations). ``policies``: the live policies of ``rid``.
+    Facts: ``alarms`` ({name: {arn, tags}}: this stack's alarms of the endpoint's components), ``alarmConflict``
+    (an alarm with the derived name that is not this stack's), ``stepPolicyArn`` (its ARN when it is as
+    reconcile makes it)."""
     step = next((p for p in policies if p.get("PolicyName") == STEP_POLICY and p.get("ResourceId") == rid), None)
-    facts: dict[str, Any] = {"alarms": [], "alarmConflict": None, "stepPolicyArn": None, "stepPolicyLive": step is not None,
-                             "alarmOk": False}
+    facts: dict[str, Any] = {"alarms": {}, "alarmConflict": None, "stepPolicyArn": None,
+                             "stepPolicyLive": step is not None, "alarmOk": False}
     if step is not None and _step_ok(step):
         facts["stepPolicyArn"] = step.get("PolicyARN")
     if not components:
@@ -93,7 +95,7 @@ def read(aws: Any, rid: str, components: list[str], policies: list[dict[str, Any
             if a["AlarmName"] == alarm_name(main):
                 facts["alarmConflict"] = a["AlarmName"]
             continue
-        facts["alarms"].append(a["AlarmName"])
+        facts["alarms"][a["AlarmName"]] = {"arn": a["AlarmArn"], "tags": tags}
         if a["AlarmName"] == alarm_name(main):
             facts["alarmOk"] = _alarm_ok(a, main, facts["stepPolicyArn"])
             alarm_state = a["AlarmName"] if facts["alarmOk"] else f"{a['AlarmName']} (differs)"
@@ -103,41 +105,38 @@ def read(aws: Any, rid: str, components: list[str], policies: list[dict[str, Any
             "alarm": alarm_state}, facts
 
 
-def operations(rid: str, want: dict[str, Any] | None, facts: dict[str, Any], target_new: bool, op: Any,
-               cw_op: Any) -> list[Operation]:
+def operations(target: Any, want: dict[str, Any] | None, facts: dict[str, Any], target_new: bool) -> list[Operation]:
     """After the target is registered: put the step policy (when missing or changed) and the alarm (when
-    missing, changed, or its policy is put again); remove both when scale to zero is no longer declared."""
-    ops: list[Operation] = []
-    component = rid.partition("/")[2]
+    missing, changed, or its policy is put again); remove the policy when scale to zero is no longer declared.
+    ``target``: the scaling target's calls (``autoscaling.Target``)."""
+    out: list[Operation] = []
+    component = target.rid.partition("/")[2]
     if want is None:
         if facts.get("stepPolicyLive") and not target_new:
-            ops.append(op("DeleteScalingPolicy", f"{rid}/{STEP_POLICY}", "scale to zero no longer declared"))
-        return ops
+            out.append(target.call("DeleteScalingPolicy", STEP_POLICY, {"PolicyName": STEP_POLICY},
+                                   "scale to zero no longer declared"))
+        return out
     if facts.get("alarmConflict"):
-        return ops  # the plan reports the conflict; nothing is put next to someone else's alarm
+        return out  # the plan reports the conflict; nothing is put next to someone else's alarm
     put_step = target_new or not facts.get("stepPolicyArn")
+    policy_arn: Any = facts.get("stepPolicyArn")
     if put_step:
-        ops.append(op("PutScalingPolicy", f"{rid}/{STEP_POLICY}", "step scaling: +1 copy when a request finds "
-                                                                   "no capacity (scale out from zero)"))
+        out.append(target.call("PutScalingPolicy", STEP_POLICY, {
+            "PolicyName": STEP_POLICY, "PolicyType": "StepScaling", "StepScalingPolicyConfiguration": dict(STEP_CONFIG)},
+            "step scaling: +1 copy when a request finds no capacity (scale out from zero)", op_id="step-policy"))
+        policy_arn = ops.output("step-policy", "PolicyARN")
     if put_step or not facts.get("alarmOk"):
-        ops.append(cw_op("PutMetricAlarm", alarm_name(component), f"{NAMESPACE} {METRIC} >= 1 over 30 s "
-                                                                   f"-> {STEP_POLICY}"))
-    return ops
+        name = alarm_name(component)
+        live = (facts.get("alarms") or {}).get(name)
+        evidence = ops.by_tags(live["tags"], target.read_at) if live else target.evidence
+        out.append(ops.call(cw.SERVICE, "PutMetricAlarm", name, alarm_request(component, policy_arn, target.tags),
+                            resource=live["arn"] if live else None, ownership=evidence,
+                            detail=f"{NAMESPACE} {METRIC} >= 1 over 30 s -> {STEP_POLICY}"))
+    return out
 
 
-def alarm_deletions(facts: dict[str, Any], keep: str | None, cw_op: Any) -> list[Operation]:
+def alarm_deletions(facts: dict[str, Any], keep: str | None, read_at: str | None) -> list[Operation]:
     """This stack's alarms that go (all but ``keep``), before targets are deregistered and components deleted."""
-    gone = [n for n in facts.get("alarms") or [] if n != keep]
-    return [cw_op("DeleteAlarms", n, "before its scaling target and component go") for n in gone]
-
-
-def put_step(aws: Any, rid: str, dimension: str) -> str:
-    return aas.put_step_scaling(aas.client(aws), STEP_POLICY, rid, dimension, dict(STEP_CONFIG))
-
-
-def put_alarm(aws: Any, component: str, policy_arn: str, tags: dict[str, str]) -> None:
-    cw.put_alarm(cw.client(aws), alarm_request(component, policy_arn, tags))
-
-
-def delete_alarms(aws: Any, names: list[str]) -> None:
-    cw.delete_alarms(cw.client(aws), names)
+    return [ops.call(cw.SERVICE, "DeleteAlarms", n, {"AlarmNames": [n]}, resource=a["arn"],
+                     ownership=ops.by_tags(a["tags"], read_at), detail="before its scaling target and component go")
+            for n, a in sorted((facts.get("alarms") or {}).items()) if n != keep]

@@ -103,26 +103,19 @@ def read(aws: Any, rid: str, dimension: str | None, fresh: bool) -> list[dict[st
     return from_aws(actions, rid)
 
 
-def operations(rid: str, want: list[dict[str, Any]], live: list[dict[str, Any]], op: Any) -> list[Operation]:
-    """Delete the actions no longer declared, put the new and changed ones."""
+def operations(target: Any, want: list[dict[str, Any]], live: list[dict[str, Any]]) -> list[Operation]:
+    """Delete the actions no longer declared, put the new and changed ones (``target``: ``autoscaling.Target``)."""
     have = {a["name"]: a for a in live}
     names = {a["name"] for a in want}
-    ops = [op("DeleteScheduledAction", f"{rid}/{n}", "no longer declared") for n in sorted(have) if n not in names]
+    out = [target.call("DeleteScheduledAction", n, {"ScheduledActionName": n}, "no longer declared")
+           for n in sorted(have) if n not in names]
     for a in want:
         if have.get(a["name"]) != a:
             bounds = ", ".join(f"{k} {a[k]}" for k in ("minCount", "maxCount") if a[k] is not None)
             tz = f" ({a['timezone']})" if a.get("timezone") else ""
-            ops.append(op("PutScheduledAction", f"{rid}/{a['name']}", f"{a['expression']}{tz}: {bounds}"
-                          + (" (changed)" if a["name"] in have else "")))
-    return ops
-
-
-def run(c: Any, o: Operation, rid: str, dimension: str, want: list[dict[str, Any]]) -> None:
-    """Carry out one of ``operations``' calls."""
-    name = o.target[len(rid) + 1:]
-    if o.action == "DeleteScheduledAction":
-        aas.delete_scheduled(c, name, rid, dimension)
-        return
-    a = next(x for x in want if x["name"] == name)
-    action = {k: a[f] for k, f in (("MinCapacity", "minCount"), ("MaxCapacity", "maxCount")) if a[f] is not None}
-    aas.put_scheduled(c, name, rid, dimension, a["expression"], a.get("timezone"), action)
+            action = {k: a[f] for k, f in (("MinCapacity", "minCount"), ("MaxCapacity", "maxCount")) if a[f] is not None}
+            request = {"ScheduledActionName": a["name"], "Schedule": a["expression"], "ScalableTargetAction": action,
+                       **({"Timezone": a["timezone"]} if a.get("timezone") else {})}
+            out.append(target.call("PutScheduledAction", a["name"], request, f"{a['expression']}{tz}: {bounds}"
+                                   + (" (changed)" if a["name"] in have else "")))
+    return out

@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from reconciler.aws import sagemaker as smx
-from reconciler.kinds.base import ApplyContext
-from reconciler.kinds.endpoint.naming import ENDPOINT_TAG, SECRET_TAG_PREFIX
 from reconciler.kinds.endpoint.spec import size
-
-
-def wait_timeout(desired: dict[str, Any], ctx: ApplyContext) -> float:
-    """Wait timeout: the apply option, else RECONCILE_WAIT_TIMEOUT (seconds), else spec.waitTimeoutSeconds."""
-    override = ctx.options.get("wait_timeout") or os.environ.get("RECONCILE_WAIT_TIMEOUT")
-    return float(override or desired.get("waitTimeoutSeconds") or smx.DEFAULT_TIMEOUT)
-
-
-def tag_list(tags: dict[str, str], endpoint: str) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in sorted({**tags, ENDPOINT_TAG: endpoint}.items())]
-
 
 STARTUP_KEYS = (("healthCheckTimeoutSeconds", "ContainerStartupHealthCheckTimeoutInSeconds"),
                 ("modelDownloadTimeoutSeconds", "ModelDataDownloadTimeoutInSeconds"))
@@ -67,23 +52,6 @@ def secret_version_state(aws: Any, secret: str, version: str) -> str:
     if now is None:
         return "missing"
     return "current" if now == version else "previous"
-
-
-def resolve_env(ctx: ApplyContext, env: dict[str, Any]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """(environment with secrets resolved, model tags recording them, {key: secret version}). Values stay in memory."""
-    out: dict[str, str] = {}
-    tags: dict[str, str] = {}
-    versions: dict[str, str] = {}
-    from reconciler.aws import secretsmanager
-
-    for k, v in env.items():
-        if isinstance(v, dict):
-            secret = v["secretsManager"]
-            out[k], versions[k] = secretsmanager.read_versioned(ctx.aws, secret)
-            tags[SECRET_TAG_PREFIX + k] = f"{versions[k]}:{secret}"
-        else:
-            out[k] = str(v)
-    return out, tags, versions
 
 
 def deployment_config(dep: dict[str, Any]) -> dict[str, Any] | None:

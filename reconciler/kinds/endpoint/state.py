@@ -130,7 +130,7 @@ def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None,
     elif ic_based:
         if config_fields:
             parts.append(f"new endpoint config + UpdateEndpoint, forced by {', '.join(config_fields)}")
-        ic_ops = {o.action: o for o in operations if o.action.endswith("InferenceComponent")}
+        ic_ops = {o.action: o for o in operations if o.action.endswith(("InferenceComponent", "RuntimeConfig"))}
         if "CreateInferenceComponent" in ic_ops:
             new_ic = ic_ops["CreateInferenceComponent"]
             gone = [o.target for o in operations if o.action == "DeleteInferenceComponent" and o.target != new_ic.target]
@@ -140,11 +140,17 @@ def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None,
                 parts.append(f"inference component {', '.join(gone)} replaced by {new_ic.target} ({order})")
             else:
                 parts.append(f"create inference component {new_ic.target}")
+        elif "UpdateInferenceComponentRuntimeConfig" in ic_ops and "UpdateInferenceComponent" not in ic_ops:
+            parts.append("UpdateInferenceComponentRuntimeConfig (copies only)")
         elif model_fields or "inferenceComponent" in fields or "startup" in fields:
             why = model_fields + [f for f in fields if f == "startup"]
             what = f"new model, forced by {', '.join(model_fields)}" if model_fields else (
                 f"forced by {', '.join(why)}" if why else "inference component changed")
             parts.append(f"UpdateInferenceComponent ({what})")
+    elif model_fields and "image" in state and state["image"] is None and not any(
+            o.action == "UpdateEndpoint" for o in operations):
+        parts.append("its model was deleted outside reconcile: recreate it under the name the endpoint uses "
+                     "(the endpoint keeps serving)")
     elif model_fields:
         parts.append(f"new model/config + UpdateEndpoint, forced by {', '.join(sorted(set(model_fields + config_fields)))}")
     elif config_fields:
@@ -219,28 +225,29 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
     declared = ctx.resources.get(("Endpoint", name))
     if declared is not None and (aas_kind.desired(declared.spec, meta.get("component")) or {}).get("scaleFromZero"):
         meta["alarmConflict"] = facts["scaleToZero"].get("alarmConflict")  # (kind.problems: not ours, never put)
-    meta["secretVersions"] = _secret_versions(aws, ctx, name)
     if model_name:
         meta["model"] = model_name
         state.update(read_model(aws, sm, model_name))
         meta["modelMissing"] = state["image"] is None
     elif ic_based and cfg is not None:
         state["executionRole"] = meta.get("configRole")  # (no component of its own: the config's role)
-    in_use = {cfg_name, model_name, meta["previousConfig"], meta["previousModel"],
-              (d.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")}
     meta["previousModelOfConfig"] = model_of_config(sm, meta["previousConfig"])
-    in_use.add(meta["previousModelOfConfig"])
-    state["leftovers"] = [f"{k}/{n}" for k, n in owned_parts(sm, name, ctx.stack, skip=in_use, aws=aws)]
+    in_use = {cfg_name, model_name, meta["previousConfig"], meta["previousModel"], meta["pendingConfig"],
+              meta["previousModelOfConfig"], *(c.get("model") for c in meta.get("components") or [])}
+    meta["parts"] = owned_parts(aws, sm, name, ctx.stack)  # {kind/name: {arn, tags}}: in use, kept, or left over
+    state["leftovers"] = [k for k in meta["parts"] if k.partition("/")[2] not in in_use]
     if meta.get("configMissing") and state["type"] == "model-based":
         # which of this endpoint's models it runs went with the config: none is called a leftover here;
-        # operations.decide keeps the one the manifest maps to and deletes the others
+        # operations keeps the one the manifest maps to and deletes the others
         meta["unplacedModels"] = [x.partition("/")[2] for x in state["leftovers"] if x.startswith("model/")]
         state["leftovers"] = [x for x in state["leftovers"] if not x.startswith("model/")]
     # parts made outside reconcile (an adopted endpoint's): tagged by the adoption, then this stack's own
     parts = adopted.parts_of(meta)
     adopting = policy.owner_of(state["tags"]) != ctx.stack  # (or a conflict): what another stack owns stays its
     known = adopted.read_parts(sm, parts) if adopting else None  # (each part read once for both)
-    meta["untagged"], meta["adopted"] = adopted.classify(sm, name, ctx.stack, parts, known)
+    meta["untagged"], mine = adopted.classify(sm, name, ctx.stack, parts, known)
+    meta["adopted"] = sorted(mine)
+    meta["parts"].update(mine)
     if adopting:
         meta["othersParts"] = {**meta.get("othersParts", {}), **adopted.others(sm, ctx.stack, parts, known)}
     return Observed(kind.kind, name, d["EndpointArn"], state, meta=meta)
@@ -274,7 +281,7 @@ def read_ic(sm: Any, endpoint: str, ctx: PlanContext, endpoint_tags: dict[str, s
     foreign = [n for n in foreign if n not in meta["kindComponents"]]
     meta["foreignComponents"] = foreign
     meta["ownComponents"] = ours
-    meta["components"] = components(sm, endpoint, ours)  # (each described once per read)
+    meta["components"] = components(sm, endpoint, ours, tags)  # (each described once per read)
     described = {c["name"]: c for c in meta["components"]}
     if not described:
         return None
@@ -288,9 +295,10 @@ def read_ic(sm: Any, endpoint: str, ctx: PlanContext, endpoint_tags: dict[str, s
     return out, c["model"]
 
 
-def components(sm: Any, endpoint: str, names: list[str]) -> list[dict[str, Any]]:
+def components(sm: Any, endpoint: str, names: list[str], tags: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
     """The inference components ``names`` (this stack's on ``endpoint``: ``ownership.components``), as the
-    operations decision needs them (sorted by name). Anyone else's are never in it: never updated or deleted."""
+    operations decision needs them (sorted by name), with their ARNs and ``tags`` (the evidence their
+    operations carry). Anyone else's are never in it: never updated or deleted."""
     out = []
     for name in sorted(names):
         d = smx.describe_ic(sm, name)
@@ -298,6 +306,7 @@ def components(sm: Any, endpoint: str, names: list[str]) -> list[dict[str, Any]]
             continue
         spec = d.get("Specification") or {}
         out.append({"name": d["InferenceComponentName"], "model": spec.get("ModelName"),
+                    "arn": d["InferenceComponentArn"], "tags": tags.get(name) or {},
                     "compute": spec.get("ComputeResourceRequirements") or {},
                     "startup": spec.get("StartupParameters") or {},
                     "copies": (d.get("RuntimeConfig") or {}).get("DesiredCopyCount"),
@@ -305,16 +314,32 @@ def components(sm: Any, endpoint: str, names: list[str]) -> list[dict[str, Any]]
     return out
 
 
-def _secret_versions(aws: Any, ctx: PlanContext, name: str) -> dict[str, str] | None:
-    """{environment key: current version id} of the secrets the manifest reads (plan time only: they name
-    the model apply would create). DescribeSecret only; a value is never read here. None: unknown."""
-    res = ctx.resources.get(("Endpoint", name))
-    if res is None:
-        return None
+def plan_facts(aws: Any, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
+    """What an endpoint's operations need besides its read (``EndpointKind.plan_facts``): ``secretVersions``,
+    ``parts`` (this endpoint's own models and configs: {kind/name: {arn, tags}}) and ``taken`` ({kind/name:
+    why}: a name it derives that exists but is not its own). Read-only; listings shared through ``Aws.cached``."""
+    from reconciler.kinds.endpoint.content import config_name, model_name
+    from reconciler.kinds.endpoint.leftovers import named
+
+    sm = aws.client("sagemaker")
+    versions = secret_versions(aws, res.spec.model.environment if res.spec.model else {})
+    parts = owned_parts(aws, sm, res.name, ctx.stack)
+    model = model_name(res.name, desired, versions) if "image" in desired else None
+    taken = {}
+    for kind, n, what in (("model", model, "Model"), ("config", config_name(res.name, desired, model), "EndpointConfig")):
+        found = named(aws, sm, kind, n) if n and f"{kind}/{n}" not in parts else None
+        if found is not None:
+            taken[f"{kind}/{n}"] = ownership.conflict(f"{what}/{n}", found["tags"], res.name, ctx.stack)
+    return {"secretVersions": versions, "parts": parts, **({"taken": taken} if taken else {})}
+
+
+def secret_versions(aws: Any, environment: dict[str, Any]) -> dict[str, str] | None:
+    """{environment key: current version id} of the secrets an environment reads (plan time only: they name
+    the model apply would create). DescribeSecret only; a value is never read here. None: one is missing."""
     from reconciler.aws import secretsmanager
 
     out = {}
-    for key, value in (res.spec.model.environment if res.spec.model else {}).items():
+    for key, value in environment.items():
         if isinstance(value, SecretRef):
             vid = secretsmanager.version(aws, value.secretsManager, cached=True)
             if vid is None:

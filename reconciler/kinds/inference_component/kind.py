@@ -13,12 +13,13 @@ from reconciler.kinds._secrets import (
     mask_environment_change,
     role_checks,
 )
-from reconciler.kinds.base import ApplyContext, Check, Kind, Observed, PlanContext, Reference, Resource
+from reconciler.kinds.base import Check, Kind, Observed, OpContext, PlanContext, Reference, Resource
 from reconciler.kinds.endpoint.naming import COMPONENT_NAME, ROLE_ARN
-from reconciler.kinds.inference_component import capacity, rollout, scaling
+from reconciler.kinds.inference_component import capacity, scaling
+from reconciler.kinds.inference_component import operations as ic_ops
 from reconciler.kinds.inference_component import state as st
 from reconciler.kinds.inference_component.spec import InferenceComponentKindSpec
-from reconciler.plan import Operation
+from reconciler.plan import Operation, Step
 
 
 class InferenceComponentKind(Kind):
@@ -37,6 +38,7 @@ class InferenceComponentKind(Kind):
     plural = "inference components"
     tagged_types = ("sagemaker:inference-component",)
     listing_permissions = ("sagemaker:ListInferenceComponents", "sagemaker:ListTags")
+    program = True
 
     # ---- static ---------------------------------------------------------------------------------
     def check(self, res: Resource) -> list[Issue]:
@@ -122,10 +124,14 @@ class InferenceComponentKind(Kind):
 
     def plan_reason(self, action: str, fields: list[str], state: dict[str, Any] | None,
                     operations: tuple[Operation, ...] = ()) -> str | None:
+        if action == "replace":
+            why = (f"it is Failed ({(state or {}).get('failed')})" if "failed" in fields else
+                   f"it moves to another endpoint ({(state or {}).get('endpoint')})")
+            return f"{why}: delete it, wait until gone, create it again (interrupts what it serves)"
         if action != "update":
             return None
         return "; ".join(f"{o.action} {o.target}" + (f" ({o.detail})" if o.detail else "")
-                         for o in operations if o.action != "AddTags") or None
+                         for o in operations if o.action not in ("AddTags", "Wait")) or None
 
     def problems(self, live: Observed, action: str, desired: dict[str, Any] | None = None) -> list[str]:
         alarm = live.meta.get("alarmConflict")
@@ -135,9 +141,25 @@ class InferenceComponentKind(Kind):
         return []
 
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
-                   ctx: Any = None) -> list[Operation]:
-        state, meta = (scaling.settle(observed.state, desired), observed.meta) if observed else (None, {})
-        return scaling.with_operations(name, desired, state, meta, st.operations(name, desired, state, meta))
+                   ctx: OpContext) -> list[Operation]:
+        return ic_ops.operations(name, desired, observed, ctx)
+
+    def replace_operations(self, name: str, desired: dict[str, Any], observed: Observed,
+                           ctx: OpContext) -> list[Operation]:
+        return ic_ops.replace(name, desired, observed, ctx)
+
+    def plan_facts(self, aws: Any, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
+        return st.plan_facts(aws, res, desired, ctx)
+
+    def rollback_step(self, aws: Any, endpoint: str, name: str, stack: str, timeout: int,
+                      ) -> tuple[Step, list[str], str]:
+        """``reconcile rollback ENDPOINT --inference-component NAME``: (the step that puts the component back on
+        the model it ran before, lines to show before it, the stack that owns it)."""
+        from reconciler.kinds.inference_component import rollback
+
+        lines = rollback.preview(aws, endpoint, name, stack or None)
+        s, owner = rollback.step(self, aws, endpoint, name, stack or None, timeout)
+        return s, lines, owner
 
     # ---- read -----------------------------------------------------------------------------------
     def read(self, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
@@ -166,20 +188,6 @@ class InferenceComponentKind(Kind):
                 if obs:
                     out.append(obs)
         return out
-
-    # ---- apply ----------------------------------------------------------------------------------
-    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        rollout.create(name, desired, ctx)
-        scaling.attach(name, desired, ctx)  # after InService
-
-    def update(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
-        rollout.update(self, name, desired, ctx)  # (deregisters first where the component goes: scaling.release)
-        scaling.attach(name, desired, ctx)
-
-    def delete(self, name: str, ctx: ApplyContext) -> None:
-        scaling.release(name, None, ctx, [], None)  # alarm and target go before DeleteInferenceComponent
-        rollout.delete(name, ctx)
-
 
 KIND = InferenceComponentKind()
 

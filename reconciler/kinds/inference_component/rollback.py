@@ -2,11 +2,12 @@
 it ran before its last model update.
 
 Where the rollback point lives: on the component itself, as the tag ``reconciler:previous-model`` on its
-ARN (the Endpoint shorthand keeps the same tag on its endpoint). Apply writes it *before* the
-UpdateInferenceComponent that moves the component off that model (so a run killed while waiting still
-knows), puts it back when the update fails, and keeps the model it names (cleanup, the plan's DeleteModel
-and leftovers never delete it; prune and destroy delete it with the component, as every model this stack
-made for it). A rollback swaps the record the same way, so a second rollback goes forward again.
+ARN (the Endpoint shorthand keeps the same tag on its endpoint). Every model update records it *before*
+the UpdateInferenceComponent that moves the component off that model (so a run killed while waiting still
+knows), puts it back when the update fails, and keeps the model it names (the plan's DeleteModel never
+deletes it; prune and destroy delete it with the component, as every model this stack made for it). A
+rollback is a plan of the same kind (``step``: ``PlanMode.rollback``, run by the interpreter), which swaps
+the record the same way, so a second rollback goes forward again.
 
 A rollback changes only the component's model: its compute and startup stay as they run, and no
 RuntimeConfig is sent, so the copy count (an autoscaler's, or the manifest's) stays as it is.
@@ -19,35 +20,14 @@ model is gone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from reconciler import policy
+from reconciler import ops, policy
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import AwsError, ConflictError
+from reconciler.kinds.base import now
 from reconciler.kinds.endpoint.naming import COMPONENT_TAG, ENDPOINT_TAG, PREVIOUS_MODEL_TAG
-
-
-def record(sm: Any, arn: str, what: str, value: str, live_tags: dict[str, str]) -> str | None:
-    """Tag the component with its rollback point ``value`` before the call that moves it off ``value``;
-    ``live_tags`` is updated in place. Returns the point recorded until now (for ``restore``)."""
-    before = live_tags.get(PREVIOUS_MODEL_TAG)
-    if value and before != value:
-        sm.call("add_tags", what, ResourceArn=arn, Tags=[{"Key": PREVIOUS_MODEL_TAG, "Value": value}])
-        live_tags[PREVIOUS_MODEL_TAG] = value
-    return before
-
-
-def restore(sm: Any, arn: str, what: str, before: str | None, live_tags: dict[str, str]) -> None:
-    """After a failed update: the component still runs what it ran, so its rollback point is the one before."""
-    if live_tags.get(PREVIOUS_MODEL_TAG) == before:
-        return
-    if before:
-        sm.call("add_tags", what, ResourceArn=arn, Tags=[{"Key": PREVIOUS_MODEL_TAG, "Value": before}])
-        live_tags[PREVIOUS_MODEL_TAG] = before
-    else:
-        sm.call("delete_tags", what, ResourceArn=arn, TagKeys=[PREVIOUS_MODEL_TAG])
-        live_tags.pop(PREVIOUS_MODEL_TAG, None)
+from reconciler.plan import Action, Step
 
 
 def _target(aws: Any, endpoint: str, name: str, stack: str | None) -> tuple[dict[str, Any], dict[str, str], str]:
@@ -87,52 +67,41 @@ def _target(aws: Any, endpoint: str, name: str, stack: str | None) -> tuple[dict
 def preview(aws: Any, endpoint: str, name: str, stack: str | None) -> list[str]:
     """What the rollback changes (read-only), shown before asking; AwsError/ConflictError when it cannot."""
     from reconciler.invoke import where
-    from reconciler.kinds.endpoint.rollback_preview import _model_line
+    from reconciler.kinds.endpoint.rollback import model_line
 
     d, _tags, prev = _target(aws, endpoint, name, stack)
     sm = aws.client("sagemaker")
     copies = (d.get("RuntimeConfig") or {}).get("DesiredCopyCount")
     return [f"Rolling back InferenceComponent/{name} on Endpoint/{endpoint} ({where(aws)}, "
             f"status {d.get('InferenceComponentStatus')}):",
-            f"  from (serving now): {_model_line(sm, (d.get('Specification') or {}).get('ModelName'))}",
-            f"  to (ran before):    {_model_line(sm, prev)}",
+            f"  from (serving now): {model_line(sm, (d.get('Specification') or {}).get('ModelName'))}",
+            f"  to (ran before):    {model_line(sm, prev)}",
             f"  copies: {copies} (kept as they are; compute and startup unchanged)"]
 
 
-def rollback(ctx: Any, endpoint: str, name: str, timeout: float | None = None) -> str:
-    """Move the component back to its previous model and swap the record; 'model OLD -> PREV'."""
-    sm = ctx.aws.client("sagemaker")
-    what = f"InferenceComponent/{name}"
-    timeout = timeout or smx.DEFAULT_TIMEOUT
-    smx.wait_ic_settled(sm, name, progress=ctx.progress, timeout=timeout)
-    d, tags, prev = _target(ctx.aws, endpoint, name, ctx.stack or None)
+def step(kind: Any, aws: Any, endpoint: str, name: str, stack: str | None, timeout: int) -> tuple[Step, str]:
+    """(The rollback as a plan step (``PlanMode.rollback``), the stack that owns the component): the record
+    swapped on the component first, then
+    UpdateInferenceComponent to the previous model (its live compute and startup, no RuntimeConfig: the copy
+    count stays), a wait that it runs that model; the record put back if AWS rolls the update back."""
+    from reconciler.diff import diff, digest
+    from reconciler.kinds.endpoint import requests as rq
+    from reconciler.kinds.endpoint.state import read_model
+
+    d, tags, prev = _target(aws, endpoint, name, stack)
+    sm = aws.client("sagemaker")
     live = d.get("Specification") or {}
-    old = live.get("ModelName") or ""
+    old, arn = str(live.get("ModelName") or ""), d["InferenceComponentArn"]
+    evidence = ops.by_tags(tags, now())
+    recorded, undo = rq.record(name, arn, PREVIOUS_MODEL_TAG, old, prev, evidence)
     spec = {k: v for k, v in live.items() if k in ("ComputeResourceRequirements", "StartupParameters")}
     spec["ModelName"] = prev
-    arn = d["InferenceComponentArn"]
-    ctx.progress(f"{what}: rolling back from model {old} to {prev}")
-    before = record(sm, arn, what, old, tags)  # the record swapped first: a kill while waiting keeps it right
-    sm.call("update_inference_component", what, InferenceComponentName=name, Specification=spec)  # (no CopyCount)
-    try:
-        smx.wait_ic(sm, name, progress=ctx.progress, timeout=timeout, want_model=prev, action="roll back")
-    except smx.WaitTimeout:
-        raise
-    except AwsError:
-        restore(sm, arn, what, before, tags)
-        raise
-    return f"model {old} -> {prev}"
-
-
-def command(target: Any, stack: str, endpoint: str, name: str, timeout: float, progress: Callable[[str], None],
-            confirm: Callable[[], None], echo: Callable[[str], None]) -> None:
-    """The CLI's ``rollback ENDPOINT --inference-component NAME``: show from/to, ask, roll back, say what to do next."""
-    from reconciler.kinds.base import ApplyContext
-
-    echo("\n".join(preview(target.aws, endpoint, name, stack or None)))
-    confirm()
-    ctx = ApplyContext(aws=target.aws, stack=stack, account=target.account, region=target.region,
-                       partition=target.aws.partition, progress=progress)
-    done = rollback(ctx, endpoint, name, timeout)
-    echo(f"Rolled back InferenceComponent/{name}: {done}. Revert the manifest change too, or the next apply "
-         "rolls forward again.")
+    operations = recorded + rq.update_component(name, arn, evidence, spec, None, None, timeout,
+                                                f"model {old} -> {prev}; compute, startup and copies stay", undo)
+    before, after = read_model(aws, sm, old), read_model(aws, sm, prev)
+    changes = tuple(kind.mask_change(c) for c in diff(before, after))
+    state = {"model": old, **before, "copies": (d.get("RuntimeConfig") or {}).get("DesiredCopyCount")}
+    copies = f"{state['copies']} cop{'y' if state['copies'] == 1 else 'ies'}"
+    return Step(kind="InferenceComponent", name=name, action=Action.update, changes=changes, live_digest=digest(state),
+                reason=f"rollback: model {old} -> {prev}; {copies} live, kept", operations=tuple(operations)), \
+        str(policy.owner_of(tags))

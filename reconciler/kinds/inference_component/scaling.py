@@ -7,7 +7,8 @@ CloudWatch alarm) and scheduled actions. The endpoint code takes an endpoint-sha
 (``type``, ``inferenceComponent.name``, ``autoscaling``): ``_as_endpoint`` gives it one. Order is the
 same: deregister (alarm first) before the component is deleted or replaced, register after it is InService.
 Ownership: the target and the alarm carry the component's tags (the stack's and
-``reconciler:inference-component``); only this component's target is ever read into its decision.
+``reconciler:inference-component``); only this component's target is ever read into its operations, whose
+evidence is the component's tags.
 
 Never fight the autoscaler: with autoscaling declared, a live copy count within minCount..maxCount is the
 autoscaler's (``settle``): it is no drift in the plan, and UpdateInferenceComponent leaves RuntimeConfig out.
@@ -19,7 +20,6 @@ from typing import Any
 
 from reconciler.errors import Issue
 from reconciler.kinds.endpoint import autoscaling as eps
-from reconciler.kinds.endpoint.naming import COMPONENT_TAG
 from reconciler.plan import Operation
 
 TYPE = "inference-component-based"
@@ -67,28 +67,6 @@ def _as_endpoint(name: str, desired: dict[str, Any] | None) -> dict[str, Any] | 
 
 
 def with_operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] | None,
-                    meta: dict[str, Any], ops: list[Operation]) -> list[Operation]:
-    """The component's operations with its scaling calls in the order AWS needs (the Endpoint's decision)."""
-    return eps.with_operations(name, _as_endpoint(name, desired), state, meta, ops)
-
-
-def release(name: str, desired: dict[str, Any] | None, ctx: Any, sagemaker_ops: list[Operation],
-            endpoint: str | None) -> None:
-    """Before the component changes (``sagemaker_ops``: its calls; a DeleteInferenceComponent among them, or
-    ``desired`` None, lets its target go): delete the alarm, deregister the target. An update first checks
-    that its scaling calls are still the ones the plan showed."""
-    state, meta = read(ctx.aws, name, endpoint, ctx.stack, fresh=True)
-    ops = with_operations(name, desired, {"autoscaling": state}, meta, sagemaker_ops)
-    if desired is not None:
-        plan = eps.planned(ctx, name, KIND)
-        eps.check_planned(name, plan, with_operations(name, desired, {"autoscaling": state}, meta, [
-            o for o in plan or () if o.service not in eps.SERVICES]), KIND)
-    eps.run_releases(ctx, [o for o in ops if o.service in eps.SERVICES and o.action in
-                           ("DeleteAlarms", "DeregisterScalableTarget")], meta["scalingTargets"])
-
-
-def attach(name: str, desired: dict[str, Any], ctx: Any) -> None:
-    """After the component is InService: target, policies, scale-from-zero alarm, scheduled actions."""
-    shaped = _as_endpoint(name, desired)
-    assert shaped is not None
-    eps.attach(desired["endpoint"], shaped, ctx, {**desired["tags"], COMPONENT_TAG: name}, f"{KIND}/{name}")
+                    meta: dict[str, Any], calls: list[Operation], scope: eps.Scope) -> list[Operation]:
+    """The component's calls with its scaling calls in the order AWS needs (as the Endpoint's)."""
+    return eps.with_operations(name, _as_endpoint(name, desired), state, meta, calls, scope)

@@ -1,4 +1,4 @@
-"""Desired state from a manifest, observed state from AWS, and the calls an update makes (decided by content)."""
+"""Desired state from a manifest, observed state from AWS, and the facts its operations need (read at plan)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ from typing import Any
 from reconciler import PREVENT_DESTROY_ANNOTATION
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import ManifestError
-from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import Observed, PlanContext, Resource, ownership_tags
 from reconciler.kinds.endpoint.naming import COMPONENT_TAG, PREVIOUS_MODEL_TAG, is_derived
-from reconciler.kinds.endpoint.operations import copies, model_name, op, strategy_text
+from reconciler.kinds.endpoint.ownership import describe_owner
 from reconciler.kinds.endpoint.shapes import COMPUTE_KEYS, compute_of, startup_of
 from reconciler.kinds.endpoint.state import model_image_and_environment, read_model
 from reconciler.kinds.inference_component import scaling as ic_scaling
-from reconciler.plan import Operation
 
 
 def execution_role(res: Resource, ctx: PlanContext) -> str:
@@ -89,7 +87,7 @@ def read(kind_name: str, arn_of: Any, aws: Any, name: str, ctx: PlanContext) -> 
         "tags": {k: v for k, v in tags.items() if k not in (COMPONENT_TAG, PREVIOUS_MODEL_TAG)},
     }
     model = spec.get("ModelName")
-    meta: dict[str, Any] = {"model": model, "secretVersions": _secret_versions(aws, ctx, name),
+    meta: dict[str, Any] = {"model": model, "tags": tags,  # (all of them: the evidence and the tag changes)
                             "previousModel": tags.get(PREVIOUS_MODEL_TAG)}  # (the rollback point: rollback.py)
     if model:
         state.update(read_model(aws, sm, model))
@@ -102,96 +100,37 @@ def read(kind_name: str, arn_of: Any, aws: Any, name: str, ctx: PlanContext) -> 
     return Observed(kind_name, name, d["InferenceComponentArn"], state, meta=meta)
 
 
-def owned_models(aws: Any, sm: Any, name: str, stack: str) -> list[str]:
-    """Models this stack made for component ``name`` (derived name and tags), e.g. left by an interrupted apply.
-    ``aws``: list every model once per command (shared by all reads); None: list afresh (apply's cleanup)."""
+def owned_models(aws: Any, sm: Any, name: str, stack: str) -> dict[str, dict[str, Any]]:
+    """{model name: {arn, tags}} of the models this stack made for component ``name`` (derived name and tags): the
+    one it runs, the one kept for rollback, one left by an interrupted apply. Listed once per command."""
     from reconciler import policy
-    from reconciler.kinds.endpoint.naming import prefix
+    from reconciler.kinds.endpoint.leftovers import listed, part_tags
 
-    out = []
-    if aws is not None:
-        items = aws.cached("sagemaker:list_models", lambda: list(sm.paginate("list_models", "Models", "sagemaker")))
-    else:
-        items = sm.paginate("list_models", "Models", f"InferenceComponent/{name}", NameContains=prefix(name))
-    for m in items:
+    out = {}
+    for m in listed(aws, sm, "list_models", "Models"):
         n = m["ModelName"]
         if not is_derived(name, n):
             continue
-        tags = smx.tags_of(sm, m["ModelArn"], f"Model/{n}")
+        tags = part_tags(aws, sm, m["ModelArn"], f"Model/{n}")
         if tags.get(COMPONENT_TAG) == name and policy.owner_of(tags) == stack:
-            out.append(n)
-    return sorted(out)
+            out[n] = {"arn": m["ModelArn"], "tags": tags}
+    return dict(sorted(out.items()))
 
 
-def _secret_versions(aws: Any, ctx: PlanContext, name: str) -> dict[str, str] | None:
-    res = ctx.resources.get(("InferenceComponent", name))
-    if res is None:
-        return None
-    from reconciler.aws import secretsmanager
+def plan_facts(aws: Any, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
+    """``secretVersions`` (they name the model), ``models`` (this component's own: a create uses one that exists)
+    and ``taken`` (the model name it derives exists but is not its own: refused)."""
+    from reconciler.kinds.endpoint.content import model_name
+    from reconciler.kinds.endpoint.leftovers import named
+    from reconciler.kinds.endpoint.state import secret_versions
 
-    out = {}
-    for key, value in res.spec.model.environment.items():
-        if isinstance(value, SecretRef):
-            vid = secretsmanager.version(aws, value.secretsManager)
-            if vid is None:
-                return None
-            out[key] = vid
-    return out
-
-
-MODEL_FIELDS = ("image", "environment", "executionRole")
-
-
-def operations(name: str, desired: dict[str, Any] | None, state: dict[str, Any] | None,
-               meta: dict[str, Any]) -> list[Operation]:
-    """Every call apply makes for one InferenceComponent step (the same decision apply takes)."""
-    models = meta.get("models") or []
-    if desired is None:
-        ops = [op("DeleteInferenceComponent", name, interrupts=True)]  # (the step says why)
-        return ops + [op("DeleteModel", m, "its model") for m in models]
-    want = model_name(name, desired, meta.get("secretVersions") if state is not None else None)
-    shown = want or f"{name[:52]}-<hash of content and secret versions>"
-    if state is None or state.get("failed") or state.get("endpoint") != desired["endpoint"]:
-        ops = []
-        if state is not None:
-            why = "it is Failed" if state.get("failed") else f"endpoint {state.get('endpoint')} -> {desired['endpoint']}"
-            ops.append(op("DeleteInferenceComponent", name, f"{why}: created again", interrupts=True))
-        if want is None or want not in models or state is not None:
-            ops.append(op("CreateModel", shown))
-        ops.append(op("CreateInferenceComponent", name, f"{copies(desired['copies'])} of {shown} on "
-                                                        f"Endpoint/{desired['endpoint']}"
-                      + (f"; {desired['_placement']}" if desired.get("_placement") else "")))
-        return ops + [op("DeleteModel", m, "no longer used") for m in models if m != want]
-    ops = []
-    live_model = meta.get("model")
-    changed_model = [f for f in MODEL_FIELDS if state.get(f) != desired.get(f)]
-    model = live_model if live_model and not changed_model else want
-    moving = bool(live_model) and model != live_model  # the model it leaves becomes its rollback point
-    prev = meta.get("previousModel")
-    if moving and state.get("status") == "Updating" and prev == live_model and model in models:
-        # a run stopped while it waited: it recorded the live model as the rollback point just before its
-        # UpdateInferenceComponent to ``model`` (made already). Apply waits for that update, sends nothing again
-        return [op("WaitInferenceComponent", name, f"now Updating to {model}, an update a stopped run started")] + [
-            op("DeleteModel", m, "the model before last is no longer kept for rollback") for m in models
-            if m not in (model, live_model)]
-    if model != live_model and (model is None or model not in models):
-        ops.append(op("CreateModel", shown, f"{', '.join(changed_model)} changed"))
-    if model != live_model or state.get("compute") != desired["compute"] or state.get("startup") != desired["startup"]:
-        dep = desired.get("deployment") or {}
-        how = strategy_text(dep) if dep.get("strategy") == "rolling" else "blue/green"
-        what = f"model {live_model} -> {shown}" if model != live_model else "compute/startup changed"
-        ops.append(op("UpdateInferenceComponent", name, f"{what}; {how}"))
-    elif state.get("copies") != desired["copies"]:
-        ops.append(op("UpdateInferenceComponentRuntimeConfig", name, f"copies {state.get('copies')} -> {desired['copies']}"
-                      + (f"; {desired['_placement']}" if desired.get("_placement") else "")))
-    elif state.get("status") != "InService":
-        ops.append(op("WaitInferenceComponent", name, f"now {state.get('status')}"))
-    live, tags = state.get("tags") or {}, desired.get("tags") or {}
-    added = sorted(k for k in tags if live.get(k) != tags[k])
-    if live != tags or moving:
-        ops.append(op("AddTags", name, ", ".join(added + ([f"{PREVIOUS_MODEL_TAG} (rollback point: {live_model})"]
-                                                          if moving else [])) or "tags"))
-    keep = {model, live_model} if moving else {model, live_model, prev}  # (the rollback point is kept)
-    ops += [op("DeleteModel", m, "the model before last is no longer kept for rollback" if m == prev else "no longer used")
-            for m in models if m not in keep]
-    return ops
+    sm = aws.client("sagemaker")
+    versions = secret_versions(aws, res.spec.model.environment)
+    models = owned_models(aws, sm, res.name, ctx.stack)
+    want = model_name(res.name, desired, versions)
+    found = named(aws, sm, "model", want) if want and want not in models else None
+    taken = {} if found is None else {f"model/{want}": (
+        f"Model/{want} exists already and is not InferenceComponent/{res.name}'s of stack {ctx.stack!r} (its tags: "
+        f"{describe_owner(found['tags'])}); reconcile will neither use nor change it. Rename the component, or "
+        "delete the other model")}
+    return {"secretVersions": versions, "models": models, **({"taken": taken} if taken else {})}
