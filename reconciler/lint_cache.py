@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import types
 from pathlib import Path
 from typing import Any
@@ -114,17 +113,10 @@ def _read(k: str) -> list[list[Any]] | None:
 
 
 def _write(k: str, findings: list[list[Any]]) -> None:
-    d = directory()
+    from reconciler.paths import write_atomically
+
     try:
-        d.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{k[:16]}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"key": k, "findings": findings}, f)
-            os.replace(tmp, d / f"{k}.json")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(directory() / f"{k}.json", json.dumps({"key": k, "findings": findings}))
     except OSError:
         pass  # a cache that cannot be written is only slower
 

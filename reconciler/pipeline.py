@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler import cost, prices, quotas
 from reconciler import manifests as mf
 from reconciler.apply import Outcome, execute
 from reconciler.aws import DEFAULT_CONCURRENCY, Aws, has_credentials
@@ -173,11 +174,14 @@ def derive(m: mf.Manifests, graph: Graph, t: Target, opts: Options, command: str
     exclude: dict[str, set[str]] = {}
     for r in m.resources if mode != PlanMode.destroy else []:  # destroy keeps nothing: every owned resource is found
         exclude.setdefault(r.kind, set()).add(r.name)
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="plan-checks") as ex:
-        # read-only checks (DescribeSecret, GetRole), facts and the orphan scan run beside the reads, before any
-        # write (the scan's listings go out at once; what it shares with the reads it waits for, in Aws.cached)
+    runs_instances = normal and any(REGISTRY[k].fleet(d) for (k, _), d in desired.items())
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="plan-checks") as ex:
+        # read-only checks (DescribeSecret, GetRole), facts, the instance quotas (ListServiceQuotas) and the orphan
+        # scan run beside the reads, before any write (the scan's listings go out at once; what it shares with the
+        # reads it waits for, in Aws.cached)
         checked = ex.submit(run_checks, t.aws, checks, opts.concurrency) if checks and normal else None
         facts = ex.submit(_facts, t.aws, m, desired, ctx) if normal else None
+        quotas_read = ex.submit(quotas.read, t.aws) if runs_instances else None
         scanning = ex.submit(owned, t.aws, m.stack.name, ctx, exclude, opts.concurrency)
         live = declared(t.aws, ids, ctx, opts.concurrency)
         scan = scanning.result()
@@ -209,7 +213,12 @@ def derive(m: mf.Manifests, graph: Graph, t: Target, opts: Options, command: str
         p = make()
     if m.environment:
         p = p.model_copy(update={"environment": m.environment})
-    return p
+    # issue 25: what the instances cost before and after, and whether the account's quotas allow them at their
+    # maximum (a quota the plan's changes exceed is a plan problem: apply refuses before any write)
+    states = cost.live_states(live, extra)
+    over, short = quotas.judge(quotas_read.result(), m.resources, p, states) if quotas_read else ([], [])
+    return p.model_copy(update={"problems": p.problems + tuple(over), "warnings": p.warnings + tuple(short),
+                                "costs": cost.estimate(p, states, prices.load())})
 
 
 def _facts(aws: Aws, m: mf.Manifests, desired: dict[Any, dict[str, Any]], ctx: PlanContext) -> dict[Any, dict[str, Any]]:

@@ -114,7 +114,7 @@ class Problem(BaseModel):
     model_config = ConfigDict(frozen=True)
     kind: str
     name: str
-    code: str = Field(description="conflict | protected | in-use | account | check")
+    code: str = Field(description="conflict | protected | in-use | account | check | quota")
     message: str
     file: str | None = Field(None, description="Manifest file that names what failed (check problems)")
     line: int | None = None
@@ -142,6 +142,50 @@ class PlanMode(StrEnum):
     rollback = "rollback"  # put an endpoint (or component) back on what it ran before its last update
 
 
+class InstanceCost(BaseModel):
+    """One endpoint's hosting instances and their on-demand price per hour (a range where the count can move)."""
+
+    model_config = ConfigDict(frozen=True)
+    instance_type: str
+    min_count: int
+    max_count: int = Field(description="Equal to min_count unless autoscaling or managed scaling lets it move")
+    usd_per_hour_min: float | None = Field(None, description="min_count instances; null: price unknown")
+    usd_per_hour_max: float | None = Field(None, description="max_count instances; null: price unknown")
+    price_source: str | None = Field(None, description="The price table the price comes from, and its date")
+
+
+class EndpointCost(BaseModel):
+    """What one resource's instances cost before the plan and after it (null: none run)."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: str
+    name: str
+    before: InstanceCost | None = None
+    after: InstanceCost | None = None
+
+
+class UsdRange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    min: float
+    max: float
+
+
+class Costs(BaseModel):
+    """The stack's hosting instances: what they cost per hour and per month, before and after the plan."""
+
+    model_config = ConfigDict(frozen=True)
+    region: str
+    currency: str = "USD"
+    hours_per_month: int = 730
+    endpoints: tuple[EndpointCost, ...] = ()
+    before_per_hour: UsdRange
+    after_per_hour: UsdRange
+    before_per_month: UsdRange
+    after_per_month: UsdRange
+    unknown: tuple[str, ...] = Field((), description="Instance types the price table has no price for in the "
+                                                     "region: left out of the totals")
+
+
 class Plan(BaseModel):
     model_config = ConfigDict(frozen=True)
     format_version: int = PLAN_FORMAT_VERSION
@@ -163,6 +207,8 @@ class Plan(BaseModel):
     problems: tuple[Problem, ...] = ()
     warnings: tuple[str, ...] = ()
     orphans: tuple[Orphan, ...] = Field((), description="Owned resources no longer declared (deleted or not)")
+    costs: Costs | None = Field(None, description="What the stack's hosting instances cost before and after "
+                                                  "(null: it runs none)")
 
     @property
     def changes(self) -> list[Step]:

@@ -302,16 +302,19 @@ class Aws:
         with self._cache_lock:
             self._cache.clear()
 
-    def client(self, service: str) -> Client:
+    def client(self, service: str, region: str | None = None) -> Client:
+        """The service's client in this run's region (``region``: another one, for APIs that answer only in a
+        few regions, such as the Price List API)."""
+        key = service if region in (None, self.region) else f"{service}@{region}"
         with self._lock:
-            if service not in self._clients:
-                kwargs: dict[str, Any] = {"region_name": self.region, "config": self._config}
+            if key not in self._clients:
+                kwargs: dict[str, Any] = {"region_name": region or self.region, "config": self._config}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
                 raw = self.session.client(service, **kwargs)
                 raw.meta.events.register_first("needs-retry", _is_page)
-                self._clients[service] = Client(service, raw, self.calls, self._count_lock)
-            return self._clients[service]
+                self._clients[key] = Client(service, raw, self.calls, self._count_lock)
+            return self._clients[key]
 
     def identity(self) -> dict[str, str]:
         """STS GetCallerIdentity (cached): Account, Arn, UserId."""

@@ -1,5 +1,6 @@
 """Commands around the stack rather than on it: init (a starter stack), schema (JSON Schemas), sandbox (the
-embedded local AWS) and force-unlock (a lock left behind by a run that is gone)."""
+embedded local AWS), force-unlock (a lock left behind by a run that is gone) and prices (the hosting price
+table the plan's cost comes from)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 import click
 
 from reconciler.cli.group import CONTEXT, _settings, cli, env_option, global_options
-from reconciler.errors import UsageError
+from reconciler.errors import ReconcileError, UsageError
 
 
 @cli.command(context_settings=CONTEXT)
@@ -111,3 +112,45 @@ def force_unlock(stack_or_dir: str, lock_id: str, env: str | None) -> None:
     t = pipeline.connect(s.options(), stack)
     was = lock.for_stack(stack, t).force_release(lock_id)
     click.echo(f"Released the lock of stack {stack.name!r} that was held by {was.describe()}.")
+
+
+@cli.group(context_settings=CONTEXT)
+def prices() -> None:
+    """The SageMaker hosting price table the plan's cost comes from."""
+
+
+@prices.command("update", context_settings=CONTEXT)
+@click.argument("regions", nargs=-1, metavar="[REGION]...")
+@global_options
+def prices_update(regions: tuple[str, ...]) -> None:
+    """Refresh the SageMaker real-time hosting prices (on-demand, USD per instance-hour) of REGION(s) (default:
+    the configured region) from the AWS Price List API (pricing:GetProducts).
+
+    \b
+    They are written to $RECONCILE_HOME/sagemaker-hosting-prices.json (~/.cache/reconcile/ by default), which
+    plan reads in preference to the table shipped with reconcile wherever it is newer.
+    """
+    import re
+
+    from reconciler import pipeline
+    from reconciler import prices as table
+
+    bad = [r for r in regions if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", r)]
+    if bad:
+        raise UsageError(f"{', '.join(bad)}: not a region code (like us-east-1)")
+    t = pipeline.connect(_settings().options())
+    if t.sandbox:
+        click.echo(f"SANDBOX (local emulated AWS) · account {t.account}", err=True)
+    refreshed = {}
+    for region in regions or (t.region,):
+        found, unclear = table.fetch(t.aws, region)
+        note = f" ({len(unclear)} left out: their products disagree: {', '.join(unclear)})" if unclear else ""
+        if not found:
+            click.echo(f"warning: the Price List API has no SageMaker hosting prices for {region}{note}", err=True)
+            continue
+        refreshed[region] = found
+        click.echo(f"{region}: {len(found)} hosting instance prices{note}")
+    if not refreshed:
+        raise ReconcileError("no prices to write; the table in use is unchanged")
+    path = table.save(refreshed)
+    click.echo(f"Wrote {path}: plan reads it in preference to the shipped table where it is newer.")

@@ -134,19 +134,31 @@ def _stack_target(manifests_dir: str | None, env: str | None = None) -> tuple[An
 @click.option("--stop", multiple=True, help="Stop sequence (repeatable).")
 @click.option("--inference-component", default=None,
               help="Inference component to call (default: the endpoint's only one, if it uses components).")
+@click.option("--stream", is_flag=True, help="Print the tokens as they arrive (InvokeEndpointWithResponseStream, "
+                                             "TGI's \"stream\": true).")
 @manifests_option
 @global_options
 def invoke(endpoint: str, prompt: str, max_new_tokens: Any, temperature: Any, top_p: Any, repetition_penalty: Any,
-           return_full_text: Any, stop: tuple[str, ...], inference_component: Any, manifests_dir: Any,
+           return_full_text: Any, stop: tuple[str, ...], inference_component: Any, stream: bool, manifests_dir: Any,
            env: Any = None) -> None:
-    """Send one prompt to a deployed LLM endpoint and print the generated text."""
+    """Send one prompt to a deployed LLM endpoint and print the generated text (--stream: as it is generated)."""
     from reconciler import invoke as inv
 
     t, _stack = _stack_target(manifests_dir, env)
     params = {"max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p,
               "repetition_penalty": repetition_penalty, "return_full_text": return_full_text,
               "stop": list(stop) or None}
-    click.echo(inv.generate(t.aws, endpoint, prompt, params, component=inference_component))
+    if not stream:
+        click.echo(inv.generate(t.aws, endpoint, prompt, params, component=inference_component))
+        return
+    printed = False
+    try:
+        for piece in inv.stream(t.aws, endpoint, prompt, params, component=inference_component):
+            click.echo(piece, nl=False)  # (click flushes: each token shows as it arrives)
+            printed = printed or bool(piece)
+    finally:
+        if printed:
+            click.echo()
 
 
 @cli.command(context_settings=CONTEXT)

@@ -135,6 +135,16 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Fleet:
+    """The hosting instances a resource runs (from its state): what they cost and what quota they use."""
+
+    instance_type: str
+    min_count: int
+    max_count: int
+    max_field: str  # the spec field that sets max_count: "instance.count", "autoscaling.maxCount", …
+
+
+@dataclass(frozen=True)
 class PlanContext:
     """What the planner knows when it turns manifests into concrete desired state."""
 
@@ -308,6 +318,10 @@ class Kind(ABC):
     def plan_warnings(self, live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
         """Things a reviewer should know about this resource that are not changes (shown with the plan)."""
         return []
+
+    def fleet(self, state: dict[str, Any]) -> Fleet | None:
+        """The instances a desired or live ``state`` runs (cost in the plan, quota check); None: none."""
+        return None
 
     def plan_checks(self, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> list[Check]:
         """Read-only checks plan runs (concurrently with the reads) before anything is written:

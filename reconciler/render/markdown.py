@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.plan import Plan
+from reconciler.render import costs
 from reconciler.render.common import ORPHANS_TITLE, SYMBOL, headline, orphan_note, step_lines, summary
 
 MARKER = "<!-- reconcile-plan -->"
@@ -10,6 +11,8 @@ MARKER = "<!-- reconcile-plan -->"
 
 def render(plan: Plan) -> str:
     out = [MARKER, f"### reconcile {plan.command}", "", f"`{headline(plan)}`", "", f"**{summary(plan)}**", ""]
+    if costs.total(plan):
+        out += [f"**{costs.total(plan)}**", ""]
     if plan.changes:
         out += ["| | resource | why |", "|---|---|---|"]
         for s in plan.changes:
@@ -26,6 +29,7 @@ def render(plan: Plan) -> str:
         for o in plan.pending_orphans:
             note = orphan_note(o)
             out.append(f"- :wastebasket: `{o.kind}/{o.name}`" + (f" ({note})" if note else ""))
+    out += costs.markdown_lines(plan)
     if plan.problems:
         out += ["", "**Problems that block apply:**", ""]
         out += [f"- :x: `{p.kind}/{p.name}` ({p.code}): {p.message}" for p in plan.problems]

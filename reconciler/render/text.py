@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.plan import Action, Plan
+from reconciler.render import costs
 from reconciler.render.common import COLOR, ORPHANS_TITLE, SYMBOL, headline, orphan_note, step_lines, summary
 
 LINE_COLOR = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "!": "red"}
@@ -31,12 +32,17 @@ def render(plan: Plan, color: bool = False) -> str:
         for o in plan.pending_orphans:
             note = orphan_note(o)
             out.append(style(f"    ? {o.kind}/{o.name}", "red") + (f"  ({note})" if note else ""))
+    block = costs.text_lines(plan)
+    if block:
+        out += ["", style(f"  {costs.TITLE}", bold=True), *block, style(f"  {costs.note(plan)}", "bright_black")]
     for p in plan.problems:
         out.append(style(f"  ! {p.kind}/{p.name} [{p.code}]: {p.message}", "red", bold=True))
     for w in plan.warnings:
         out.append(style(f"  warning: {w}", "yellow"))
     out.append("")
     out.append(style(summary(plan), bold=True))
+    if costs.total(plan):
+        out.append(style(str(costs.total(plan)), bold=True))
     if plan.problems:
         out.append(style(f"{len(plan.problems)} problem(s) block apply.", "red", bold=True))
     return "\n".join(out)

@@ -366,6 +366,9 @@ def wsgi_middleware(app: Any) -> Any:
         status = []
         result = app(environ, _capture(start_response, status))
         assert resolved is not None
+        if kind == "data":  # served traffic: recorded once answered; a streamed answer passes through as it comes
+            record(resolved[0], resolved[1], kind, status[0] if status else 0, resolved[2], None, caller(environ))
+            return result
         chunks = list(result)
         if hasattr(result, "close"):
             result.close()

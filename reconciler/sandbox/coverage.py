@@ -25,6 +25,8 @@ RESPONSES = {
     "cloudwatch": "moto.cloudwatch.responses:CloudWatchResponse",
 }
 SERVICES = tuple(RESPONSES)
+#: operations the sandbox answers in front of moto's server (a middleware), with no response method for them
+IN_FRONT = {"sagemaker-runtime": ("InvokeEndpointWithResponseStream",)}  # sagemaker/streaming.py
 
 
 @functools.cache
@@ -42,7 +44,8 @@ def served() -> dict[str, tuple[str, ...]]:
         module, cls = where.split(":")
         methods = set(method_names_from_class(getattr(importlib.import_module(module), cls)))
         ops = session.get_service_model(service).operation_names
-        out[service] = tuple(op for op in ops if camelcase_to_underscores(op) in methods)
+        out[service] = tuple(op for op in ops if camelcase_to_underscores(op) in methods
+                             or op in IN_FRONT.get(service, ()))
     return out
 
 

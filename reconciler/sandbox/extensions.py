@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ def install() -> None:
         lambda_code,
         lambda_runtime,
         paging,
+        pricing,
+        quotas,
         sagemaker,
         tagging,
         validation,
@@ -41,6 +44,8 @@ def install() -> None:
     tagging.install()  # GetResources lists inference components, HTTP APIs, endpoint configs under their ARNs
     paging.install()  # after every response method is in place: page sizes honoured where botocore models them
     errors.install()  # IAM / Secrets Manager not-found answers as AWS words them
+    quotas.install()  # Service Quotas for SageMaker (ListServiceQuotas, …) and its /reconcile-sandbox/quotas control
+    pricing.install()  # the Price List API's GetProducts for SageMaker hosting instances
     validation.install()  # requests checked against botocore's model constraints, refused as AWS does
     audit.install()  # keep last: outermost, records every write with the status the client saw
 
@@ -71,3 +76,61 @@ def in_front_of_server(middleware: Callable[[Any], Any]) -> None:
         return middleware(lambda e, s: original_call(self, e, s))(environ, start_response)
 
     DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
+
+
+def on_reset(callback: Callable[[], None]) -> None:
+    """Call ``callback`` whenever ``POST /moto-api/reset`` (``reconcile sandbox reset``) clears moto's state."""
+    from moto.moto_api._internal.models import MotoAPIBackend
+
+    original_reset = MotoAPIBackend.reset
+
+    def reset(self: Any) -> None:
+        original_reset(self)
+        callback()
+
+    MotoAPIBackend.reset = reset  # type: ignore[method-assign]
+
+
+STATUS_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+
+
+def answer_json(start_response: Any, status: int, payload: Any, content_type: str = "application/json",
+                headers: tuple[tuple[str, str], ...] = ()) -> list[bytes]:
+    """Answer a request from a middleware: ``payload`` as JSON with ``status``."""
+    data = json.dumps(payload).encode()
+    start_response(f"{status} {STATUS_REASONS.get(status, 'Error')}",
+                   [("Content-Type", content_type), ("Content-Length", str(len(data))), *headers])
+    return [data]
+
+
+def control_route(method: str, body: bytes, route: str, show: Callable[[], Any], clear: Callable[[], None],
+                  change: Callable[[dict[str, Any]], Any]) -> tuple[int, Any]:
+    """A sandbox control: ``GET`` shows, ``DELETE`` clears (and shows), ``POST`` a JSON object changes
+    (``change`` raises ValueError, with what is allowed, for a body it refuses): (status, JSON answer)."""
+    if method in ("GET", "DELETE"):
+        if method == "DELETE":
+            clear()
+        return 200, show()
+    if method != "POST":
+        return 405, {"error": f"{method} not allowed on {route}"}
+    try:
+        payload = json.loads(body or b"{}")
+        if not isinstance(payload, dict):
+            raise ValueError("the body must be a JSON object")
+        return 200, change(payload)
+    except ValueError as e:  # (a body that is not JSON too)
+        return 400, {"error": str(e)}
+
+
+def page(items: list[Any], max_results: Any, token: Any) -> tuple[list[Any], str | None]:
+    """One page of ``items`` and the next page's token (AWS's opaque base64 form); ValueError: a bad token."""
+    import base64
+    import binascii
+
+    try:
+        start = int(base64.b64decode(str(token), validate=True).decode()) if token else 0
+    except (ValueError, binascii.Error):
+        raise ValueError("invalid pagination token") from None
+    size = int(max_results or 100)
+    more = start + size < len(items)
+    return items[start:start + size], base64.b64encode(str(start + size).encode()).decode() if more else None

@@ -25,6 +25,8 @@ def test_readme_first_session_works_on_an_init_copy(cli, moto_server, tmp_path):
     assert here("validate", ".").code == 0
     r = here("plan", ".", "--detailed-exitcode")
     assert r.code == 2 and "Plan: 4 to create, 0 to update, 0 to replace, 0 to delete." in r.out, r.text
+    cost_line = re.search(r"#\s+(Cost: .*)", session).group(1)  # what the README says the plan shows
+    assert cost_line in r.out.splitlines(), r.out
     assert "warning" not in r.out + r.err
     r = here("apply", ".", "--auto-approve")
     assert r.code == 0 and "Apply complete: 4 created." in r.out, r.text

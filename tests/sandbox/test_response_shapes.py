@@ -34,7 +34,7 @@ from tests.support.server import MotoServer
 from tests.support.shapes import problems
 
 SERVICES = ("sagemaker", "iam", "lambda", "apigatewayv2", "secretsmanager", "sts", "application-autoscaling",
-            "cloudwatch", "resourcegroupstaggingapi")
+            "cloudwatch", "resourcegroupstaggingapi", "service-quotas", "pricing")
 PROJECT = Path(__file__).resolve().parents[2] / "reconciler"
 READS = re.compile(r"^(Describe|List|Get)")
 ENDPOINT_STATUSES = {"Creating", "Updating", "RollingBack", "Deleting", "Failed", "InService", "UpdateRollbackFailed"}
@@ -223,6 +223,9 @@ def drive_sagemaker(c: Any, server: MotoServer) -> None:
 
 
 def drive_others(c: Any, server: MotoServer) -> None:
+    list(c("service-quotas").get_paginator("list_service_quotas").paginate(ServiceCode="sagemaker"))
+    c("pricing").get_products(ServiceCode="AmazonSageMaker", FormatVersion="aws_v1", Filters=[
+        {"Type": "TERM_MATCH", "Field": "component", "Value": "Hosting"}])
     iam = c("iam")
     role = N("r")
     iam.create_role(RoleName=role, AssumeRolePolicyDocument=(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import cost, prices
 from reconciler.plan import Action, FieldChange, Operation, Orphan, Plan, PlanMode, Problem, Step
 from reconciler.render import render
 
@@ -60,7 +61,7 @@ def example_plan() -> Plan:
         Step(kind="User", name="gone", action=Action.delete, reason="no longer declared", layer=0),
         Step(kind="Role", name="same", action=Action.noop, reason="up to date", layer=0),
     ]
-    return Plan(command="plan", stack="demo", account="123456789012", region="eu-west-1", sandbox=True,
+    plan = Plan(command="plan", stack="demo", account="123456789012", region="eu-west-1", sandbox=True,
                 created_at="2026-01-01T00:00:00Z", steps=tuple(steps),
                 orphans=(Orphan(kind="Endpoint", name="twinllama-old"),
                          Orphan(kind="Policy", name="legacy-read", used_by=("Role/app-exec",)),
@@ -69,6 +70,14 @@ def example_plan() -> Plan:
                 problems=(Problem(kind="Role", name="taken", code="conflict",
                                   message="exists without this stack's tags; adopt it with reconciler/adopt: \"true\""),),
                 warnings=("iam.yaml:12: spec.document.Statement.0: iam:PassRole on Resource \"*\" [PASSROLE_STAR]",))
+    # what the endpoints cost: chat grows from one instance to two, llm is new, twinllama-old stays (an orphan)
+    table = prices.Table({("eu-west-1", "ml.g5.2xlarge"): prices.Price(1.7, "a test table", "2026-01")})
+    live = {"Endpoint/chat": {"type": "model-based", "instance": {"type": "ml.g5.2xlarge", "count": 1}},
+            "Endpoint/twinllama-old": {"type": "model-based", "instance": {"type": "ml.g6e.xlarge", "count": 1}}}
+    chat = next(s for s in plan.steps if s.name == "chat")
+    steps = tuple(s.model_copy(update={"desired": {"type": "model-based", "instance": {
+        "type": "ml.g5.2xlarge", "count": 2}}}) if s is chat else s for s in plan.steps)
+    return plan.model_copy(update={"costs": cost.estimate(plan.model_copy(update={"steps": steps}), live, table)})
 
 
 @pytest.mark.parametrize("fmt,suffix", [("text", "txt"), ("markdown", "md")])

@@ -20,7 +20,7 @@ from reconciler.kinds._secrets import (
     mask_environment_change,
     role_checks,
 )
-from reconciler.kinds.base import Check, Kind, Observed, OpContext, PlanContext, Reference, Resource
+from reconciler.kinds.base import Check, Fleet, Kind, Observed, OpContext, PlanContext, Reference, Resource
 from reconciler.kinds.endpoint import autoscaling as scaling
 from reconciler.kinds.endpoint import leftovers, ownership, rollback
 from reconciler.kinds.endpoint import operations as endpoint_ops
@@ -116,6 +116,9 @@ class EndpointKind(Kind):
 
     def desired(self, res: Resource, ctx: PlanContext) -> dict[str, Any]:
         return observed.desired(res, ctx)
+
+    def fleet(self, state: dict[str, Any]) -> Fleet | None:
+        return observed.fleet(state)
 
     def plan_checks(self, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> list[Check]:
         """Before any write: the model's secrets exist; an executionRole ARN exists and trusts SageMaker."""

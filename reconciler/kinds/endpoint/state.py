@@ -8,7 +8,7 @@ from reconciler import PREVENT_DESTROY_ANNOTATION, policy
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import ManifestError
 from reconciler.kinds._secrets import SecretRef
-from reconciler.kinds.base import Kind, Observed, PlanContext, Resource, ownership_tags
+from reconciler.kinds.base import Fleet, Kind, Observed, PlanContext, Resource, ownership_tags
 from reconciler.kinds.endpoint import adopted, ownership
 from reconciler.kinds.endpoint import autoscaling as aas_kind
 from reconciler.kinds.endpoint.leftovers import model_of_config, owned_parts, part_tags
@@ -83,6 +83,26 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
             "status": "InService",
         }
     return state
+
+
+def fleet(state: dict[str, Any]) -> Fleet | None:
+    """The instances of an endpoint's state: a fixed ``instance.count``, or the range autoscaling (model-based:
+    the variant's instances) or managed instance scaling (inference-component-based) lets the count move in."""
+    inst = state.get("instance") or {}
+    itype, count = inst.get("type"), inst.get("count")
+    if not isinstance(itype, str) or not isinstance(count, int):
+        return None
+    if state.get("type") == "inference-component-based":
+        managed = inst.get("managedScaling") or {}
+        lo, hi = managed.get("minCount"), managed.get("maxCount")
+        if isinstance(lo, int) and isinstance(hi, int):
+            return Fleet(itype, min(lo, count), max(hi, count), "instance.managedScaling.maxCount")
+        return Fleet(itype, count, count, "instance.count")
+    scaling = state.get("autoscaling") or {}
+    lo, hi = scaling.get("minCount"), scaling.get("maxCount")
+    if isinstance(lo, int) and isinstance(hi, int):
+        return Fleet(itype, lo, hi, "autoscaling.maxCount")
+    return Fleet(itype, count, count, "instance.count")
 
 
 def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None,

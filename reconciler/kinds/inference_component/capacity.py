@@ -3,7 +3,11 @@
 Per instance: accelerators and memory from the instance table (``reconciler.awsmodel.instances``); the
 endpoint has ``instance.count`` instances, or up to ``managedScaling.maxCount`` (SageMaker adds instances
 for a component that does not fit, up to that maximum). Copies are placed whole on one instance each, so
-the check places copies first-fit, largest first, as SageMaker's placement would at best."""
+the check places copies first-fit, largest first, as SageMaker's placement would at best.
+
+Twice: the declared copies, and each component at its most copies (``autoscaling.maxCount``, or a
+scheduled action's count when higher): copies the autoscaler or a schedule asks for that cannot be placed
+never serve, and the endpoint's instances cannot grow past its maximum."""
 
 from __future__ import annotations
 
@@ -21,6 +25,32 @@ class Need:
     owner: str
     accelerators: float
     memory_mb: int
+
+
+@dataclass(frozen=True)
+class Component:
+    """One component on an endpoint: the resource declaring it, where in its spec it sits, its compute per copy."""
+
+    res: Resource
+    owner: str
+    at: tuple[str, ...]  # the component's fields: ("spec",) or ("spec", "inferenceComponent")
+    spec: Any  # acceleratorDevices, memoryMb, copies
+    scaling: Any  # the AutoscalingSpec of its copies, or None
+
+    def most(self) -> tuple[int, tuple[Any, ...] | None]:
+        """(most copies, the field that allows them: None when that is the declared ``copies``)."""
+        best, field = self.spec.copies, None
+        a = self.scaling
+        if a is None:
+            return best, field
+        options: list[tuple[int | None, tuple[Any, ...]]] = [(a.maxCount, ("spec", "autoscaling", "maxCount"))]
+        for i, s in enumerate(a.schedule):
+            options += [(s.maxCount, ("spec", "autoscaling", "schedule", i, "maxCount")),
+                        (s.minCount, ("spec", "autoscaling", "schedule", i, "minCount"))]
+        for n, path in options:
+            if n is not None and n > best:
+                best, field = n, path
+        return best, field
 
 
 def needs_of(owner: str, copies: int, accelerators: float | None, memory_mb: int) -> list[Need]:
@@ -46,13 +76,22 @@ def place(needs: list[Need], per_instance: tuple[float, int], instances: int) ->
     return len(free), left
 
 
-def endpoint_needs(endpoint: Resource, components: list[Resource]) -> list[Need]:
+def components_on(endpoint: Resource, components: list[Resource]) -> list[Component]:
+    """The endpoint's inline component (its ``inferenceComponent``) and the InferenceComponent documents on it."""
     out = []
     ic = endpoint.spec.inferenceComponent
     if ic is not None:
-        out += needs_of(f"Endpoint/{endpoint.name}", ic.copies, ic.acceleratorDevices, ic.memoryMb)
-    for c in components:
-        out += needs_of(c.id, c.spec.copies, c.spec.acceleratorDevices, c.spec.memoryMb)
+        out.append(Component(endpoint, f"Endpoint/{endpoint.name}", ("spec", "inferenceComponent"), ic,
+                             endpoint.spec.autoscaling))
+    return out + [Component(c, c.id, ("spec",), c.spec, c.spec.autoscaling) for c in components]
+
+
+def endpoint_needs(endpoint: Resource, components: list[Resource], at_most: bool = False) -> list[Need]:
+    """Every copy the components ask for: as declared, or (``at_most``) each at its most copies."""
+    out = []
+    for c in components_on(endpoint, components):
+        copies = c.most()[0] if at_most else c.spec.copies
+        out += needs_of(c.owner, copies, c.spec.acceleratorDevices, c.spec.memoryMb)
     return out
 
 
@@ -71,9 +110,10 @@ def limits(endpoint: Resource) -> tuple[Any, int, int] | None:
 
 
 def check(resources: list[Resource]) -> list[Issue]:
-    """One error per endpoint whose declared components cannot fit its instances, saying by how much."""
+    """One error per endpoint whose components cannot fit its instances, as declared or at their most
+    copies, saying by how much and what to change."""
     endpoints = {r.name: r for r in resources if r.kind == "Endpoint"}
-    by_endpoint: dict[str, list[Resource]] = {}
+    by_endpoint: dict[str, list[Resource]] = {n: [] for n, r in endpoints.items() if r.spec.inferenceComponent}
     for r in resources:
         if r.kind == "InferenceComponent" and r.spec.endpoint in endpoints:
             by_endpoint.setdefault(r.spec.endpoint, []).append(r)
@@ -90,27 +130,47 @@ def check(resources: list[Resource]) -> list[Issue]:
             continue
         inst, _, most = lim
         needs = endpoint_needs(ep, comps)
-        _, left = place(needs, (inst.accelerators, inst.memory_mb), most)
-        if left:
-            acc = sum(n.accelerators for n in needs)
-            mem = sum(n.memory_mb for n in needs)
-            over_acc = acc - inst.accelerators * most
-            over_mem = mem - inst.memory_mb * most
-            by = []
-            if over_acc > 0:
-                by.append(f"{_num(over_acc)} accelerator(s) too many ({_num(acc)} asked, {inst.accelerators} x {most} "
-                          "instance(s))")
-            if over_mem > 0:
-                by.append(f"{over_mem} MB of memory too many ({mem} MB asked, {inst.memory_mb} MB x {most})")
-            if not by:
-                by.append("copies do not fit whole on one instance each")
-            unplaced = sorted({n.owner for n in left})
-            first = comps[0]
-            issues.append(first.issue(("spec", "endpoint"), (
-                f"the inference components on Endpoint/{name} ({ep.spec.instance.type}, at most {most} instance(s)) "
-                f"cannot all fit: {'; '.join(by)}; not placed: {', '.join(unplaced)}. Lower copies or compute, or "
+        if not comps and any(n.accelerators > inst.accelerators or n.memory_mb > inst.memory_mb for n in needs):
+            continue  # one copy larger than an instance: the Endpoint's own check says so (kinds/_fit.py)
+        declared = _overflow(needs, inst, most)
+        where = f"Endpoint/{name} ({ep.spec.instance.type}, at most {most} instance(s))"
+        if declared:
+            first = comps[0] if comps else ep
+            field = ("spec", "endpoint") if comps else ("spec", "inferenceComponent", "copies")
+            issues.append(first.issue(field, f"the inference components on {where} cannot all fit: {declared}. "
+                                             "Lower copies or compute, or raise instance.count / managedScaling.maxCount"))
+            continue
+        at_most = _overflow(endpoint_needs(ep, comps, at_most=True), inst, most)
+        if at_most:
+            grown = [(comp, n, f) for comp in components_on(ep, comps) for n, f in [comp.most()] if f is not None]
+            top, _, top_field = grown[0]
+            said = ", ".join(f"{g.owner}: {n} copies by {_path(f)}" for g, n, f in grown)
+            issues.append(top.res.issue(top_field, (
+                f"the inference components on {where} cannot all fit at their most copies ({said}): {at_most}. "
+                "Copies beyond that are never placed: lower autoscaling maxCount (or the schedule's counts), or "
                 "raise instance.count / managedScaling.maxCount")))
     return issues
+
+
+def _overflow(needs: list[Need], inst: Any, most: int) -> str | None:
+    """What does not fit when ``needs`` are placed on ``most`` instances (None: they all fit)."""
+    _, left = place(needs, (inst.accelerators, inst.memory_mb), most)
+    if not left:
+        return None
+    acc = sum(n.accelerators for n in needs)
+    mem = sum(n.memory_mb for n in needs)
+    over_acc = acc - inst.accelerators * most
+    over_mem = mem - inst.memory_mb * most
+    by = []
+    if over_acc > 0:
+        by.append(f"{_num(over_acc)} accelerator(s) too many ({_num(acc)} asked, {inst.accelerators} x {most} "
+                  "instance(s))")
+    if over_mem > 0:
+        by.append(f"{over_mem} MB of memory too many ({mem} MB asked, {inst.memory_mb} MB x {most})")
+    if not by:
+        by.append("copies do not fit whole on one instance each")
+    unplaced = sorted({n.owner for n in left})
+    return f"{'; '.join(by)}; not placed: {', '.join(unplaced)}"
 
 
 def scale_out(endpoint: Resource, components: list[Resource]) -> int:
@@ -121,6 +181,10 @@ def scale_out(endpoint: Resource, components: list[Resource]) -> int:
     inst, count, most = lim
     used, _ = place(endpoint_needs(endpoint, components), (inst.accelerators, inst.memory_mb), most)
     return max(0, used - count)
+
+
+def _path(field: tuple[Any, ...]) -> str:
+    return ".".join(str(x) for x in field[1:])
 
 
 def _num(x: float) -> str:

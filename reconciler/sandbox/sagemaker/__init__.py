@@ -2,7 +2,8 @@
 
 Modules: ``controls`` (delays, faults, the sandbox routes), ``common`` (shared helpers), ``endpoints``
 (configs and endpoints), ``components`` (inference components), ``models`` (models, tags), ``actions``
-(the API actions on moto's response class), ``runtime`` (InvokeEndpoint).
+(the API actions on moto's response class), ``runtime`` (InvokeEndpoint), ``streaming``
+(InvokeEndpointWithResponseStream).
 
 ``install()`` patches moto in this process (backend, responses, sagemaker-runtime and the server's
 WSGI dispatcher). What it adds, with AWS's API shapes (botocore's service model):
@@ -128,4 +129,7 @@ def install() -> None:
 
     from reconciler.sandbox.extensions import in_front_of_server
 
+    from . import streaming
+
     in_front_of_server(wsgi_middleware)
+    in_front_of_server(streaming.wsgi_middleware)  # InvokeEndpointWithResponseStream (moto has none)

@@ -15,7 +15,9 @@ ROUTE_PREFIX = "/reconcile-sandbox/sagemaker/"
 ENV_PREFIX = "RECONCILE_SANDBOX_SAGEMAKER_"
 # role_propagation_seconds: a role younger than this is not yet assumable by SageMaker or Lambda (IAM's
 # eventual consistency; 0 = at once). Env: RECONCILE_SANDBOX_SAGEMAKER_ROLE_SECONDS.
-DEFAULTS = {"create_seconds": 3.0, "update_seconds": 3.0, "delete_seconds": 1.0, "role_propagation_seconds": 0.0}
+# token_seconds: the pause between two tokens of a streamed answer (InvokeEndpointWithResponseStream).
+DEFAULTS = {"create_seconds": 3.0, "update_seconds": 3.0, "delete_seconds": 1.0, "role_propagation_seconds": 0.0,
+            "token_seconds": 0.0}
 
 _lock = threading.RLock()
 _config: dict[str, float] = {}
@@ -86,11 +88,19 @@ def add_fault(fault: dict[str, Any]) -> dict[str, Any]:
         f["seconds"] = float(f["seconds"])
         f.setdefault("times", None)  # persistent: applies while the role is younger than `seconds`
     else:
-        if f.get("on") not in ("create", "update"):
-            raise ValueError("'on' must be 'create' or 'update'")
-        f.setdefault("mode", "fail")
-        if f["mode"] not in ("fail", "rollback", "rollback-failed"):
-            raise ValueError("'mode' must be 'fail', 'rollback' or 'rollback-failed'")
+        if f.get("on") not in ("create", "update", "stream"):
+            raise ValueError("'on' must be 'create', 'update' or 'stream'")
+        if f["on"] == "stream":
+            f.setdefault("errorCode", "StreamBroken")
+            if f["errorCode"] not in STREAM_ERRORS:
+                raise ValueError(f"'errorCode' must be one of {', '.join(STREAM_ERRORS)}")
+            f["afterTokens"] = int(f.get("afterTokens", 1))
+            if f["afterTokens"] < 0:
+                raise ValueError("'afterTokens' must be >= 0")
+        else:
+            f.setdefault("mode", "fail")
+            if f["mode"] not in ("fail", "rollback", "rollback-failed"):
+                raise ValueError("'mode' must be 'fail', 'rollback' or 'rollback-failed'")
         f.setdefault("times", 1)
     f.setdefault("reason", _default_reason(f))
     with _lock:
@@ -98,9 +108,20 @@ def add_fault(fault: dict[str, Any]) -> dict[str, Any]:
     return f
 
 
+#: ModelStreamError's ErrorCode values (botocore's sagemaker-runtime docs) and the sandbox's message for each
+STREAM_ERRORS = {
+    "ModelInvocationTimeExceeded": "Your invocation timed out while waiting for a response from container "
+                                   "primary. Review the latency metrics for each container in Amazon CloudWatch, "
+                                   "resolve the issue, and try again.",
+    "StreamBroken": "The stream from container primary was broken before the response was complete.",
+}
+
+
 def _default_reason(f: dict[str, Any]) -> str:
     if "role" in f:
         return ""
+    if f["on"] == "stream":
+        return STREAM_ERRORS[f["errorCode"]]
     if f["on"] == "create":
         return "The primary container for production variant AllTraffic did not pass the ping health check. " \
                "Please check CloudWatch logs for this endpoint."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.sandbox.autoscaling_targets import deregister_resource
+from reconciler.sandbox.quotas import refuse_beyond
 
 from .assume import check_execution_role
 from .common import _arn, _check_name, _ics, _invalid, _model_image, _not_found, _now, _resolved, _start, _ts
@@ -231,6 +232,7 @@ def _create_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str,
         cfg = self.endpoint_configs.get(endpoint_config_name)
         if cfg is None:
             raise _not_found(self, "endpoint-config", endpoint_config_name)
+        refuse_beyond(self, endpoint_name, cfg)  # ResourceLimitExceeded past the instance quota
         ep = FakeEndpoint(account_id=self.account_id, region_name=self.region_name, endpoint_name=endpoint_name,
                           endpoint_config_name=endpoint_config_name, production_variants=[],
                           data_capture_config=cfg.data_capture_config, tags=tags or [])
@@ -262,6 +264,7 @@ def _update_endpoint(self: Any, endpoint_name: str, endpoint_config_name: str,
         cfg = self.endpoint_configs.get(endpoint_config_name)
         if cfg is None:
             raise _not_found(self, "endpoint-config", endpoint_config_name)
+        refuse_beyond(self, endpoint_name, cfg)
         variants = _variant_summaries(self, cfg)
         if retain_all_variant_properties:
             excluded = {p.get("VariantPropertyType") for p in exclude_retained_variant_properties or []}

@@ -51,9 +51,8 @@ def tgi_generate(payload: Any, label: str, model_id: str | None = None) -> list[
     return [{"generated_text": text}]
 
 
-def _invoke_endpoint(self: Any, original: Any) -> Any:
+def _errors() -> tuple[type[Exception], type[Exception]]:
     from moto.core.exceptions import ServiceException
-    from moto.sagemaker.models import sagemaker_backends
 
     class RuntimeValidationError(ServiceException):
         code = "ValidationError"
@@ -61,16 +60,22 @@ def _invoke_endpoint(self: Any, original: Any) -> Any:
     class ModelError(ServiceException):
         code = "ModelError"
 
-    parts = self.path.split("?")[0].split("/")
-    name = unquote(parts[2]) if len(parts) > 2 else ""
-    backend = sagemaker_backends[self.current_account][self.region]
-    ic_name = self.headers.get("X-Amzn-SageMaker-Inference-Component")
+    return RuntimeValidationError, ModelError
+
+
+def serving(account: str, region: str, name: str, ic_name: str | None) -> tuple[str, str | None, str]:
+    """(label, the component's HF_MODEL_ID, the variant) of a serving endpoint (and component) to invoke;
+    ValidationError as AWS answers when it is missing, not serving, or needs the component header."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    invalid = _errors()[0]
+    backend = sagemaker_backends[account][region]
     with _lock:
         ep = backend.endpoints.get(name)
         if ep is not None:
             ep = _advance_endpoint(backend, ep)
         if ep is None or ep.endpoint_status not in SERVING:
-            raise RuntimeValidationError(f"Endpoint {name} of account {self.current_account} not found.")
+            raise invalid(f"Endpoint {name} of account {account} not found.")
         cfg = backend.endpoint_configs.get(ep.endpoint_config_name)
         ic_based = cfg is not None and _config_is_ic_based(cfg)
         label = name
@@ -80,20 +85,38 @@ def _invoke_endpoint(self: Any, original: Any) -> Any:
             if ic is not None:
                 ic = _advance_ic(backend, ic)
             if ic is None or ic.endpoint_name != name:
-                raise RuntimeValidationError(
-                    f"Inference Component {ic_name} not found for endpoint {name} of account {self.current_account}.")
+                raise invalid(f"Inference Component {ic_name} not found for endpoint {name} of account {account}.")
             if ic.status not in ("InService", "Updating") or ic.current_copy_count < 1:
-                raise RuntimeValidationError(
-                    f"Inference Component {ic_name} is not in service (status {ic.status}, "
-                    f"{ic.current_copy_count} copies).")
+                raise invalid(f"Inference Component {ic_name} is not in service (status {ic.status}, "
+                              f"{ic.current_copy_count} copies).")
             label = f"{name}/{ic_name}"
             model = backend._models.get((ic.specification or {}).get("ModelName") or "")
             env = ((getattr(model, "primary_container", None) or {}).get("Environment") or {}) if model else {}
             model_id = env.get("HF_MODEL_ID")
         elif ic_based:
-            raise RuntimeValidationError(
+            raise invalid(
                 "Inference Component Name header is required for endpoints to which you plan to deploy inference "
                 "components. Please include Inference Component Name header or consider using SageMaker models.")
+        variant = ep.production_variants[0]["VariantName"] if ep.production_variants else "AllTraffic"
+    return label, model_id, variant
+
+
+def model_error(problem: Exception, name: str, account: str, region: str) -> Exception:
+    """The ModelError (HTTP 424) AWS answers when the container refused the request with a 422."""
+    err = _errors()[1](f"Received client error (422) from primary with message \"{problem}\". See "
+                       f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+                       f"#logEventViewer:group=/aws/sagemaker/Endpoints/{name} in account {account} for more "
+                       "information.")
+    err.OriginalStatusCode = 422  # type: ignore[attr-defined]
+    err.OriginalMessage = json.dumps({"error": str(problem), "error_type": "validation"})  # type: ignore[attr-defined]
+    return err
+
+
+def _invoke_endpoint(self: Any, original: Any) -> Any:
+    parts = self.path.split("?")[0].split("/")
+    name = unquote(parts[2]) if len(parts) > 2 else ""
+    label, model_id, variant = serving(self.current_account, self.region, name,
+                                       self.headers.get("X-Amzn-SageMaker-Inference-Component"))
     if self.sagemakerruntime_backend.results_queue:  # moto's canned results, when a test queued some
         return original(self)
     raw = self.body if isinstance(self.body, (bytes, str)) else b""
@@ -101,13 +124,6 @@ def _invoke_endpoint(self: Any, original: Any) -> Any:
         payload = json.loads(raw or b"null")
         generated = tgi_generate(payload, label, model_id)
     except (ValueError, TypeError) as e:
-        err = ModelError(f"Received client error (422) from primary with message \"{e}\". See "
-                         f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region={self.region}"
-                         f"#logEventViewer:group=/aws/sagemaker/Endpoints/{name} in account "
-                         f"{self.current_account} for more information.")
-        err.OriginalStatusCode = 422  # type: ignore[attr-defined]
-        err.OriginalMessage = json.dumps({"error": str(e), "error_type": "validation"})  # type: ignore[attr-defined]
-        raise err from None
-    variant = ep.production_variants[0]["VariantName"] if ep.production_variants else "AllTraffic"
+        raise model_error(e, name, self.current_account, self.region) from None
     headers = {"Content-Type": "application/json", "x-Amzn-Invoked-Production-Variant": variant}
     return 200, headers, json.dumps(generated)
