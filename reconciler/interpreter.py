@@ -78,7 +78,7 @@ def one(op: Operation, step: Step, ctx: ApplyContext, deleting: bool, outputs: d
     recheck(op, step, ctx, deleting)
     request = resolve(op.request, outputs, ctx)
     if op.writes:
-        ctx.progress(f"{step.id}: {op.action} {op.target}")
+        ctx.progress(f"{step.id}: {op.action} {op.target}" + (f" ({op.detail})" if op.detail else ""))
     return dispatch(op, request, step, ctx)
 
 

@@ -180,7 +180,8 @@ def derive(m: mf.Manifests, graph: Graph, t: Target, opts: Options, command: str
         # scan run beside the reads, before any write (the scan's listings go out at once; what it shares with the
         # reads it waits for, in Aws.cached)
         checked = ex.submit(run_checks, t.aws, checks, opts.concurrency) if checks and normal else None
-        facts = ex.submit(_facts, t.aws, m, desired, ctx) if normal else None
+        facts = ex.submit(_facts, t.aws, [r for r in m.resources if not REGISTRY[r.kind].facts_when_changing],
+                          desired, ctx) if normal else None
         quotas_read = ex.submit(quotas.read, t.aws) if runs_instances else None
         scanning = ex.submit(owned, t.aws, m.stack.name, ctx, exclude, opts.concurrency)
         live = declared(t.aws, ids, ctx, opts.concurrency)
@@ -208,8 +209,14 @@ def derive(m: mf.Manifests, graph: Graph, t: Target, opts: Options, command: str
     # steps that change something, then plan again from the fuller picture (planning is pure and cheap)
     todo = [(s.kind, s.name, s.action.value) for s in p.steps
             if s.action.value in ("update", "replace", "delete")]
+    changing = {(s.kind, s.name) for s in p.steps if s.action.value in ("create", "update", "replace")}
+    later = [r for r in m.resources if (r.kind, r.name) in changing and REGISTRY[r.kind].facts_when_changing] \
+        if normal else []
     if todo:
         extra = _details(t.aws, todo, live, extra, ctx, opts.concurrency)
+    if later:
+        known.update(_facts(t.aws, later, desired, ctx))
+    if todo or later:
         p = make()
     if m.environment:
         p = p.model_copy(update={"environment": m.environment})
@@ -221,9 +228,10 @@ def derive(m: mf.Manifests, graph: Graph, t: Target, opts: Options, command: str
                                 "costs": cost.estimate(p, states, prices.load())})
 
 
-def _facts(aws: Aws, m: mf.Manifests, desired: dict[Any, dict[str, Any]], ctx: PlanContext) -> dict[Any, dict[str, Any]]:
+def _facts(aws: Aws, resources: list[Any], desired: dict[Any, dict[str, Any]], ctx: PlanContext,
+           ) -> dict[Any, dict[str, Any]]:
     out = {}
-    for r in m.resources:
+    for r in resources:
         found = REGISTRY[r.kind].plan_facts(aws, r, desired[(r.kind, r.name)], ctx)
         if found:
             out[(r.kind, r.name)] = found

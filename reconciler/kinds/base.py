@@ -346,6 +346,10 @@ class Kind(ABC):
         which apply refuses. ``desired``: the state an update or replace goes to."""
         return []
 
+    #: True where ``plan_facts`` matter only to a step that changes something: they are read after the first
+    #: plan, for those steps only (a no-change plan of the kind makes no such read)
+    facts_when_changing: ClassVar[bool] = False
+
     def plan_facts(self, aws: Aws, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
         """Read-only facts about AWS besides the resource itself that its operations depend on (e.g. whether
         the secret a user's access key goes to exists), read at plan time; ``OpContext.facts`` in operations()."""

@@ -318,6 +318,8 @@ class UserKind(Kind):
         out += _iam.emptying_operations("user", name, arn, observed.state, ev)
         return out + [ops.call("iam", "DeleteUser", name, {"UserName": name}, resource=arn, ownership=ev)] + secrets
 
+    facts_when_changing = True  # (only a step that creates the key stores it)
+
     def plan_facts(self, aws: Any, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
         """The Secrets Manager secret the access key goes to: absent, ours (perhaps scheduled for deletion), or not."""
         store = desired.get("accessKey") or ""

@@ -63,7 +63,7 @@ def test_two_components_planned_applied_invoked_and_one_pruned(cli, boto, moto_s
     assert r.code == 0, r.text
     assert "InferenceComponent/twinllama: smoke test passed" in r.err
     assert "InferenceComponent/small-instruct: smoke test passed" in r.err
-    assert "InferenceComponent/twinllama: creating (1 copy of twinllama-" in r.err and "1 copies" not in r.err, r.err
+    assert "InferenceComponent/twinllama: CreateInferenceComponent twinllama (1 copy of twinllama-" in r.err and "1 copies" not in r.err, r.err
 
     for name, model_id in (("twinllama", "mlabonne/TwinLlama-3.1-8B-DPO"), ("small-instruct", "Qwen/Qwen2.5-1.5B-Instruct")):
         r = cli("invoke", "shared", "--inference-component", name, "--prompt", "hi", "--max-new-tokens", "8")
