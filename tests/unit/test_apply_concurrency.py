@@ -14,7 +14,8 @@ from reconciler.plan import Action, Plan, Step
 
 
 class _Probe:
-    program = False
+    """A kind whose steps have no operations: apply's only work is ``applied``, which counts who runs at once."""
+
     def __init__(self, long_running: bool, pause: float, together: int = 0):
         self.long_running = long_running
         self.pause = pause
@@ -24,7 +25,7 @@ class _Probe:
         # waiters meet at a barrier: it opens only if `together` of them run at the same time
         self.barrier = threading.Barrier(together, timeout=20) if together else None
 
-    def create(self, name: str, desired: dict[str, Any], ctx: ApplyContext) -> None:
+    def applied(self, step: Step, outputs: dict[str, Any], ctx: ApplyContext) -> None:
         with self.lock:
             self.now += 1
             self.peak = max(self.peak, self.now)
@@ -76,13 +77,13 @@ def test_a_lock_taken_away_stops_the_apply_before_the_next_step(kinds):
     lock = Lock()
     ctx = ApplyContext(aws=None, stack="s", account="1", region="r", options={"lock": lock})  # type: ignore[arg-type]
     steps = [Step(kind="Busy", name=f"b{i}", action=Action.create, reason="", desired={}, layer=i) for i in range(3)]
-    original = busy.create
+    original = busy.applied
 
-    def create_then_lose(name, desired, c):  # type: ignore[no-untyped-def]
-        original(name, desired, c)
+    def run_then_lose(step, outputs, c):  # type: ignore[no-untyped-def]
+        original(step, outputs, c)
         lock.lost = True  # force-unlocked by someone while b0 ran
 
-    busy.create = create_then_lose
+    busy.applied = run_then_lose
     out = apply_mod.execute(Plan(stack="s", account="1", region="r", steps=tuple(steps)), ctx, concurrency=2)
     assert [s.name for s in out.done] == ["b0"]
     [(step, err)] = out.failed

@@ -41,15 +41,6 @@ class Fake(Kind):
     def list_owned(self, aws, stack, ctx, exclude=frozenset()):  # pragma: no cover
         return []
 
-    def create(self, name, desired, ctx):  # pragma: no cover
-        pass
-
-    def update(self, name, desired, ctx):  # pragma: no cover
-        pass
-
-    def delete(self, name, ctx):  # pragma: no cover
-        pass
-
     def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
         return list(state.get("needs", []))
 
@@ -73,9 +64,6 @@ class Fake(Kind):
 
     def operations(self, name: str, desired: dict[str, Any] | None, observed: Observed | None,
                    ctx=None) -> list[Operation]:
-        source = desired if desired is not None else observed.state
-        if not source.get("ops"):
-            return []
         verb = "Create" if observed is None else "Delete" if desired is None else "Update"
         return [Operation(service="fake", action=f"{verb}Fake", target=name)]
 
@@ -173,9 +161,9 @@ def test_replace_when_a_replace_field_differs_with_the_default_reason():
 
 def test_replace_and_update_use_the_kinds_own_reason_when_it_has_one():
     (s,) = one(res(), st(path="/b/", size=3), obs(path="/a/", **{"own-reason": 1})).steps
-    assert (s.action, s.reason) == (Action.replace, "own replace reason for path")
+    assert (s.action, s.reason) == (Action.replace, "own replace reason for path via DeleteFake via CreateFake")
     (s,) = one(res(), st(size=3, zone=1, **{"own-reason": 1}), obs(**{"own-reason": 1})).steps
-    assert (s.action, s.reason) == (Action.update, "own update reason for size+zone")
+    assert (s.action, s.reason) == (Action.update, "own update reason for size+zone via UpdateFake")
 
 
 def test_apply_only_fields_are_never_diffed_but_stay_in_desired():
@@ -457,7 +445,7 @@ def test_each_step_carries_the_operations_of_its_kind():
     by = {s.name: s for s in p.steps}
     assert by["new"].operations == (op("Create", "new"),)
     assert by["chg"].operations == (op("Update", "chg"),)
-    assert by["rep"].operations == (op("Update", "rep"),)
+    assert by["rep"].operations == (op("Delete", "rep"), op("Create", "rep"))  # a replace: the delete, the create
     assert by["same"].operations == ()  # a noop calls nothing
     assert by["old"].operations == (op("Delete", "old"),)
 
@@ -466,7 +454,7 @@ def test_the_kinds_reason_sees_the_operations():
     (s,) = one(res(), st(ops=1, size=2, **{"own-reason": 1}), obs(ops=1, **{"own-reason": 1})).steps
     assert s.reason == "own update reason for size via UpdateFake"
     (s,) = one(res(), st(ops=1, path="/n/"), obs(ops=1, path="/o/", **{"own-reason": 1})).steps
-    assert s.reason == "own replace reason for path via UpdateFake"
+    assert s.reason == "own replace reason for path via DeleteFake via CreateFake"
 
 
 def test_adopting_says_what_else_apply_does_when_the_kind_names_operations():
@@ -474,9 +462,6 @@ def test_adopting_says_what_else_apply_does_when_the_kind_names_operations():
                obs(tags={}, ops=1, **{"own-reason": 1})).steps
     assert s.reason == ("adopt existing resource (owned by no reconcile stack); "
                         "own update reason for size+tags via UpdateFake")
-    # without operations the adoption reason stands alone, even when the kind has its own wording
-    (s,) = one(res(annotations={"reconciler/adopt": "true"}), st(size=2), obs(tags={}, **{"own-reason": 1})).steps
-    assert s.reason == "adopt existing resource (owned by no reconcile stack)"
     # operations but no wording of the kind: the adoption reason alone
     (s,) = one(res(annotations={"reconciler/adopt": "true"}), st(size=2, ops=1), obs(tags={}, ops=1)).steps
     assert s.reason == "adopt existing resource (owned by no reconcile stack)"
