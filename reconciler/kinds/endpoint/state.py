@@ -64,6 +64,7 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
         "status": "InService",
         "failed": None,
         "leftovers": [],
+        "untaggedParts": [],
         "tags": ownership_tags(ctx.stack, res.tags, res.annotated(PREVENT_DESTROY_ANNOTATION)),
         "deployment": spec.deployment.model_dump(exclude_defaults=True),
         "smokeTest": spec.smokeTest.model_dump(exclude_none=True) if spec.smokeTest else None,
@@ -139,6 +140,9 @@ def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None,
         parts.append(f"wait for it to be InService (now {state.get('status')})")
     if "leftovers" in fields:
         parts.append("delete leftover models/configs")
+    if "untaggedParts" in fields:
+        parts.append(f"tag {', '.join(state.get('untaggedParts') or [])}: the endpoint runs them but they carry no "
+                     "ownership tags (an adoption cut short)")
     if "tags" in fields:
         parts.append("tags changed")
     return "; ".join(parts) or None
@@ -225,9 +229,13 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
     parts = adopted.parts_of(meta)
     adopting = policy.owner_of(state["tags"]) != ctx.stack  # (or a conflict): what another stack owns stays its
     known = adopted.read_parts(sm, parts) if adopting else None  # (each part read once for both)
-    meta["untagged"], mine = adopted.classify(sm, name, ctx.stack, parts, known)
+    meta["untagged"], mine, foreign = adopted.classify(sm, name, ctx.stack, parts, known)
     meta["adopted"] = sorted(mine)
     meta["parts"].update(mine)
+    # an endpoint this stack owns whose model or config carries no ownership tags (an adoption killed after it
+    # tagged the endpoint): a change, tagged as parts of the endpoint. Adopting, the tags change says it already.
+    state["untaggedParts"] = [] if adopting else sorted(meta["untagged"])
+    state["foreignParts"] = [] if adopting else [f"{k} (owned by {v})" for k, v in sorted(foreign.items())]
     if adopting:
         meta["othersParts"] = {**meta.get("othersParts", {}), **adopted.others(sm, ctx.stack, parts, known)}
     return Observed(kind.kind, name, d["EndpointArn"], state, meta=meta)
