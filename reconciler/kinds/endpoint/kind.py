@@ -46,8 +46,9 @@ class EndpointKind(Kind):
     replace_fields = frozenset({"type", "failed"})
     apply_only_fields = APPLY_ONLY
     hidden_fields = frozenset({"status", "failed", "leftovers", "inferenceComponent.status"})
-    #: models and configs the endpoint runs that another stack (or endpoint) owns: a warning, never a change
-    observed_only_fields = frozenset({"foreignParts"})
+    #: models and configs the endpoint runs that another stack (or endpoint) owns, scalable targets on it that
+    #: are not this stack's: warnings, never changes
+    observed_only_fields = frozenset({"foreignParts", "foreignScaling"})
     delete_order = 40  # before the execution role (Role: 80)
     long_running = True  # apply waits for many endpoints together, beside --concurrency busy steps
     service = "sagemaker"
@@ -139,7 +140,7 @@ class EndpointKind(Kind):
 
     def plan_warnings(self, live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
         return [f"runs {p}: not this stack's, so reconcile neither tags nor deletes it (destroy leaves it behind)"
-                for p in live.get("foreignParts") or []]
+                for p in live.get("foreignParts") or []] + list(live.get("foreignScaling") or [])
 
     def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
         return [state["executionRole"]] if state.get("executionRole") else []

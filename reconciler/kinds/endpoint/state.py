@@ -205,7 +205,8 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
             state["startup"] = startup_of(own.get("startup") or {})
     state["autoscaling"], facts = aas_kind.read(aws, name, [c["name"] for c in meta.get("components") or []],
                                                 stack=ctx.stack)
-    meta.update(facts)  # scalingTargets, scaleToZero
+    meta.update(facts)  # scalingTargets, foreignTargets, scaleToZero
+    state["foreignScaling"] = aas_kind.foreign_warnings(facts)  # (a warning, never a change: observed only)
     declared = ctx.resources.get(("Endpoint", name))
     if declared is not None and (aas_kind.desired(declared.spec, meta.get("component")) or {}).get("scaleFromZero"):
         meta["alarmConflict"] = facts["scaleToZero"].get("alarmConflict")  # (kind.problems: not ours, never put)
