@@ -60,8 +60,8 @@ def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, s
             untagged[f"{kind}/{name}"] = {"arn": arn, "tags": tags}
         else:
             foreign[f"{DESCRIBE[kind][3]}/{name}"] = (
-                ownership.describe_owner(tags) if policy.owner_of(tags) else
-                f"Endpoint/{tags[ENDPOINT_TAG]} (its reconciler:endpoint tag; no reconcile stack's ownership tags)")
+                f"owned by {ownership.describe_owner(tags)}" if policy.owner_of(tags) else
+                f"tagged for Endpoint/{tags[ENDPOINT_TAG]} without a reconcile stack's ownership tags")
     return untagged, adopted, foreign
 
 

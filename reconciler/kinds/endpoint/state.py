@@ -236,7 +236,7 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
     # an endpoint this stack owns whose model or config carries no ownership tags (an adoption killed after it
     # tagged the endpoint): a change, tagged as parts of the endpoint. Adopting, the tags change says it already.
     state["untaggedParts"] = [] if adopting else sorted(meta["untagged"])
-    state["foreignParts"] = [] if adopting else [f"{k} (owned by {v})" for k, v in sorted(foreign.items())]
+    state["foreignParts"] = [] if adopting else [f"{k} ({v})" for k, v in sorted(foreign.items())]
     if adopting:
         meta["othersParts"] = {**meta.get("othersParts", {}), **adopted.others(sm, ctx.stack, parts, known)}
     return Observed(kind.kind, name, d["EndpointArn"], state, meta=meta)
