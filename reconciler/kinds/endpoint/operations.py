@@ -36,6 +36,7 @@ from reconciler.kinds.endpoint.naming import (
     INTERNAL_TAGS,
     PREVIOUS_CONFIG_TAG,
     PREVIOUS_MODEL_TAG,
+    SECRET_TAG_PREFIX,
     prefix,
 )
 from reconciler.kinds.endpoint.ownership import owns
@@ -306,6 +307,7 @@ def update(s: Step) -> list[Operation]:
             evidence = ops.adopting(part["tags"], s.read_at, s.ctx.adopt or "")
             detail = f"{what} made outside reconcile: adopted (reconciler:endpoint and ownership tags)"
         out.append(rq.add_tags(n, part["arn"], want, evidence, detail))
+    out += secret_tags(s, model)
     for c in meta.get("components") or []:
         if not owns(c.get("tags") or {}, s.ctx.stack, name) and c["name"] not in {o.target for o in ic_ops
                                                                                   if o.action.startswith("Delete")}:
@@ -323,6 +325,24 @@ def update(s: Step) -> list[Operation]:
                                            "UpdateInferenceComponentRuntimeConfig") for o in ic_ops):
         out += smoke(s)
     return out
+
+
+def secret_tags(s: Step, model: str | None) -> list[Operation]:
+    """The live model kept because a declared secret holds the value it has as plain text (read at plan,
+    ``secret_adoption``): tag it as reconcile tags the models it makes, naming the secret version."""
+    same = s.meta.get("secretTags") or {}
+    key = f"model/{model}"
+    if not same or model != s.meta.get("model"):
+        return []
+    untagged = (s.meta.get("untagged") or {}).get(key)
+    part = untagged or s.parts.get(key)
+    if part is None:  # (not this stack's, nor one it adopts: never tagged)
+        return []
+    evidence = (ops.by_tags(part["tags"], s.read_at) if untagged is None else
+                ops.part_of(s.arn, s.obs.tags, s.read_at) if s.obs is not None and s.obs.stack == s.ctx.stack else
+                ops.adopting(part["tags"], s.read_at, s.ctx.adopt or ""))
+    return [rq.add_tags(str(model), part["arn"], {SECRET_TAG_PREFIX + k: v for k, v in same.items()}, evidence,
+                        f"{', '.join(sorted(same))}: same value as the live model: adopted with tags only")]
 
 
 def rollout(s: Step, state: dict[str, Any], meta: dict[str, Any], config: str, model: str | None,

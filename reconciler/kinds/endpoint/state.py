@@ -9,7 +9,7 @@ from reconciler.aws import sagemaker as smx
 from reconciler.errors import ManifestError
 from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import Kind, Observed, PlanContext, Resource, ownership_tags
-from reconciler.kinds.endpoint import adopted, ownership
+from reconciler.kinds.endpoint import adopted, ownership, secret_adoption
 from reconciler.kinds.endpoint import autoscaling as aas_kind
 from reconciler.kinds.endpoint.leftovers import model_of_config, owned_parts, part_tags
 from reconciler.kinds.endpoint.naming import (
@@ -65,6 +65,7 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
         "failed": None,
         "leftovers": [],
         "untaggedParts": [],
+        "plainTextSecrets": [],
         "tags": ownership_tags(ctx.stack, res.tags, res.annotated(PREVENT_DESTROY_ANNOTATION)),
         "deployment": spec.deployment.model_dump(exclude_defaults=True),
         "smokeTest": spec.smokeTest.model_dump(exclude_none=True) if spec.smokeTest else None,
@@ -140,6 +141,9 @@ def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None,
         parts.append(f"wait for it to be InService (now {state.get('status')})")
     if "leftovers" in fields:
         parts.append("delete leftover models/configs")
+    if "plainTextSecrets" in fields:
+        parts.append(f"{', '.join(state.get('plainTextSecrets') or [])}: same value as the live model: adopted with "
+                     "tags only (the model keeps serving; its reconciler:secret tags name the secret version)")
     if "untaggedParts" in fields:
         parts.append(f"tag {', '.join(state.get('untaggedParts') or [])}: the endpoint runs them but they carry no "
                      "ownership tags (an adoption cut short)")
@@ -214,6 +218,14 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         meta["model"] = model_name
         state.update(read_model(aws, sm, model_name))
         meta["modelMissing"] = state["image"] is None
+        if declared is not None and declared.spec.model is not None and not meta["modelMissing"]:
+            # a secret reference whose value the live model holds as plain text: kept, tagged (secret_adoption)
+            same, state["secretNotes"] = secret_adoption.compare(aws, state["environment"],
+                                                                  declared.spec.model.environment)
+            for key, tag in same.items():
+                state["environment"][key] = {"secretsManager": tag.partition(":")[2], "version": "current"}
+            meta["secretTags"] = same
+            state["plainTextSecrets"] = sorted(same)
     elif ic_based and cfg is not None:
         state["executionRole"] = meta.get("configRole")  # (no component of its own: the config's role)
     meta["previousModelOfConfig"] = model_of_config(sm, meta["previousConfig"])
