@@ -37,19 +37,19 @@ def all_policies(aws: Any) -> list[dict[str, Any]]:
         "describe_scaling_policies", "ScalingPolicies", "scaling policies", ServiceNamespace=NAMESPACE)))
 
 
+def target_tags(c: Any, target: dict[str, Any]) -> dict[str, str] | None:
+    """The tags of a scalable target (ListTagsForResource on its ``ScalableTargetARN``); None when it is gone or
+    the answer names no ARN (then nothing proves whose it is)."""
+    arn = target.get("ScalableTargetARN")
+    if not arn:
+        return None
+    got = c.get("list_tags_for_resource", f"scalable target {target.get('ResourceId')}", ResourceARN=arn)
+    return None if got is None else dict(got.get("Tags") or {})
+
+
 def policies(c: Any, resource_id: str, dimension: str) -> list[dict[str, Any]]:
     return list(c.paginate("describe_scaling_policies", "ScalingPolicies", f"scaling policies of {resource_id}",
                            ServiceNamespace=NAMESPACE, ResourceId=resource_id, ScalableDimension=dimension))
-
-
-
-
-
-
-
-
-
-
 
 
 def all_scheduled(aws: Any) -> list[dict[str, Any]]:

@@ -82,8 +82,11 @@ def test_adopting_a_matching_sdk_endpoint_only_tags_it(cli, boto, moto_server, t
     step = endpoint_step(cli, m)
     assert step["action"] == "update" and step["reason"].startswith("adopt existing resource")
     assert [c["path"].split(".")[0] for c in step["changes"]] == ["tags", "tags"]
-    # the endpoint, then the SDK-named config and model it keeps running: tagged as the stack's (issue 12)
-    assert actions(step) == [("AddTags", "sdk-llm"), ("AddTags", "sdk-llm"), ("AddTags", SDK_MODEL)]
+    # the SDK-named config and model it keeps running, then the endpoint itself: tagged as the stack's (issue
+    # 12), the parts first so that a run killed in between leaves the endpoint to be adopted again (issue 23)
+    assert actions(step) == [("AddTags", "sdk-llm"), ("AddTags", SDK_MODEL), ("AddTags", "sdk-llm")]
+    assert [o["resource"].split(":")[-1].split("/")[0] for o in step["operations"]] == [
+        "endpoint-config", "model", "endpoint"]
     r = cli("plan", str(m))
     assert "> AddTags sdk-llm" in r.out and "CreateModel" not in r.out and "UpdateEndpoint" not in r.out
 
@@ -233,7 +236,9 @@ def test_adopting_an_ic_endpoint_keeps_serving(cli, boto, moto_server, tmp_path)
     step = endpoint_step(cli, m)
     assert [a for a, _ in actions(step)] == ["CreateInferenceComponent", "Wait", "DeleteInferenceComponent", "Wait",
                                              "AddTags", "AddTags", "AddTags"], step
-    assert actions(step)[5:] == [("AddTags", "sdk-serve"), ("AddTags", SDK_MODEL)]  # the SDK's config and model
+    # the SDK's config and model, before the endpoint itself (issue 23)
+    assert actions(step)[4:] == [("AddTags", "sdk-serve"), ("AddTags", SDK_MODEL), ("AddTags", "sdk-serve")]
+    assert step["operations"][6]["resource"].split(":")[-1].startswith("endpoint/"), step["operations"][6]
     create, delete = step["operations"][0], step["operations"][2]
     assert create["target"] == "sdk-serve-ic" and "created before" in create["detail"] and delete["target"] == old_ic
     assert not any(o["interrupts_serving"] for o in step["operations"])

@@ -226,9 +226,12 @@ def test_plan_reads_all_scaling_in_one_listing_per_command(env, monkeypatch):
     seen = calls(monkeypatch)
     assert not env.plan().has_changes
     scaling_reads = [c for c in seen if c.startswith("application-autoscaling:")]
+    # the listings once per command; the tags of each of the two targets found once (whose it is: issue 23 item 1)
     assert sorted(scaling_reads) == ["application-autoscaling:describe_scalable_targets",
                                      "application-autoscaling:describe_scaling_policies",
-                                     "application-autoscaling:describe_scheduled_actions"], scaling_reads
+                                     "application-autoscaling:describe_scheduled_actions",
+                                     "application-autoscaling:list_tags_for_resource",
+                                     "application-autoscaling:list_tags_for_resource"], scaling_reads
 
 
 def test_a_saved_plan_refuses_to_apply_when_the_scaling_changed_under_it(env):

@@ -13,8 +13,9 @@ A scenario is a YAML file under ``tests/kinds/scenarios/<Kind>/``:
   request exactly; ``{$output: …}`` and the other references as the plan holds them), followed, for an
   operation with ``on_failure``, by the list of those (each ``[service, action, target, request]``), optionally
   ``interrupts`` (the operations that interrupt serving, as ``"Action target"``) and the
-  ``evidence`` bases its operations rely on (tags, created, adopt, parent) — or ``problem``: a text a plan
-  problem contains (and then the resource's step changes nothing). Every operation that is not a create
+  ``evidence`` bases its operations rely on (tags, created, adopt, parent), and ``warning``: a text a plan
+  warning contains — or ``problem``: a text a plan problem contains (and then the resource's step changes
+  nothing). Every operation that is not a create
   must carry ownership evidence.
 
 The runner goes through the real planner (a pure function: no AWS), so a replace is the delete's calls and
@@ -106,6 +107,8 @@ def test_scenario(path: Path, tmp_path: Path) -> None:
         assert o.ownership is not None or o.action.startswith("Create") or not o.writes, o  # that exists: why ours
     if "interrupts" in expect:  # the operations that stop the endpoint serving, as "Action target"
         assert [f"{o.action} {o.target}" for o in step.operations if o.interrupts_serving] == expect["interrupts"]
+    if "warning" in expect:
+        assert [w for w in p.warnings if expect["warning"] in w], p.warnings
     if "evidence" in expect:
         assert sorted({o.ownership.basis for o in step.operations if o.ownership}) == sorted(expect["evidence"])
 

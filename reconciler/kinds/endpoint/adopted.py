@@ -39,13 +39,15 @@ def read_parts(sm: Any, parts: list[tuple[str, str | None]]) -> dict[tuple[str, 
 
 def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, str | None]],
              known: dict[tuple[str, str], tuple[str, dict[str, str]] | None] | None = None,
-             ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """(untagged, adopted), each {"config/NAME" | "model/NAME": {"arn", "tags"}}, of ``parts`` whose names
-    reconcile did not derive: those not yet tagged for ``endpoint`` that no other reconcile stack owns (the
-    adoption tags them), and those this stack owns for ``endpoint`` by the one rule of ``ownership.owns`` (an
-    earlier adoption). Anything else (another stack's part, one stripped of ``reconciler:managed-by``) is
-    neither: never tagged nor deleted. ``known``: ``read_parts`` of them, when read already."""
-    untagged, adopted = {}, {}
+             ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, str]]:
+    """(untagged, adopted, foreign) of ``parts`` whose names reconcile did not derive. ``untagged`` and
+    ``adopted``: {"config/NAME" | "model/NAME": {"arn", "tags"}}: those not yet tagged for ``endpoint`` that no
+    other reconcile stack owns (the adoption tags them; so does the plan of an endpoint this stack owns, when an
+    interrupted adoption left them untagged), and those this stack owns for ``endpoint`` by the one rule of
+    ``ownership.owns`` (an earlier adoption). ``foreign``: {"Model/NAME" | "EndpointConfig/NAME": whose}: anything
+    else (another stack's part, one tagged for another endpoint): never tagged nor deleted, named in a warning.
+    ``known``: ``read_parts`` of them, when read already."""
+    untagged, adopted, foreign = {}, {}, {}
     mine = [(k, n) for k, n in parts if n and not is_derived(endpoint, n)]
     read = {**read_parts(sm, [p for p in mine if known is None or p not in known]), **(known or {})}
     for kind, name in dict.fromkeys(mine):
@@ -56,7 +58,11 @@ def classify(sm: Any, endpoint: str, stack: str | None, parts: list[tuple[str, s
             adopted[f"{kind}/{name}"] = {"arn": arn, "tags": tags}
         elif not tags.get(ENDPOINT_TAG) and policy.owner_of(tags) in (None, stack):  # never another stack's
             untagged[f"{kind}/{name}"] = {"arn": arn, "tags": tags}
-    return untagged, adopted
+        else:
+            foreign[f"{DESCRIBE[kind][3]}/{name}"] = (
+                f"owned by {ownership.describe_owner(tags)}" if policy.owner_of(tags) else
+                f"tagged for Endpoint/{tags[ENDPOINT_TAG]} without a reconcile stack's ownership tags")
+    return untagged, adopted, foreign
 
 
 def others(sm: Any, stack: str, parts: list[tuple[str, str | None]],

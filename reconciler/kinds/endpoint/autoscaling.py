@@ -16,9 +16,12 @@ Order (``with_operations``): a target is deregistered (its policies go with it) 
 component is deleted or replaced, and registered after the endpoint/component is InService (after the
 rollout); alarms are deleted before their targets are deregistered. The calls are the step's operations
 (services ``application-autoscaling`` and ``cloudwatch``), with their requests. Ownership: targets and
-alarms are tagged with the endpoint's ownership tags; a target, its policies and scheduled actions are only
-ever touched through an endpoint (or component) the stack owns: their evidence is that resource's tags
-(``ops.part_of``); an alarm's is its own tags.
+alarms are tagged with the endpoint's ownership tags. A target is the stack's only by proof: its own tags
+(read at plan, ListTagsForResource on its ScalableTargetARN); anyone else's target on the endpoint's variant or
+components is never read, changed or deregistered, nor its policies and scheduled actions (a plan warning
+names it; declaring autoscaling on it is refused). On a target the stack owns, its policies and scheduled
+actions are only ever touched through the endpoint (or component) the stack owns: their evidence is that
+resource's tags (``ops.part_of``); an alarm's is its own tags.
 """
 
 from __future__ import annotations
@@ -31,11 +34,12 @@ from pydantic import Field, model_validator
 from reconciler import ops
 from reconciler.aws import autoscaling as aas
 from reconciler.errors import Issue
-from reconciler.kinds.base import Spec
+from reconciler.kinds.base import Refusal, Spec
 from reconciler.kinds.endpoint import scale_to_zero as stz
 from reconciler.kinds.endpoint import schedule as sched
 from reconciler.kinds.endpoint.schedule import ScheduledActionSpec
 from reconciler.plan import Operation, Ownership
+from reconciler.policy import owner_of
 
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 IC_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
@@ -186,14 +190,24 @@ def read(aws: Any, name: str, components: list[str], fresh: bool = False, stack:
     ids = [target_of(name, "model-based", None)[0]] + [target_of(name, "inference-component-based", n)[0]
                                                         for n in components]
     listed = aas.targets(c, ids) if fresh else [t for t in aas.all_targets(aws) if t.get("ResourceId") in ids]
-    found = {t["ResourceId"]: t for t in listed if t.get("ScalableDimension") in (VARIANT_DIMENSION, IC_DIMENSION)}
+    every = {t["ResourceId"]: t for t in listed if t.get("ScalableDimension") in (VARIANT_DIMENSION, IC_DIMENSION)}
+    # a target is this stack's only by its tags (reconcile registers its own with them); anyone else's is never
+    # read, changed or deregistered, nor are its policies and scheduled actions: a plan warning names it
+    found, foreign = {}, []
+    for rid in ids:
+        if rid in every:
+            tags = aas.target_tags(c, every[rid]) or {}
+            if stack is not None and owner_of(tags) == stack:
+                found[rid] = every[rid]
+            else:
+                foreign.append({"rid": rid, "dimension": every[rid]["ScalableDimension"], "owner": owner_of(tags)})
     live = [[rid, found[rid]["ScalableDimension"]] for rid in ids if rid in found]
     main = ids[1] if components else ids[0]
     t = found.get(main)
     pols = [] if t is None else (aas.policies(c, main, t["ScalableDimension"]) if fresh else
                                  [p for p in aas.all_policies(aws) if p.get("ResourceId") == main])
     zero, zero_facts = stz.read(aws, main, components, pols, stack)
-    facts = {"scalingTargets": live, "scaleToZero": zero_facts}
+    facts = {"scalingTargets": live, "foreignTargets": foreign, "scaleToZero": zero_facts}
     if t is None:
         return None, facts
     state: dict[str, Any] = {"minCount": t.get("MinCapacity"), "maxCount": t.get("MaxCapacity"), "metric": None,
@@ -305,13 +319,19 @@ def with_operations(name: str, desired: dict[str, Any] | None, state: dict[str, 
     deregistered before the endpoint or the component they scale is deleted (or scaling is no longer
     declared), the target registered (with its policies, alarm and scheduled actions) after the
     endpoint/component is created."""
-    live_targets = {rid: dim for rid, dim in meta.get("scalingTargets") or []}
+    live_targets = {rid: dim for rid, dim in meta.get("scalingTargets") or []}  # (this stack's, by their tags)
     deleted = {("inference-component/" + o.target) for o in calls if o.action == "DeleteInferenceComponent"}
     if any(o.action == "DeleteEndpoint" for o in calls) or desired is None:
         deleted |= set(live_targets)
     want = (desired or {}).get("autoscaling")
     rid, dim = target_of(name, desired["type"], (desired.get("inferenceComponent") or {}).get("name")) if desired \
         else ("", "")
+    taken = next((t for t in meta.get("foreignTargets") or [] if t["rid"] == rid), None)
+    if want and taken is not None and rid not in deleted and not any(o.action == "DeleteEndpoint" for o in calls):
+        raise Refusal(f"the scalable target {rid} ({taken['dimension']}) exists but is not this stack's "
+                      f"({whose(taken)}); reconcile will not change it, its scaling policies or scheduled actions. "
+                      "Deregister it, or tag it (application-autoscaling TagResource on its ScalableTargetARN) "
+                      "with this stack's reconciler:managed-by and reconciler:stack tags to adopt it")
     gone = [t for t in live_targets if t in deleted or (t != rid or not want)]
     facts = meta.get("scaleToZero") or {}
     zero = (want or {}).get("scaleFromZero")
@@ -323,6 +343,16 @@ def with_operations(name: str, desired: dict[str, Any] | None, state: dict[str, 
     target = Target(rid, dim, scope.live if kept else scope.after, scope.tags, scope.read_at)
     waits = any(o.action in WAITED_FOR for o in calls)
     return first + list(calls) + after_operations(target, want, state, kept, facts, waits)
+
+
+def whose(target: dict[str, Any]) -> str:
+    return f"owned by stack {target['owner']!r}" if target.get("owner") else "no reconcile ownership tags"
+
+
+def foreign_warnings(meta: dict[str, Any]) -> list[str]:
+    """The plan's warning for each scalable target on the endpoint or its components that is not this stack's."""
+    return [f"scalable target {t['rid']} ({t['dimension']}) is not this stack's ({whose(t)}): reconcile leaves it, "
+            "its scaling policies and its scheduled actions alone" for t in meta.get("foreignTargets") or []]
 
 
 #: the calls after which apply waits for the endpoint/component to be InService before it registers scaling

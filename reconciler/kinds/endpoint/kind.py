@@ -46,6 +46,9 @@ class EndpointKind(Kind):
     replace_fields = frozenset({"type", "failed"})
     apply_only_fields = APPLY_ONLY
     hidden_fields = frozenset({"status", "failed", "leftovers", "inferenceComponent.status"})
+    #: models and configs the endpoint runs that another stack (or endpoint) owns, scalable targets on it that
+    #: are not this stack's: warnings, never changes
+    observed_only_fields = frozenset({"foreignParts", "foreignScaling", "secretNotes"})
     delete_order = 40  # before the execution role (Role: 80)
     long_running = True  # apply waits for many endpoints together, beside --concurrency busy steps
     service = "sagemaker"
@@ -136,7 +139,13 @@ class EndpointKind(Kind):
         return {**desired, "inferenceComponent": {**ic, "name": legacy}}
 
     def live_comparable(self, live: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
-        return scaling.comparable(super().live_comparable(live, desired), desired)
+        return scaling.comparable(super().live_comparable({"untaggedParts": [], "plainTextSecrets": [], **live}, desired),
+                                  desired)
+
+    def plan_warnings(self, live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+        return [f"runs {p}: not this stack's, so reconcile neither tags nor deletes it (destroy leaves it behind)"
+                for p in live.get("foreignParts") or []] + list(live.get("foreignScaling") or []) + list(
+            live.get("secretNotes") or [])
 
     def depends_on_arns(self, state: dict[str, Any]) -> list[str]:
         return [state["executionRole"]] if state.get("executionRole") else []

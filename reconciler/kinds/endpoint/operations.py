@@ -36,6 +36,7 @@ from reconciler.kinds.endpoint.naming import (
     INTERNAL_TAGS,
     PREVIOUS_CONFIG_TAG,
     PREVIOUS_MODEL_TAG,
+    SECRET_TAG_PREFIX,
     prefix,
 )
 from reconciler.kinds.endpoint.ownership import owns
@@ -290,22 +291,31 @@ def update(s: Step) -> list[Operation]:
     else:
         ic_ops = []
 
-    # tags, parts made outside reconcile, leftovers; the smoke test once something changed
-    live_tags = {k: v for k, v in (meta.get("endpointTags") or {}).items() if k not in INTERNAL_TAGS}
-    out += rq.tag_changes(name, s.arn, live_tags, s.tags, s.evidence, ignore=INTERNAL_TAGS)
+    # parts made outside reconcile, tags, leftovers; the smoke test once something changed. Every part being
+    # adopted is tagged before the endpoint itself: a run killed in between leaves an endpoint not yet this
+    # stack's, which the rerun adopts again (and an owned endpoint's untagged parts are found and tagged too)
+    ours = s.obs.stack == s.ctx.stack
     for key, part in sorted((meta.get("untagged") or {}).items()):
         kind, _, n = key.partition("/")
         want = {k: v for k, v in s.tags.items() if part["tags"].get(k) != v}
-        evidence = ops.adopting(part["tags"], s.read_at, s.ctx.adopt or "")
-        out.append(rq.add_tags(n, part["arn"], want, evidence, f"{'config' if kind == 'config' else 'model'} made "
-                                                             "outside reconcile: adopted (reconciler:endpoint and "
-                                                             "ownership tags)"))
+        what = "config" if kind == "config" else "model"
+        if ours:
+            evidence = ops.part_of(s.arn, s.obs.tags, s.read_at)
+            detail = (f"the {what} the endpoint runs carries no ownership tags (an adoption cut short): tagged as "
+                      "part of the endpoint")
+        else:
+            evidence = ops.adopting(part["tags"], s.read_at, s.ctx.adopt or "")
+            detail = f"{what} made outside reconcile: adopted (reconciler:endpoint and ownership tags)"
+        out.append(rq.add_tags(n, part["arn"], want, evidence, detail))
+    out += secret_tags(s, model)
     for c in meta.get("components") or []:
         if not owns(c.get("tags") or {}, s.ctx.stack, name) and c["name"] not in {o.target for o in ic_ops
                                                                                   if o.action.startswith("Delete")}:
             want = {k: v for k, v in s.tags.items() if (c.get("tags") or {}).get(k) != v}
             out.append(rq.add_tags(c["name"], c["arn"], want, s.component_evidence(c),
                                    "its inference component, taken with the endpoint"))
+    live_tags = {k: v for k, v in (meta.get("endpointTags") or {}).items() if k not in INTERNAL_TAGS}
+    out += rq.tag_changes(name, s.arn, live_tags, s.tags, s.evidence, ignore=INTERNAL_TAGS)
     keep = {str(o.target) for o in out}
     out += [s.delete_part("model", n, "leftover") for n in meta.get("unplacedModels") or []
             if n != model and s.has("model", n)]
@@ -315,6 +325,24 @@ def update(s: Step) -> list[Operation]:
                                            "UpdateInferenceComponentRuntimeConfig") for o in ic_ops):
         out += smoke(s)
     return out
+
+
+def secret_tags(s: Step, model: str | None) -> list[Operation]:
+    """The live model kept because a declared secret holds the value it has as plain text (read at plan,
+    ``secret_adoption``): tag it as reconcile tags the models it makes, naming the secret version."""
+    same = s.meta.get("secretTags") or {}
+    key = f"model/{model}"
+    if not same or model != s.meta.get("model"):
+        return []
+    untagged = (s.meta.get("untagged") or {}).get(key)
+    part = untagged or s.parts.get(key)
+    if part is None:  # (not this stack's, nor one it adopts: never tagged)
+        return []
+    evidence = (ops.by_tags(part["tags"], s.read_at) if untagged is None else
+                ops.part_of(s.arn, s.obs.tags, s.read_at) if s.obs is not None and s.obs.stack == s.ctx.stack else
+                ops.adopting(part["tags"], s.read_at, s.ctx.adopt or ""))
+    return [rq.add_tags(str(model), part["arn"], {SECRET_TAG_PREFIX + k: v for k, v in same.items()}, evidence,
+                        f"{', '.join(sorted(same))}: same value as the live model: adopted with tags only")]
 
 
 def rollout(s: Step, state: dict[str, Any], meta: dict[str, Any], config: str, model: str | None,

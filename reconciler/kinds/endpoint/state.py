@@ -9,7 +9,7 @@ from reconciler.aws import sagemaker as smx
 from reconciler.errors import ManifestError
 from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import Fleet, Kind, Observed, PlanContext, Resource, ownership_tags
-from reconciler.kinds.endpoint import adopted, ownership
+from reconciler.kinds.endpoint import adopted, ownership, secret_adoption
 from reconciler.kinds.endpoint import autoscaling as aas_kind
 from reconciler.kinds.endpoint.leftovers import model_of_config, owned_parts, part_tags
 from reconciler.kinds.endpoint.naming import (
@@ -64,6 +64,8 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
         "status": "InService",
         "failed": None,
         "leftovers": [],
+        "untaggedParts": [],
+        "plainTextSecrets": [],
         "tags": ownership_tags(ctx.stack, res.tags, res.annotated(PREVENT_DESTROY_ANNOTATION)),
         "deployment": spec.deployment.model_dump(exclude_defaults=True),
         "smokeTest": spec.smokeTest.model_dump(exclude_none=True) if spec.smokeTest else None,
@@ -159,6 +161,12 @@ def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None,
         parts.append(f"wait for it to be InService (now {state.get('status')})")
     if "leftovers" in fields:
         parts.append("delete leftover models/configs")
+    if "plainTextSecrets" in fields:
+        parts.append(f"{', '.join(state.get('plainTextSecrets') or [])}: same value as the live model: adopted with "
+                     "tags only (the model keeps serving; its reconciler:secret tags name the secret version)")
+    if "untaggedParts" in fields:
+        parts.append(f"tag {', '.join(state.get('untaggedParts') or [])}: the endpoint runs them but they carry no "
+                     "ownership tags (an adoption cut short)")
     if "tags" in fields:
         parts.append("tags changed")
     return "; ".join(parts) or None
@@ -221,7 +229,8 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
             state["startup"] = startup_of(own.get("startup") or {})
     state["autoscaling"], facts = aas_kind.read(aws, name, [c["name"] for c in meta.get("components") or []],
                                                 stack=ctx.stack)
-    meta.update(facts)  # scalingTargets, scaleToZero
+    meta.update(facts)  # scalingTargets, foreignTargets, scaleToZero
+    state["foreignScaling"] = aas_kind.foreign_warnings(facts)  # (a warning, never a change: observed only)
     declared = ctx.resources.get(("Endpoint", name))
     if declared is not None and (aas_kind.desired(declared.spec, meta.get("component")) or {}).get("scaleFromZero"):
         meta["alarmConflict"] = facts["scaleToZero"].get("alarmConflict")  # (kind.problems: not ours, never put)
@@ -229,6 +238,14 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
         meta["model"] = model_name
         state.update(read_model(aws, sm, model_name))
         meta["modelMissing"] = state["image"] is None
+        if declared is not None and declared.spec.model is not None and not meta["modelMissing"]:
+            # a secret reference whose value the live model holds as plain text: kept, tagged (secret_adoption)
+            same, state["secretNotes"] = secret_adoption.compare(aws, state["environment"],
+                                                                  declared.spec.model.environment)
+            for key, tag in same.items():
+                state["environment"][key] = {"secretsManager": tag.partition(":")[2], "version": "current"}
+            meta["secretTags"] = same
+            state["plainTextSecrets"] = sorted(same)
     elif ic_based and cfg is not None:
         state["executionRole"] = meta.get("configRole")  # (no component of its own: the config's role)
     meta["previousModelOfConfig"] = model_of_config(sm, meta["previousConfig"])
@@ -245,9 +262,13 @@ def read(kind: Kind, aws: Any, name: str, ctx: PlanContext) -> Observed | None:
     parts = adopted.parts_of(meta)
     adopting = policy.owner_of(state["tags"]) != ctx.stack  # (or a conflict): what another stack owns stays its
     known = adopted.read_parts(sm, parts) if adopting else None  # (each part read once for both)
-    meta["untagged"], mine = adopted.classify(sm, name, ctx.stack, parts, known)
+    meta["untagged"], mine, foreign = adopted.classify(sm, name, ctx.stack, parts, known)
     meta["adopted"] = sorted(mine)
     meta["parts"].update(mine)
+    # an endpoint this stack owns whose model or config carries no ownership tags (an adoption killed after it
+    # tagged the endpoint): a change, tagged as parts of the endpoint. Adopting, the tags change says it already.
+    state["untaggedParts"] = [] if adopting else sorted(meta["untagged"])
+    state["foreignParts"] = [] if adopting else [f"{k} ({v})" for k, v in sorted(foreign.items())]
     if adopting:
         meta["othersParts"] = {**meta.get("othersParts", {}), **adopted.others(sm, ctx.stack, parts, known)}
     return Observed(kind.kind, name, d["EndpointArn"], state, meta=meta)

@@ -32,6 +32,8 @@ class InferenceComponentKind(Kind):
     replace_fields = frozenset({"endpoint", "failed"})
     apply_only_fields = frozenset({"deployment", "smokeTest", "waitTimeoutSeconds", "_placement"})
     hidden_fields = frozenset({"status", "failed"})
+    #: scalable targets on the component that are not this stack's: a warning, never a change
+    observed_only_fields = frozenset({"foreignScaling"})
     delete_order = 35  # before its endpoint (Endpoint: 40), which is created before it (a reference)
     long_running = True
     service = "sagemaker"
@@ -131,6 +133,9 @@ class InferenceComponentKind(Kind):
             return None
         return "; ".join(f"{o.action} {o.target}" + (f" ({o.detail})" if o.detail else "")
                          for o in operations if o.action not in ("AddTags", "Wait")) or None
+
+    def plan_warnings(self, live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+        return list(live.get("foreignScaling") or [])
 
     def problems(self, live: Observed, action: str, desired: dict[str, Any] | None = None) -> list[str]:
         alarm = live.meta.get("alarmConflict")

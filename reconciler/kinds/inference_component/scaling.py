@@ -47,6 +47,7 @@ def read(aws: Any, name: str, endpoint: str | None, stack: str | None, fresh: bo
     """(state["autoscaling"], facts for the decision), as the Endpoint's, for this component alone."""
     state, facts = eps.read(aws, endpoint or "", [name], fresh=fresh, stack=stack)
     facts["scalingTargets"] = [t for t in facts["scalingTargets"] if t[0] == rid(name)]
+    facts["foreignTargets"] = [t for t in facts["foreignTargets"] if t["rid"] == rid(name)]
     return state, facts
 
 

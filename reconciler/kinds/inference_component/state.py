@@ -93,7 +93,8 @@ def read(kind_name: str, arn_of: Any, aws: Any, name: str, ctx: PlanContext) -> 
         state.update(read_model(aws, sm, model))
     meta["models"] = owned_models(aws, sm, name, ctx.stack)
     state["autoscaling"], facts = ic_scaling.read(aws, name, d.get("EndpointName"), ctx.stack)
-    meta.update(facts)  # scalingTargets (this component's only), scaleToZero
+    meta.update(facts)  # scalingTargets, foreignTargets (this component's only), scaleToZero
+    state["foreignScaling"] = ic_scaling.eps.foreign_warnings(facts)  # (a warning, never a change: observed only)
     declared = ctx.resources.get(("InferenceComponent", name))
     if declared is not None and (ic_scaling.desired(declared) or {}).get("scaleFromZero"):
         meta["alarmConflict"] = facts["scaleToZero"].get("alarmConflict")  # (kind.problems: not ours, never put)
