@@ -417,7 +417,7 @@ def test_prune_deletes_components_endpoint_configs_models_then_role(env):
     step = next(s for s in p.changes if s.kind == "Endpoint")
     what = ("DeleteEndpointConfig", "DeleteModel", "DeleteInferenceComponent")
     planned = {f"{o.action} {o.target}" for o in step.operations if o.action in what}
-    deleted = {m.split(": ", 1)[1] for m in env.log if re.match(rf"Endpoint/llm-ic: ({'|'.join(what)}) \S+$", m)}
+    deleted = {f"{g[1]} {g[2]}" for m in env.log if (g := re.match(rf"Endpoint/llm-ic: ({'|'.join(what)}) (\S+)( \(.*\))?$", m))}
     assert planned == deleted and len(deleted) == 3, (planned, deleted)
 
 
