@@ -161,3 +161,31 @@ def test_inference_component_model_from_s3(cli, boto, tmp_path):
     assert r.code == 0 and "weights" in r.out and "UpdateInferenceComponent" in r.out, r.text
     r = cli("plan", str(_stack(tmp_path, "s3://finetuned/nothing/", doc=IC, name="ic.yaml")))
     assert r.code == 1 and "ic.yaml:16: spec.model.weights.s3: no object under s3://finetuned/nothing/" in r.out, r.text
+
+
+def test_import_reads_model_data_source_back_into_weights(cli, boto, moto_server, tmp_path):
+    """A hand-made endpoint serving weights from S3 (as the SageMaker SDK deploys ``model_data={"S3DataSource":
+    …}``) is imported with ``weights``; adopting it then only tags (the weights name no new model)."""
+    from reconciler import images
+    from tests.e2e.test_import import assert_only_tags, docs, execution_role_script, fast, wait
+
+    fast(moto_server, cli)
+    _bucket(boto, "twinllama/v1/model.safetensors")
+    sm = boto("sagemaker")
+    source = {"S3DataSource": {"S3Uri": PREFIX, "S3DataType": "S3Prefix", "CompressionType": "None"}}
+    sm.create_model(ModelName="twin-sdk", ExecutionRoleArn=execution_role_script(boto), PrimaryContainer={
+        "Image": images.uri("huggingfaceLlm", "2.2.0", "us-east-1"), "ModelDataSource": source,
+        "Environment": {"HF_MODEL_ID": "/opt/ml/model", "SM_NUM_GPUS": "1"}})
+    sm.create_endpoint_config(EndpointConfigName="twin", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "twin-sdk", "InstanceType": "ml.g5.2xlarge", "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="twin", EndpointConfigName="twin")
+    wait(sm, "twin")
+    m = tmp_path / "imported"
+    r = cli("import", str(m), "Endpoint/twin")
+    assert r.code == 0, r.text
+    ep = docs(m / "endpoint-twin.yaml")[0]
+    assert ep["spec"]["model"]["weights"] == {"s3": PREFIX}, ep
+    assert_only_tags(cli, m)
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    r = cli("plan", str(m), "--detailed-exitcode")
+    assert r.code == 0 and "No changes" in r.out, r.text

@@ -82,6 +82,25 @@ def checks(model: Any) -> list[Check]:
     return [Check("s3", w.s3, ("spec", "model", "weights", "s3"))] if w is not None else []
 
 
+def unsupported(c: dict[str, Any]) -> str | None:
+    """Why a live container's model data cannot be written as ``weights`` (import); None: it can (or has none)."""
+    source = (c.get("ModelDataSource") or {}).get("S3DataSource")
+    url = c.get("ModelDataUrl")
+    if source is None and not url:
+        return None
+    extras = sorted(k for k in source or {} if k not in ("S3Uri", "S3DataType", "CompressionType", "ETag"))
+    if extras:
+        return f"model data from S3 with {', '.join(extras)} (ModelDataSource.S3DataSource)"
+    uri = source["S3Uri"] if source else url
+    shape = (source.get("S3DataType"), source.get("CompressionType")) if source else None
+    if (problem(uri) is not None or (shape is not None and shape != ("S3Prefix", "None"))
+            or (shape is not None) != uri.endswith("/")):
+        how = f"{shape[0]}, {shape[1]}" if shape else "ModelDataUrl"
+        return (f"model data {uri} ({how}); weights are an s3:// prefix ending in / (S3Prefix, uncompressed) "
+                f"or a {COMPRESSED} object (ModelDataUrl)")
+    return None
+
+
 # ---- lint: may the execution role read them? ---------------------------------------------------------
 
 
