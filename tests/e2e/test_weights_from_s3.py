@@ -189,3 +189,30 @@ def test_import_reads_model_data_source_back_into_weights(cli, boto, moto_server
     assert cli("apply", str(m), "--auto-approve").code == 0
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 0 and "No changes" in r.out, r.text
+
+
+def test_the_example_deploys_the_seeds_fine_tuned_model_from_s3(cli, boto, moto_server, tmp_path):
+    """examples/weights-from-s3 as a user runs it: upload the weights, apply (the smoke test answers), invoke,
+    and plan again: no change."""
+    import shutil
+    from pathlib import Path
+
+    from tests.e2e.test_import import fast
+
+    fast(moto_server, cli)
+    m = tmp_path / "example"
+    shutil.copytree(Path(__file__).parents[2] / "examples" / "weights-from-s3", m)
+    s3 = boto("s3")
+    s3.create_bucket(Bucket="llm-twin-models")
+    for key in ("config.json", "tokenizer.json", "model-00001-of-00004.safetensors"):
+        s3.put_object(Bucket="llm-twin-models", Key=f"twinllama-3.1-8b-dpo/{key}", Body=b"{}")
+    r = cli("validate", str(m))
+    assert r.code == 0 and "warning" not in r.text, r.text
+    r = cli("apply", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    assert _container(boto, "twinllama-s3")["ModelDataSource"]["S3DataSource"]["S3Uri"] == \
+        "s3://llm-twin-models/twinllama-3.1-8b-dpo/"
+    r = cli("invoke", "twinllama-s3", "-f", str(m), "--prompt", "Write a paragraph about RAG.")
+    assert r.code == 0 and r.out.strip(), r.text
+    r = cli("plan", str(m), "--detailed-exitcode")
+    assert r.code == 0 and "No changes" in r.out, r.text
