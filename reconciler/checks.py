@@ -1,6 +1,7 @@
 """Read-only checks at plan time (Kind.plan_checks): referenced secrets exist, role ARNs from outside
 the manifests exist and trust the service that assumes them, a model's weights are in S3. Reads only:
-DescribeSecret (never the secret's value), GetRole, ListObjectsV2 (one key) and HeadObject. Each failure becomes a plan problem naming file:line (planner.py)."""
+DescribeSecret (never the secret's value), GetRole, and ListObjectsV2 of one key (never an object's
+content). Each failure becomes a plan problem naming file:line (planner.py)."""
 
 from __future__ import annotations
 
@@ -58,21 +59,19 @@ def _secret(aws: Aws, name: str) -> str | None:
 
 
 def _s3(aws: Aws, uri: str) -> str | None:
-    """Model weights exist: a prefix has an object under it (ListObjectsV2, MaxKeys 1), an object is there
-    (HeadObject). Their content is never read."""
+    """Model weights exist: a prefix has an object under it, an object is there. One ListObjectsV2 with
+    MaxKeys 1 either way (keys come in UTF-8 order, so an object's own key is the first one it prefixes):
+    plan needs s3:ListBucket only, never s3:GetObject (which HeadObject needs), and reads no content."""
     from reconciler.kinds.endpoint.weights import split
 
     bucket, key = split(uri)
-    s3 = aws.client("s3")
-    if uri.endswith("/"):
-        got = s3.get("list_objects_v2", f"s3://{bucket}", Bucket=bucket, Prefix=key, MaxKeys=1)
-        if got is None:
-            return f"bucket {bucket!r} does not exist (weights {uri})"
-        if not got.get("KeyCount") and not got.get("Contents"):
-            return (f"no object under {uri}: upload the weights there (aws s3 cp --recursive DIR {uri}) "
-                    "before applying")
-        return None
-    if s3.get("head_object", uri, Bucket=bucket, Key=key) is None:
+    got = aws.client("s3").get("list_objects_v2", f"s3://{bucket}", Bucket=bucket, Prefix=key, MaxKeys=1)
+    if got is None:
+        return f"bucket {bucket!r} does not exist (weights {uri})"
+    first = [o.get("Key") for o in got.get("Contents") or []][:1]
+    if uri.endswith("/") and not first:
+        return f"no object under {uri}: upload the weights there (aws s3 cp --recursive DIR {uri}) before applying"
+    if not uri.endswith("/") and first != [key]:
         return f"{uri} does not exist: upload the artifact (aws s3 cp model.tar.gz {uri}) before applying"
     return None
 

@@ -119,7 +119,7 @@ def test_compressed_artifact_is_model_data_url_and_a_set_hf_model_id_is_kept(cli
 
 
 def test_missing_weights_are_plan_problems_naming_file_line_and_apply_writes_nothing(cli, boto, tmp_path):
-    _bucket(boto, "other/model.safetensors")
+    _bucket(boto, "other/model.safetensors", "twinllama/model.tar.gz.bak")  # (prefixed by the key, not it)
     m = _stack(tmp_path, PREFIX)
     r = cli("plan", str(m), "--out", str(tmp_path / "plan.json"))
     assert r.code == 1, r.text

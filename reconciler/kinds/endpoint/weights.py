@@ -11,8 +11,8 @@ Two shapes, as SageMaker's CreateModel takes them (botocore ``ContainerDefinitio
 
 With weights from S3 the container serves them from ``/opt/ml/model``: ``HF_MODEL_ID`` defaults to that
 path (the Hugging Face LLM container reads the model from HF_MODEL_ID) unless the manifest sets it.
-Plan checks, read-only, that the prefix has an object (ListObjectsV2, MaxKeys 1) or the object exists
-(HeadObject); lint warns when a role declared in the manifests has no statement allowing s3:GetObject there.
+Plan checks, read-only, that the prefix has an object or the object exists (ListObjectsV2 of one key:
+``reconciler.checks``); lint warns when a role declared in the manifests has no statement allowing s3:GetObject there.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def of_container(c: dict[str, Any]) -> dict[str, str] | None:
 
 
 def checks(model: Any) -> list[Check]:
-    """The plan's read-only check that the weights exist (``reconciler.checks``: ListObjectsV2 / HeadObject)."""
+    """The plan's read-only check that the weights exist (``reconciler.checks``: ListObjectsV2, one key)."""
     w = getattr(model, "weights", None)
     return [Check("s3", w.s3, ("spec", "model", "weights", "s3"))] if w is not None else []
 
