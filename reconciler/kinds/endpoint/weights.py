@@ -35,6 +35,10 @@ LINT_CODE = "WEIGHTS_NOT_READABLE"
 def problem(uri: str) -> str | None:
     """Why ``uri`` is not a weights location (None: it is one)."""
     m = S3_URI.match(uri)
+    bucket = uri[len("s3://"):].partition("/")[0] if uri.startswith("s3://") else None
+    if m is None and bucket is not None and "/" in uri[len("s3://"):] and not re.search(r"\s", uri):
+        return (f"{uri!r}: {bucket!r} is not an S3 bucket name (3-63 lower-case letters, digits, dots and "
+                "hyphens, starting and ending with a letter or digit)")
     if m is None:
         return (f"{uri!r} is not an S3 URI: give s3://BUCKET/PREFIX/ (uncompressed weights) or "
                 f"s3://BUCKET/KEY{COMPRESSED} (a compressed artifact)")
