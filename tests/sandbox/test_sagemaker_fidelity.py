@@ -74,7 +74,19 @@ def test_create_model_checks_s3_model_data_as_aws_does(sm: Any, source: dict[str
     assert "Only one of ModelDataUrl and ModelDataSource" in error(e)[1]
 
 
-def test_describe_model_answers_the_model_data_source_it_was_created_with(sm: Any) -> None:
-    source = {"S3DataSource": {"S3Uri": "s3://b/w/", "S3DataType": "S3Prefix", "CompressionType": "None"}}
+def test_create_model_finds_its_model_data_in_s3_and_describe_model_answers_it(sm: Any, server: Any) -> None:
+    from tests.sandbox import test_sagemaker_emulator as emulator
+
+    s3 = emulator.client(server, "s3")
+    bucket = N("weights").lower()
+    s3.create_bucket(Bucket=bucket)
+    source = {"S3DataSource": {"S3Uri": f"s3://{bucket}/w/", "S3DataType": "S3Prefix", "CompressionType": "None"}}
+    with pytest.raises(ClientError) as e:
+        _with_data(sm, ModelDataSource=source)
+    assert error(e) == ("ValidationException", f"Could not find model data at s3://{bucket}/w/.")
+    with pytest.raises(ClientError) as e:
+        _with_data(sm, ModelDataUrl=f"s3://{bucket}/w/model.tar.gz")
+    assert error(e) == ("ValidationException", f"Could not find model data at s3://{bucket}/w/model.tar.gz.")
+    s3.put_object(Bucket=bucket, Key="w/model.safetensors", Body=b"x")
     _with_data(sm, ModelDataSource=source)
     assert sm.describe_model(ModelName=N("weights"))["PrimaryContainer"]["ModelDataSource"] == source
