@@ -103,6 +103,11 @@ def test_prefix_applies_through_model_data_source_then_plans_no_change_and_new_w
     assert _container(boto, "twin")["ModelDataSource"]["S3DataSource"]["S3Uri"] == "s3://finetuned/twinllama/v2/"
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 0 and "No changes" in r.out, r.text
+    # rollback: back to the model of the weights before, and it says the weights differ
+    r = cli("rollback", "twin", "--auto-approve")
+    assert r.code == 0 and "weights" in r.out and "twinllama/v1/" in r.out, r.text
+    assert boto("sagemaker").describe_endpoint(EndpointName="twin")["EndpointConfigName"] == first
+    assert _container(boto, "twin")["ModelDataSource"]["S3DataSource"]["S3Uri"] == PREFIX
 
 
 def test_compressed_artifact_is_model_data_url_and_a_set_hf_model_id_is_kept(cli, boto, tmp_path):
