@@ -1,6 +1,7 @@
 """Read-only checks at plan time (Kind.plan_checks): referenced secrets exist, role ARNs from outside
-the manifests exist and trust the service that assumes them. Reads only: DescribeSecret (never the
-secret's value) and GetRole. Each failure becomes a plan problem naming file:line (planner.py)."""
+the manifests exist and trust the service that assumes them, a model's weights are in S3. Reads only:
+DescribeSecret (never the secret's value), GetRole, and ListObjectsV2 of one key (never an object's
+content). Each failure becomes a plan problem naming file:line (planner.py)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def run(aws: Aws, checks: list[tuple[Resource, Check]], concurrency: int = DEFAU
     def one(key: tuple[str, str, str]) -> str | None:
         what, target, service = key
         try:
+            if what == "s3":
+                return _s3(aws, target)
             return _secret(aws, target) if what == "secret" else _role(aws, target, service)
         except AwsError as e:
             return f"could not be checked: {e}"
@@ -52,6 +55,24 @@ def _secret(aws: Aws, name: str) -> str | None:
                 f"create-secret --name {name} --secret-string …) before applying")
     if got.get("DeletedDate"):
         return f"secret {name!r} is scheduled for deletion; restore it (aws secretsmanager restore-secret) first"
+    return None
+
+
+def _s3(aws: Aws, uri: str) -> str | None:
+    """Model weights exist: a prefix has an object under it, an object is there. One ListObjectsV2 with
+    MaxKeys 1 either way (keys come in UTF-8 order, so an object's own key is the first one it prefixes):
+    plan needs s3:ListBucket only, never s3:GetObject (which HeadObject needs), and reads no content."""
+    from reconciler.kinds.endpoint.weights import split
+
+    bucket, key = split(uri)
+    got = aws.client("s3").get("list_objects_v2", f"s3://{bucket}", Bucket=bucket, Prefix=key, MaxKeys=1)
+    if got is None:
+        return f"bucket {bucket!r} does not exist (weights {uri})"
+    first = [o.get("Key") for o in got.get("Contents") or []][:1]
+    if uri.endswith("/") and not first:
+        return f"no object under {uri}: upload the weights there (aws s3 cp --recursive DIR {uri}) before applying"
+    if not uri.endswith("/") and first != [key]:
+        return f"{uri} does not exist: upload the artifact (aws s3 cp model.tar.gz {uri}) before applying"
     return None
 
 

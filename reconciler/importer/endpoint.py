@@ -10,6 +10,7 @@ from reconciler.aws import sagemaker as smx
 from reconciler.importer.model import Imported, environment
 from reconciler.kinds import REGISTRY
 from reconciler.kinds.base import Observed, PlanContext
+from reconciler.kinds.endpoint import weights
 
 
 def unsupported(d: dict[str, Any], cfg: dict[str, Any] | None, model: dict[str, Any] | None,
@@ -48,8 +49,9 @@ def unsupported(d: dict[str, Any], cfg: dict[str, Any] | None, model: dict[str, 
         if model.get("EnableNetworkIsolation"):
             out.append("network isolation of its model")
         c = model.get("PrimaryContainer") or (containers or [{}])[0]
-        if c.get("ModelDataUrl") or c.get("ModelDataSource"):
-            out.append("model artefacts from S3 (ModelDataUrl / ModelDataSource)")
+        data = weights.unsupported(c)
+        if data:
+            out.append(data)
         if c.get("Mode") == "MultiModel":
             out.append("a multi-model container")
     if len(components) > 1:
@@ -72,6 +74,8 @@ def to_spec(obs: Observed, region: str, account: str, stack: str) -> Imported:
     if not found:
         item.comments[("spec", "model", "image")] = "not a known serving container version in this region: kept as its URI"
     where = f"the environment of Model/{meta.get('model')}"
+    if s.get("weights"):  # (ModelDataSource / ModelDataUrl: ``unsupported`` refused what weights cannot say)
+        model["weights"] = dict(s["weights"])
     model["environment"] = environment(item, s.get("environment") or {}, ("spec", "model", "environment"), stack, where)
     spec["model"] = model
     inst = dict(s.get("instance") or {})

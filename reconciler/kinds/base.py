@@ -124,8 +124,9 @@ class Observed:
 class Check:
     """A read-only fact about AWS that plan verifies before any write (declared by ``Kind.plan_checks``).
 
-    ``what``: "secret" (the secret ``target`` exists; its value is never read) or "role" (the role
-    ARN ``target`` exists and trusts ``service`` to assume it). ``field``: where the manifest names it.
+    ``what``: "secret" (the secret ``target`` exists; its value is never read), "role" (the role
+    ARN ``target`` exists and trusts ``service`` to assume it) or "s3" (the S3 prefix or object ``target``
+    exists: model weights). ``field``: where the manifest names it.
     """
 
     what: str

@@ -134,10 +134,17 @@ def _uri_pattern(op: Any) -> tuple[re.Pattern[str], dict[str, str], int]:
     return re.compile(regex.rstrip("/") + "/?$"), groups, literal
 
 
-_rest_index: dict[str, list[tuple[str, str, re.Pattern[str], dict[str, str], int]]] = {}
+_rest_index: dict[str, list[tuple[str, str, re.Pattern[str], dict[str, str], int, frozenset[str]]]] = {}
 
 
-def _match_rest(service: str, method: str, path: str) -> tuple[str, dict[str, str]] | None:
+def _query_keys(uri: str) -> frozenset[str]:
+    """The query keys an operation's requestUri requires: S3's ``/{Bucket}?session`` (CreateSession) and
+    ``/{Bucket}?list-type=2`` (ListObjectsV2) share their path and are told apart by them."""
+    query = uri.partition("?")[2]
+    return frozenset(part.partition("=")[0] for part in query.split("&") if part)
+
+
+def _match_rest(service: str, method: str, path: str, query: str = "") -> tuple[str, dict[str, str]] | None:
     model = _model(service)
     if model is None:
         return None
@@ -146,11 +153,14 @@ def _match_rest(service: str, method: str, path: str) -> tuple[str, dict[str, st
         for name in model.operation_names:
             op = model.operation_model(name)
             pattern, groups, literal = _uri_pattern(op)
-            rows.append((op.http.get("method", "POST"), name, pattern, groups, literal))
-        rows.sort(key=lambda r: -r[4])  # most literal text first: /functions/{F}/policy before /functions/{F}
-        _rest_index[service] = [(m, n, p, g, lit) for m, n, p, g, lit in rows]
-    for m, name, pattern, groups, _lit in _rest_index[service]:
-        if m != method:
+            rows.append((op.http.get("method", "POST"), name, pattern, groups, literal,
+                         _query_keys(op.http.get("requestUri", "/"))))
+        # most query keys, then most literal text first: /functions/{F}/policy before /functions/{F}
+        rows.sort(key=lambda r: (-len(r[5]), -r[4]))
+        _rest_index[service] = rows
+    sent = set(parse_qs(query, keep_blank_values=True))
+    for m, name, pattern, groups, _lit, needs in _rest_index[service]:
+        if m != method or not needs <= sent:
             continue
         found = pattern.match(path)
         if found:
@@ -202,7 +212,7 @@ def resolve(environ: dict[str, Any], body: bytes) -> tuple[str, str, dict[str, A
     if "Action" in form:
         return (candidates[0] if candidates else "unknown"), form["Action"], form
     for service in candidates:
-        found = _match_rest(service, method, path)
+        found = _match_rest(service, method, path, environ.get("QUERY_STRING", ""))
         if found:
             name, params = found
             op = _model(service).operation_model(name)

@@ -68,6 +68,20 @@ def test_each_protocol_is_recorded_with_its_resource_and_no_secret(moto_server, 
     assert fetch(moto_server.url, nxt) == ([], nxt)
 
 
+def test_s3_reads_that_share_a_path_with_a_write_are_told_apart_by_their_query(moto_server, client):
+    """ListObjectsV2 (GET /{Bucket}?list-type=2) and CreateSession (GET /{Bucket}?session) share their path: the
+    plan's weights check lists a prefix, a read, which must not be recorded as a write."""
+    s3, n = client("s3"), uuid.uuid4().hex[:8]
+    s3.create_bucket(Bucket=f"b-{n}")
+    s3.put_object(Bucket=f"b-{n}", Key="w/model.safetensors", Body=b"x")
+    start = since_now(moto_server)
+    s3.list_objects_v2(Bucket=f"b-{n}", Prefix="w/", MaxKeys=1)
+    s3.head_object(Bucket=f"b-{n}", Key="w/model.safetensors")
+    s3.delete_bucket_tagging(Bucket=f"b-{n}")  # (DELETE /{Bucket}?tagging: a write, still found by its query)
+    records, _ = fetch(moto_server.url, start)
+    assert [(r["service"], r["operation"]) for r in records] == [("s3", "DeleteBucketTagging")]
+
+
 def test_reset_forgets_the_records_and_keeps_counting(moto_server, client):
     client("iam").create_user(UserName=f"u-{uuid.uuid4().hex[:8]}")
     before = since_now(moto_server)

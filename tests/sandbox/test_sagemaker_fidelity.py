@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.sandbox.test_sagemaker_emulator import (
+    ROLE,
     N,
     error,
     ic_endpoint,
@@ -47,3 +48,45 @@ def test_list_models_refuses_a_token_it_did_not_issue(sm: Any) -> None:
     with pytest.raises(ClientError) as e:
         sm.list_models(NextToken="garbage")
     assert error(e)[0] == "ValidationException"
+
+
+def _with_data(sm: Any, **container: Any) -> None:
+    sm.create_model(ModelName=N("weights"), ExecutionRoleArn=ROLE,
+                    PrimaryContainer={"Image": "123.dkr.ecr.us-east-1.amazonaws.com/tgi:2.0", **container})
+
+
+@pytest.mark.parametrize(("source", "words"), [
+    ({"S3Uri": "s3://b/w", "S3DataType": "S3Prefix", "CompressionType": "None"}, "must end with '/'"),
+    ({"S3Uri": "s3://b/w/", "S3DataType": "S3Prefix", "CompressionType": "Gzip"}, "Gzip requires S3DataType S3Object"),
+    ({"S3Uri": "s3://b/w/", "S3DataType": "S3Folder", "CompressionType": "None"}, "'S3Folder' at"),  # botocore enum
+    ({"S3Uri": "ftp://b/w/", "S3DataType": "S3Prefix", "CompressionType": "None"}, "failed to satisfy constraint"),
+])
+def test_create_model_checks_s3_model_data_as_aws_does(sm: Any, source: dict[str, str], words: str) -> None:
+    """ModelDataSource.S3DataSource: botocore's shapes (enums, the S3ModelUri pattern), then SageMaker's rules
+    for a prefix (API reference, S3ModelDataSource)."""
+    with pytest.raises(ClientError) as e:
+        _with_data(sm, ModelDataSource={"S3DataSource": source})
+    code, message = error(e)
+    assert code == "ValidationException" and words in message, message
+    with pytest.raises(ClientError) as e:
+        _with_data(sm, ModelDataUrl="s3://b/m.tar.gz", ModelDataSource={"S3DataSource": {
+            "S3Uri": "s3://b/w/", "S3DataType": "S3Prefix", "CompressionType": "None"}})
+    assert "Only one of ModelDataUrl and ModelDataSource" in error(e)[1]
+
+
+def test_create_model_finds_its_model_data_in_s3_and_describe_model_answers_it(sm: Any, server: Any) -> None:
+    from tests.sandbox import test_sagemaker_emulator as emulator
+
+    s3 = emulator.client(server, "s3")
+    bucket = N("weights").lower()
+    s3.create_bucket(Bucket=bucket)
+    source = {"S3DataSource": {"S3Uri": f"s3://{bucket}/w/", "S3DataType": "S3Prefix", "CompressionType": "None"}}
+    with pytest.raises(ClientError) as e:
+        _with_data(sm, ModelDataSource=source)
+    assert error(e) == ("ValidationException", f"Could not find model data at s3://{bucket}/w/.")
+    with pytest.raises(ClientError) as e:
+        _with_data(sm, ModelDataUrl=f"s3://{bucket}/w/model.tar.gz")
+    assert error(e) == ("ValidationException", f"Could not find model data at s3://{bucket}/w/model.tar.gz.")
+    s3.put_object(Bucket=bucket, Key="w/model.safetensors", Body=b"x")
+    _with_data(sm, ModelDataSource=source)
+    assert sm.describe_model(ModelName=N("weights"))["PrimaryContainer"]["ModelDataSource"] == source

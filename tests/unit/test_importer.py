@@ -41,12 +41,32 @@ def test_secret_looking_values_become_references_without_their_value():
 
 def test_unsupported_endpoint_settings_are_named():
     cfg = {"ProductionVariants": [{"ModelName": "a"}, {"ModelName": "b"}], "AsyncInferenceConfig": {"x": 1}}
-    model = {"PrimaryContainer": {"Image": "i", "ModelDataUrl": "s3://b/m.tar.gz"}, "VpcConfig": {"Subnets": ["s"]}}
+    model = {"PrimaryContainer": {"Image": "i", "ModelDataUrl": "s3://bkt/m.zip"}, "VpcConfig": {"Subnets": ["s"]}}
     found = endpoint.unsupported({"EndpointStatus": "InService"}, cfg, model, [])
     assert found == ["2 production variants (one is supported)", "asynchronous inference (AsyncInferenceConfig)",
                      "VPC configuration (VpcConfig) of its model",
-                     "model artefacts from S3 (ModelDataUrl / ModelDataSource)"]
+                     "model data s3://bkt/m.zip (ModelDataUrl); weights are an s3:// prefix ending in / (S3Prefix, "
+                     "uncompressed) or a .tar.gz object (ModelDataUrl)"]
     assert endpoint.unsupported({}, {"ProductionVariants": [{"ModelName": "a"}]}, {"PrimaryContainer": {}}, []) == []
+
+
+def test_model_data_that_weights_can_say_is_imported_and_the_rest_refused_by_name():
+    """weights: an S3 prefix (S3Prefix, uncompressed) or a .tar.gz (ModelDataUrl); not an S3Object, a Gzip
+    prefix, an https URL, nor a source with settings weights cannot hold (ModelAccessConfig)."""
+    def refused(container):
+        return endpoint.unsupported({}, None, {"PrimaryContainer": {"Image": "i", **container}}, [])
+
+    prefix = {"S3Uri": "s3://bkt/w/", "S3DataType": "S3Prefix", "CompressionType": "None"}
+    assert refused({"ModelDataSource": {"S3DataSource": prefix}}) == []
+    assert refused({"ModelDataUrl": "s3://bkt/w/model.tar.gz"}) == []
+    assert refused({"ModelDataSource": {"S3DataSource": {**prefix, "S3Uri": "s3://bkt/w/m.bin",
+                                                         "S3DataType": "S3Object"}}}) == [
+        "model data s3://bkt/w/m.bin (S3Object, None); weights are an s3:// prefix ending in / (S3Prefix, "
+        "uncompressed) or a .tar.gz object (ModelDataUrl)"]
+    assert "model data https://bkt.s3.amazonaws.com/m.tar.gz (ModelDataUrl)" in refused(
+        {"ModelDataUrl": "https://bkt.s3.amazonaws.com/m.tar.gz"})[0]
+    assert refused({"ModelDataSource": {"S3DataSource": {**prefix, "ModelAccessConfig": {"AcceptEula": True}}}}) == [
+        "model data from S3 with ModelAccessConfig (ModelDataSource.S3DataSource)"]
 
 
 def test_into_an_environment_sees_the_folder_as_that_environment(tmp_path):

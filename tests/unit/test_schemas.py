@@ -23,7 +23,7 @@ def test_checked_in_schemas_are_in_sync():
 
 def test_example_manifests_match_their_schema_and_declare_it():
     schemas = {name: s for name, s in all_schemas().items()}
-    for path in sorted((REPO / "manifests").rglob("*.yaml")):
+    for path in sorted([*(REPO / "manifests").rglob("*.yaml"), *(REPO / "examples").rglob("*.yaml")]):
         text = path.read_text()
         assert text.startswith("# yaml-language-server: $schema="), f"{path} lacks the schema line"
         for doc in yaml.safe_load_all(text):

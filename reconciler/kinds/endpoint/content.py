@@ -3,7 +3,7 @@
 Models and configs are immutable: the ones reconcile makes are named ``<endpoint>-<hash of content>``
 (``naming.derived_name``), so an unchanged spec maps to the same names and a changed one to new ones. A
 model's content includes the version ids of the secrets its environment reads: a rotated secret is a new
-model. Pure: no AWS.
+model; and its weights' S3 location: new weights are a new model, deployed blue/green. Pure: no AWS.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ from reconciler.kinds.endpoint.shapes import compute, startup_params
 
 
 def model_content(desired: dict[str, Any], versions: dict[str, str]) -> dict[str, Any]:
-    return {"image": desired["image"], "environment": dict(desired["environment"]), "secrets": versions,
-            "executionRole": desired["executionRole"]}
+    content = {"image": desired["image"], "environment": dict(desired["environment"]), "secrets": versions,
+               "executionRole": desired["executionRole"]}
+    if desired.get("weights"):  # (only then: a model without weights keeps the name it always had)
+        content["weights"] = desired["weights"]
+    return content
 
 
 def model_name(name: str, desired: dict[str, Any], versions: dict[str, str] | None) -> str | None:

@@ -22,7 +22,7 @@ from reconciler.kinds._secrets import (
 )
 from reconciler.kinds.base import Check, Fleet, Kind, Observed, OpContext, PlanContext, Reference, Resource
 from reconciler.kinds.endpoint import autoscaling as scaling
-from reconciler.kinds.endpoint import leftovers, ownership, rollback
+from reconciler.kinds.endpoint import leftovers, ownership, rollback, weights
 from reconciler.kinds.endpoint import operations as endpoint_ops
 from reconciler.kinds.endpoint import state as observed
 from reconciler.kinds.endpoint.naming import (
@@ -99,6 +99,10 @@ class EndpointKind(Kind):
                     "inference component names are unique per account and region: set spec.inferenceComponent.name")))
         return issues
 
+    def check_stack(self, resources: list[Resource]) -> list[Issue]:
+        """A warning when a model's weights are in S3 and its declared execution role may not read them."""
+        return [i for r in resources if r.kind == self.kind for i in weights.lint(r, resources)]
+
     def lint(self, res: Resource) -> list[Issue]:
         out = scaling.lint(res)
         for key, value in (res.spec.model.environment if res.spec.model else {}).items():
@@ -124,8 +128,10 @@ class EndpointKind(Kind):
         return observed.fleet(state)
 
     def plan_checks(self, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> list[Check]:
-        """Before any write: the model's secrets exist; an executionRole ARN exists and trusts SageMaker."""
+        """Before any write: the model's secrets and S3 weights exist; an executionRole ARN exists and trusts
+        SageMaker."""
         return (environment_checks(res.spec.model.environment if res.spec.model else {}, ("spec", "model", "environment"))
+                + weights.checks(res.spec.model)
                 + role_checks(res, res.spec.executionRole, ("spec", "executionRole"), "sagemaker.amazonaws.com", ctx))
 
     def keep_live_names(self, res: Resource, desired: dict[str, Any], live: Observed | None) -> dict[str, Any]:

@@ -21,6 +21,8 @@ PREVIOUS_CONFIG_TAG = "reconciler:previous-config"
 PREVIOUS_MODEL_TAG = "reconciler:previous-model"
 SECRET_TAG_PREFIX = "reconciler:secret:"
 INTERNAL_TAGS = (PREVIOUS_CONFIG_TAG, PREVIOUS_MODEL_TAG)
+#: what a model is made of: a change of any is a new model (its name derives from them)
+MODEL_FIELDS = ("image", "environment", "weights", "executionRole")
 #: desired-state fields that tell apply *how* to change the endpoint; not observable, never diffed
 APPLY_ONLY = frozenset({"deployment", "smokeTest", "waitTimeoutSeconds"})
 

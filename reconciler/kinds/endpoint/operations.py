@@ -34,6 +34,7 @@ from reconciler.kinds.endpoint.content import (
 from reconciler.kinds.endpoint.naming import (
     ENDPOINT_TAG,
     INTERNAL_TAGS,
+    MODEL_FIELDS,
     PREVIOUS_CONFIG_TAG,
     PREVIOUS_MODEL_TAG,
     SECRET_TAG_PREFIX,
@@ -51,7 +52,6 @@ from reconciler.kinds.endpoint.shapes import (
 from reconciler.plan import Operation, Ownership
 
 SERVICE = rq.SERVICE
-MODEL_FIELDS = ("image", "environment", "executionRole")
 #: endpoint statuses that settle by themselves (apply waits); any other but InService needs an UpdateEndpoint
 SETTLING = ("InService", "Creating", "Updating", "SystemUpdating", "RollingBack")
 TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")

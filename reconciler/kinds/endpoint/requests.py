@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler import ops
+from reconciler.kinds.endpoint import weights
 from reconciler.kinds.endpoint.naming import SECRET_TAG_PREFIX, VARIANT
 from reconciler.plan import Operation, Ownership
 
@@ -52,7 +53,8 @@ def secret_tags(desired: dict[str, Any], versions: dict[str, str]) -> dict[str, 
 def create_model(name: str, desired: dict[str, Any], versions: dict[str, str], tags: dict[str, str], ctx: Any,
                  detail: str | None = None) -> Operation:
     request = {"ModelName": name, "ExecutionRoleArn": desired["executionRole"],
-               "PrimaryContainer": {"Image": desired["image"], "Environment": environment(desired, versions)},
+               "PrimaryContainer": {"Image": desired["image"], **weights.container(desired.get("weights")),
+                                    "Environment": environment(desired, versions)},
                "Tags": tag_list({**tags, **secret_tags(desired, versions)})}
     return ops.call(SERVICE, "CreateModel", name, request, id="model", resource=arn(ctx, "model", name),
                     detail=detail)

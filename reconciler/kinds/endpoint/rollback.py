@@ -27,7 +27,7 @@ from reconciler.kinds.endpoint import requests as rq
 from reconciler.kinds.endpoint.naming import PREVIOUS_CONFIG_TAG, PREVIOUS_MODEL_TAG
 from reconciler.plan import Action, Operation, Step
 
-VIEW = ("instance", "image", "environment", "executionRole")
+VIEW = ("instance", "image", "environment", "weights", "executionRole")
 
 
 def read(kind: Any, aws: Any, name: str, stack: str, where: tuple[str, str, str]) -> tuple[Observed, dict[str, Any]]:
@@ -67,13 +67,13 @@ def read(kind: Any, aws: Any, name: str, stack: str, where: tuple[str, str, str]
         prev["config"] = prev_cfg
         prev["state"]["instance"] = {**(obs.state.get("instance") or {}), "type": v.get("InstanceType")}
         if v.get("ModelName"):  # (model-based: the config names its model)
-            prev["state"].update(read_model(aws, sm, v["ModelName"]))
+            prev["state"].update({"weights": None, **read_model(aws, sm, v["ModelName"])})
     component = next((c for c in meta.get("components") or [] if c["name"] == meta.get("component")), None)
     if component and prev_model and component.get("model") != prev_model:
         if sm.get("describe_model", f"Model/{prev_model}", ModelName=prev_model) is None:
             raise AwsError(f"Cannot roll back {what}: its previous model {prev_model} no longer exists")
         prev["component"], prev["model"] = component, prev_model
-        prev["state"].update(read_model(aws, sm, prev_model))
+        prev["state"].update({"weights": None, **read_model(aws, sm, prev_model)})
     if "config" not in prev and "model" not in prev:
         raise AwsError(f"Cannot roll back {what}: it already runs its previous config")
     return obs, prev

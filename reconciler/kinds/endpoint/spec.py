@@ -59,10 +59,32 @@ def _a_string(value: Any) -> Any:
 EnvironmentValue = Annotated[str | SecretRef, BeforeValidator(_a_string)]
 
 
+class WeightsSpec(Spec):
+    """Where the model's weights are, when not on the Hugging Face Hub: S3."""
+
+    s3: str = Field(description="s3://BUCKET/PREFIX/ (uncompressed weights: every object under the prefix, which "
+                                "ends in /, is copied to /opt/ml/model) or s3://BUCKET/KEY.tar.gz (a compressed "
+                                "artifact, unpacked there). HF_MODEL_ID defaults to /opt/ml/model.")
+
+    @field_validator("s3")
+    @classmethod
+    def _uri(cls, v: str) -> str:
+        from reconciler.kinds.endpoint.weights import problem
+
+        why = problem(v)
+        if why:
+            raise ValueError(why)
+        return v
+
+
 class ModelSpec(Spec):
-    """The model: container image and its environment."""
+    """The model: container image, its environment, and where its weights are."""
 
     image: ImageSpec = Field(description="Container image: {huggingfaceLlm: {version: …}} (or another family) or {uri: …}.")
+    weights: WeightsSpec | None = Field(
+        None, description="Weights from S3 ({s3: s3://BUCKET/PREFIX/} or {s3: s3://BUCKET/KEY.tar.gz}) instead of "
+                          "the Hub: deployed through the container's ModelDataSource / ModelDataUrl; the plan checks "
+                          "they exist. HF_MODEL_ID defaults to /opt/ml/model.")
     environment: dict[str, EnvironmentValue] = Field(
         default_factory=dict,
         description="Container environment (at most 100 entries; values are strings, or {secretsManager: NAME} for "

@@ -9,13 +9,14 @@ from reconciler.aws import sagemaker as smx
 from reconciler.errors import ManifestError
 from reconciler.kinds._secrets import SecretRef
 from reconciler.kinds.base import Fleet, Kind, Observed, PlanContext, Resource, ownership_tags
-from reconciler.kinds.endpoint import adopted, ownership, secret_adoption
+from reconciler.kinds.endpoint import adopted, ownership, secret_adoption, weights
 from reconciler.kinds.endpoint import autoscaling as aas_kind
 from reconciler.kinds.endpoint.leftovers import model_of_config, owned_parts, part_tags
 from reconciler.kinds.endpoint.naming import (
     COMPONENT_TAG,
     ENDPOINT_TAG,
     INTERNAL_TAGS,
+    MODEL_FIELDS,
     PREVIOUS_CONFIG_TAG,
     PREVIOUS_MODEL_TAG,
     SECRET_TAG_PREFIX,
@@ -23,12 +24,14 @@ from reconciler.kinds.endpoint.naming import (
 )
 from reconciler.kinds.endpoint.shapes import compute_of, secret_version_state, startup_of
 from reconciler.kinds.endpoint.spec import EndpointSpec
+from reconciler.kinds.endpoint.weights import MODEL_DIR
 from reconciler.plan import Operation
 
 
 def model_image_and_environment(res: Resource, model: Any, ctx: PlanContext) -> tuple[str, dict[str, Any]]:
     """A spec's ``model`` (an Endpoint's or an InferenceComponent's): its image URI in the region, and its
-    environment with each secret reference pinned to the version apply resolves ("current" until then)."""
+    environment with each secret reference pinned to the version apply resolves ("current" until then;
+    HF_MODEL_ID defaults to /opt/ml/model when the weights come from S3)."""
     from reconciler import images
 
     fam = model.image.family()
@@ -39,8 +42,11 @@ def model_image_and_environment(res: Resource, model: Any, ctx: PlanContext) -> 
             raise ManifestError([res.issue(("spec", "model", "image", fam[0]), str(e))]) from None
     else:
         image = str(model.image.uri)
+    environment = dict(model.environment)
+    if model.weights is not None:  # (the container serves the weights SageMaker copied there)
+        environment.setdefault("HF_MODEL_ID", MODEL_DIR)
     env = {k: ({"secretsManager": v.secretsManager, "version": "current"} if isinstance(v, SecretRef) else v)
-           for k, v in sorted(model.environment.items())}
+           for k, v in sorted(environment.items())}
     return image, env
 
 
@@ -75,6 +81,8 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
     }
     if spec.model is None:  # (its components are InferenceComponent documents: they hold the models)
         del state["image"], state["environment"]
+    elif spec.model.weights is not None:  # (only then: a model without them keeps the name it always had)
+        state["weights"] = weights.desired(spec.model)
     if spec.inferenceComponent:
         ic = spec.inferenceComponent
         state["inferenceComponent"] = {
@@ -120,8 +128,8 @@ def plan_reason(action: str, fields: list[str], state: dict[str, Any] | None,
     if action != "update":
         return None
     ic_based = state.get("type") == "inference-component-based"
-    model_fields = [f for f in fields if f in ("image", "environment", "executionRole")]
-    # the model's name derives from image, environment and role; startup belongs to the config's variant
+    model_fields = [f for f in fields if f in MODEL_FIELDS]
+    # the model's name derives from image, environment, weights and role; startup belongs to the config's variant
     # (model-based) or to the inference component, never to the model
     config_fields = [f for f in fields if f in (("instance", "executionRole") if ic_based else ("instance", "startup"))]
     parts = []
@@ -383,4 +391,6 @@ def read_model(aws: Any, sm: Any, model_name: str) -> dict[str, Any]:
             env[k] = {"secretsManager": secret, "version": secret_version_state(aws, secret, version)}
         else:
             env[k] = v
-    return {"image": container.get("Image"), "environment": env, "executionRole": m.get("ExecutionRoleArn")}
+    out = {"image": container.get("Image"), "environment": env, "executionRole": m.get("ExecutionRoleArn")}
+    data = weights.of_container(container)
+    return {**out, "weights": data} if data else out

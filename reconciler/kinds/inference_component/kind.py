@@ -14,6 +14,7 @@ from reconciler.kinds._secrets import (
     role_checks,
 )
 from reconciler.kinds.base import Check, Kind, Observed, OpContext, PlanContext, Reference, Resource
+from reconciler.kinds.endpoint import weights
 from reconciler.kinds.endpoint.naming import COMPONENT_NAME, ROLE_ARN
 from reconciler.kinds.inference_component import capacity, scaling
 from reconciler.kinds.inference_component import operations as ic_ops
@@ -62,7 +63,7 @@ class InferenceComponentKind(Kind):
     def check_stack(self, resources: list[Resource]) -> list[Issue]:
         """Components fit their endpoints; ``spec.endpoint`` names an Endpoint (not a resource of another kind,
         nor one whose inline ``inferenceComponent`` already declares its component); a component on an endpoint
-        outside DIR names its role."""
+        outside DIR names its role; a warning when its weights are in S3 and its declared role may not read them."""
         endpoints = {r.name: r for r in resources if r.kind == "Endpoint"}
         others = {r.name: r for r in resources if r.kind not in ("Endpoint", self.kind)}
         issues = []
@@ -82,7 +83,8 @@ class InferenceComponentKind(Kind):
                                       "it by an InferenceComponent document as well is ambiguous: move the inline "
                                       "component into an InferenceComponent document (and drop the Endpoint's model "
                                       "and inferenceComponent), or remove this one"))
-        return issues + capacity.check(resources)
+        return issues + capacity.check(resources) + [i for r in resources if r.kind == self.kind
+                                                     for i in weights.lint(r, resources)]
 
     def lint(self, res: Resource) -> list[Issue]:
         return [res.issue(("spec", "model", "environment", k),
@@ -106,7 +108,8 @@ class InferenceComponentKind(Kind):
         return st.desired(res, ctx)
 
     def plan_checks(self, res: Resource, desired: dict[str, Any], ctx: PlanContext) -> list[Check]:
-        checks = environment_checks(res.spec.model.environment, ("spec", "model", "environment"))
+        checks = (environment_checks(res.spec.model.environment, ("spec", "model", "environment"))
+                  + weights.checks(res.spec.model))
         if res.spec.executionRole:
             checks += role_checks(res, res.spec.executionRole, ("spec", "executionRole"), "sagemaker.amazonaws.com", ctx)
         return checks

@@ -21,12 +21,11 @@ from reconciler.kinds.base import Observed, OpContext, Refusal
 from reconciler.kinds.endpoint import requests as rq
 from reconciler.kinds.endpoint.autoscaling import Scope
 from reconciler.kinds.endpoint.content import ic_spec, model_name, strategy_text, unknown_model
-from reconciler.kinds.endpoint.naming import COMPONENT_TAG, PREVIOUS_MODEL_TAG
+from reconciler.kinds.endpoint.naming import COMPONENT_TAG, MODEL_FIELDS, PREVIOUS_MODEL_TAG
 from reconciler.kinds.endpoint.shapes import ic_deployment_config
 from reconciler.kinds.inference_component import scaling
 from reconciler.plan import Operation
 
-MODEL_FIELDS = ("image", "environment", "executionRole")
 TRANSITIONAL = ("Creating", "Updating")
 
 

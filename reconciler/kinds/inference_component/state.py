@@ -8,6 +8,7 @@ from reconciler import PREVENT_DESTROY_ANNOTATION
 from reconciler.aws import sagemaker as smx
 from reconciler.errors import ManifestError
 from reconciler.kinds.base import Observed, PlanContext, Resource, ownership_tags
+from reconciler.kinds.endpoint import weights
 from reconciler.kinds.endpoint.naming import COMPONENT_TAG, PREVIOUS_MODEL_TAG, is_derived
 from reconciler.kinds.endpoint.ownership import describe_owner
 from reconciler.kinds.endpoint.shapes import COMPUTE_KEYS, compute_of, startup_of
@@ -34,7 +35,7 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
         compute["acceleratorDevices"] = float(compute["acceleratorDevices"])
     if "cpuCores" in compute:
         compute["cpuCores"] = float(compute["cpuCores"])
-    return {
+    state = {
         "endpoint": spec.endpoint,
         "executionRole": execution_role(res, ctx),
         "image": image,
@@ -51,6 +52,9 @@ def desired(res: Resource, ctx: PlanContext) -> dict[str, Any]:
         "_placement": placement(res, ctx),
         "autoscaling": ic_scaling.desired(res),
     }
+    if spec.model.weights is not None:  # (only then: a model without them keeps the name it always had)
+        state["weights"] = weights.desired(spec.model)
+    return state
 
 
 def placement(res: Resource, ctx: PlanContext) -> str | None:
