@@ -64,9 +64,10 @@ def named(aws: Any, sm: Any, kind: str, name: str) -> dict[str, Any] | None:
     return None
 
 
-#: (endpoints [(name, tags)], parts [(kind, name, arn, tags)], leftovers_of(owner, {kind/name: part}) -> parts still there)
+#: (endpoints [(name, tags)], parts [(kind, name, arn, tags)], leftovers_of(owner, {kind/name: part}, gone) -> the
+#: parts still there of an endpoint that no longer exists (``gone``: known so, the listing notwithstanding))
 Found = tuple[list[tuple[str, dict[str, str]]], list[tuple[str, str, str, dict[str, str]]],
-              Callable[[str, dict[str, dict[str, Any]]], dict[str, dict[str, Any]]]]
+              Callable[[str, dict[str, dict[str, Any]], bool], dict[str, dict[str, Any]]]]
 
 
 def list_owned(endpoint_kind: Kind, aws: Any, stack: str, ctx: PlanContext, exclude: set[str],
@@ -75,11 +76,15 @@ def list_owned(endpoint_kind: Kind, aws: Any, stack: str, ctx: PlanContext, excl
     longer exist. ``tagged``: the stack's tagging listing; None: list the account's endpoints, configs and models."""
     endpoints, parts, leftovers_of = _from_listing(aws, tagged) if tagged is not None else _from_account(aws, exclude)
     out: list[Observed] = []
+    read, vanished = set(), set()  # (listed, then gone before its read: a delete that was finishing)
     for name, tags in endpoints:
         if name not in exclude and policy.owner_of(tags) == stack:
             full = endpoint_kind.read(aws, name, ctx)
             if full:
                 out.append(full)
+                read.add(name)
+            else:
+                vanished.add(name)
     # leftovers of endpoints that no longer exist (an interrupted create, or a delete cut short)
     orphans: dict[str, dict[str, dict[str, Any]]] = {}
     for kind, n, arn, tags in parts:
@@ -87,7 +92,9 @@ def list_owned(endpoint_kind: Kind, aws: Any, stack: str, ctx: PlanContext, excl
         if re.search(rf"-[0-9a-f]{{{HASH_LEN}}}$", n) and owner and owner not in exclude and policy.owner_of(tags) == stack:
             orphans.setdefault(owner, {})[f"{kind}/{n}"] = {"arn": arn, "tags": tags}
     for owner, found in sorted(orphans.items()):
-        left = leftovers_of(owner, found)
+        if owner in read:  # (its own step deletes what it made)
+            continue
+        left = leftovers_of(owner, found, owner in vanished)
         if left:
             out.append(Observed(endpoint_kind.kind, owner, endpoint_kind.arn(owner, None, ctx),
                                 {"status": "deleted", "leftovers": sorted(left),
@@ -102,11 +109,11 @@ def _from_listing(aws: Any, tagged: Any) -> Found:
                                                                    ("model", "sagemaker:model")) for t in tagged.of(rtype)]
     ours = {name for name, _tags in endpoints}
 
-    def leftovers_of(owner: str, found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    def leftovers_of(owner: str, found: dict[str, dict[str, Any]], gone: bool) -> dict[str, dict[str, Any]]:
         """{} when the endpoint exists (one the listing did not return may: untagged, not ours); else the parts
         still there (the listing may lag a delete), as SageMaker names them (AWS's ARNs may lowercase)."""
         sm = aws.client("sagemaker")
-        if owner in ours or smx.describe_endpoint(sm, owner) is not None:
+        if not gone and (owner in ours or smx.describe_endpoint(sm, owner) is not None):
             return {}
         out = {}
         for part, facts in found.items():
@@ -129,7 +136,7 @@ def _from_account(aws: Any, exclude: set[str]) -> Found:
              for kind, op, key, name_key, arn_key in PARTS for item in listed(aws, sm, op, key)
              if re.search(rf"-[0-9a-f]{{{HASH_LEN}}}$", item[name_key])]
     live = {e["EndpointName"] for e in listed_endpoints}
-    return endpoints, parts, lambda owner, found: {} if owner in live else found
+    return endpoints, parts, lambda owner, found, gone: {} if owner in live and not gone else found
 
 
 def live_name(sm: Any, kind: str, name: str) -> str | None:
