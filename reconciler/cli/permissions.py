@@ -36,8 +36,7 @@ def permissions(directory: str, commands: list[str], env: str | None) -> None:
     deletes of what the stack owns carry aws:ResourceTag/reconciler:stack wherever IAM supports it; iam:PassRole
     only on the execution roles the manifests use, only to their service. The account is the manifests'
     accountId, else *; the region the stack's. Attach every document to the role (docs/gitops.md)."""
-    from reconciler.permissions.compose import documents, needs
-    from reconciler.permissions.grants import Scope
+    from reconciler.permissions.compose import policies
     from reconciler.pipeline import load
 
     m, _graph = load(directory, env=env, command="permissions")
@@ -46,9 +45,7 @@ def permissions(directory: str, commands: list[str], env: str | None) -> None:
     if not region:
         raise UsageError("the manifests name no region (Stack or Environment spec.region): give --region, so that "
                          "the policies name the stack's ARNs")
-    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
-    scope = Scope(m.stack.name, region, m.stack.spec.accountId or "*", partition, m.by_id())
-    docs, notes = documents(needs(m, commands, scope), scope)
+    docs, notes = policies(m, commands, region)
     for note in notes:
         click.echo(f"note: {note}", err=True)
     click.echo(json.dumps(docs, indent=2))

@@ -38,6 +38,18 @@ MANAGED_POLICY_LIMIT = 6144
 READS = ("Read", "List")  # characters, not counting whitespace (IAM quotas)
 
 
+def scope_of(m: Any, region: str) -> Scope:
+    """Where the manifests ``m`` live: their stack, ``region``, their account (else ``*``) and its partition."""
+    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return Scope(m.stack.name, region, m.stack.spec.accountId or "*", partition, m.by_id())
+
+
+def policies(m: Any, commands: list[str] | tuple[str, ...], region: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The policy documents ``commands`` need for the manifests ``m`` in ``region``, and the notes."""
+    scope = scope_of(m, region)
+    return documents(needs(m, commands, scope), scope)
+
+
 def needs(m: Any, commands: list[str] | tuple[str, ...], scope: Scope) -> list[Grant]:
     """Every grant ``commands`` need for the manifests ``m`` (a loaded ``Manifests``)."""
     from reconciler.kinds import REGISTRY
@@ -134,8 +146,9 @@ def statements(grants: list[Grant], scope: Scope) -> tuple[list[Statement], list
 
 
 def _covers(pattern: str, other: str) -> bool:
-    """Every ARN ``other`` (perhaps a pattern) matches, ``pattern`` matches too (``*`` wildcards only)."""
-    if "?" in pattern or "?" in other:
+    """Every ARN ``other`` (perhaps a pattern) matches, ``pattern`` matches too (a ``*`` of ``pattern`` covers any
+    run, ``?`` and ``*`` of ``other`` included; a ``pattern`` with ``?`` covers only itself)."""
+    if "?" in pattern:
         return pattern == other
     regex = ".*".join(re.escape(p) for p in pattern.split("*"))
     return re.fullmatch(regex, other) is not None

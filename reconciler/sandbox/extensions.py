@@ -43,7 +43,7 @@ def install() -> None:
     paging.install()  # after every response method is in place: page sizes honoured where botocore models them
     errors.install()  # IAM / Secrets Manager not-found answers as AWS words them
     validation.install()  # requests checked against botocore's model constraints, refused as AWS does
-    pass  # iam_authorization.install()  # in front of validation (AWS authorizes first); off unless RECONCILE_SANDBOX_IAM
+    iam_authorization.install()  # in front of validation (AWS authorizes first); off unless RECONCILE_SANDBOX_IAM
     audit.install()  # keep last: outermost, records every write with the status the client saw
 
 

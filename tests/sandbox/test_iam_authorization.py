@@ -163,7 +163,7 @@ def test_a_role_session_holds_its_roles_policies(server):  # type: ignore[no-unt
     assert session.client("sagemaker", endpoint_url=server.url).list_models()["Models"] == []
     with pytest.raises(ClientError) as e:
         session.client("sagemaker", endpoint_url=server.url).list_endpoints()
-    assert f"assumed-role/ci-role/run is not authorized to perform: sagemaker:ListEndpoints" in str(e.value)
+    assert "assumed-role/ci-role/run is not authorized to perform: sagemaker:ListEndpoints" in str(e.value)
 
 
 def test_decisions_are_listed_and_the_mode_returns_to_the_start_setting_on_reset(server):  # type: ignore[no-untyped-def]
