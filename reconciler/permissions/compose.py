@@ -204,11 +204,20 @@ def documents(grants: list[Grant], scope: Scope) -> tuple[list[dict[str, Any]], 
     """Policy documents (each within a managed policy's size) granting ``grants``, and the notes."""
     found, notes = statements(grants, scope)
     seen: dict[str, int] = {}
+    return pack([s.json(_sid(s, seen)) for s in found]), notes
+
+
+def pack(sts: list[dict[str, Any]], at_least: int = 1) -> list[dict[str, Any]]:
+    """``sts`` in order, as few policy documents as fit a managed policy's size each; or ``at_least`` documents
+    (the largest halved until there are as many), so that every environment's role attaches as many policies."""
     out: list[list[dict[str, Any]]] = [[]]
-    for s in found:
-        st = s.json(_sid(s, seen))
-        candidate = {"Version": "2012-10-17", "Statement": [*out[-1], st]}
-        if out[-1] and size(candidate) > MANAGED_POLICY_LIMIT:
+    for st in sts:
+        if out[-1] and size({"Version": "2012-10-17", "Statement": [*out[-1], st]}) > MANAGED_POLICY_LIMIT:
             out.append([])
         out[-1].append(st)
-    return [{"Version": "2012-10-17", "Statement": sts} for sts in out if sts], notes
+    out = [part for part in out if part]
+    while 0 < len(out) < at_least and max(len(part) for part in out) > 1:
+        i = max(range(len(out)), key=lambda j: len(out[j]))
+        half = len(out[i]) // 2
+        out[i:i + 1] = [out[i][:half], out[i][half:]]
+    return [{"Version": "2012-10-17", "Statement": part} for part in out]
