@@ -35,7 +35,7 @@ def permissions(directory: str, commands: list[str], env: str | None) -> None:
     Actions are listed one by one; resources are the manifests' names and ARNs where IAM takes them; changes and
     deletes of what the stack owns carry aws:ResourceTag/reconciler:stack wherever IAM supports it; iam:PassRole
     only on the execution roles the manifests use, only to their service. The account is the manifests'
-    accountId, else *; the region the stack's. Attach every document to the role (docs/gitops.md)."""
+    accountId, else *; the region the stack's. Attach every document to the role (docs/permissions.md)."""
     from reconciler.permissions.compose import policies
     from reconciler.pipeline import load
 

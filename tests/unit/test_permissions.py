@@ -204,3 +204,13 @@ def test_the_json_is_what_iam_takes(examples):
             for st in doc["Statement"]:
                 assert set(st) <= {"Sid", "Effect", "Action", "Resource", "Condition"} and st["Effect"] == "Allow"
                 assert st["Sid"].isalnum()
+
+
+def test_pack_cuts_at_the_size_and_splits_further_when_asked(examples):
+    sts = statements(examples["apply"])
+    docs = compose.pack(sts)
+    assert statements(docs) == sts and len(docs) == len(examples["apply"])
+    more = compose.pack(sts, at_least=len(docs) + 2)
+    assert statements(more) == sts and len(more) == len(docs) + 2
+    assert all(compose.size(d) <= compose.MANAGED_POLICY_LIMIT for d in more)
+    assert len(compose.pack(sts[:1], at_least=3)) == 1  # one statement cannot be split
