@@ -136,8 +136,9 @@ def statements(grants: list[Grant], scope: Scope) -> tuple[list[Statement], list
             granted.setdefault((entry.full, tuple(sorted(conditions))), set()).update(resources)
     merged: dict[tuple[tuple[str, ...], tuple[Any, ...]], Statement] = {}
     for (action, conditions), resources in sorted(granted.items()):
-        # what the action may do anywhere without conditions needs no narrower or conditioned grant
-        wider = granted.get((action, ()), set()) if conditions else set()
+        # what the action may do under weaker conditions (or none) needs no narrower or stricter grant
+        wider = set().union(*(r for (a, c), r in granted.items()
+                              if a == action and c != conditions and _weaker(c, conditions)))
         kept = _widest(resources, wider)
         if kept:
             key = (tuple(sorted(kept)), conditions)  # the same ARNs and conditions: one statement
@@ -152,6 +153,20 @@ def _covers(pattern: str, other: str) -> bool:
         return pattern == other
     regex = ".*".join(re.escape(p) for p in pattern.split("*"))
     return re.fullmatch(regex, other) is not None
+
+
+#: operators whose values are patterns (``*``, ``?``); the others' values are compared as they are
+_LIKE = ("StringLike", "ArnLike")
+
+
+def _weaker(weak: tuple[Any, ...], strict: tuple[Any, ...]) -> bool:
+    """Every request ``strict``'s conditions allow, ``weak``'s allow as well, and not the other way round: each
+    of ``weak``'s conditions is one of ``strict``'s operator and key, its values covering ``strict``'s."""
+    def covers(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+        return all(any(op == op2 and key == key2 and all(any(w == v or (op in _LIKE and _covers(w, v)) for w in ws)
+                                                           for v in vs) for op2, key2, vs in b) for op, key, ws in a)
+
+    return covers(weak, strict) and not covers(strict, weak)
 
 
 def _widest(resources: set[str], wider: set[str]) -> set[str]:

@@ -214,3 +214,17 @@ def test_pack_cuts_at_the_size_and_splits_further_when_asked(examples):
     assert statements(more) == sts and len(more) == len(docs) + 2
     assert all(compose.size(d) <= compose.MANAGED_POLICY_LIMIT for d in more)
     assert len(compose.pack(sts[:1], at_least=3)) == 1  # one statement cannot be split
+
+
+def test_a_weaker_condition_covers_a_stricter_one():
+    """Detaching any policy (an orphan's) covers detaching one the manifests name: one statement, not two."""
+    scope = Scope("s", "us-east-1")
+    role = scope.iam("role/*")
+    found, _ = compose.statements([
+        grant("iam:DetachRolePolicy", role, conditions=(("ArnLike", "iam:PolicyARN", (scope.iam("policy/*"),)),)),
+        grant("iam:DetachRolePolicy", role, conditions=(("ArnLike", "iam:PolicyARN", (scope.iam("policy/p"),)),)),
+        grant("iam:DetachRolePolicy", role, conditions=(("StringEquals", "iam:PolicyARN", (scope.iam("policy/q"),)),
+                                                        )),
+    ], scope)
+    assert sorted(s.conditions[0][0] + " " + s.conditions[0][2][0] for s in found) == [
+        "ArnLike arn:aws:iam::*:policy/*", "StringEquals arn:aws:iam::*:policy/q"]  # (another operator: kept)
