@@ -68,8 +68,8 @@ class Account:
         return boto3.client(service, region_name=REGION, endpoint_url=self.server.url, aws_access_key_id="testing",
                             aws_secret_access_key="testing")
 
-    def printed(self, folder: Path, command: str) -> list[dict[str, Any]]:
-        r = self.root("permissions", str(folder), "--env", ENV, "--for", command)
+    def printed(self, folder: Path, command: str, env: str = ENV) -> list[dict[str, Any]]:
+        r = self.root("permissions", str(folder), "--env", env, "--for", command)
         assert r.code == 0, r.text
         return json.loads(r.out)  # type: ignore[no-any-return]
 
@@ -90,11 +90,12 @@ class Account:
             got = json.load(r)
         return got["decisions"], int(got["next"])
 
-    def run(self, command: str, folder: Path, documents: list[dict[str, Any]]) -> tuple[Result, list[dict[str, Any]]]:
+    def run(self, command: str, folder: Path, documents: list[dict[str, Any]],
+            env: str = ENV) -> tuple[Result, list[dict[str, Any]]]:
         """``reconcile COMMAND`` as ``ci`` holding ``documents``; its result and the sandbox's decisions for it."""
         self.hold(documents)
         _, self.since = self.decisions(self.since)
-        args = [command, str(folder), "--env", ENV] + ([] if command == "plan" else ["--auto-approve"])
+        args = [command, str(folder), "--env", env] + ([] if command == "plan" else ["--auto-approve"])
         r = self.ci(*args)
         found, self.since = self.decisions(self.since)
         return r, [d for d in found if d["caller"].endswith(":user/ci")]
@@ -204,6 +205,25 @@ def test_every_action_a_command_needed_is_needed(lifecycle):  # type: ignore[no-
         assert [a for a in sorted(used) if not refused_without(step["documents"], a, step["decisions"])] == []
 
 
+def test_the_bootstrap_with_its_printed_policies(iam_server, tmp_path, write_audit):  # type: ignore[no-untyped-def]
+    """The CI bootstrap (an OidcProvider, roles with trust policies naming it, the generated policies) in dev's
+    account: plan, apply, plan, destroy, each as ``ci`` holding exactly its printed policies."""
+    write_audit.watch(iam_server.url)
+    account = Account(iam_server, tmp_path, write_audit.folder)
+    folder = tmp_path / "bootstrap"
+    shutil.copytree(REPO / "bootstrap" / "github-actions", folder)
+    dev = folder / "environments" / "dev.yaml"  # the placeholder: dev's account is the sandbox's
+    dev.write_text(dev.read_text().replace("111122223333", "123456789012"))
+    provider = folder / "oidc-provider.yaml"  # (destroy keeps what is protected)
+    provider.write_text(provider.read_text().replace('    reconciler/prevent-destroy: "true"', '    {}'))
+    for command in ("plan", "apply", "plan", "destroy"):
+        documents = account.printed(folder, command, env="dev")
+        r, decisions = account.run(command, folder, documents, env="dev")
+        assert r.code == 0, (command, r.text[-3000:])
+        assert decisions and all(d["result"] == ev.ALLOW for d in decisions), command
+    assert account.iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
 # ---- one action taken out, for real ------------------------------------------------------------------------
 
 #: the lifecycle's state each command met, made again as root: (index in LIFECYCLE, edits applied before it)
@@ -253,6 +273,7 @@ def test_one_action_taken_out_fails_the_command_naming_it(iam_server, tmp_path, 
         assert r.code == 1 and f"not authorized to perform: {action} on resource" in r.err, r.text[-2000:]
 
 
+@pytest.mark.timeout(3600 if EXHAUSTIVE else 300)
 def test_exhaustively_every_action_taken_out_fails_the_command_naming_it(lifecycle, iam_server, tmp_path,  # type: ignore[no-untyped-def]
                                                                          write_audit):
     """With RECONCILE_PERMISSIONS_EXHAUSTIVE=1 (minutes), every action every command of the lifecycle needed is
