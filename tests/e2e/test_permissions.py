@@ -288,11 +288,12 @@ def test_one_action_taken_out_fails_the_command_naming_it(iam_server, tmp_path, 
         assert "warning: orphaned" in r.out, r.text
 
 
-@pytest.mark.timeout(3600 if EXHAUSTIVE else 300)
+@pytest.mark.timeout(7200 if EXHAUSTIVE else 300)
 def test_exhaustively_every_action_taken_out_fails_the_command_naming_it(lifecycle, iam_server, tmp_path,  # type: ignore[no-untyped-def]
                                                                          write_audit):
-    """With RECONCILE_PERMISSIONS_EXHAUSTIVE=1 (minutes), every action every command of the lifecycle needed is
-    taken out for real, one at a time; without it, the first of the sample (the replay above covers all)."""
+    """With RECONCILE_PERMISSIONS_EXHAUSTIVE=1 (about an hour; -s prints each), every action every command of the
+    lifecycle needed is taken out for real, one at a time; without it, the first of the sample (the replay above
+    covers all)."""
     write_audit.watch(iam_server.url)
     order = ("destroy", "apply", "prune", "apply-edited", "plan")
     todo = sorted({(step, d["action"]) for step, i in STATES.items() for d in lifecycle[i]["decisions"]},
