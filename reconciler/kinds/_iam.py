@@ -225,3 +225,67 @@ def unlinked(state: dict[str, Any], gone: set[str]) -> dict[str, Any]:
     out = dict(state)
     out["managedPolicies"] = [a for a in state.get("managedPolicies") or () if a not in gone]
     return out
+
+
+# ---- permissions (reconcile permissions) -------------------------------------------------------------------
+# What the Role and User kinds' reads and operations call. Reads of the declared names are not conditioned on
+# tags (plan must see a same-named resource that is not the stack's, to say so); changes and deletes act only on
+# what carries the stack's tags (the adopted excepted: their tags come with the adoption's first apply).
+
+_READS = {"role": ("iam:GetRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:GetRolePolicy"),
+          "user": ("iam:GetUser", "iam:ListUserTags", "iam:ListAttachedUserPolicies", "iam:ListUserPolicies",
+                   "iam:GetUserPolicy", "iam:ListAccessKeys")}
+#: the account's bulk reads (reconciler/aws/iam.py): the declared names' and the orphan scan's
+BULK = {"role": ("iam:GetAccountAuthorizationDetails", "iam:ListRoles"),
+        "user": ("iam:GetAccountAuthorizationDetails",)}
+
+
+def principal_arn(entity: str, res: Resource | None, scope: Any) -> str:
+    return scope.iam(f"{entity}{res.spec.path}{res.name}" if res is not None else f"{entity}/*")
+
+
+def principal_permissions(entity: str, res: Resource | None, need: str, scope: Any) -> list[Any]:
+    """What plan (read), apply (write) and prune/destroy (delete) call on a role or user."""
+    from reconciler.permissions.grants import READ, WRITE, grant
+
+    noun, arn = _NOUN[entity], principal_arn(entity, res, scope)
+    reads = [grant(BULK[entity])]
+    if need == READ:
+        if res is not None:
+            return [*reads, grant(_READS[entity], arn)]
+        if entity == "user":  # the orphan scan reads the access keys of the stack's users
+            return [*reads, grant("iam:ListAccessKeys", arn, owned=True)]
+        return reads
+    owned = not scope.adopts(res)
+    # apply re-checks the tags of what it changes or deletes just before the call (reconciler/aws/tags.py)
+    recheck = (f"iam:Get{noun}", f"iam:List{noun}Tags")
+    out = [grant(recheck, arn, owned=owned), *_emptying(entity, arn, owned)]
+    if entity == "role":
+        out += [grant(("iam:ListInstanceProfilesForRole", "iam:DeleteRole"), arn, owned=owned),
+                grant("iam:RemoveRoleFromInstanceProfile", scope.iam("instance-profile/*"))]
+    if need != WRITE:
+        return out
+    assert res is not None
+    out += [grant((f"iam:Create{noun}", f"iam:Tag{noun}"), arn),  # creating with tags takes Tag* as well
+            grant((f"iam:Update{noun}" if entity == "user" else "iam:UpdateRole", f"iam:Tag{noun}",
+                   f"iam:Untag{noun}", f"iam:Put{noun}Policy", f"iam:Delete{noun}PermissionsBoundary"),
+                  arn, owned=owned)]
+    if entity == "role":
+        out.append(grant("iam:UpdateAssumeRolePolicy", arn, owned=owned))
+    policies = sorted({scope.policy_arn(p) for p in res.spec.managedPolicies})
+    if policies:  # attach only the policies the manifests name
+        out.append(grant(f"iam:Attach{noun}Policy", arn, owned=owned,
+                         conditions=(("ArnLike", "iam:PolicyARN", tuple(policies)),)))
+    if res.spec.permissionsBoundary:
+        boundary = scope.policy_arn(res.spec.permissionsBoundary)
+        out.append(grant((f"iam:Create{noun}", f"iam:Put{noun}PermissionsBoundary"), arn,
+                         conditions=(("ArnLike", "iam:PermissionsBoundary", (boundary,)),)))
+    return out
+
+
+def _emptying(entity: str, arn: str, owned: bool) -> list[Any]:
+    """Detach every managed policy, delete every inline one (before a delete, or as an update drops them)."""
+    from reconciler.permissions.grants import grant
+
+    noun = _NOUN[entity]
+    return [grant((f"iam:Detach{noun}Policy", f"iam:Delete{noun}Policy"), arn, owned=owned)]

@@ -23,6 +23,7 @@ from reconciler.errors import Issue, line_of
 if TYPE_CHECKING:
     from reconciler.aws import Aws
     from reconciler.aws.tagging import Listing
+    from reconciler.permissions.grants import Grant, Scope
     from reconciler.plan import Operation
 
 
@@ -371,6 +372,13 @@ class Kind(ABC):
         """A replace: the delete's operations, then the create's. A kind whose create would reuse parts the
         delete removes (an endpoint's model and config) composes its own."""
         return self.operations(name, None, observed, ctx) + self.operations(name, desired, None, ctx)
+
+    def permissions(self, res: Resource | None, need: str, scope: Scope) -> list[Grant]:
+        """The IAM permissions that ``need`` of ``res`` takes (``reconcile permissions``; reconciler/permissions/):
+        ``read`` (plan and drift read it), ``write`` (apply creates, changes or replaces it), ``delete`` (prune and
+        destroy delete it). ``res`` None: this kind's resources the manifests do not name, which the orphan scan
+        finds by their tags. Every AWS call the kind's reads and operations may make, nothing more. Default: none."""
+        return []
 
     def applied(self, step: Any, outputs: dict[str, Any], ctx: ApplyContext) -> None:
         """Once apply ran ``step``'s operations (``outputs``: what those with an id answered): what to tell

@@ -374,6 +374,38 @@ class HttpApiKind(Kind):
             return local_url(aws.endpoint_url, same[0]["ApiId"])
         return str(same[0]["ApiEndpoint"])
 
+    def permissions(self, res: Resource | None, need: str, scope: Any) -> list[Any]:
+        """An HTTP API's id is AWS's choice: its ARNs are ``/apis/*``; the API itself (which carries the stack's tags)
+        is changed or deleted only when it is the stack's, its routes, integrations and stage (which carry none)
+        under any API. Invoke permissions are added only to the functions the routes name, only for API Gateway."""
+        from reconciler.permissions.grants import READ, WRITE, grant
+
+        def api(path: str) -> str:
+            return f"arn:{scope.partition}:apigateway:{scope.region}::{path}"
+
+        functions = sorted({r.function if r.function.startswith("arn:") else scope.arn("lambda", f"function:{r.function}")
+                            for r in res.spec.routes.values()}) if res is not None else []
+        # GetApis finds the API by name; its integrations, routes and stage; the invoke permissions of the functions
+        # its live integrations call (any function: GetPolicy)
+        out = [grant("apigateway:GET", api("/apis"), api("/apis/*")),
+               grant("lambda:GetPolicy", scope.arn("lambda", "function:*"))]
+        if need == READ:
+            return out
+        owned = not scope.adopts(res)
+        parts = [api(f"/apis/*/{p}") for p in ("routes/*", "integrations/*", "stages/*", "cors")]
+        out += [grant(("apigateway:GET", "apigateway:DELETE", "apigateway:PATCH"), api("/apis/*"), owned=owned),
+                grant(("apigateway:DELETE", "apigateway:PATCH"), *parts),
+                # GetTags, TagResource, UntagResource: IAM checks /tags/<the API's ARN, URL-encoded>
+                grant(("apigateway:GET", "apigateway:POST", "apigateway:DELETE"), api("/tags/*"), as_given=True),
+                grant("lambda:RemovePermission", scope.arn("lambda", "function:*"))]  # only reconcile's statements
+        if need == WRITE:
+            out += [grant("apigateway:POST", api("/apis"), *(api(f"/apis/*/{p}") for p in ("routes", "integrations",
+                                                                                          "stages")))]
+            if functions:
+                out.append(grant("lambda:AddPermission", *functions,
+                                 conditions=(("StringEquals", "lambda:Principal", ("apigateway.amazonaws.com",)),)))
+        return out
+
 
 def _fn_name(arn: str) -> str:
     """A function's name, from its ARN (for the operations' targets)."""

@@ -186,5 +186,19 @@ class OidcProviderKind(Kind):
                                 resource=arn, ownership=ev))
         return out + _iam.tag_operations("oidc", name, arn, observed.state.get("tags") or {}, desired["tags"], ev)
 
+    def permissions(self, res: Resource | None, need: str, scope: Any) -> list[Any]:
+        from reconciler.permissions.grants import READ, WRITE, grant
+
+        arn = scope.iam(f"oidc-provider/{res.name}" if res is not None else "oidc-provider/*")
+        if need == READ:  # the orphan scan reads every provider of the account to see whose it is
+            return [grant("iam:ListOpenIDConnectProviders"), grant("iam:GetOpenIDConnectProvider", arn)]
+        owned = not scope.adopts(res)
+        out = [grant(("iam:ListOpenIDConnectProviderTags", "iam:DeleteOpenIDConnectProvider"), arn, owned=owned)]
+        if need == WRITE:
+            out += [grant(("iam:CreateOpenIDConnectProvider", "iam:TagOpenIDConnectProvider"), arn),
+                    grant(("iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
+                           "iam:UpdateOpenIDConnectProviderThumbprint", "iam:TagOpenIDConnectProvider",
+                           "iam:UntagOpenIDConnectProvider"), arn, owned=owned)]
+        return out
 
 KIND = OidcProviderKind()

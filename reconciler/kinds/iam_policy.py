@@ -205,5 +205,32 @@ class PolicyKind(Kind):
             meta["entities"] = entities
         return Observed(live.kind, live.name, live.arn, live.state, meta, live.read_at)
 
+    def permissions(self, res: Resource | None, need: str, scope: Any) -> list[Any]:
+        from reconciler.permissions.grants import READ, WRITE, grant
+
+        arn = scope.iam(f"policy{res.spec.path}{res.name}" if res is not None else "policy/*")
+        # the name's ARN (ListPolicies), the account's bulk read; the orphan scan reads every local policy's tags
+        reads = [grant(("iam:ListPolicies", *_iam.BULK["user"]))]
+        if need == READ:
+            if res is None:
+                return [*reads, grant("iam:ListPolicyTags", arn)]
+            return [*reads, grant(("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyTags"), arn)]
+        owned = not scope.adopts(res)
+        # a document change deletes the oldest of 5 versions; a delete detaches the policy from this stack's roles
+        # and users (read_details reads whose they are) and deletes its versions. The detaches are not conditioned
+        # on the role's or user's tags: the destroy that deletes the policy (last) has deleted them already, and
+        # IAM answers a call on a resource that is gone with the NoSuchEntity reconcile takes as done only when it
+        # need not read that resource's tags to authorize it
+        this = (("ArnLike", "iam:PolicyARN", (arn,)),)
+        out = [grant(("iam:GetPolicy", "iam:ListPolicyTags", "iam:ListPolicyVersions", "iam:DeletePolicyVersion",
+                      "iam:ListEntitiesForPolicy", "iam:DeletePolicy"), arn, owned=owned),
+               grant(("iam:ListRoleTags",), scope.iam("role/*")), grant(("iam:ListUserTags",), scope.iam("user/*")),
+               grant(("iam:DetachRolePolicy", "iam:DetachUserPolicy"), scope.iam("role/*"), scope.iam("user/*"),
+                     conditions=this)]
+        if need == WRITE:
+            out += [grant(("iam:CreatePolicy", "iam:TagPolicy"), arn),
+                    grant(("iam:CreatePolicyVersion", "iam:TagPolicy", "iam:UntagPolicy"), arn, owned=owned)]
+        return out
+
 
 KIND = PolicyKind()

@@ -226,5 +226,8 @@ class RoleKind(Kind):
     def unlinked(self, state: dict[str, Any], gone: set[str]) -> dict[str, Any]:
         return _iam.unlinked(state, gone)
 
+    def permissions(self, res: Resource | None, need: str, scope: Any) -> list[Any]:
+        return _iam.principal_permissions("role", res, need, scope)
+
 
 KIND = RoleKind()

@@ -358,6 +358,31 @@ class UserKind(Kind):
     def unlinked(self, state: dict[str, Any], gone: set[str]) -> dict[str, Any]:
         return _iam.unlinked(state, gone)
 
+    def permissions(self, res: Resource | None, need: str, scope: Any) -> list[Any]:
+        """A role's (``_iam.principal_permissions``), and the access key: its secret, made and deleted with it."""
+        from reconciler.permissions.grants import READ, WRITE, grant
+
+        out = _iam.principal_permissions("user", res, need, scope)
+        arn, store = _iam.principal_arn("user", res, scope), (res.spec.accessKey if res is not None else None)
+        named = getattr(getattr(store, "store", None), "secretsManager", None)
+        # a secret's ARN ends in its name and six random characters
+        secret = scope.arn("secretsmanager", f"secret:{named}-??????" if named else "secret:*")
+        if need == READ:  # the store's metadata (never its value); the orphan scan's found by their tags
+            return out + [grant("secretsmanager:DescribeSecret", secret, owned=named is None)]
+        owned = not scope.adopts(res)
+        out += [grant(("iam:DeleteAccessKey", "iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListGroupsForUser",
+                       "iam:DeleteLoginProfile", "iam:DeactivateMFADevice", "iam:DeleteUser"), arn, owned=owned),
+                grant("iam:RemoveUserFromGroup", scope.iam("group/*")),
+                grant("secretsmanager:ListSecrets"),  # the secrets holding the user's keys, found by their tags
+                grant(("secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret"),
+                      scope.arn("secretsmanager", "secret:*"), owned=True)]
+        if need == WRITE:
+            out.append(grant("iam:CreateAccessKey", arn, owned=owned))
+            if named:
+                out += [grant(("secretsmanager:CreateSecret", "secretsmanager:TagResource"), secret),
+                        grant(("secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret"), secret, owned=True)]
+        return out
+
 
 def key_target(user: str, key_id: str) -> str:
     """How a plan's text names an access key: its user and the key id's ends (the full id is in the request)."""

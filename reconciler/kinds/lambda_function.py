@@ -371,6 +371,33 @@ class FunctionKind(Kind):
                                 resource=arn, ownership=ev, detail=", ".join(sorted(to_remove))))
         return out
 
+    def permissions(self, res: Resource | None, need: str, scope: Any) -> list[Any]:
+        from reconciler.permissions.grants import (
+            READ,
+            WRITE,
+            grant,
+            pass_role,
+            role_check,
+            secret_reads,
+            secret_values,
+        )
+
+        arn = scope.arn("lambda", f"function:{res.name}" if res is not None else "function:*")
+        secrets = [v.secretsManager for v in res.spec.environment.values() if isinstance(v, SecretRef)] if res else []
+        if need == READ:  # the orphan scan reads in full what the tagging listing found
+            checks = role_check(scope, res.spec.role) if res is not None else []
+            return [grant("lambda:GetFunction", arn, owned=res is None), *checks, *secret_reads(scope, secrets)]
+        owned = not scope.adopts(res)
+        out = [grant(("lambda:ListTags", "lambda:DeleteFunction"), arn, owned=owned)]
+        if need == WRITE:
+            assert res is not None
+            out += [grant("lambda:CreateFunction", arn),
+                    grant(("lambda:GetFunctionConfiguration", "lambda:UpdateFunctionCode",
+                           "lambda:UpdateFunctionConfiguration", "lambda:TagResource", "lambda:UntagResource"),
+                          arn, owned=owned),
+                    *pass_role(scope, [res.spec.role], "lambda.amazonaws.com"), *secret_values(scope, secrets)]
+        return out
+
 
 #: UpdateFunctionConfiguration's parameters and the state fields they set
 CONFIG = {"Description": "description", "Runtime": "runtime", "Handler": "handler", "MemorySize": "memorySize",

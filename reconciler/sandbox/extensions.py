@@ -20,6 +20,7 @@ def install() -> None:
         autoscaling,
         cloudwatch,
         errors,
+        iam_authorization,
         iam_oidc,
         iam_principals,
         lambda_code,
@@ -47,6 +48,7 @@ def install() -> None:
     quotas.install()  # Service Quotas for SageMaker (ListServiceQuotas, …) and its /reconcile-sandbox/quotas control
     pricing.install()  # the Price List API's GetProducts for SageMaker hosting instances
     validation.install()  # requests checked against botocore's model constraints, refused as AWS does
+    iam_authorization.install()  # in front of validation (AWS authorizes first); off unless RECONCILE_SANDBOX_IAM
     audit.install()  # keep last: outermost, records every write with the status the client saw
 
 

@@ -13,7 +13,10 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import urllib.parse
 from pathlib import Path
+
+import yaml
 
 from tests.support.cli import reconcile_exe
 from tests.support.manifests import write
@@ -69,7 +72,9 @@ def test_bootstrap_is_one_local_apply_per_environment(cli, boto, tmp_path):
     assert layer["OidcProvider/token.actions.githubusercontent.com"] < layer["Role/reconcile-github-actions"]
     assert layer["OidcProvider/token.actions.githubusercontent.com"] < layer["Role/reconcile-github-actions-plan"]
     r = cli("apply", "bootstrap", "--env", "dev", "--auto-approve")
-    assert r.code == 0 and "Apply complete: 5 created." in r.out, r.text
+    policies = [d for d in yaml.safe_load_all((b / "policies.yaml").read_text())  # (generate_policies.py)
+                if d["metadata"]["annotations"]["reconciler/environments"] == "dev"]
+    assert r.code == 0 and f"Apply complete: {3 + len(policies)} created." in r.out, r.text  # a provider, 2 roles
     assert "stack github-actions-bootstrap-dev" in r.out
     assert cli("plan", "bootstrap", "--env", "dev", "--detailed-exitcode").code == 0
     iam = boto("iam")
@@ -79,13 +84,23 @@ def test_bootstrap_is_one_local_apply_per_environment(cli, boto, tmp_path):
     (st,) = role["AssumeRolePolicyDocument"]["Statement"]
     cond = {k: one(v) for k, v in st["Condition"]["StringEquals"].items()}  # AWS keeps lists or strings
     assert one(st["Principal"]["Federated"]) == provider["Arn"] and one(st["Action"]) == "sts:AssumeRoleWithWebIdentity"
-    # the apply role trusts only jobs in the GitHub Environment dev, and may change only stack llm-serving-dev
+    # the apply role trusts only jobs in the GitHub Environment dev
     assert cond == {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
                     "token.actions.githubusercontent.com:sub": "repo:my-org/my-repo:environment:dev"}
     tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName="reconcile-github-actions")["Tags"]}
-    assert tags["reconcile-stack"] == "llm-serving-dev" and tags["reconciler:stack"] == "github-actions-bootstrap-dev"
+    assert tags["reconciler:stack"] == "github-actions-bootstrap-dev"
+    # the policies `reconcile permissions manifests --env dev` prints (bootstrap/generate_policies.py): the apply
+    # role may change only what carries stack llm-serving-dev's tag
     attached = iam.list_attached_role_policies(RoleName="reconcile-github-actions-plan")["AttachedPolicies"]
-    assert [p["PolicyName"] for p in attached] == ["reconcile-github-actions-read"]
+    assert [p["PolicyName"] for p in attached] == ["reconcile-github-actions-plan-1"]
+    attached = iam.list_attached_role_policies(RoleName="reconcile-github-actions")["AttachedPolicies"]
+    conditions = []
+    for p in attached:
+        version = iam.get_policy(PolicyArn=p["PolicyArn"])["Policy"]["DefaultVersionId"]
+        doc = iam.get_policy_version(PolicyArn=p["PolicyArn"], VersionId=version)["PolicyVersion"]["Document"]
+        doc = json.loads(urllib.parse.unquote(doc)) if isinstance(doc, str) else doc
+        conditions += [st.get("Condition", {}) for st in doc["Statement"]]
+    assert {"StringEquals": {"aws:ResourceTag/reconciler:stack": ["llm-serving-dev"]}} in conditions  # (as stored: a list)
     plan_trust = iam.get_role(RoleName="reconcile-github-actions-plan")["Role"]["AssumeRolePolicyDocument"]
     subs = plan_trust["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
     assert sorted(subs) == ["repo:my-org/my-repo:pull_request", "repo:my-org/my-repo:ref:refs/heads/main"]

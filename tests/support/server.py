@@ -25,14 +25,15 @@ FAST = {"RECONCILE_SANDBOX_SAGEMAKER_CREATE_SECONDS": "0.2", "RECONCILE_SANDBOX_
 
 
 class MotoServer:
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path, env: dict[str, str] | None = None):
+        """``env``: settings of this server only (e.g. ``RECONCILE_SANDBOX_IAM=enforce``), not of the shared one."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_dir / f"moto-{self.port}.log", "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "reconciler.sandbox.server", "--port", str(self.port)],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", **FAST},
+            env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", **FAST, **(env or {})},
         )
         from reconciler.sandbox import _ping
 

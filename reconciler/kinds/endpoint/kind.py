@@ -54,6 +54,7 @@ class EndpointKind(Kind):
     service = "sagemaker"
     plural = "endpoints"
     tagged_types = ("sagemaker:endpoint", "sagemaker:endpoint-config", "sagemaker:model")
+    from reconciler.kinds.endpoint.permissions import permissions  # IAM needs (reconcile permissions)
     listing_permissions = ("sagemaker:ListEndpoints", "sagemaker:ListTags", "sagemaker:ListEndpointConfigs",
                            "sagemaker:ListModels")
 

@@ -40,6 +40,9 @@ class InferenceComponentKind(Kind):
     service = "sagemaker"
     plural = "inference components"
     tagged_types = ("sagemaker:inference-component",)
+    from reconciler.kinds.inference_component.permissions import (
+        permissions,  # IAM needs (reconcile permissions)
+    )
     listing_permissions = ("sagemaker:ListInferenceComponents", "sagemaker:ListTags")
 
     # ---- static ---------------------------------------------------------------------------------
