@@ -60,6 +60,8 @@ def scaling(scope: Scope, need: str, alarms: list[str], register: bool = False) 
     namespace = (("StringEquals", "application-autoscaling:service-namespace", ("sagemaker",)),)
     alarm_arns = [scope.arn("cloudwatch", f"alarm:{a}") for a in alarms] or [scope.arn("cloudwatch", "alarm:*")]
     out = [grant(SCALING_READS),
+           # (a target is the stack's only by its own tags: plan reads them on every target it finds)
+           grant("application-autoscaling:ListTagsForResource", targets),
            grant(("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"), scope.arn("cloudwatch", "alarm:*"))]
     if need == READ:
         return out
@@ -116,7 +118,8 @@ def permissions(self: Any, res: Resource | None, need: str, scope: Scope) -> lis
     secrets = secrets_of(spec.model)
     if need == READ:  # plan also reads what runs on it (a component someone else put there is a conflict)
         return [*parts(scope, READ, False, name, live, live, ["*"]), *scaling(scope, READ, []),
-                *role_check(scope, spec.executionRole), *secret_reads(scope, secrets)]
+                *role_check(scope, spec.executionRole), *secret_reads(scope, secrets),
+                grant("servicequotas:ListServiceQuotas")]  # (the instance quotas, checked at plan)
     autoscaling = spec.autoscaling.model_dump() if spec.autoscaling is not None else None
     alarms = [alarm_name(c) for c in component if wanted(spec.type, autoscaling, c)]
     out = [*parts(scope, need, not adopted, name, live, live, component),
