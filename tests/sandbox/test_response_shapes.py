@@ -62,6 +62,10 @@ class Recorder:
             self.seen.append((service, operation_model.service_model, operation_model.name, response_dict["body"]))
 
 
+#: adapters whose module name is not their service's (their client comes from a SERVICE constant)
+STEMS = {"autoscaling": "application-autoscaling", "service_quotas": "service-quotas"}
+
+
 def project_reads() -> set[tuple[str, str]]:
     """(service, Operation) of every Describe/List/Get whose snake_case name appears as a string in
     reconciler/aws or reconciler/kinds (text only: this test does not import reconcile)."""
@@ -75,7 +79,8 @@ def project_reads() -> set[tuple[str, str]]:
                      for n in ("role", "user") if f'f"{v}_{{noun}}_{s}"' in text}
         literals |= {f"list_attached_{n}_policies" for n in ("role", "user") if "list_attached_" in text}
         # the services this file talks to: its client("…") calls, else the adapter its name says
-        services = [s for s in SERVICES if f'client("{s}")' in text or path.stem.rstrip("_") == s]
+        stem = path.stem.rstrip("_")
+        services = [s for s in SERVICES if f'client("{s}")' in text or STEMS.get(stem, stem) == s]
         for service in services or SERVICES:
             for op in session.get_service_model(service).operation_names:
                 if xform_name(op) in literals:
