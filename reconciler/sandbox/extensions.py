@@ -29,11 +29,13 @@ def install() -> None:
         pricing,
         quotas,
         sagemaker,
+        speed,
         tagging,
         validation,
         wire,
     )
 
+    speed.install()  # moto's per-request lookups of its own code, done once
     wire.install()  # first, so innermost: only moto's own answers are cleaned of nulls
     sagemaker.install()  # UpdateEndpoint, inference components, timed statuses, faults, TGI invoke
     lambda_runtime.install()  # Lambda Invoke runs Python handlers; execute-api routes
