@@ -66,6 +66,30 @@ class Moto:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"moto server did not start (see {self.log.name})")
             time.sleep(0.1)
+        self.warm()
+
+    #: one read per service reconcile calls: moto imports a service's backend on its first request (~1.5 s for
+    #: IAM, STS and the tagging API together), which would otherwise be charged to whichever tool runs first
+    WARM = (("iam", "list_roles"), ("sts", "get_caller_identity"), ("resourcegroupstaggingapi", "get_resources"),
+            ("sagemaker", "list_endpoints"), ("lambda", "list_functions"), ("apigatewayv2", "get_apis"),
+            ("secretsmanager", "list_secrets"), ("application-autoscaling", "describe_scalable_targets"),
+            ("service-quotas", "list_service_quotas"))
+
+    def warm(self) -> None:
+        import botocore.session
+        from botocore.config import Config
+
+        session = botocore.session.Session()
+        for service, op in self.WARM:
+            client = session.create_client(service, region_name="us-east-1", endpoint_url=self.url,
+                                           aws_access_key_id="bench", aws_secret_access_key="bench",
+                                           config=Config(retries={"max_attempts": 1}))
+            args = {"application-autoscaling": {"ServiceNamespace": "sagemaker"},
+                    "service-quotas": {"ServiceCode": "sagemaker"}}.get(service, {})
+            try:
+                getattr(client, op)(**args)
+            except Exception as e:  # noqa: BLE001 (a service the sandbox does not serve is warmed by nothing)
+                print(f"  (warming {service}: {type(e).__name__})", flush=True)
 
     def post(self, path: str, payload: dict | None = None) -> None:
         data = json.dumps(payload).encode() if payload is not None else b""
