@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -50,18 +50,33 @@ class Pools:
                                                           thread_name_prefix=f"observe-{service or 'any'}")
             return self._pools[service]
 
-    def mapper(self, service: str) -> Callable[[Callable[[T], R], Iterable[T]], list[R]]:
-        def pmap(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-            items = list(items)
-            if self.concurrency <= 1 or len(items) <= 1:
-                return [fn(i) for i in items]
-            return list(self.pool(service).map(fn, items))
-
-        return pmap
+    def mapper(self, service: str) -> Mapper:
+        return Mapper(self, service)
 
     def close(self) -> None:
         for p in self._pools.values():
             p.shutdown(wait=True)
+
+
+class Mapper:
+    """``pmap(fn, items)``: ``fn`` over ``items`` on one service's pool (in order; on the calling thread when
+    concurrency is 1). ``submit(fn, *args)``: one call started on that pool, its Future (None at concurrency 1:
+    the caller then does the work itself, in order)."""
+
+    def __init__(self, pools: Pools, service: str):
+        self._pools = pools
+        self._service = service
+
+    def __call__(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        items = list(items)
+        if self._pools.concurrency <= 1 or len(items) <= 1:
+            return [fn(i) for i in items]
+        return list(self._pools.pool(self._service).map(fn, items))
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future | None:
+        if self._pools.concurrency <= 1:
+            return None
+        return self._pools.pool(self._service).submit(fn, *args)
 
 
 def _each_kind(kinds: list[str], work: Callable[[str], T], concurrency: int) -> list[T]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -155,15 +155,82 @@ def account(aws: Aws) -> Account:
     return aws.cached("iam:account", fetch)
 
 
-def account_beside(aws: Aws, pmap: Any, ahead: list[tuple[str, str]]) -> Account:
-    """``account(aws)``, fetched while the per-resource reads whose targets are known without it
-    (``PlanContext.expected``) run in the pool (``read_ahead``) instead of after it."""
-    if not ahead:
+#: reads ahead sent first, as a probe, when a plan only bets that what it declares exists (see account_beside)
+PROBE = 2
+
+
+def account_beside(aws: Aws, pmap: Any, ahead: list[tuple[str, str]], certain: bool = False) -> Account:
+    """``account(aws)``, fetched while per-resource reads whose targets can be named without it (a declared
+    policy's ARN, a declared user's name: ``read_ahead``) already run in the service's pool.
+
+    ``certain`` (verify: apply has just made them): every read goes out at once. Otherwise the reads ahead are a
+    bet that the declared resources exist, which they do in every plan but a new stack's: ``PROBE`` of them
+    go out with the listing, and the rest as soon as one of them finds its resource. A no-change plan's
+    per-resource calls then overlap the listing instead of following it, while a new stack's plan loses at most
+    ``PROBE`` calls. Once the listing has said what exists, the reads ahead not started yet of what does not are
+    cancelled. ``pmap`` without ``submit`` (concurrency 1): the listing, then nothing ahead."""
+    submit = getattr(pmap, "submit", None)
+    if submit is None or not ahead:
         return account(aws)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="iam-listing") as one:
-        listing = one.submit(account, aws)
-        pmap(lambda target: read_ahead(aws, target), ahead)
-        return listing.result()
+    probes = len(ahead) if certain else min(PROBE, len(ahead))
+    # the probes are the last declared: the reads after the listing go in declared order, and one whose read ahead
+    # is still out waits for it, holding a worker of the pool, so those come last
+    bet = _ReadsAhead(aws, submit, ahead[len(ahead) - probes:] + ahead[:len(ahead) - probes])
+    bet.start(probes)
+    listing: Account | None = None
+    try:
+        listing = account(aws)
+        return listing
+    finally:
+        bet.settle(listing)
+
+
+class _ReadsAhead:
+    """The reads ahead of one kind's declared resources: the probes, the rest once a probe finds its resource."""
+
+    def __init__(self, aws: Aws, submit: Any, targets: list[tuple[str, str]]):
+        self.aws, self.submit, self.targets = aws, submit, targets
+        self.futures: list[tuple[tuple[str, str], Any]] = []
+        self.lock = threading.RLock()  # (a future already done runs its callback at once, in _send)
+        self.sent = 0
+        self.settled = False
+
+    def start(self, first: int) -> None:
+        with self.lock:
+            self._send(first)
+
+    def _send(self, upto: int) -> None:  # (under self.lock)
+        while self.sent < min(upto, len(self.targets)):
+            target = self.targets[self.sent]
+            self.sent += 1
+            future = self.submit(read_ahead, self.aws, target)
+            if future is not None:
+                self.futures.append((target, future))
+                future.add_done_callback(self._answered)
+
+    def _answered(self, future: Any) -> None:
+        if future.cancelled() or future.exception() is not None or not future.result():
+            return
+        with self.lock:
+            if not self.settled:  # a probe found its resource: the declared ones exist, read the rest now
+                self._send(len(self.targets))
+
+    def settle(self, listing: Account | None) -> None:
+        with self.lock:
+            self.settled = True
+            for (what, key), future in self.futures:
+                if listing is None or not _listed(listing, what, key):
+                    future.cancel()
+
+
+def _listed(listing: Account, what: str, key: str) -> bool:
+    if what == "policy":
+        return key.rsplit("/", 1)[-1].lower() in listing.policies
+    return key.lower() in listing.users
+
+
+class _NotKept(Exception):
+    """A read ahead whose answer is not kept: the resource is not there (yet), or its answer has more pages."""
 
 
 def role_settings(aws: Aws) -> dict[str, dict[str, Any]]:
@@ -182,20 +249,33 @@ def policy_tags(aws: Aws, arn: str, what: str) -> dict[str, str]:
         list(aws.client("iam").paginate("list_policy_tags", "Tags", what, PolicyArn=arn))))
 
 
-def read_ahead(aws: Aws, target: tuple[str, str]) -> None:
+def read_ahead(aws: Aws, target: tuple[str, str]) -> bool:
     """Read a policy's tags (``("policy", ARN)``) or a user's access keys (``("user", NAME)``) before the account
-    listing says it exists, for ``policy_tags`` / ``access_keys`` to return. Kept only when found in one page (a
-    policy or user not visible yet, IAM being eventually consistent, is read again once the listing has it)."""
+    listing says it exists, under the same cache key ``policy_tags`` / ``access_keys`` read (a read for the same
+    key waits for this one rather than making the call again). Kept only when found in one page: a policy or user
+    not visible yet (IAM is eventually consistent) is read again once the listing has it, and an error here is
+    the later read's to report. True: the answer is kept."""
+    from reconciler.errors import AwsError
+
     what, key = target
     iam = aws.client("iam")
-    if what == "policy":
-        got = iam.get("list_policy_tags", f"Policy/{key.rsplit('/', 1)[-1]}", PolicyArn=key)
-        if got is not None and not got.get("IsTruncated"):
-            aws.keep(f"iam:policy-tags:{key}", policy.normalize_tags(got.get("Tags", [])))
-    else:
-        got = iam.get("list_access_keys", f"User/{key}", UserName=key)
-        if got is not None and not got.get("IsTruncated"):
-            aws.keep(f"iam:access-keys:{key.lower()}", list(got.get("AccessKeyMetadata", [])))
+
+    def fetch() -> Any:
+        if what == "policy":
+            got = iam.get("list_policy_tags", f"Policy/{key.rsplit('/', 1)[-1]}", PolicyArn=key)
+        else:
+            got = iam.get("list_access_keys", f"User/{key}", UserName=key)
+        if got is None or got.get("IsTruncated"):
+            raise _NotKept
+        if what == "policy":
+            return policy.normalize_tags(got.get("Tags", []))
+        return list(got.get("AccessKeyMetadata", []))
+
+    try:
+        aws.cached(f"iam:policy-tags:{key}" if what == "policy" else f"iam:access-keys:{key.lower()}", fetch)
+    except (_NotKept, AwsError):
+        return False
+    return True
 
 
 def access_keys(aws: Aws, user: str) -> list[dict[str, Any]]:

@@ -159,6 +159,15 @@ class PlanContext:
     #: reading in bulk may start their per-resource reads beside its account listing instead of after it
     expected: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
+    def likely(self, kind: str, name: str) -> dict[str, Any] | None:
+        """What a read may bet exists, to start its per-resource calls beside a listing: the desired state of a
+        resource apply just made (``expected``), else of a declared one (a plan; every plan but a new stack's
+        finds what it declares). None: neither."""
+        if (kind, name) in self.expected:
+            return self.expected[(kind, name)]
+        res = self.resources.get((kind, name))
+        return res.spec.model_dump() if res is not None else None
+
     def arn_of(self, kind: str, name: str) -> str:
         from reconciler.kinds import REGISTRY
 

@@ -113,13 +113,13 @@ class PolicyKind(Kind):
         """Read ``names``: from the account listing when that costs fewer calls (see iamx.bulk), else one by one.
 
         In bulk, a policy's tags (which the listing lacks) are its one call, run in the pool: beside the listing for
-        the policies known to exist (``ctx.expected``), else once the listing has said which do.
+        the policies declared or just made (``ctx.likely``), else once the listing has said which exist.
         """
         if not iamx.bulk(aws, len(names)):
             return pmap(lambda n: self.read(aws, n, ctx), names)
-        ahead = [("policy", f"arn:{ctx.partition}:iam::{ctx.account}:policy{d.get('path', '/')}{n}")
-                 for n in names if (d := ctx.expected.get((self.kind, n))) is not None]
-        policies = iamx.account_beside(aws, pmap, ahead).policies
+        ahead = [("policy", f"arn:{ctx.partition}:iam::{ctx.account}:policy{d.get('path') or '/'}{n}")
+                 for n in names if (d := ctx.likely(self.kind, n)) is not None]
+        policies = iamx.account_beside(aws, pmap, ahead, certain=bool(ctx.expected)).policies
         return pmap(lambda n: self._from_listing(aws, policies[n.lower()], ctx) if n.lower() in policies else None,
                     names)
 

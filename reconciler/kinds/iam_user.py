@@ -210,9 +210,10 @@ class UserKind(Kind):
         """Read ``names``: from the account listing when that costs fewer calls (see iamx.bulk), else one by one."""
         if not iamx.bulk(aws, len(names)):
             return pmap(lambda n: self.read(aws, n, ctx), names)
-        users = iamx.account_beside(aws, pmap, [("user", n) for n in names if (self.kind, n) in ctx.expected]).users
-        # the access keys are one call per user: those run in the pool (beside the listing for the users known to
-        # exist, else once it has said which do)
+        ahead = [("user", n) for n in names if ctx.likely(self.kind, n) is not None]
+        users = iamx.account_beside(aws, pmap, ahead, certain=bool(ctx.expected)).users
+        # the access keys are one call per user: those run in the pool, beside the listing for the declared users
+        # (a bet that they exist, see iamx.account_beside), else once it has said which do
         return pmap(lambda n: self._from_listing(aws, users[n.lower()]) if n.lower() in users else None, names)
 
     def list_owned(self, aws: Any, stack: str, ctx: PlanContext, exclude: set[str] = frozenset(),  # type: ignore[assignment]
