@@ -329,7 +329,7 @@ def for_stack(stack: Any, target: Any) -> StackLock:
     if spec.region and spec.region != target.region:
         from reconciler.aws import Client
 
-        raw = target.aws.session.client("dynamodb", region_name=spec.region, endpoint_url=target.aws.endpoint_url,
+        raw = target.aws.session.create_client("dynamodb", region_name=spec.region, endpoint_url=target.aws.endpoint_url,
                                         config=target.aws._config)
         client = Client("dynamodb", raw, target.aws.calls, threading.Lock())
     else:

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from reconciler.errors import AwsError
+from reconciler.errors import AwsError, ReconcileError
 
 # Error codes (or message fragments) meaning "does not exist", per service.
 NOT_FOUND: dict[str, tuple[str, ...]] = {
@@ -233,14 +233,18 @@ class Aws:
         max_attempts: int | None = None,
         retry_mode: str | None = None,
     ):
-        import boto3
+        import botocore.session
         from botocore.config import Config
 
         from reconciler import __version__, runlog
 
         max_attempts, retry_mode = retry_settings(max_attempts, retry_mode)
-        self.session = boto3.session.Session(profile_name=profile, region_name=region)
-        core = self.session._session  # (boto3 documents it as the botocore session it wraps)
+        # botocore's session, not boto3's: reconcile uses no boto3 resources, and boto3 imports s3transfer and
+        # multiprocessing on the way (~15 ms of every command's start)
+        self.session = core = botocore.session.Session(profile=profile)
+        if region:
+            core.set_config_variable("region", region)
+        _require_profile(core)
         if not core.get_config_variable("data_path"):  # (AWS_DATA_PATH: botocore's own loader, searching there)
             from reconciler.awsmodel.shapes import loader
 
@@ -248,7 +252,7 @@ class Aws:
         # botocore parses every timestamp with dateutil; ISO 8601 UTC, what the query and XML protocols return,
         # is read directly (anything else still by botocore's parser)
         core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_timestamp)
-        self.region = region or self.session.region_name or "us-east-1"
+        self.region = region or core.get_config_variable("region") or "us-east-1"
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         #: this run's id: in every call's User-Agent (CloudTrail shows it) and in the run log (reconciler/runlog.py)
         self.run_id = runlog.new_id()
@@ -311,7 +315,7 @@ class Aws:
                 kwargs: dict[str, Any] = {"region_name": region or self.region, "config": self._config}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
-                raw = self.session.client(service, **kwargs)
+                raw = self.session.create_client(service, **kwargs)
                 raw.meta.events.register_first("needs-retry", _is_page)
                 self._clients[key] = Client(service, raw, self.calls, self._count_lock)
             return self._clients[key]
@@ -332,12 +336,26 @@ class Aws:
         return "aws"
 
 
-def has_credentials() -> bool:
-    """True when boto3 can find credentials (env, profile, SSO, instance role …)."""
-    try:
-        import boto3
+def _require_profile(core: Any) -> None:
+    """A named profile (--profile, AWS_PROFILE) that no AWS config file has is an error said in words, here."""
+    from botocore.exceptions import ProfileNotFound
 
-        return boto3.session.Session().get_credentials() is not None
+    try:
+        core.get_scoped_config()
+    except ProfileNotFound as e:
+        files = " or ".join(os.path.expanduser(core.get_config_variable(v)) for v in ("config_file", "credentials_file"))
+        known = ", ".join(sorted(core.available_profiles)) or "none"
+        raise ReconcileError(f"the AWS profile {e.kwargs.get('profile')!r} (--profile or AWS_PROFILE) is not in {files} "
+                             f"(profiles there: {known}); name one of them, or configure it with "
+                             "`aws configure --profile NAME`") from None
+
+
+def has_credentials() -> bool:
+    """True when botocore can find credentials (env, profile, SSO, instance role …)."""
+    try:
+        import botocore.session
+
+        return botocore.session.Session().get_credentials() is not None
     except Exception:  # a broken profile is the user's to see when they use it
         return True
 

@@ -34,7 +34,7 @@ class Spec(BaseModel):
     ``count: yes`` as 1 and ``timeout: on`` as one second; a boolean where a number is expected is
     refused with a file:line error (a quoted number, "7200", stays accepted)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -30,3 +30,16 @@ def test_apply_of_a_file_that_is_not_a_saved_plan_says_so(cli, tmp_path):
             assert r.code == 1, r.text
             assert f"{tmp_path / name} is not a saved plan: {held}" in r.err, r.err
             assert "reconcile plan --out PLAN" in r.err and "environments" not in r.err, r.err
+
+
+def test_a_profile_no_aws_config_file_has_is_named_with_the_profiles_there(cli, tmp_path):
+    """`--profile nope` (or AWS_PROFILE) was "Error: unexpected ProfileNotFound: …", the wording of a bug."""
+    m = write(tmp_path / "m", {"stack.yaml": STACK.format(name="msgs"), "role.yaml": sagemaker_role("msgs-exec")})
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nregion = us-east-1\n\n[profile ci]\nregion = us-east-1\n")
+    env = {"AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    for args, extra in ((("--profile", "nope"), {}), ((), {"AWS_PROFILE": "nope"})):
+        r = cli(*args, "plan", str(m), env={**env, **extra})
+        assert r.code == 1, r.text
+        assert "the AWS profile 'nope'" in r.err and str(config) in r.err and "(profiles there: ci, default)" in r.err, r.err
+        assert "unexpected" not in r.err and "Traceback" not in r.err, r.err

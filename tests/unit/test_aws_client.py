@@ -50,7 +50,7 @@ def test_clients_read_timestamps_with_it_and_share_the_validation_model_loader(m
 
     monkeypatch.delenv("AWS_DATA_PATH", raising=False)
     aws = Aws(region="us-east-1", endpoint_url="http://127.0.0.1:9")
-    core = aws.session._session
+    core = aws.session
     assert core.get_component("data_loader") is loader()
     service_model("iam")  # (validation's read of the model) …
     parsed = len(loader()._cache)
