@@ -156,7 +156,7 @@ def account(aws: Aws) -> Account:
 
 
 #: reads ahead sent first, as a probe, when a plan only bets that what it declares exists (see account_beside)
-PROBE = 2
+PROBE = 1
 
 
 def account_beside(aws: Aws, pmap: Any, ahead: list[tuple[str, str]], certain: bool = False) -> Account:
@@ -167,11 +167,11 @@ def account_beside(aws: Aws, pmap: Any, ahead: list[tuple[str, str]], certain: b
     bet that the declared resources exist, which they do in every plan but a new stack's: ``PROBE`` of them
     go out with the listing, and the rest as soon as one of them finds its resource. A no-change plan's
     per-resource calls then overlap the listing instead of following it, while a new stack's plan loses at most
-    ``PROBE`` calls. Once the listing has said what exists, the reads ahead not started yet of what does not are
+    ``PROBE`` calls (a kind declaring fewer than ``BULK_MIN`` does not bet). Once the listing has said what exists, the reads ahead not started yet of what does not are
     cancelled. ``pmap`` without ``submit`` (concurrency 1): the listing, then nothing ahead."""
     submit = getattr(pmap, "submit", None)
-    if submit is None or not ahead:
-        return account(aws)
+    if submit is None or not ahead or (not certain and len(ahead) < BULK_MIN):
+        return account(aws)  # (a bet on a few resources would save one round trip and could lose one call)
     probes = len(ahead) if certain else min(PROBE, len(ahead))
     # the probes are the last declared: the reads after the listing go in declared order, and one whose read ahead
     # is still out waits for it, holding a worker of the pool, so those come last

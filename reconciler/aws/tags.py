@@ -14,16 +14,26 @@ from reconciler.errors import AwsError
 
 
 def _iam(aws: Any, resource: str, what: str) -> dict[str, str] | None:
-    iam = aws.client("iam")
     kind, _, rest = resource.partition("/")
     name = rest.rsplit("/", 1)[-1]
     if kind == "role":
-        got = iam.get("get_role", what, RoleName=name)
-        return None if got is None else policy.normalize_tags(list(iam.paginate("list_role_tags", "Tags", what, RoleName=name)))
+        return _got_or_listed(aws, "role", "Role", what, RoleName=name)
     if kind == "user":
-        got = iam.get("get_user", what, UserName=name)
-        return None if got is None else policy.normalize_tags(list(iam.paginate("list_user_tags", "Tags", what, UserName=name)))
+        return _got_or_listed(aws, "user", "User", what, UserName=name)
     raise AwsError(f"cannot read the tags of {what}: not a role or user ARN")
+
+
+def _got_or_listed(aws: Any, noun: str, key: str, what: str, **ident: str) -> dict[str, str] | None:
+    """The tags GetRole, GetUser or GetPolicy answer with (IAM returns all of them there: at most 50), in one call;
+    an answer without ``Tags`` (AWS leaves the member out when there are none) is confirmed by List*Tags, so that
+    an owned resource is never taken for an untagged one."""
+    iam = aws.client("iam")
+    got = iam.get(f"get_{noun}", what, **ident)
+    if got is None:
+        return None
+    if "Tags" in got[key]:
+        return policy.normalize_tags(got[key]["Tags"])
+    return policy.normalize_tags(list(iam.paginate(f"list_{noun}_tags", "Tags", what, **ident)))
 
 
 def tags_of(aws: Any, arn: str) -> dict[str, str] | None:
@@ -34,10 +44,7 @@ def tags_of(aws: Any, arn: str) -> dict[str, str] | None:
     service, resource, what = parts[2], parts[5], arn
     if service == "iam":
         if resource.startswith("policy/"):
-            iam = aws.client("iam")
-            got = iam.get("get_policy", what, PolicyArn=arn)
-            return None if got is None else policy.normalize_tags(
-                list(iam.paginate("list_policy_tags", "Tags", what, PolicyArn=arn)))
+            return _got_or_listed(aws, "policy", "Policy", what, PolicyArn=arn)
         if resource.startswith("oidc-provider/"):
             got = aws.client("iam").get("list_open_id_connect_provider_tags", what, OpenIDConnectProviderArn=arn)
             return None if got is None else policy.normalize_tags(got.get("Tags", []))
