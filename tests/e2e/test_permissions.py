@@ -110,7 +110,7 @@ def examples(tmp: Path) -> Path:
     return folder
 
 
-def edit(folder: Path) -> None:
+def edit(folder: Path, copies: bool = True) -> None:
     """Changes that take apply's update paths: a role's description and inline policy, a policy's document, a
     user's tags, an endpoint's environment (a new model and config), a component's copies, a function's memory
     and code, an API's description."""
@@ -127,7 +127,8 @@ def edit(folder: Path) -> None:
     sub("llm-engineering/iam.yaml", "  tags: {project: llm-engineering}\nspec:\n  managedPolicies: [llm-deployer]",
         "  tags: {project: llm-engineering, owner: platform}\nspec:\n  managedPolicies: [llm-deployer]")
     sub("workshop/endpoint.yaml", 'MAX_TOTAL_TOKENS: "4096"', 'MAX_TOTAL_TOKENS: "3072"')
-    sub("llm-engineering/multi-model.yaml", "copies: 2  ", "copies: 3  ")
+    if copies:  # (dev's one instance has no room for a third copy: validate says so)
+        sub("llm-engineering/multi-model.yaml", "copies: 2  ", "copies: 3  ")
     sub("workshop/api.yaml", "memorySize: 256", "memorySize: 512")
     sub("workshop/api.yaml", "description: The workshop's LLM API (seed 003)", "description: The workshop's LLM API")
     handler = folder / "workshop" / "functions" / "generate" / "handler.py"
@@ -166,24 +167,37 @@ LIFECYCLE = [("plan", None), ("apply", None), ("plan", None), ("apply", edit), (
              ("destroy", None)]
 
 
-_LIFECYCLE: list[dict[str, Any]] = []  # run once, by the first test that asks (its write audit compares the runs)
+_LIFECYCLES: dict[str, list[dict[str, Any]]] = {}  # per environment, run once by the first test that asks (its
+#                                                    write audit compares the runs)
+
+
+def run_lifecycle(env: str, server: MotoServer, tmp_path_factory: pytest.TempPathFactory,
+                  write_audit: Any) -> list[dict[str, Any]]:
+    """Every command of the lifecycle in ``env`` as ``ci`` with exactly its printed policies: what it printed,
+    what it answered and what the sandbox decided."""
+    if env not in _LIFECYCLES:
+        write_audit.watch(server.url)
+        tmp = tmp_path_factory.mktemp(f"lifecycle-{env}")
+        account, folder = Account(server, tmp, write_audit.folder), examples(tmp)
+        steps = []
+        for command, change in LIFECYCLE:
+            if change is edit:
+                edit(folder, copies=env != "dev")
+            elif change:
+                change(folder)
+            if change is prune_edit and env == "dev":  # its patch of a component that left leaves with it
+                dev = folder / "environments" / "dev.yaml"
+                dev.write_text(dev.read_text().split("    - target: InferenceComponent/small-instruct\n")[0])
+            documents = account.printed(folder, command, env=env)
+            result, decisions = account.run(command, folder, documents, env=env)
+            steps.append({"command": command, "documents": documents, "result": result, "decisions": decisions})
+        _LIFECYCLES[env] = steps
+    return _LIFECYCLES[env]
 
 
 @pytest.fixture
 def lifecycle(iam_server: MotoServer, tmp_path_factory: pytest.TempPathFactory, write_audit: Any) -> list[dict[str, Any]]:
-    """Every command of the lifecycle as ``ci`` with exactly its printed policies: what it printed, what it
-    answered and what the sandbox decided."""
-    if not _LIFECYCLE:
-        write_audit.watch(iam_server.url)
-        tmp = tmp_path_factory.mktemp("lifecycle")
-        account, folder = Account(iam_server, tmp, write_audit.folder), examples(tmp)
-        for command, change in LIFECYCLE:
-            if change:
-                change(folder)
-            documents = account.printed(folder, command)
-            result, decisions = account.run(command, folder, documents)
-            _LIFECYCLE.append({"command": command, "documents": documents, "result": result, "decisions": decisions})
-    return _LIFECYCLE
+    return run_lifecycle(ENV, iam_server, tmp_path_factory, write_audit)
 
 
 def test_each_command_succeeds_holding_exactly_its_printed_policies(lifecycle):  # type: ignore[no-untyped-def]
@@ -204,6 +218,24 @@ def test_every_action_a_command_needed_is_needed(lifecycle):  # type: ignore[no-
         used = {d["action"] for d in step["decisions"]}
         assert used <= actions(step["documents"])
         assert [a for a in sorted(used) if not refused_without(step["documents"], a, step["decisions"])] == []
+
+
+def test_the_dev_environment_runs_its_lifecycle_holding_exactly_its_printed_policies(iam_server, tmp_path_factory,  # type: ignore[no-untyped-def]
+                                                                                     write_audit):
+    """The same lifecycle in dev, whose patches take the endpoints' autoscaling away and shrink their instances:
+    dev's printed policies are its own (nothing sets scaling up), each command succeeds holding exactly them, and
+    each action a command used is needed."""
+    for step in run_lifecycle("dev", iam_server, tmp_path_factory, write_audit):
+        r, used = step["result"], {d["action"] for d in step["decisions"]}
+        assert r.code == 0, (step["command"], r.text[-3000:])
+        assert "warning: orphaned" not in r.text, (step["command"], r.text)
+        assert step["decisions"] and all(d["result"] == ev.ALLOW for d in step["decisions"]), step["command"]
+        assert used <= actions(step["documents"]), step["command"]
+        assert [a for a in sorted(used) if not refused_without(step["documents"], a, step["decisions"])] == []
+        # dev reads (and would remove) scaling left by another configuration, but never sets any up
+        assert not actions(step["documents"]) & {"application-autoscaling:RegisterScalableTarget",
+                                                 "application-autoscaling:PutScalingPolicy",
+                                                 "cloudwatch:PutMetricAlarm"}, step["command"]
 
 
 def test_the_bootstrap_with_its_printed_policies(iam_server, tmp_path, write_audit):  # type: ignore[no-untyped-def]
@@ -292,11 +324,13 @@ def test_one_action_taken_out_fails_the_command_naming_it(iam_server, tmp_path, 
 def test_exhaustively_every_action_taken_out_fails_the_command_naming_it(lifecycle, iam_server, tmp_path,  # type: ignore[no-untyped-def]
                                                                          write_audit):
     """With RECONCILE_PERMISSIONS_EXHAUSTIVE=1 (about an hour; -s prints each), every action every command of the
-    lifecycle needed is taken out for real, one at a time; without it, the first of the sample (the replay above
-    covers all)."""
+    lifecycle needed is taken out for real, one at a time (RECONCILE_PERMISSIONS_STEPS=prune,plan: only those of
+    the lifecycle's steps); without it, the first of the sample (the replay above covers all)."""
     write_audit.watch(iam_server.url)
     order = ("destroy", "apply", "prune", "apply-edited", "plan")
-    todo = sorted({(step, d["action"]) for step, i in STATES.items() for d in lifecycle[i]["decisions"]},
+    steps = [s for s in os.environ.get("RECONCILE_PERMISSIONS_STEPS", ",".join(order)).split(",") if s]
+    assert set(steps) <= set(order), f"RECONCILE_PERMISSIONS_STEPS: each of {', '.join(order)}"
+    todo = sorted({(step, d["action"]) for step, i in STATES.items() if step in steps for d in lifecycle[i]["decisions"]},
                   key=lambda p: (order.index(p[0]), p[1])) if EXHAUSTIVE else SAMPLE[:1]
     failures = []
     for step, action in todo:
