@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Iterator
@@ -33,61 +32,6 @@ def inline(iam: Client, entity: str, name: str) -> dict[str, Any]:
         if got is not None:
             out[pname] = policy.canonical(got["PolicyDocument"])
     return dict(sorted(out.items()))
-
-
-def sync_attached(iam: Client, entity: str, name: str, desired: list[str], live: list[str] | None = None) -> None:
-    """Attach/detach so exactly ``desired`` is attached. ``live``: what is attached, when known (a role or
-    user this run just created has nothing attached: reading that back would cost a call per entity)."""
-    param, noun = _NOUN[entity]
-    live = set(attached(iam, entity, name) if live is None else live)
-    what = f"{entity.title()}/{name}"
-    for arn in sorted(live - set(desired)):
-        iam.ignore_missing(f"detach_{noun}_policy", what, **{param: name, "PolicyArn": arn})
-    for arn in sorted(set(desired) - live):
-        iam.call(f"attach_{noun}_policy", what, **{param: name, "PolicyArn": arn})
-
-
-def sync_inline(iam: Client, entity: str, name: str, desired: dict[str, Any], live: dict[str, Any] | None = None) -> None:
-    """Put/delete inline policies so exactly ``desired`` is there. ``live``: the inline policies, when known."""
-    param, noun = _NOUN[entity]
-    live = inline(iam, entity, name) if live is None else live
-    what = f"{entity.title()}/{name}"
-    for pname in sorted(set(live) - set(desired)):
-        iam.ignore_missing(f"delete_{noun}_policy", what, **{param: name, "PolicyName": pname})
-    for pname, doc in sorted(desired.items()):
-        if live.get(pname) != policy.canonical(doc):
-            iam.call(f"put_{noun}_policy", what, **{param: name, "PolicyName": pname, "PolicyDocument": json.dumps(doc)})
-
-
-def sync_boundary(iam: Client, entity: str, name: str, live: str | None, desired: str | None) -> None:
-    param, noun = _NOUN[entity]
-    what = f"{entity.title()}/{name}"
-    if desired and desired != live:
-        iam.call(f"put_{noun}_permissions_boundary", what, **{param: name, "PermissionsBoundary": desired})
-    elif not desired and live:
-        iam.ignore_missing(f"delete_{noun}_permissions_boundary", what, **{param: name})
-
-
-def sync_tags(iam: Client, entity: str, name: str, live: dict[str, str], desired: dict[str, str],
-              keep: tuple[str, ...] = ()) -> None:
-    param, noun = _NOUN[entity]
-    what = f"{entity.title()}/{name}"
-    to_set, to_remove = policy.tag_changes(live, desired)
-    to_remove = [k for k in to_remove if k not in keep]
-    if to_remove:
-        iam.call(f"untag_{noun}", what, **{param: name, "TagKeys": to_remove})
-    if to_set:
-        iam.call(f"tag_{noun}", what, **{param: name, "Tags": policy.tag_list(to_set)})
-
-
-def empty(iam: Client, entity: str, name: str) -> None:
-    """Detach managed policies and delete inline policies (before deleting the entity)."""
-    param, noun = _NOUN[entity]
-    what = f"{entity.title()}/{name}"
-    for arn in attached(iam, entity, name):
-        iam.ignore_missing(f"detach_{noun}_policy", what, **{param: name, "PolicyArn": arn})
-    for pname in list(iam.paginate(f"list_{noun}_policies", "PolicyNames", what, **{param: name})):
-        iam.ignore_missing(f"delete_{noun}_policy", what, **{param: name, "PolicyName": pname})
 
 
 # ---- bulk reads ------------------------------------------------------------------------------------

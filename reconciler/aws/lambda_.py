@@ -69,13 +69,3 @@ def source_arn(statement: dict[str, Any]) -> str | None:
             if key.lower() == "aws:sourcearn":
                 return value[0] if isinstance(value, list) else str(value)
     return None
-
-
-def add_permission(aws: Aws, function: str, sid: str, principal: str, source: str) -> None:
-    aws.client("lambda").call("add_permission", f"Function/{function} permission {sid}", FunctionName=function,
-                              StatementId=sid, Action="lambda:InvokeFunction", Principal=principal, SourceArn=source)
-
-
-def remove_permission(aws: Aws, function: str, sid: str) -> None:
-    aws.client("lambda").ignore_missing("remove_permission", f"Function/{function} permission {sid}",
-                                        FunctionName=function, StatementId=sid)

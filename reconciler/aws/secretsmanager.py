@@ -1,4 +1,5 @@
-"""Secrets Manager adapter: write reconcile-owned secrets, read secret values. Values never logged."""
+"""Secrets Manager adapter: read secrets (their metadata, and values where a plan must compare them). Values never
+logged. Writes are plan operations (reconciler/interpreter.py), never made from here."""
 
 from __future__ import annotations
 
@@ -6,29 +7,6 @@ from typing import Any
 
 from reconciler import policy
 from reconciler.aws import Aws
-from reconciler.errors import AwsError
-
-
-def write(aws: Aws, name: str, value: str, tags: dict[str, str], stack: str) -> None:
-    """Create (or update, when this stack owns it) secret ``name`` with ``value``."""
-    sm = aws.client("secretsmanager")
-    what = f"secret {name}"
-    got = sm.get("describe_secret", what, SecretId=name)
-    if got is None:
-        sm.call("create_secret", what, Name=name, SecretString=value, Tags=policy.tag_list(tags))
-        return
-    owner = policy.owner_of(got.get("Tags", []))
-    if owner != stack:
-        raise AwsError(f"Failed to write secret {name}: it exists and is not owned by stack {stack!r}; "
-                       "choose another name or delete it")
-    if got.get("DeletedDate"):
-        sm.call("restore_secret", what, SecretId=name)
-    sm.call("put_secret_value", what, SecretId=name, SecretString=value)
-
-
-def read(aws: Aws, name: str) -> str:
-    """The current value of secret ``name`` (raises AwsError when missing)."""
-    return read_versioned(aws, name)[0]
 
 
 def read_versioned(aws: Aws, name: str) -> tuple[str, str]:
@@ -57,19 +35,6 @@ def version(aws: Aws, name: str, cached: bool = False) -> str | None:
         if "AWSCURRENT" in stages:
             return str(vid)
     return None
-
-
-def delete_owned(aws: Aws, name: str, stack: str) -> bool:
-    """Schedule deletion (7-day recovery) of secret ``name`` if this stack owns it."""
-    sm = aws.client("secretsmanager")
-    got = sm.get("describe_secret", f"secret {name}", SecretId=name)
-    if got is None or got.get("DeletedDate"):
-        return False
-    owner = policy.owner_of(got.get("Tags", []))
-    if owner != stack:
-        return False
-    sm.ignore_missing("delete_secret", f"secret {name}", SecretId=name, RecoveryWindowInDays=7)
-    return True
 
 
 def owned(aws: Aws, stack: str, tag_key: str, cached: bool = True) -> list[dict[str, Any]]:
