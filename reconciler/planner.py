@@ -47,18 +47,22 @@ class _Planner:
         self.facts = facts
         self.steps: list[Step] = []
         self.problems: list[Problem] = []
+        self.deleted: dict[tuple[str, str], int] = {}  # (kind, name) of each delete step -> its layer
 
-    def context(self, res: Resource | None, kind: str, name: str) -> OpContext:
+    def context(self, res: Resource | None, kind: str, name: str, layer: int | None = None) -> OpContext:
         adopt = None
         if res is not None and res.annotated(ADOPT_ANNOTATION):
             adopt = f"{res.file}:{res.line_of('metadata', 'annotations', ADOPT_ANNOTATION)}"
+        before = frozenset(i for i, at in self.deleted.items() if layer is not None and at < layer)
         return OpContext(stack=self.ctx.stack, account=self.ctx.account, region=self.ctx.region,
-                         partition=self.ctx.partition, adopt=adopt, facts=self.facts.get((kind, name), {}))
+                         partition=self.ctx.partition, adopt=adopt, facts=self.facts.get((kind, name), {}),
+                         deleted_before=before)
 
     def operations(self, res: Resource | None, kind: str, name: str, want: dict[str, Any] | None,
-                   obs: Observed | None, action: Action) -> tuple[Operation, ...] | None:
-        """The step's operations; None (and a problem) where the kind refuses."""
-        k, ctx = REGISTRY[kind], self.context(res, kind, name)
+                   obs: Observed | None, action: Action, layer: int | None = None) -> tuple[Operation, ...] | None:
+        """The step's operations; None (and a problem) where the kind refuses. ``layer``: a delete's, which sees
+        the deletes planned in earlier layers (``OpContext.deleted_before``)."""
+        k, ctx = REGISTRY[kind], self.context(res, kind, name, layer)
         try:
             if action == Action.replace:
                 return tuple(k.replace_operations(name, want, obs, ctx))
@@ -238,14 +242,16 @@ def _deletes(pl: _Planner, mode: PlanMode, prune: bool, auto_prune: bool, resour
             continue
         if not deletable:
             continue
-        found = pl.operations(None, obs.kind, obs.name, None, obs, Action.delete)
+        layer = n_layers + REGISTRY[obs.kind].delete_order
+        found = pl.operations(None, obs.kind, obs.name, None, obs, Action.delete, layer)
         if found is None:
             continue
+        pl.deleted[(obs.kind, obs.name)] = layer
         pl.steps.append(Step(
             kind=obs.kind, name=obs.name, action=Action.delete,
             reason="destroy" if destroy else "owned by this stack, no longer declared",
             changes=tuple(REGISTRY[obs.kind].mask_change(c) for c in diff(obs.state, {})),
-            live_digest=digest(obs.state), layer=n_layers + REGISTRY[obs.kind].delete_order, operations=found,
+            live_digest=digest(obs.state), layer=layer, operations=found,
         ))
     return orphans
 

@@ -196,6 +196,9 @@ class OpContext:
     adopt: str | None = None
     #: what ``Kind.plan_facts`` read for this resource
     facts: dict[str, Any] = field(default_factory=dict)
+    #: (kind, name) of what this plan deletes in earlier layers (a policy's delete need not detach it from a role
+    #: whose own delete, before it, detaches it)
+    deleted_before: frozenset[tuple[str, str]] = frozenset()
 
     def evidence(self, live: Observed) -> Any:
         """The ownership evidence for changing ``live``: its tags (this stack's), or the adopt annotation."""

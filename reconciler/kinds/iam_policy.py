@@ -164,10 +164,11 @@ class PolicyKind(Kind):
 
     def _delete(self, observed: Observed, ctx: OpContext) -> list[Operation]:
         name, arn, ev = observed.name, observed.arn, ctx.evidence(observed)
+        # a role or user this plan deletes before (its delete detaches its policies first) is not detached again
         out = [ops.call("iam", f"Detach{e['type'].title()}Policy", f"{e['name']}/{name}",
                         {f"{e['type'].title()}Name": e["name"], "PolicyArn": arn}, resource=arn, ownership=ev,
                         detail=f"detach from {e['type'].title()}/{e['name']} first")
-               for e in observed.meta.get("entities") or ()]
+               for e in observed.meta.get("entities") or () if (e["type"].title(), e["name"]) not in ctx.deleted_before]
         out += [ops.call("iam", "DeletePolicyVersion", f"{name}/{v['id']}", {"PolicyArn": arn, "VersionId": v["id"]},
                          resource=arn, ownership=ev) for v in observed.meta.get("versions") or () if not v["default"]]
         return out + [ops.call("iam", "DeletePolicy", name, {"PolicyArn": arn}, resource=arn, ownership=ev)]

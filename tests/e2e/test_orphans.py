@@ -92,3 +92,33 @@ def test_spec_prune_keeps_a_protected_orphan_and_lists_it(cli, boto, moto_server
     assert "guarded" in [x["RoleName"] for x in boto("iam").list_roles()["Roles"]]
     r = cli("plan", str(m), "--detailed-exitcode")
     assert r.code == 2 and "1 orphaned" in r.out, r.text
+
+
+def test_a_pruned_policy_is_not_detached_again_from_the_role_and_user_pruned_before_it(cli, boto, tmp_path):
+    """Roles and users are deleted a layer before policies, each detaching its own policies first: the policy's
+    delete plans no detach from them (AWS would answer NoSuchEntity), only from what stays. The write audit
+    compares the run's writes with the plan's operations."""
+    from tests.support.manifests import reader_role_user
+
+    kept = ("apiVersion: reconciler/v1\nkind: Role\nmetadata: {name: pr-kept}\nspec:\n"
+            "  assumedBy: [sagemaker.amazonaws.com]\n  managedPolicies: [pr-read]\n")
+    m = write(tmp_path / "m", {"stack.yaml": STACK, "iam.yaml": reader_role_user("pr"), "kept.yaml": kept})
+    assert cli("apply", str(m), "--auto-approve").code == 0
+    (m / "iam.yaml").unlink()  # the policy, the role and the user leave; pr-kept stays, without the policy
+    (m / "kept.yaml").write_text(kept.replace("  managedPolicies: [pr-read]\n", ""))
+    assert cli("apply", str(m), "--auto-approve").code == 0  # (pr-kept lets go of the policy)
+    boto("iam").attach_role_policy(RoleName="pr-kept", PolicyArn="arn:aws:iam::123456789012:policy/pr-read")
+    r = cli("plan", str(m), "--prune", "--format", "json")  # … which someone attached again by hand
+    assert r.code == 0, r.text
+    steps = {f"{s['kind']}/{s['name']}": s for s in json.loads(r.out)["steps"] if s["action"] == "delete"}
+    assert set(steps) == {"Policy/pr-read", "Role/pr-exec", "User/pr-deployer"}, steps
+    assert steps["Role/pr-exec"]["layer"] < steps["Policy/pr-read"]["layer"] > steps["User/pr-deployer"]["layer"]
+    assert [o["action"] for o in steps["Role/pr-exec"]["operations"]].count("DetachRolePolicy") == 1
+    assert [(o["action"], o["target"]) for o in steps["Policy/pr-read"]["operations"]
+            if o["action"].startswith("Detach")] == [("DetachRolePolicy", "pr-kept/pr-read")]
+    r = cli("prune", str(m), "--auto-approve")
+    assert r.code == 0, r.text
+    iam = boto("iam")
+    assert [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]] == []
+    assert [x["RoleName"] for x in iam.list_roles()["Roles"]] == ["pr-kept"]
+    assert iam.list_attached_role_policies(RoleName="pr-kept")["AttachedPolicies"] == []
