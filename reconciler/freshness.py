@@ -140,7 +140,8 @@ def differences(saved: Plan, fresh: Plan) -> list[str]:
             out.append(_changed_in_aws(a, b))
         elif _canonical(a) != _canonical(b):
             out.append(f"{sid}: the saved plan does not follow from the manifests and the live state: "
-                       f"{_first_difference(a, b)} (was the plan edited?)")
+                       f"{_first_difference(a, b)} (was the plan edited, or made by another version of reconcile? "
+                       "Make it again)")
     if not out:
         for what in ("problems", "orphans"):
             if _dump(getattr(saved, what)) != _dump(getattr(fresh, what)):

@@ -1,8 +1,9 @@
 """Read live state: the declared resources (concurrently) and, for prune/destroy, what the stack owns.
 
 Reads run in one bounded thread pool per AWS service (``concurrency`` threads each), so IAM and
-SageMaker reads overlap while each service sees at most ``concurrency`` requests in flight (AWS rate
-limits are per service; botocore's adaptive retry slows a throttled service down). A kind that can
+SageMaker reads overlap while each service sees at most ``concurrency`` requests in flight, plus its one bulk
+listing where a kind reads ahead beside it (AWS rate limits are per service; botocore's adaptive retry slows a
+throttled service down). A kind that can
 read many resources at once (``read_many(aws, names, ctx, pmap)``: the IAM kinds, from
 GetAccountAuthorizationDetails) does so, mapping its remaining per-resource calls with ``pmap`` on its
 service's pool. What a command lists or reads once is kept in ``Aws.cached``, so the prune scan

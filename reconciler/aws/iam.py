@@ -112,7 +112,11 @@ def account_beside(aws: Aws, pmap: Any, ahead: list[tuple[str, str]], certain: b
     go out with the listing, and the rest as soon as one of them finds its resource. A no-change plan's
     per-resource calls then overlap the listing instead of following it, while a new stack's plan loses at most
     ``PROBE`` calls (a kind declaring fewer than ``BULK_MIN`` does not bet). Once the listing has said what exists, the reads ahead not started yet of what does not are
-    cancelled. ``pmap`` without ``submit`` (concurrency 1): the listing, then nothing ahead."""
+    cancelled. At concurrency 1 (``pmap.submit`` answers None) nothing is read ahead.
+
+    The listing itself runs on the calling thread, beside the pool: IAM sees the pool's ``concurrency`` reads
+    plus this one request. A stack that adds resources to existing ones loses the reads ahead of the new ones
+    that went out before the listing answered (NoSuchEntity)."""
     submit = getattr(pmap, "submit", None)
     if submit is None or not ahead or (not certain and len(ahead) < BULK_MIN):
         return account(aws)  # (a bet on a few resources would save one round trip and could lose one call)
@@ -189,7 +193,7 @@ def role_settings(aws: Aws) -> dict[str, dict[str, Any]]:
 
 def policy_tags(aws: Aws, arn: str, what: str) -> dict[str, str]:
     """Tags of a managed policy (read once per command)."""
-    return aws.cached(f"iam:policy-tags:{arn}", lambda: policy.normalize_tags(
+    return aws.cached(f"iam:policy-tags:{arn.lower()}", lambda: policy.normalize_tags(
         list(aws.client("iam").paginate("list_policy_tags", "Tags", what, PolicyArn=arn))))
 
 
@@ -216,7 +220,7 @@ def read_ahead(aws: Aws, target: tuple[str, str]) -> bool:
         return list(got.get("AccessKeyMetadata", []))
 
     try:
-        aws.cached(f"iam:policy-tags:{key}" if what == "policy" else f"iam:access-keys:{key.lower()}", fetch)
+        aws.cached(f"iam:policy-tags:{key.lower()}" if what == "policy" else f"iam:access-keys:{key.lower()}", fetch)
     except (_NotKept, AwsError):
         return False
     return True
