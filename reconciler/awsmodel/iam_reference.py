@@ -19,7 +19,6 @@ import json
 from dataclasses import dataclass
 
 RESOURCE_TAG = "aws:ResourceTag/${TagKey}"
-REQUEST_TAG = "aws:RequestTag/${TagKey}"
 
 
 @dataclass(frozen=True)
@@ -70,13 +69,12 @@ class Action:
 
 
 @functools.cache
-def _data() -> tuple[dict[str, dict[str, Action]], dict[str, dict[str, list[ResourceType]]], dict[str, str]]:
+def _data() -> tuple[dict[str, dict[str, Action]], dict[str, dict[str, list[ResourceType]]]]:
     from importlib import resources
 
     raw = json.loads((resources.files("parliament") / "iam_definition.json").read_text())
     actions: dict[str, dict[str, Action]] = {}
     types: dict[str, dict[str, list[ResourceType]]] = {}
-    names: dict[str, str] = {}
     for service in raw:  # a prefix may come more than once (API Gateway: its v1 and v2 management APIs)
         prefix = service["prefix"]
         for r in service["resources"]:  # (API Gateway's v1 and v2 both have a "Stage", of different ARNs)
@@ -94,8 +92,7 @@ def _data() -> tuple[dict[str, dict[str, Action]], dict[str, dict[str, list[Reso
                 dependent = tuple(sorted(set(known.dependent) | set(dependent)))
             actions[prefix][p["privilege"].lower()] = Action(prefix, p["privilege"], p["access_level"], typed, own,
                                                               dependent)
-        names.setdefault(prefix, service["service_name"])
-    return actions, types, names
+    return actions, types
 
 
 def action(full: str) -> Action | None:
@@ -107,8 +104,3 @@ def action(full: str) -> Action | None:
 def resource_types(prefix: str, name: str) -> list[ResourceType]:
     """The resource types of that name (API Gateway's v1 and v2 share names: both)."""
     return _data()[1].get(prefix.lower(), {}).get(name.lower(), [])
-
-
-def service_name(prefix: str) -> str | None:
-    """``sagemaker`` -> "Amazon SageMaker"."""
-    return _data()[2].get(prefix.lower())

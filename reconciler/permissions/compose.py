@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler import STACK_TAG
@@ -88,7 +88,6 @@ class Statement:
     actions: set[str]
     resources: tuple[str, ...]
     conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
-    notes: list[str] = field(default_factory=list)
 
     def json(self, sid: str) -> dict[str, Any]:
         out: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(self.actions, key=str.lower),

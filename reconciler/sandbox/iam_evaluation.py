@@ -57,7 +57,9 @@ def evaluate(policies: list[Policy], action: str, resource: str, context: dict[s
                 continue
             held, why = _conditions(st.get("Condition") or {}, ctx)
             unevaluated += why
-            if not held:
+            # a Deny whose condition the sandbox cannot evaluate is taken to apply: refusing what AWS might allow
+            # shows in a test, allowing what AWS would refuse does not
+            if not held and not (why and st.get("Effect") == "Deny"):
                 continue
             label = f"{pol.name}#{st.get('Sid') or i}"
             (denied if st.get("Effect") == "Deny" else allowed).append(label)

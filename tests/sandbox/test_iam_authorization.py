@@ -247,3 +247,17 @@ def test_actions_and_resources_match_as_iam_matches_them():  # type: ignore[no-u
     assert ev.evaluate(policies, "sagemaker:DescribeModel", "arn:aws:sagemaker:r:1:model/ab", {}).by == ["p#0", "p#1"]
     assert ev.evaluate(policies, "iam:GetRole", "arn:aws:iam::1:role/r", {}).result == ev.IMPLICIT
     assert ev.evaluate(policies, "s3:GetObject", "arn:aws:s3:::b/k", {}).result == ev.IMPLICIT
+
+
+def test_a_deny_whose_condition_cannot_be_evaluated_is_taken_to_apply():  # type: ignore[no-untyped-def]
+    """The sandbox evaluates no policy variables (and not every operator): where it cannot tell, an Allow does not
+    allow and a Deny denies, so the sandbox never allows what AWS would refuse. Both are said as unevaluated."""
+    allow = {"Effect": "Allow", "Action": "s:A", "Resource": "*"}
+    deny = {"Effect": "Deny", "Action": "s:A", "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "${aws:username}"}}}
+    both = [ev.Policy("p", {"Version": "2012-10-17", "Statement": [allow, deny]})]
+    decision = ev.evaluate(both, "s:A", "arn:aws:s:::r", {"aws:principaltag/team": ["ml"]})
+    assert decision.result == ev.DENY and decision.unevaluated, decision
+    unsure_allow = [ev.Policy("p", {"Version": "2012-10-17", "Statement": [{**allow, "Condition": deny["Condition"]}]})]
+    decision = ev.evaluate(unsure_allow, "s:A", "arn:aws:s:::r", {"aws:principaltag/team": ["ml"]})
+    assert decision.result == ev.IMPLICIT and decision.unevaluated, decision

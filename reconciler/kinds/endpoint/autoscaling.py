@@ -196,7 +196,9 @@ def read(aws: Any, name: str, components: list[str], fresh: bool = False, stack:
     found, foreign = {}, []
     for rid in ids:
         if rid in every:
-            tags = aas.target_tags(c, every[rid]) or {}
+            t = every[rid]  # (a plan reads each target's tags once: the endpoint's read and each component's share)
+            tags = (aas.target_tags(c, t) if fresh else
+                    aws.cached(f"aas:target-tags:{t.get('ScalableTargetARN') or rid}", lambda t=t: aas.target_tags(c, t))) or {}
             if stack is not None and owner_of(tags) == stack:
                 found[rid] = every[rid]
             else:
