@@ -72,6 +72,11 @@ class ConflictError(ReconcileError):
 
 #: error codes AWS answers when the credentials may not make a call (IAM: AccessDenied; JSON services: …Exception)
 ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
+#: error codes AWS answers when it does not accept the credentials themselves (an unknown, deleted or inactive
+#: key, an expired session, a wrong secret): no permission changes these
+CREDENTIALS_REFUSED = frozenset({"InvalidClientTokenId", "UnrecognizedClientException", "ExpiredToken",
+                                 "ExpiredTokenException", "SignatureDoesNotMatch", "InvalidSignatureException",
+                                 "IncompleteSignature", "MissingAuthenticationToken", "AuthFailure"})
 
 
 class AwsError(ReconcileError):

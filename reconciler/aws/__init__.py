@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from reconciler.errors import AwsError, ReconcileError
+from reconciler.errors import CREDENTIALS_REFUSED, AwsError, ReconcileError
 
 # Error codes (or message fragments) meaning "does not exist", per service.
 NOT_FOUND: dict[str, tuple[str, ...]] = {
@@ -89,6 +89,22 @@ def _is_page(response: Any = None, operation: Any = None, **_: Any) -> None:
     return None
 
 
+#: where botocore found the credentials (``Credentials.method``), as a user would name it
+_SOURCES = {"env": "environment variables (AWS_ACCESS_KEY_ID)",
+            "shared-credentials-file": "the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials)",
+            "config-file": "the AWS config file (AWS_CONFIG_FILE, ~/.aws/config)",
+            "assume-role": "a role a profile assumes (role_arn)",
+            "assume-role-with-web-identity": "a web identity token (AWS_WEB_IDENTITY_TOKEN_FILE)",
+            "sso": "IAM Identity Center (aws sso login)", "iam-role": "the instance's role (instance metadata)",
+            "container-role": "the container's role"}
+
+
+def _credential_source(raw: Any) -> str:
+    """Where the credentials ``raw`` signs with came from (never the key or the secret)."""
+    method = getattr(getattr(getattr(raw, "_request_signer", None), "_credentials", None), "method", None)
+    return _SOURCES.get(str(method), f"botocore's {method!r} provider" if method else "an unknown source")
+
+
 class Client:
     """A boto3 client wrapped with reconcile's error handling."""
 
@@ -126,6 +142,12 @@ class Client:
         if isinstance(e, ClientError):
             err = e.response.get("Error", {})
             code, msg = str(err.get("Code", "")), str(err.get("Message", e))
+            if code in CREDENTIALS_REFUSED:
+                return AwsError(f"AWS refused the credentials when reconcile called {self.service} {api} ({code}: "
+                                f"{msg}): the access key is unknown, deleted or inactive, its secret is wrong, or its "
+                                f"session has expired; no permission changes that. They came from "
+                                f"{_credential_source(self.raw)}: renew them there (`aws sts get-caller-identity` "
+                                "checks them)", code=code)
             said = _AUTHORIZED.search(msg)
             return AwsError(f"Failed to {_verb(op)}{target}: {code}: {msg}", code=code,
                             permission=said.group(1) if said else iam_action(self.raw, api))
@@ -323,7 +345,7 @@ class Aws:
     def identity(self) -> dict[str, str]:
         """STS GetCallerIdentity (cached): Account, Arn, UserId."""
         if self._identity is None:
-            resp = self.client("sts").call("get_caller_identity", "caller identity")
+            resp = self.client("sts").call("get_caller_identity")
             self._identity = {k: resp[k] for k in ("Account", "Arn", "UserId")}
         return self._identity
 

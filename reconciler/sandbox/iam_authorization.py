@@ -9,10 +9,13 @@ records but refuses nothing (what a run would need). ``GET /reconcile-sandbox/ia
 the decisions: caller, action, resource, result, the statements that allowed it, and conditions that could not
 be evaluated. ``/moto-api/reset`` forgets them and returns to the mode the server started with.
 
-Who is checked: a key of an IAM user (its inline and attached policies and its groups') or of a role session
-from ``AssumeRole`` (the role's inline and attached policies). Any other key, such as the sandbox's own dummy
-credentials, is the account's root user, which identity policies do not restrict. ``sts:GetCallerIdentity``
-needs no permission, as in AWS.
+Who is checked: an active key of an IAM user (its inline and attached policies and its groups') or of a role
+session from ``AssumeRole`` (the role's inline and attached policies). A key of IAM's form (``AKIA``/``ASIA`` and
+16 letters or digits) that no user or session holds, or holds inactive (deleted, deactivated, never issued), is
+refused in enforce mode as AWS refuses it: ``InvalidClientTokenId`` ("The security token included in the request
+is invalid.", HTTP 403) from the query services, ``UnrecognizedClientException`` from the JSON ones. Any other key,
+such as the sandbox's own dummy credentials (``sandbox``, ``testing``), is the account's root user, which identity
+policies do not restrict. ``sts:GetCallerIdentity`` needs no permission, as in AWS (but a valid key).
 
 Why not moto's own (``INITIAL_NO_AUTH_ACTION_COUNT``, moto 5.2): it checks the action alone, with the service's
 signing name as prefix (``monitoring:``, ``tagging:``; ``apigateway:CreateApi`` for what IAM calls
@@ -41,6 +44,9 @@ from reconciler.sandbox.iam_requests import Check, Live, Request, checks
 ROUTE = "/reconcile-sandbox/iam"
 MODES = ("off", "record", "enforce")
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+#: an access key id as IAM and STS issue them (moto's too): what a user's or a session's key looks like
+_ISSUED = re.compile(r"(AKIA|ASIA)[A-Z0-9]{16}")
+INVALID_TOKEN = "The security token included in the request is invalid."
 _lock = threading.Lock()
 _state: dict[str, Any] = {"mode": "off", "initial": "off", "seq": 0}
 _decisions: deque[dict[str, Any]] = deque(maxlen=100_000)
@@ -56,14 +62,15 @@ def _iam(account: str) -> Any:
 
 
 def _principal(key: str) -> tuple[str, str, list[ev.Policy]] | None:
-    """(account, ARN, policies) of the IAM user or role session whose key ``key`` is; None: the account's root."""
+    """(account, ARN, policies) of the IAM user or role session whose active key ``key`` is; None: no one's (the
+    account's root when ``key`` is not of IAM's form, else a key AWS does not know)."""
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
     for account in list(iam_backends):
         backend = iam_backends[account]["aws"]
         for user in list(backend.users.values()):
-            if any(k.access_key_id == key for k in user.access_keys):
+            if any(k.access_key_id == key and k.status == "Active" for k in user.access_keys):
                 return account, user.arn, _user_policies(backend, user.name)
         for session in list(sts_backends[account]["aws"].assumed_roles):
             if session.access_key_id == key:
@@ -213,22 +220,41 @@ def message(caller: str, check: Check, decision: ev.Decision) -> str:
     return f"User: {caller} is not authorized to perform: {check.action} on resource: {check.resource} {why}"
 
 
-def refusal(environ: dict[str, Any], text: str) -> tuple[str, list[tuple[str, str]], bytes]:
-    """(status, headers, body) of AWS's AccessDenied in the request's protocol."""
+def refusal(environ: dict[str, Any], text: str, service: str | None = None, code: str = "AccessDenied",
+            json_code: str = "AccessDeniedException") -> tuple[str, list[tuple[str, str]], bytes]:
+    """(status, headers, body) of AWS's AccessDenied (or ``code``: InvalidClientTokenId, whose JSON services'
+    name is UnrecognizedClientException) in the request's protocol. A JSON service answers with its JSON name;
+    only one its model marks ``awsQueryCompatible`` (CloudWatch) adds the query name in ``x-amzn-query-error``,
+    which botocore then takes as the code."""
     rid = str(uuid.uuid4())
     if environ.get("HTTP_X_AMZ_TARGET"):  # JSON protocol (SageMaker, Secrets Manager, tagging, …)
-        body = json.dumps({"__type": "AccessDeniedException", "Message": text}).encode()
-        return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", rid),
-                                   ("x-amzn-ErrorType", "AccessDeniedException"),
-                                   ("x-amzn-query-error", "AccessDenied;Sender")], body
+        body = json.dumps({"__type": json_code, "Message": text}).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", rid),
+                   ("x-amzn-ErrorType", json_code)]
+        if _query_compatible(service):
+            headers.append(("x-amzn-query-error", f"{code};Sender"))
+        return "400 Bad Request", headers, body
     ctype = environ.get("CONTENT_TYPE") or ""
     if ctype.startswith("application/x-www-form-urlencoded"):  # query protocol (IAM, STS)
-        xml = (f"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{escape(text)}</Message>"
+        xml = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(text)}</Message>"
                f"</Error><RequestId>{rid}</RequestId></ErrorResponse>")
         return "403 Forbidden", [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)], xml.encode()
     body = json.dumps({"Message": text, "message": text}).encode()  # rest-json (Lambda, API Gateway)
     return "403 Forbidden", [("Content-Type", "application/json"), ("x-amzn-RequestId", rid),
-                             ("x-amzn-ErrorType", "AccessDeniedException")], body
+                             ("x-amzn-ErrorType", json_code)], body
+
+
+def _query_compatible(service: str | None) -> bool:
+    from reconciler.sandbox.audit import _model
+
+    model = _model(service) if service else None
+    return model is not None and "awsQueryCompatible" in model.metadata
+
+
+def _refuse(environ: dict[str, Any], start_response: Any, answer: tuple[str, list[tuple[str, str]], bytes]) -> Any:
+    status, headers, data = answer
+    start_response(status, [*headers, ("Content-Length", str(len(data)))])
+    return [data]
 
 
 # ---- the middleware and its routes -----------------------------------------------------------------------
@@ -286,6 +312,10 @@ def wsgi_middleware(app: Any) -> Any:
         from reconciler.sandbox.audit import resolve
 
         resolved = resolve(environ, body)
+        service = resolved[0] if resolved else None
+        if principal is None and _ISSUED.fullmatch(key) and _state["mode"] == "enforce":
+            return _refuse(environ, start_response, refusal(environ, INVALID_TOKEN, service, "InvalidClientTokenId",
+                                                            "UnrecognizedClientException"))
         if principal is None or resolved is None or resolved[1] == "GetCallerIdentity":
             return app(environ, start_response)
         raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
@@ -293,9 +323,7 @@ def wsgi_middleware(app: Any) -> Any:
         refused = decide(principal, request, region)
         if refused is None or _state["mode"] != "enforce":
             return app(environ, start_response)
-        status, headers, data = refusal(environ, message(principal[1], *refused))
-        start_response(status, [*headers, ("Content-Length", str(len(data)))])
-        return [data]
+        return _refuse(environ, start_response, refusal(environ, message(principal[1], *refused), service))
 
     return middleware
 

@@ -349,3 +349,31 @@ def test_exhaustively_every_action_taken_out_fails_the_command_naming_it(lifecyc
         if why:
             failures.append(f"{step} without {action}: {why}: {r.err[-400:]}")
     assert failures == [], "\n".join(failures)
+
+
+# ---- credentials AWS does not accept ------------------------------------------------------------------------
+
+
+def test_a_key_aws_no_longer_accepts_is_said_as_such_before_anything_is_written(iam_server, tmp_path, write_audit):  # type: ignore[no-untyped-def]
+    """A CI key deactivated or deleted (rotated away) is refused by AWS with InvalidClientTokenId on the first
+    call; plan and apply say the credentials were refused, where they came from, and that no permission would
+    help, with no traceback, no secret and nothing written."""
+    write_audit.watch(iam_server.url)
+    account = Account(iam_server, tmp_path, write_audit.folder)
+    folder = examples(tmp_path)
+    account.hold(account.printed(folder, "apply"))
+    (key,) = account.iam.list_access_keys(UserName="ci")["AccessKeyMetadata"]
+    secret = account.ci.env["AWS_SECRET_ACCESS_KEY"]
+    for change in ("Inactive", "deleted"):
+        if change == "Inactive":
+            account.iam.update_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+        else:
+            account.iam.delete_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"])
+        for args in (("plan", str(folder), "--env", ENV), ("apply", str(folder), "--env", ENV, "--auto-approve")):
+            r = account.ci(*args)
+            assert r.code == 1, (change, args[0], r.text[-2000:])
+            assert "AWS refused the credentials" in r.err and "InvalidClientTokenId" in r.err, (change, r.err)
+            assert "environment variables (AWS_ACCESS_KEY_ID)" in r.err, r.err
+            assert "Traceback" not in r.text and secret not in r.text and "grant" not in r.err, r.text
+    assert account.client("sagemaker").list_models()["Models"] == []  # nothing written
+    assert [r["RoleName"] for r in account.client("iam").list_roles()["Roles"] if "workshop" in r["RoleName"]] == []

@@ -93,9 +93,11 @@ def _model(server: MotoServer, name: str, tags: dict[str, str]) -> str:
 
 def test_a_user_without_a_policy_is_refused_in_each_protocol_as_aws_words_it(server):  # type: ignore[no-untyped-def]
     as_ci = user(server)
-    refused(lambda: as_ci("sagemaker").list_models(), "sagemaker:ListModels", "*")  # JSON: 400
+    e = refused(lambda: as_ci("sagemaker").list_models(), "sagemaker:ListModels", "*")  # JSON: 400
+    # the JSON name: SageMaker is not awsQueryCompatible, so no x-amzn-query-error turns it into the query one
+    assert e.response["Error"]["Code"] == "AccessDeniedException"
     e = refused(lambda: as_ci("iam").list_roles(), "iam:ListRoles", "*")  # query: 403 XML
-    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 403 and e.response["Error"]["Code"] == "AccessDenied"
     refused(lambda: as_ci("lambda").list_functions(), "lambda:ListFunctions", "*")  # rest-json: 403
     refused(lambda: as_ci("apigatewayv2").get_apis(), "apigateway:GET", f"arn:aws:apigateway:{REGION}::/apis")
     refused(lambda: as_ci("resourcegroupstaggingapi").get_resources(), "tag:GetResources", "*")
@@ -164,6 +166,37 @@ def test_a_role_session_holds_its_roles_policies(server):  # type: ignore[no-unt
     with pytest.raises(ClientError) as e:
         session.client("sagemaker", endpoint_url=server.url).list_endpoints()
     assert "assumed-role/ci-role/run is not authorized to perform: sagemaker:ListEndpoints" in str(e.value)
+
+
+def test_a_key_aws_does_not_hold_active_is_an_invalid_token_in_each_protocol(server):  # type: ignore[no-untyped-def]
+    """AWS answers a request signed with a deleted, deactivated or never-issued access key InvalidClientTokenId
+    (query services, HTTP 403) or UnrecognizedClientException (JSON and rest-json services), "The security token
+    included in the request is invalid.", before any authorization; GetCallerIdentity included."""
+    iam = root(server, "iam")
+    as_ci = user(server, allow(["sagemaker:ListModels", "iam:ListRoles", "lambda:ListFunctions"]))
+    assert as_ci("sagemaker").list_models()["Models"] == []  # the key works while it is active
+    (key,) = iam.list_access_keys(UserName="ci")["AccessKeyMetadata"]
+
+    def invalid(call: Any, code: str, status: int) -> None:
+        with pytest.raises(ClientError) as e:
+            call()
+        err = e.value.response["Error"]
+        assert (err["Code"], err["Message"]) == (code, "The security token included in the request is invalid."), err
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+    for change in ({"Status": "Inactive"}, None):
+        if change:
+            iam.update_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"], **change)
+        else:
+            iam.delete_access_key(UserName="ci", AccessKeyId=key["AccessKeyId"])
+        invalid(lambda: as_ci("iam").list_roles(), "InvalidClientTokenId", 403)
+        invalid(lambda: as_ci("sts").get_caller_identity(), "InvalidClientTokenId", 403)
+        invalid(lambda: as_ci("sagemaker").list_models(), "UnrecognizedClientException", 400)
+        invalid(lambda: as_ci("lambda").list_functions(), "UnrecognizedClientException", 403)
+    never = boto3.client("sts", region_name=REGION, endpoint_url=server.url, aws_access_key_id="AKIA" + "Z" * 16,
+                         aws_secret_access_key="x")
+    invalid(never.get_caller_identity, "InvalidClientTokenId", 403)
+    assert root(server, "sts").get_caller_identity()["Account"] == ACCOUNT  # the sandbox's own key: the root
 
 
 def test_decisions_are_listed_and_the_mode_returns_to_the_start_setting_on_reset(server):  # type: ignore[no-untyped-def]
