@@ -87,6 +87,16 @@ def test_create_model_finds_its_model_data_in_s3_and_describe_model_answers_it(s
     with pytest.raises(ClientError) as e:
         _with_data(sm, ModelDataUrl=f"s3://{bucket}/w/model.tar.gz")
     assert error(e) == ("ValidationException", f"Could not find model data at s3://{bucket}/w/model.tar.gz.")
+    # the same object by its HTTPS URLs (ModelDataUrl's pattern takes https://): checked as well
+    for url in (f"https://{bucket}.s3.us-east-1.amazonaws.com/w/model.tar.gz",
+                f"https://{bucket}.s3.amazonaws.com/w/model.tar.gz",
+                f"https://s3.us-east-1.amazonaws.com/{bucket}/w/model.tar.gz"):
+        with pytest.raises(ClientError) as e:
+            _with_data(sm, ModelDataUrl=url)
+        assert error(e) == ("ValidationException", f"Could not find model data at {url}."), url
+    s3.put_object(Bucket=bucket, Key="w/model.tar.gz", Body=b"x")
+    _with_data(sm, ModelDataUrl=f"https://s3.us-east-1.amazonaws.com/{bucket}/w/model.tar.gz")
+    sm.delete_model(ModelName=N("weights"))
     s3.put_object(Bucket=bucket, Key="w/model.safetensors", Body=b"x")
     _with_data(sm, ModelDataSource=source)
     assert sm.describe_model(ModelName=N("weights"))["PrimaryContainer"]["ModelDataSource"] == source

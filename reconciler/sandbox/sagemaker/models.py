@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from typing import Any
 
 from .assume import check_execution_role
@@ -52,12 +54,13 @@ def _check_model_data_found(backend: Any, container: dict[str, Any]) -> None:
     s3://…/." (ValidationException; AWS's words, e.g. aws-ia/ecs-blueprints issue 223 for a prefix)."""
     source = (container.get("ModelDataSource") or {}).get("S3DataSource") or {}
     uri = source.get("S3Uri") or container.get("ModelDataUrl") or ""
-    if not uri.startswith("s3://"):
+    location = s3_location(uri)
+    if location is None:
         return
     from moto.s3.models import s3_backends
     from moto.utilities.utils import get_partition
 
-    name, _, key = uri[len("s3://"):].partition("/")
+    name, key = location
     try:
         bucket = s3_backends[backend.account_id][get_partition(backend.region_name)].buckets.get(name)
         keys = list(bucket.keys) if bucket is not None else []
@@ -66,6 +69,22 @@ def _check_model_data_found(backend: Any, container: dict[str, Any]) -> None:
     found = any(k.startswith(key) for k in keys) if source.get("S3DataType") == "S3Prefix" else key in keys
     if not found:
         raise _invalid(f"Could not find model data at {uri}.")
+
+
+#: S3's HTTPS object URLs, virtual-hosted (bucket.s3.us-east-1.amazonaws.com/key, bucket.s3.amazonaws.com/key,
+#: bucket.s3-us-east-1…) and path-style (s3.us-east-1.amazonaws.com/bucket/key); ModelDataUrl's pattern in
+#: botocore is ``^(https|s3)://([^/]+)/?(.*)$``
+_VIRTUAL = re.compile(r"https://(?P<bucket>[^/]+)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?/(?P<key>.*)")
+_PATH = re.compile(r"https://s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?/(?P<bucket>[^/]+)/(?P<key>.*)")
+
+
+def s3_location(uri: str) -> tuple[str, str] | None:
+    """(bucket, key) of an ``s3://`` URI or an S3 HTTPS URL; None for any other URL (not checked)."""
+    if uri.startswith("s3://"):
+        bucket, _, key = uri[len("s3://"):].partition("/")
+        return bucket, key
+    found = _VIRTUAL.fullmatch(uri) or _PATH.fullmatch(uri)
+    return (found["bucket"], urllib.parse.unquote(found["key"])) if found else None
 
 
 def _patched_resource_from_arn(original: Any) -> Any:
