@@ -15,18 +15,21 @@ session from ``AssumeRole`` (the role's inline and attached policies). A key of 
 refused in enforce mode as AWS refuses it: ``InvalidClientTokenId`` ("The security token included in the request
 is invalid.", HTTP 403) from the query services, ``UnrecognizedClientException`` from the JSON ones. Any other key,
 such as the sandbox's own dummy credentials (``sandbox``, ``testing``), is the account's root user, which identity
-policies do not restrict. ``sts:GetCallerIdentity`` needs no permission, as in AWS (but a valid key).
+policies do not restrict. ``sts:GetCallerIdentity`` needs no permission, as in AWS (but a valid key). In
+enforce mode a user's or session's request is signed again with the key's secret: another secret's signature is
+``SignatureDoesNotMatch`` (query) / ``InvalidSignatureException`` (JSON), as AWS answers it.
 
 Why not moto's own (``INITIAL_NO_AUTH_ACTION_COUNT``, moto 5.2): it checks the action alone, with the service's
 signing name as prefix (``monitoring:``, ``tagging:``; ``apigateway:CreateApi`` for what IAM calls
 ``apigateway:POST``); it knows the resource only for IAM calls that name a role and for ``sts:AssumeRole``, so a
 statement scoped to other ARNs never matches; it ignores the ``Condition`` of identity policies; it checks no
 ``iam:PassRole``; and the sandbox's own SageMaker operations are not behind it. What this module does not model
-either: permissions boundaries, SCPs, session policies, resource-based policies, request signatures.
+either: permissions boundaries, SCPs, session policies, resource-based policies, a session's expiry and token.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import re
@@ -78,6 +81,61 @@ def _principal(key: str) -> tuple[str, str, list[ev.Policy]] | None:
                 arn = f"arn:aws:sts::{account}:assumed-role/{role}/{session.session_name}"
                 return account, arn, _role_policies(backend, role)
     return None
+
+
+def _secret_of(key: str) -> str | None:
+    """The secret of the active user key or role session ``key`` (None: no one's)."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    for account in list(iam_backends):
+        for user in list(iam_backends[account]["aws"].users.values()):
+            for k in user.access_keys:
+                if k.access_key_id == key and k.status == "Active":
+                    return str(k.secret_access_key)
+        for session in list(sts_backends[account]["aws"].assumed_roles):
+            if session.access_key_id == key:
+                return str(session.secret_access_key)
+    return None
+
+
+_SIGNATURE = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request,\s*"
+                        r"SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})")
+_WSGI_HEADER = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+SIGNATURE_WORDS = ("The request signature we calculated does not match the signature you provided. Check your AWS "
+                   "Secret Access Key and signing method. Consult the service documentation for details.")
+
+
+def signature_matches(environ: dict[str, Any], body: bytes, secret: str) -> bool:
+    """The request's SigV4 signature is the one ``secret`` makes of it (AWS recomputes it and refuses a request
+    signed with another secret: SignatureDoesNotMatch). botocore's signer over the request as it came in: the
+    signed headers, the path and query as sent, the body (or the x-amz-content-sha256 it signed)."""
+    from botocore.auth import S3SigV4Auth, SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    found = _SIGNATURE.fullmatch((environ.get("HTTP_AUTHORIZATION") or "").strip())
+    if found is None:
+        return False
+    key, _, region, service, signed, signature = found.groups()
+    headers = {}
+    for name in signed.split(";"):
+        value = environ.get(_WSGI_HEADER.get(name, "HTTP_" + name.upper().replace("-", "_")))
+        if value is None:
+            return False
+        headers[name] = value
+    if "x-amz-date" not in headers:
+        return False
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if not raw:
+        query = environ.get("QUERY_STRING")
+        raw = urllib.parse.quote(environ.get("PATH_INFO", "/")) + (f"?{query}" if query else "")
+    request = AWSRequest(method=environ.get("REQUEST_METHOD", "GET"), url=f"http://{headers.get('host', 'h')}{raw}",
+                         data=body, headers=headers)
+    request.context["timestamp"] = headers["x-amz-date"]
+    auth = (S3SigV4Auth if service == "s3" else SigV4Auth)(Credentials(key, secret), service, region)
+    expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+    return hmac.compare_digest(expected, signature)
 
 
 def _managed(policies: list[Any]) -> list[ev.Policy]:
@@ -316,6 +374,10 @@ def wsgi_middleware(app: Any) -> Any:
         if principal is None and _ISSUED.fullmatch(key) and _state["mode"] == "enforce":
             return _refuse(environ, start_response, refusal(environ, INVALID_TOKEN, service, "InvalidClientTokenId",
                                                             "UnrecognizedClientException"))
+        if principal is not None and _state["mode"] == "enforce" \
+                and not signature_matches(environ, body, _secret_of(key) or ""):
+            return _refuse(environ, start_response, refusal(environ, SIGNATURE_WORDS, service, "SignatureDoesNotMatch",
+                                                            "InvalidSignatureException"))
         if principal is None or resolved is None or resolved[1] == "GetCallerIdentity":
             return app(environ, start_response)
         raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")

@@ -199,6 +199,42 @@ def test_a_key_aws_does_not_hold_active_is_an_invalid_token_in_each_protocol(ser
     assert root(server, "sts").get_caller_identity()["Account"] == ACCOUNT  # the sandbox's own key: the root
 
 
+def test_a_request_signed_with_another_secret_does_not_match_and_the_right_one_does_in_each_protocol(server):  # type: ignore[no-untyped-def]
+    """AWS recomputes a request's SigV4 signature with the key's secret: another secret is SignatureDoesNotMatch
+    (query services) / InvalidSignatureException (JSON and rest-json), whatever the policies allow. Signed right,
+    the awkward requests pass: an ARN in the path (URL-encoded), a query string, S3's unnormalized path."""
+    everything = allow(["sagemaker:*", "iam:ListRoles", "lambda:ListFunctions", "s3:*", "apigateway:*"])
+    as_ci = user(server, everything)
+    (key,) = root(server, "iam").list_access_keys(UserName="ci")["AccessKeyMetadata"]
+
+    def wrong(service: str) -> Any:
+        return boto3.client(service, region_name=REGION, endpoint_url=server.url, aws_access_key_id=key["AccessKeyId"],
+                            aws_secret_access_key="not-the-secret")
+
+    calls = {"iam": lambda c: c.list_roles(), "sagemaker": lambda c: c.list_models(),
+             "lambda": lambda c: c.list_functions()}
+    for service, call in calls.items():
+        with pytest.raises(ClientError) as e:
+            call(wrong(service))
+        err = e.value.response["Error"]
+        want = "SignatureDoesNotMatch" if service == "iam" else "InvalidSignatureException"
+        assert err["Code"] == want and err["Message"].startswith("The request signature we calculated does not match"), err
+        call(as_ci(service))  # the right secret
+    with pytest.raises(ClientError) as e:
+        wrong("sts").get_caller_identity()
+    assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    s3 = as_ci("s3")
+    s3.create_bucket(Bucket="weights")
+    s3.put_object(Bucket="weights", Key="a b/model+1.tar.gz", Body=b"x" * 10)
+    assert s3.list_objects_v2(Bucket="weights", Prefix="a b/")["KeyCount"] == 1
+    api = as_ci("apigatewayv2").create_api(Name="a", ProtocolType="HTTP")
+    arn = f"arn:aws:apigateway:{REGION}::/apis/{api['ApiId']}"
+    as_ci("apigatewayv2").tag_resource(ResourceArn=arn, Tags={"k": "v w"})
+    assert as_ci("apigatewayv2").get_tags(ResourceArn=arn)["Tags"] == {"k": "v w"}
+    assert as_ci("sagemaker").list_models(NameContains="x-y", MaxResults=5)["Models"] == []
+    assert as_ci("lambda").list_functions(MaxItems=5, FunctionVersion="ALL")["Functions"] == []
+
+
 def test_decisions_are_listed_and_the_mode_returns_to_the_start_setting_on_reset(server):  # type: ignore[no-untyped-def]
     as_ci = user(server)
     with pytest.raises(ClientError):
