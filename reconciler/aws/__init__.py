@@ -351,11 +351,17 @@ class Aws:
 
     @property
     def partition(self) -> str:
-        if self.region.startswith("cn-"):
-            return "aws-cn"
-        if self.region.startswith("us-gov-"):
-            return "aws-us-gov"
-        return "aws"
+        return partition_of(self.region)
+
+
+#: the partitions other than ``aws``, by their regions' prefix (botocore's endpoints.json, regionRegex)
+_PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-isof-", "aws-iso-f"),
+               ("us-iso-", "aws-iso"), ("eu-isoe-", "aws-iso-e"))
+
+
+def partition_of(region: str) -> str:
+    """The partition ARNs in ``region`` name: ``aws``, ``aws-cn``, ``aws-us-gov`` …"""
+    return next((p for prefix, p in _PARTITIONS if region.startswith(prefix)), "aws")
 
 
 def _require_profile(core: Any) -> None:

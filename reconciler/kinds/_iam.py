@@ -241,7 +241,10 @@ BULK = {"role": ("iam:GetAccountAuthorizationDetails", "iam:ListRoles"),
 
 
 def principal_arn(entity: str, res: Resource | None, scope: Any) -> str:
-    return scope.iam(f"{entity}{res.spec.path}{res.name}" if res is not None else f"{entity}/*")
+    """The ARN of the role or user ``res`` (with its path), or of every role or user (``res`` None)."""
+    if res is None:
+        return str(scope.iam(f"{entity}/*"))
+    return str(scope.iam(f"{entity}{res.spec.path}{res.name}"))
 
 
 def principal_permissions(entity: str, res: Resource | None, need: str, scope: Any) -> list[Any]:

@@ -366,8 +366,7 @@ class UserKind(Kind):
         out = _iam.principal_permissions("user", res, need, scope)
         arn, store = _iam.principal_arn("user", res, scope), (res.spec.accessKey if res is not None else None)
         named = getattr(getattr(store, "store", None), "secretsManager", None)
-        # a secret's ARN ends in its name and six random characters
-        secret = scope.arn("secretsmanager", f"secret:{named}-??????" if named else "secret:*")
+        secret = scope.secret(named) if named else scope.arn("secretsmanager", "secret:*")
         if need == READ:  # the store's metadata (never its value); the orphan scan's found by their tags
             return out + [grant("secretsmanager:DescribeSecret", secret, owned=named is None)]
         owned = not scope.adopts(res)

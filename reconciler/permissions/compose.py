@@ -40,8 +40,9 @@ READS = ("Read", "List")  # characters, not counting whitespace (IAM quotas)
 
 def scope_of(m: Any, region: str) -> Scope:
     """Where the manifests ``m`` live: their stack, ``region``, their account (else ``*``) and its partition."""
-    partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
-    return Scope(m.stack.name, region, m.stack.spec.accountId or "*", partition, m.by_id())
+    from reconciler.aws import partition_of
+
+    return Scope(m.stack.name, region, m.stack.spec.accountId or "*", partition_of(region), m.by_id())
 
 
 def policies(m: Any, commands: list[str] | tuple[str, ...], region: str) -> tuple[list[dict[str, Any]], list[str]]:

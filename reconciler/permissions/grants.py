@@ -61,19 +61,21 @@ class Scope:
     def iam(self, resource: str) -> str:
         return self.arn("iam", resource, region=False)
 
-    def policy_arn(self, value: str) -> str:
-        """A managed policy given as an ARN, or as the name of a Policy in the manifests."""
+    def entity_arn(self, entity: str, value: str) -> str:
+        """An IAM ``entity`` (``role``, ``user``, ``policy``) given as an ARN, or by name: with its path when the
+        manifests declare it."""
         if value.startswith("arn:"):
             return value
-        res = self.resources.get(("Policy", value))
-        return self.iam(f"policy{res.spec.path if res else '/'}{value}")
+        res = self.resources.get((entity.capitalize(), value))
+        return self.iam(f"{entity}{res.spec.path if res else '/'}{value}")
+
+    def policy_arn(self, value: str) -> str:
+        """A managed policy given as an ARN, or as the name of a Policy in the manifests."""
+        return self.entity_arn("policy", value)
 
     def role_arn(self, value: str) -> str:
         """A role given as an ARN, or as the name of a Role in the manifests."""
-        if value.startswith("arn:"):
-            return value
-        res = self.resources.get(("Role", value))
-        return self.iam(f"role{res.spec.path if res else '/'}{value}")
+        return self.entity_arn("role", value)
 
     def secret(self, value: str) -> str:
         """A Secrets Manager secret given by name (its ARN ends in the name and six random characters) or ARN."""
