@@ -17,14 +17,15 @@ is invalid.", HTTP 403) from the query services, ``UnrecognizedClientException``
 such as the sandbox's own dummy credentials (``sandbox``, ``testing``), is the account's root user, which identity
 policies do not restrict. ``sts:GetCallerIdentity`` needs no permission, as in AWS (but a valid key). In
 enforce mode a user's or session's request is signed again with the key's secret: another secret's signature is
-``SignatureDoesNotMatch`` (query) / ``InvalidSignatureException`` (JSON), as AWS answers it.
+``SignatureDoesNotMatch`` (query) / ``InvalidSignatureException`` (JSON), as AWS answers it; a session's key
+needs its session token (else InvalidClientTokenId) and is ``ExpiredToken`` once the session has expired.
 
 Why not moto's own (``INITIAL_NO_AUTH_ACTION_COUNT``, moto 5.2): it checks the action alone, with the service's
 signing name as prefix (``monitoring:``, ``tagging:``; ``apigateway:CreateApi`` for what IAM calls
 ``apigateway:POST``); it knows the resource only for IAM calls that name a role and for ``sts:AssumeRole``, so a
 statement scoped to other ARNs never matches; it ignores the ``Condition`` of identity policies; it checks no
 ``iam:PassRole``; and the sandbox's own SageMaker operations are not behind it. What this module does not model
-either: permissions boundaries, SCPs, session policies, resource-based policies, a session's expiry and token.
+either: permissions boundaries, SCPs, session policies, resource-based policies.
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ def _principal(key: str) -> tuple[str, str, list[ev.Policy]] | None:
     return None
 
 
-def _secret_of(key: str) -> str | None:
-    """The secret of the active user key or role session ``key`` (None: no one's)."""
+def _credential(key: str) -> tuple[str, Any] | None:
+    """(secret, the role session or None for a user) of the active user key or session key ``key``."""
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
@@ -92,10 +93,30 @@ def _secret_of(key: str) -> str | None:
         for user in list(iam_backends[account]["aws"].users.values()):
             for k in user.access_keys:
                 if k.access_key_id == key and k.status == "Active":
-                    return str(k.secret_access_key)
+                    return str(k.secret_access_key), None
         for session in list(sts_backends[account]["aws"].assumed_roles):
             if session.access_key_id == key:
-                return str(session.secret_access_key)
+                return str(session.secret_access_key), session
+    return None
+
+
+def unauthenticated(environ: dict[str, Any], body: bytes, key: str) -> tuple[str, str, str] | None:
+    """Why AWS refuses the credentials of a user's or session's request before any policy: (code, JSON services'
+    code, message), or None. A session's key is valid only with its session token (X-Amz-Security-Token) and until
+    it expires; any key's request must be signed with its secret."""
+    found = _credential(key)
+    if found is None:
+        return "InvalidClientTokenId", "UnrecognizedClientException", INVALID_TOKEN
+    secret, session = found
+    if session is not None:
+        if environ.get("HTTP_X_AMZ_SECURITY_TOKEN") != session.session_token:
+            return "InvalidClientTokenId", "UnrecognizedClientException", INVALID_TOKEN
+        from moto.core.utils import utcnow
+
+        if utcnow() >= session.expiration:
+            return "ExpiredToken", "ExpiredTokenException", "The security token included in the request is expired"
+    if not signature_matches(environ, body, secret):
+        return "SignatureDoesNotMatch", "InvalidSignatureException", SIGNATURE_WORDS
     return None
 
 
@@ -371,13 +392,11 @@ def wsgi_middleware(app: Any) -> Any:
 
         resolved = resolve(environ, body)
         service = resolved[0] if resolved else None
-        if principal is None and _ISSUED.fullmatch(key) and _state["mode"] == "enforce":
-            return _refuse(environ, start_response, refusal(environ, INVALID_TOKEN, service, "InvalidClientTokenId",
-                                                            "UnrecognizedClientException"))
-        if principal is not None and _state["mode"] == "enforce" \
-                and not signature_matches(environ, body, _secret_of(key) or ""):
-            return _refuse(environ, start_response, refusal(environ, SIGNATURE_WORDS, service, "SignatureDoesNotMatch",
-                                                            "InvalidSignatureException"))
+        if _state["mode"] == "enforce" and (principal is not None or _ISSUED.fullmatch(key)):
+            why = unauthenticated(environ, body, key)
+            if why is not None:
+                code, json_code, words = why
+                return _refuse(environ, start_response, refusal(environ, words, service, code, json_code))
         if principal is None or resolved is None or resolved[1] == "GetCallerIdentity":
             return app(environ, start_response)
         raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")

@@ -235,6 +235,68 @@ def test_a_request_signed_with_another_secret_does_not_match_and_the_right_one_d
     assert as_ci("lambda").list_functions(MaxItems=5, FunctionVersion="ALL")["Functions"] == []
 
 
+def test_a_session_key_needs_its_session_token(server):  # type: ignore[no-untyped-def]
+    iam = root(server, "iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                                                     "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))
+    creds = root(server, "sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/r", RoleSessionName="run")["Credentials"]
+    for token in (None, creds["SessionToken"][:-4] + "AAAA"):
+        sts = boto3.client("sts", region_name=REGION, endpoint_url=server.url, aws_access_key_id=creds["AccessKeyId"],
+                           aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=token)
+        with pytest.raises(ClientError) as e:
+            sts.get_caller_identity()
+        assert e.value.response["Error"]["Code"] == "InvalidClientTokenId", token
+    sts = boto3.client("sts", region_name=REGION, endpoint_url=server.url, aws_access_key_id=creds["AccessKeyId"],
+                       aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    assert sts.get_caller_identity()["Arn"].endswith(":assumed-role/r/run")
+
+
+def test_an_expired_session_is_expired_token(monkeypatch):  # type: ignore[no-untyped-def]
+    """In process (a session cannot be made to expire over HTTP in a test's time): the middleware in enforce
+    mode before moto, a request botocore signed with a session whose expiry has passed."""
+    import datetime
+    import io
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from moto import mock_aws
+    from moto.sts.models import sts_backends
+
+    from reconciler.sandbox import iam_authorization as authz
+
+    monkeypatch.setitem(authz._state, "mode", "enforce")
+    app = authz.wsgi_middleware(lambda environ, start: (start("200 OK", []), [b"moto"])[1])
+    with mock_aws():
+        client = boto3.client("iam", region_name=REGION)
+        trust = {"Version": "2012-10-17", "Statement": []}
+        client.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))
+        c = boto3.client("sts", region_name=REGION).assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/r",
+                                                                RoleSessionName="run")["Credentials"]
+
+        def call() -> tuple[str, bytes]:
+            body = b"Action=GetCallerIdentity&Version=2011-06-15"
+            request = AWSRequest("POST", "http://sandbox/", data=body,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+            SigV4Auth(Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]), "sts", REGION).add_auth(request)
+            environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "RAW_URI": "/", "QUERY_STRING": "",
+                       "CONTENT_TYPE": request.headers["Content-Type"], "CONTENT_LENGTH": str(len(body)),
+                       "wsgi.input": io.BytesIO(body), "HTTP_HOST": "sandbox",
+                       **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in request.headers.items()
+                          if k.lower() != "content-type"}}
+            said: list[str] = []
+            out = b"".join(app(environ, lambda status, headers: said.append(status)))
+            return said[0], out
+
+        assert call() == ("200 OK", b"moto")  # signed right, in time: on to moto
+        (session,) = [s for s in sts_backends[ACCOUNT]["aws"].assumed_roles if s.access_key_id == c["AccessKeyId"]]
+        session.expiration = session.expiration - datetime.timedelta(hours=2)
+        status, out = call()
+        assert status.startswith("403") and b"<Code>ExpiredToken</Code>" in out, (status, out)
+        assert b"The security token included in the request is expired" in out
+
+
 def test_decisions_are_listed_and_the_mode_returns_to_the_start_setting_on_reset(server):  # type: ignore[no-untyped-def]
     as_ci = user(server)
     with pytest.raises(ClientError):
