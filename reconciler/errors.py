@@ -76,7 +76,8 @@ ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException"})
 #: key, an expired session, a wrong secret): no permission changes these
 CREDENTIALS_REFUSED = frozenset({"InvalidClientTokenId", "UnrecognizedClientException", "ExpiredToken",
                                  "ExpiredTokenException", "SignatureDoesNotMatch", "InvalidSignatureException",
-                                 "IncompleteSignature", "MissingAuthenticationToken", "AuthFailure"})
+                                 "IncompleteSignature", "MissingAuthenticationToken", "AuthFailure",
+                                 "InvalidAccessKeyId", "InvalidToken"})  # (the last two: S3's)
 
 
 class AwsError(ReconcileError):

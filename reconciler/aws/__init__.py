@@ -63,6 +63,10 @@ def iam_action(raw: Any, operation: str) -> str:
     prefix = model.signing_name or model.endpoint_prefix
     if prefix == "apigateway":
         return f"apigateway:{model.operation_model(operation).http.get('method', 'GET')}"
+    if prefix == "s3":
+        from reconciler.awsmodel.iam_reference import s3_action
+
+        return s3_action(operation)
     return f"{IAM_PREFIX.get(prefix, prefix)}:{operation}"
 
 
@@ -356,7 +360,7 @@ class Aws:
 
 #: the partitions other than ``aws``, by their regions' prefix (botocore's endpoints.json, regionRegex)
 _PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-isof-", "aws-iso-f"),
-               ("us-iso-", "aws-iso"), ("eu-isoe-", "aws-iso-e"))
+               ("us-iso-", "aws-iso"), ("eu-isoe-", "aws-iso-e"), ("eusc-", "aws-eusc"))
 
 
 def partition_of(region: str) -> str:

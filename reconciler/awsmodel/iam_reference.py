@@ -19,6 +19,19 @@ import json
 from dataclasses import dataclass
 
 RESOURCE_TAG = "aws:ResourceTag/${TagKey}"
+#: S3's API operations whose IAM action has another name (the Amazon S3 User Guide, "Required permissions for
+#: Amazon S3 API operations"); every other S3 operation's action is its own name (s3:GetObject, s3:CreateBucket)
+S3_ACTIONS = {"ListObjectsV2": "s3:ListBucket", "ListObjects": "s3:ListBucket", "HeadBucket": "s3:ListBucket",
+              "HeadObject": "s3:GetObject", "ListBuckets": "s3:ListAllMyBuckets", "DeleteObjects": "s3:DeleteObject",
+              "ListObjectVersions": "s3:ListBucketVersions", "CreateMultipartUpload": "s3:PutObject",
+              "UploadPart": "s3:PutObject", "CompleteMultipartUpload": "s3:PutObject", "CopyObject": "s3:PutObject",
+              "ListMultipartUploads": "s3:ListBucketMultipartUploads", "ListParts": "s3:ListMultipartUploadParts",
+              "GetObjectAttributes": "s3:GetObject", "UploadPartCopy": "s3:PutObject"}
+
+
+def s3_action(operation: str) -> str:
+    """The IAM action S3's API operation ``operation`` needs: ``ListObjectsV2`` -> ``s3:ListBucket``."""
+    return S3_ACTIONS.get(operation, f"s3:{operation}")
 
 
 @dataclass(frozen=True)

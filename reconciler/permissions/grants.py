@@ -100,6 +100,17 @@ def secret_values(scope: Scope, secrets: list[str]) -> list[Grant]:
     return [grant("secretsmanager:GetSecretValue", *sorted({scope.secret(s) for s in secrets}))] if secrets else []
 
 
+def weights_check(scope: Scope, uris: list[str]) -> list[Grant]:
+    """Plan checks that model weights exist with one ListObjectsV2 of their key (reconciler/checks.py):
+    ``s3:ListBucket`` on the bucket, for exactly that prefix (``s3:prefix``); never an object's content."""
+    out = []
+    for uri in sorted(set(uris)):
+        bucket, _, key = uri[len("s3://"):].partition("/")
+        out.append(grant("s3:ListBucket", f"arn:{scope.partition}:s3:::{bucket}",
+                         conditions=(("StringEquals", "s3:prefix", (key,)),)))
+    return out
+
+
 def role_check(scope: Scope, role: str) -> list[Grant]:
     """Plan checks that a role from outside the manifests exists and trusts its service (reconciler/checks.py)."""
     return [grant("iam:GetRole", role)] if role.startswith("arn:") else []

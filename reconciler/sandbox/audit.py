@@ -45,7 +45,7 @@ from collections import deque
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from reconciler.sandbox.extensions import request_body
+from reconciler.sandbox.extensions import request_body, request_target
 
 ROUTE = "/reconcile-sandbox/audit"
 MAX_RECORDS = 200_000
@@ -194,8 +194,7 @@ def resolve(environ: dict[str, Any], body: bytes) -> tuple[str, str, dict[str, A
     method = environ.get("REQUEST_METHOD", "GET")
     # the path as sent (PATH_INFO is decoded: an ARN in it, as TagResource's /v2/tags/{resource-arn}, would
     # split into segments and match no operation); path parameters are decoded after matching
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    path = raw.split("?", 1)[0] if raw else environ.get("PATH_INFO", "")
+    path = request_target(environ).split("?", 1)[0]
     if signing is None and not target:
         form = _form(environ, body)
         if "Action" in form:  # unsigned query call (AssumeRoleWithWebIdentity)

@@ -62,9 +62,30 @@ def request_body(environ: dict[str, Any]) -> bytes:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    if length > 0:
+        body = environ["wsgi.input"].read(length)
+    elif not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated"):  # chunked: read to its end
+        body = environ["wsgi.input"].read()
+    else:
+        body = b""
     environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body)) if body else environ.get("CONTENT_LENGTH", "")
     return body
+
+
+def request_target(environ: dict[str, Any]) -> str:
+    """The path and query as the client sent them (PATH_INFO is decoded: an ARN in the path would split), also
+    when the request line carried the absolute form (``POST http://host:port/path HTTP/1.1``, as through a proxy)."""
+    import urllib.parse
+
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if not raw:
+        query = environ.get("QUERY_STRING")
+        return urllib.parse.quote(environ.get("PATH_INFO", "/")) + (f"?{query}" if query else "")
+    if "://" in raw.split("?", 1)[0]:
+        parts = urllib.parse.urlsplit(raw)
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return str(raw)
 
 
 def in_front_of_server(middleware: Callable[[Any], Any]) -> None:

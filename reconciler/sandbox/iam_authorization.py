@@ -42,7 +42,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reconciler.sandbox import iam_evaluation as ev
-from reconciler.sandbox.extensions import request_body
+from reconciler.sandbox.extensions import request_body, request_target
 from reconciler.sandbox.iam_requests import Check, Live, Request, checks
 
 ROUTE = "/reconcile-sandbox/iam"
@@ -50,6 +50,9 @@ MODES = ("off", "record", "enforce")
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 #: an access key id as IAM and STS issue them (moto's too): what a user's or a session's key looks like
 _ISSUED = re.compile(r"(AKIA|ASIA)[A-Z0-9]{16}")
+#: the one key moto's GetSessionToken and GetFederationToken hand out, held by no one it records: the root's, as
+#: every key outside IAM's form (AWS: the permissions of the user who asked for it)
+_MOTO_TOKEN_KEY = "AKIAIOSFODNN7EXAMPLE"
 INVALID_TOKEN = "The security token included in the request is invalid."
 _lock = threading.Lock()
 _state: dict[str, Any] = {"mode": "off", "initial": "off", "seq": 0}
@@ -65,58 +68,82 @@ def _iam(account: str) -> Any:
     return iam_backends[account]["aws"]
 
 
-def _principal(key: str) -> tuple[str, str, list[ev.Policy]] | None:
-    """(account, ARN, policies) of the IAM user or role session whose active key ``key`` is; None: no one's (the
-    account's root when ``key`` is not of IAM's form, else a key AWS does not know)."""
+def _holder(key: str) -> tuple[str, Any, Any, Any] | None:
+    """(account, its IAM backend, the user or None, the role session or None) holding the active key ``key``, in
+    any partition (None: no one holds it active)."""
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
     for account in list(iam_backends):
-        backend = iam_backends[account]["aws"]
-        for user in list(backend.users.values()):
-            if any(k.access_key_id == key and k.status == "Active" for k in user.access_keys):
-                return account, user.arn, _user_policies(backend, user.name)
-        for session in list(sts_backends[account]["aws"].assumed_roles):
-            if session.access_key_id == key:
-                role = session.role_arn.rsplit("/", 1)[1]
-                arn = f"arn:aws:sts::{account}:assumed-role/{role}/{session.session_name}"
-                return account, arn, _role_policies(backend, role)
+        for partition, backend in list(iam_backends[account].items()):
+            for user in list(backend.users.values()):
+                if any(k.access_key_id == key and k.status == "Active" for k in user.access_keys):
+                    return account, backend, user, None
+            for session in list(sts_backends[account][partition].assumed_roles):
+                if session.access_key_id == key:
+                    return account, backend, None, session
     return None
+
+
+def _principal(key: str) -> tuple[str, str, list[ev.Policy]] | None:
+    """(account, ARN, policies) of the IAM user or role session whose active key ``key`` is; None: no one's (the
+    account's root when ``key`` is not of IAM's form, else a key AWS does not know)."""
+    found = _holder(key)
+    if found is None:
+        return None
+    account, backend, user, session = found
+    if user is not None:
+        return account, user.arn, _user_policies(backend, user.name)
+    partition, role = session.role_arn.split(":")[1], session.role_arn.rsplit("/", 1)[1]
+    return account, f"arn:{partition}:sts::{account}:assumed-role/{role}/{session.session_name}", \
+        _role_policies(backend, role)
 
 
 def _credential(key: str) -> tuple[str, Any] | None:
     """(secret, the role session or None for a user) of the active user key or session key ``key``."""
-    from moto.iam.models import iam_backends
-    from moto.sts.models import sts_backends
-
-    for account in list(iam_backends):
-        for user in list(iam_backends[account]["aws"].users.values()):
-            for k in user.access_keys:
-                if k.access_key_id == key and k.status == "Active":
-                    return str(k.secret_access_key), None
-        for session in list(sts_backends[account]["aws"].assumed_roles):
-            if session.access_key_id == key:
-                return str(session.secret_access_key), session
-    return None
+    found = _holder(key)
+    if found is None:
+        return None
+    _, _, user, session = found
+    if session is not None:
+        return str(session.secret_access_key), session
+    return str(next(k.secret_access_key for k in user.access_keys if k.access_key_id == key)), None
 
 
-def unauthenticated(environ: dict[str, Any], body: bytes, key: str) -> tuple[str, str, str] | None:
-    """Why AWS refuses the credentials of a user's or session's request before any policy: (code, JSON services'
-    code, message), or None. A session's key is valid only with its session token (X-Amz-Security-Token) and until
-    it expires; any key's request must be signed with its secret."""
+#: how AWS words a refusal in each protocol: (code, message) for the query services (IAM, STS: HTTP 403) and the
+#: JSON and rest-json ones (HTTP 400 / 403), (code, message, HTTP status) for S3's REST-XML
+Refused = dict[str, tuple[Any, ...]]
+EXPIRED = "The security token included in the request is expired"
+UNKNOWN_KEY: Refused = {"query": ("InvalidClientTokenId", INVALID_TOKEN),
+                        "json": ("UnrecognizedClientException", INVALID_TOKEN),
+                        "s3": ("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.",
+                               403)}
+BAD_TOKEN: Refused = {**UNKNOWN_KEY, "s3": ("InvalidToken", "The provided token is malformed or otherwise invalid.", 400)}
+EXPIRED_TOKEN: Refused = {"query": ("ExpiredToken", EXPIRED), "json": ("ExpiredTokenException", EXPIRED),
+                          "s3": ("ExpiredToken", "The provided token has expired.", 400)}
+
+
+def denied(text: str) -> Refused:
+    return {"query": ("AccessDenied", text), "json": ("AccessDeniedException", text), "s3": ("AccessDenied", text, 403)}
+
+
+def unauthenticated(environ: dict[str, Any], body: bytes, key: str) -> Refused | None:
+    """Why AWS refuses the credentials of a user's or session's request before any policy, or None. A session's
+    key is valid only with its session token (X-Amz-Security-Token) and until it expires; any key's request must
+    be signed with its secret."""
     found = _credential(key)
     if found is None:
-        return "InvalidClientTokenId", "UnrecognizedClientException", INVALID_TOKEN
+        return UNKNOWN_KEY
     secret, session = found
     if session is not None:
         if environ.get("HTTP_X_AMZ_SECURITY_TOKEN") != session.session_token:
-            return "InvalidClientTokenId", "UnrecognizedClientException", INVALID_TOKEN
+            return BAD_TOKEN
         from moto.core.utils import utcnow
 
         if utcnow() >= session.expiration:
-            return "ExpiredToken", "ExpiredTokenException", "The security token included in the request is expired"
+            return EXPIRED_TOKEN
     if not signature_matches(environ, body, secret):
-        return "SignatureDoesNotMatch", "InvalidSignatureException", SIGNATURE_WORDS
+        return BAD_SIGNATURE
     return None
 
 
@@ -125,6 +152,10 @@ _SIGNATURE = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s]+)/(\d{8})/([^/]+)
 _WSGI_HEADER = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
 SIGNATURE_WORDS = ("The request signature we calculated does not match the signature you provided. Check your AWS "
                    "Secret Access Key and signing method. Consult the service documentation for details.")
+BAD_SIGNATURE: Refused = {"query": ("SignatureDoesNotMatch", SIGNATURE_WORDS),
+                          "json": ("InvalidSignatureException", SIGNATURE_WORDS),
+                          "s3": ("SignatureDoesNotMatch", "The request signature we calculated does not match the "
+                                 "signature you provided. Check your key and signing method.", 403)}
 
 
 def signature_matches(environ: dict[str, Any], body: bytes, secret: str) -> bool:
@@ -147,10 +178,7 @@ def signature_matches(environ: dict[str, Any], body: bytes, secret: str) -> bool
         headers[name] = value
     if "x-amz-date" not in headers:
         return False
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    if not raw:
-        query = environ.get("QUERY_STRING")
-        raw = urllib.parse.quote(environ.get("PATH_INFO", "/")) + (f"?{query}" if query else "")
+    raw = request_target(environ)
     request = AWSRequest(method=environ.get("REQUEST_METHOD", "GET"), url=f"http://{headers.get('host', 'h')}{raw}",
                          data=body, headers=headers)
     request.context["timestamp"] = headers["x-amz-date"]
@@ -299,13 +327,18 @@ def message(caller: str, check: Check, decision: ev.Decision) -> str:
     return f"User: {caller} is not authorized to perform: {check.action} on resource: {check.resource} {why}"
 
 
-def refusal(environ: dict[str, Any], text: str, service: str | None = None, code: str = "AccessDenied",
-            json_code: str = "AccessDeniedException") -> tuple[str, list[tuple[str, str]], bytes]:
-    """(status, headers, body) of AWS's AccessDenied (or ``code``: InvalidClientTokenId, whose JSON services'
-    name is UnrecognizedClientException) in the request's protocol. A JSON service answers with its JSON name;
-    only one its model marks ``awsQueryCompatible`` (CloudWatch) adds the query name in ``x-amzn-query-error``,
-    which botocore then takes as the code."""
+def refusal(environ: dict[str, Any], why: Refused, service: str | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
+    """(status, headers, body) of AWS's refusal ``why`` in the request's protocol. A JSON service answers with its
+    JSON name; only one its model marks ``awsQueryCompatible`` (CloudWatch) adds the query name in
+    ``x-amzn-query-error``, which botocore then takes as the code."""
     rid = str(uuid.uuid4())
+    if service == "s3":  # REST-XML, S3's own codes
+        code, text, status = why["s3"]
+        xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{escape(text)}</Message>'
+               f"<RequestId>{rid}</RequestId><HostId>{rid}</HostId></Error>")
+        reason = {400: "Bad Request", 403: "Forbidden"}[status]
+        return f"{status} {reason}", [("Content-Type", "application/xml"), ("x-amz-request-id", rid)], xml.encode()
+    (code, text), (json_code, _) = why["query"], why["json"]
     if environ.get("HTTP_X_AMZ_TARGET"):  # JSON protocol (SageMaker, Secrets Manager, tagging, …)
         body = json.dumps({"__type": json_code, "Message": text}).encode()
         headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", rid),
@@ -392,19 +425,19 @@ def wsgi_middleware(app: Any) -> Any:
 
         resolved = resolve(environ, body)
         service = resolved[0] if resolved else None
-        if _state["mode"] == "enforce" and (principal is not None or _ISSUED.fullmatch(key)):
+        if _state["mode"] == "enforce" and (principal is not None or (_ISSUED.fullmatch(key)
+                                                                        and key != _MOTO_TOKEN_KEY)):
             why = unauthenticated(environ, body, key)
             if why is not None:
-                code, json_code, words = why
-                return _refuse(environ, start_response, refusal(environ, words, service, code, json_code))
+                return _refuse(environ, start_response, refusal(environ, why, service))
         if principal is None or resolved is None or resolved[1] == "GetCallerIdentity":
             return app(environ, start_response)
-        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
+        raw = request_target(environ)
         request = Request(signing, resolved[1], resolved[2], environ.get("REQUEST_METHOD", "POST"), raw)
         refused = decide(principal, request, region)
         if refused is None or _state["mode"] != "enforce":
             return app(environ, start_response)
-        return _refuse(environ, start_response, refusal(environ, message(principal[1], *refused), service))
+        return _refuse(environ, start_response, refusal(environ, denied(message(principal[1], *refused)), service))
 
     return middleware
 

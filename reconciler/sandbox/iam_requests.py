@@ -4,7 +4,8 @@ actions the call implies (``iam:PassRole``, tagging at creation). From the Servi
 (the lookups come in as ``Live``), so it is tested on its own.
 
 - **Action**: ``<prefix>:<operation>`` with IAM's prefix for the signing name (``monitoring`` -> ``cloudwatch``,
-  ``tagging`` -> ``tag``); API Gateway's actions are its HTTP methods (``apigateway:POST``).
+  ``tagging`` -> ``tag``); API Gateway's actions are its HTTP methods (``apigateway:POST``); S3's where the
+  action has another name (``ListObjectsV2`` -> ``s3:ListBucket``, ``iam_reference.S3_ACTIONS``).
 - **Resources**: the ARN of each resource type the reference says the action requires (or, when it requires
   none, of the optional ones the request names by ARN), filled in from the request (``EndpointName``,
   ``RoleName`` with the role's path, a ``PolicyArn`` as it is, a secret's full ARN), API Gateway's from the
@@ -43,7 +44,10 @@ CREATE_TAGGING = {
 #: service condition keys read from a request parameter, where the reference lists the key for the action
 FROM_PARAMS = {"iam:PolicyARN": "PolicyArn", "iam:PermissionsBoundary": "PermissionsBoundary",
                "lambda:Principal": "Principal", "application-autoscaling:service-namespace": "ServiceNamespace",
-               "application-autoscaling:scalable-dimension": "ScalableDimension"}
+               "application-autoscaling:scalable-dimension": "ScalableDimension",
+               "s3:prefix": "Prefix", "s3:delimiter": "Delimiter", "s3:max-keys": "MaxKeys"}
+#: S3's ARN placeholders and the request parameters that fill them
+S3_PLACEHOLDERS = {"BucketName": "Bucket", "ObjectName": "Key"}
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+")
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
@@ -88,7 +92,7 @@ def checks(req: Request, live: Live) -> list[Check]:
         name = f"apigateway:{req.method}"
         resources = [f"arn:{live.partition}:apigateway:{live.region}::{_api_path(req.path)}"]
     else:
-        name = f"{prefix}:{req.operation}"
+        name = sar.s3_action(req.operation) if prefix == "s3" else f"{prefix}:{req.operation}"
         entry = sar.action(name)
         resources = _resources(entry, req.params, live) if entry else ["*"]
     tags = request_tags(req.params)
@@ -197,6 +201,9 @@ def _value(prefix: str, placeholder: str, params: dict[str, Any], live: Live) ->
         arn = live.target_arn(str(params.get("ServiceNamespace")), str(params.get("ResourceId")),
                               str(params.get("ScalableDimension")))
         return [arn.rsplit("/", 1)[1]] if arn else []
+    if prefix == "s3" and placeholder in S3_PLACEHOLDERS:
+        given = params.get(S3_PLACEHOLDERS[placeholder])
+        return [given] if isinstance(given, str) and given else []  # (resolve decoded the path)
     value = params.get(placeholder, params.get(f"{placeholder}s"))  # AlarmName: DeleteAlarms' AlarmNames
     if isinstance(value, str) and prefix == "lambda" and value.startswith("arn:"):
         value = value.split(":")[6]  # a function ARN given as FunctionName

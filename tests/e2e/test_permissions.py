@@ -31,6 +31,7 @@ import pytest
 
 from reconciler.sandbox import iam_evaluation as ev
 from tests.support.cli import Cli, Result, clean_env
+from tests.support.manifests import write
 from tests.support.server import MotoServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,7 +70,7 @@ class Account:
                             aws_secret_access_key="testing")
 
     def printed(self, folder: Path, command: str, env: str = ENV) -> list[dict[str, Any]]:
-        r = self.root("permissions", str(folder), "--env", env, "--for", command)
+        r = self.root("permissions", str(folder), *(("--env", env) if env else ()), "--for", command)
         assert r.code == 0, r.text
         return json.loads(r.out)  # type: ignore[no-any-return]
 
@@ -95,7 +96,7 @@ class Account:
         """``reconcile COMMAND`` as ``ci`` holding ``documents``; its result and the sandbox's decisions for it."""
         self.hold(documents)
         _, self.since = self.decisions(self.since)
-        args = [command, str(folder), "--env", env] + ([] if command == "plan" else ["--auto-approve"])
+        args = [command, str(folder), *(("--env", env) if env else ())] + ([] if command == "plan" else ["--auto-approve"])
         r = self.ci(*args)
         found, self.since = self.decisions(self.since)
         return r, [d for d in found if d["caller"].endswith(":user/ci")]
@@ -349,6 +350,39 @@ def test_exhaustively_every_action_taken_out_fails_the_command_naming_it(lifecyc
         if why:
             failures.append(f"{step} without {action}: {why}: {r.err[-400:]}")
     assert failures == [], "\n".join(failures)
+
+
+# ---- model weights in S3 -------------------------------------------------------------------------------------
+
+
+def test_weights_in_s3_are_checked_holding_exactly_the_printed_policies(iam_server, tmp_path, write_audit):  # type: ignore[no-untyped-def]
+    """Plan checks that the weights exist with a ListObjectsV2 of their key: the printed plan policy grants
+    s3:ListBucket on the bucket for exactly that prefix (s3:prefix), and plan succeeds holding it; without it,
+    plan fails naming s3:ListBucket."""
+    from tests.e2e import test_weights_from_s3 as w
+
+    write_audit.watch(iam_server.url)
+    account = Account(iam_server, tmp_path, write_audit.folder)
+    s3 = account.client("s3")
+    s3.create_bucket(Bucket="finetuned")
+    s3.put_object(Bucket="finetuned", Key="twinllama/v1/model.safetensors", Body=b"w")
+    s3.put_object(Bucket="finetuned", Key="twinllama/v2.tar.gz", Body=b"w")
+    folder = write(tmp_path / "m", {
+        "stack.yaml": w.STACK, "role.yaml": w.ROLE.replace("RESOURCE", "finetuned/*"),
+        "endpoint.yaml": w.ENDPOINT.replace("URI", w.PREFIX),
+        "ic.yaml": w.IC.replace("URI", "s3://finetuned/twinllama/v2.tar.gz")})
+    documents = account.printed(folder, "plan", env="")
+    lists = [st for doc in documents for st in doc["Statement"] if "s3:ListBucket" in st["Action"]]
+    assert sorted((st["Resource"], st["Condition"]["StringEquals"]["s3:prefix"], len(st)) for st in lists) == [
+        ("arn:aws:s3:::finetuned", "twinllama/v1/", 5), ("arn:aws:s3:::finetuned", "twinllama/v2.tar.gz", 5)], lists
+    r, decisions = account.run("plan", folder, documents, env="")
+    assert r.code == 0, r.text[-3000:]
+    assert decisions and all(d["result"] == ev.ALLOW for d in decisions), [d for d in decisions if d["result"] != ev.ALLOW]
+    assert {(d["action"], d["resource"]) for d in decisions if d["action"].startswith("s3:")} == {
+        ("s3:ListBucket", "arn:aws:s3:::finetuned")}
+    r, _ = account.run("plan", folder, without(documents, "s3:ListBucket"), env="")
+    assert r.code == 1 and "not authorized to perform: s3:ListBucket on resource: arn:aws:s3:::finetuned" in r.text, \
+        r.text[-3000:]
 
 
 # ---- credentials AWS does not accept ------------------------------------------------------------------------

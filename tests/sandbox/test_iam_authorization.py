@@ -219,6 +219,7 @@ def test_a_request_signed_with_another_secret_does_not_match_and_the_right_one_d
         err = e.value.response["Error"]
         want = "SignatureDoesNotMatch" if service == "iam" else "InvalidSignatureException"
         assert err["Code"] == want and err["Message"].startswith("The request signature we calculated does not match"), err
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == (400 if service == "sagemaker" else 403)
         call(as_ci(service))  # the right secret
     with pytest.raises(ClientError) as e:
         wrong("sts").get_caller_identity()
@@ -246,10 +247,103 @@ def test_a_session_key_needs_its_session_token(server):  # type: ignore[no-untyp
                            aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=token)
         with pytest.raises(ClientError) as e:
             sts.get_caller_identity()
-        assert e.value.response["Error"]["Code"] == "InvalidClientTokenId", token
+        err = e.value.response["Error"]
+        assert (err["Code"], err["Message"]) == ("InvalidClientTokenId", "The security token included in the request "
+                                                 "is invalid."), token
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     sts = boto3.client("sts", region_name=REGION, endpoint_url=server.url, aws_access_key_id=creds["AccessKeyId"],
                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
     assert sts.get_caller_identity()["Arn"].endswith(":assumed-role/r/run")
+
+
+def test_s3_refuses_credentials_and_permissions_in_its_own_xml_and_codes(server):  # type: ignore[no-untyped-def]
+    """S3 answers REST-XML with its own codes (S3 API reference, "Error responses"): InvalidAccessKeyId (403) for a
+    key it does not know, SignatureDoesNotMatch (403), InvalidToken (400) for a session token that is not the
+    key's, AccessDenied (403) naming the action."""
+    root(server, "s3").create_bucket(Bucket="weights")
+    as_ci = user(server, allow("s3:ListBucket", "arn:aws:s3:::weights"))
+    (key,) = root(server, "iam").list_access_keys(UserName="ci")["AccessKeyMetadata"]
+
+    def s3(secret: str, token: str | None = None, key_id: str = key["AccessKeyId"]) -> Any:
+        return boto3.client("s3", region_name=REGION, endpoint_url=server.url, aws_access_key_id=key_id,
+                            aws_secret_access_key=secret, aws_session_token=token)
+
+    def refused_as(call: Any, code: str, status: int) -> str:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Code"] == code and e.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+        return str(e.value.response["Error"]["Message"])
+
+    assert as_ci("s3").list_objects_v2(Bucket="weights")["KeyCount"] == 0
+    said = refused_as(lambda: as_ci("s3").put_object(Bucket="weights", Key="k", Body=b"x"), "AccessDenied", 403)
+    assert "not authorized to perform: s3:PutObject on resource: arn:aws:s3:::weights/k" in said
+    refused_as(lambda: s3("not-the-secret").list_objects_v2(Bucket="weights"), "SignatureDoesNotMatch", 403)
+    refused_as(lambda: s3("x", key_id="AKIA" + "Q" * 16).list_objects_v2(Bucket="weights"), "InvalidAccessKeyId", 403)
+    iam = root(server, "iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                                                     "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))
+    creds = root(server, "sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/r", RoleSessionName="run")["Credentials"]
+    refused_as(lambda: s3(creds["SecretAccessKey"], "not-its-token", creds["AccessKeyId"]).list_objects_v2(Bucket="weights"),
+               "InvalidToken", 400)
+
+
+def test_keys_of_users_in_other_partitions_are_theirs(server):  # type: ignore[no-untyped-def]
+    """A user of the GovCloud partition (us-gov-west-1) signs with its key: its own, not refused, not the root."""
+    gov = "us-gov-west-1"
+    iam = boto3.client("iam", region_name=gov, endpoint_url=server.url, aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    iam.create_user(UserName="gov-ci")
+    key = iam.create_access_key(UserName="gov-ci")["AccessKey"]
+    sts = boto3.client("sts", region_name=gov, endpoint_url=server.url, aws_access_key_id=key["AccessKeyId"],
+                       aws_secret_access_key=key["SecretAccessKey"])
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws-us-gov:iam::{ACCOUNT}:user/gov-ci"
+    with pytest.raises(ClientError) as e:  # it holds no policy: refused as itself
+        boto3.client("iam", region_name=gov, endpoint_url=server.url, aws_access_key_id=key["AccessKeyId"],
+                     aws_secret_access_key=key["SecretAccessKey"]).list_roles()
+    assert e.value.response["Error"]["Code"] == "AccessDenied" and "user/gov-ci is not authorized" in str(e.value)
+
+
+def _signed(path: str, body: bytes, creds: dict[str, str], host: str) -> dict[str, str]:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest("POST", f"http://{host}{path}", data=body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(Credentials(creds["AccessKeyId"], creds["SecretAccessKey"]), "sts", REGION).add_auth(request)
+    return dict(request.headers.items())
+
+
+def _raw(server: MotoServer, head: str, headers: dict[str, str], body: bytes) -> bytes:
+    """Send exactly ``head`` (the request line), ``headers`` and ``body`` over a socket; the answer's bytes."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall((head + "\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode() + body)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_signed_request_in_absolute_form_or_chunked_is_checked_as_sent(server):  # type: ignore[no-untyped-def]
+    """The signature is checked over the request as the client sent it: a request line in absolute form
+    (``POST http://host:port/ HTTP/1.1``, as through a proxy) and a chunked body (no Content-Length) pass when
+    signed right, and are refused when not."""
+    root(server, "iam").create_user(UserName="ci")
+    key = root(server, "iam").create_access_key(UserName="ci")["AccessKey"]
+    host = f"127.0.0.1:{server.port}"
+    body = b"Action=GetCallerIdentity&Version=2011-06-15"
+    headers = {**_signed("/", body, key, host), "Host": host, "Connection": "close"}
+    absolute = _raw(server, f"POST http://{host}/ HTTP/1.1", {**headers, "Content-Length": str(len(body))}, body)
+    assert absolute.startswith(b"HTTP/1.1 200") and b"user/ci" in absolute, absolute[:400]
+    chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+    answer = _raw(server, "POST / HTTP/1.1", {**headers, "Transfer-Encoding": "chunked"}, chunked)
+    assert answer.startswith(b"HTTP/1.1 200") and b"user/ci" in answer, answer[:400]
+    forged = {**headers, "Authorization": headers["Authorization"][:-4] + "0000"}
+    answer = _raw(server, f"POST http://{host}/ HTTP/1.1", {**forged, "Content-Length": str(len(body))}, body)
+    assert answer.startswith(b"HTTP/1.1 403") and b"SignatureDoesNotMatch" in answer, answer[:400]
 
 
 def test_an_expired_session_is_expired_token(monkeypatch):  # type: ignore[no-untyped-def]
@@ -342,6 +436,12 @@ def test_checks_name_the_resources_the_reference_requires():  # type: ignore[no-
     assert alarm_b.resource == f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:b"
     (listing,) = checks(Request("tagging", "GetResources", {}), live())
     assert (listing.action, listing.resource) == ("tag:GetResources", "*")
+    # S3: the action is not always the operation's name, and the ARN comes from Bucket and Key
+    (weights,) = checks(Request("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "w/", "MaxKeys": "1"}), live())
+    assert (weights.action, weights.resource) == ("s3:ListBucket", "arn:aws:s3:::b")
+    assert weights.context == {"s3:prefix": ["w/"], "s3:max-keys": ["1"]}
+    (head,) = checks(Request("s3", "HeadObject", {"Bucket": "b", "Key": "w/model.tar.gz"}), live())
+    assert (head.action, head.resource) == ("s3:GetObject", "arn:aws:s3:::b/w/model.tar.gz")
 
 
 def test_a_role_passed_to_a_service_is_a_pass_role_check():  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.kinds.base import Resource
-from reconciler.kinds.endpoint import naming
+from reconciler.kinds.endpoint import naming, weights
 from reconciler.kinds.endpoint.scale_to_zero import alarm_name, wanted
 from reconciler.permissions.grants import (
     READ,
@@ -25,6 +25,7 @@ from reconciler.permissions.grants import (
     role_check,
     secret_reads,
     secret_values,
+    weights_check,
 )
 
 SAGEMAKER = "sagemaker.amazonaws.com"
@@ -119,6 +120,7 @@ def permissions(self: Any, res: Resource | None, need: str, scope: Scope) -> lis
     if need == READ:  # plan also reads what runs on it (a component someone else put there is a conflict)
         return [*parts(scope, READ, False, name, live, live, ["*"]), *scaling(scope, READ, []),
                 *role_check(scope, spec.executionRole), *secret_reads(scope, secrets),
+                *weights_check(scope, [c.target for c in weights.checks(spec.model)]),
                 grant("servicequotas:ListServiceQuotas")]  # (the instance quotas, checked at plan)
     autoscaling = spec.autoscaling.model_dump() if spec.autoscaling is not None else None
     alarms = [alarm_name(c) for c in component if wanted(spec.type, autoscaling, c)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.kinds.base import Resource
-from reconciler.kinds.endpoint import naming
+from reconciler.kinds.endpoint import naming, weights
 from reconciler.kinds.endpoint.permissions import SAGEMAKER, parts, sagemaker, scaling, secrets_of
 from reconciler.kinds.endpoint.scale_to_zero import alarm_name
 from reconciler.permissions import grants as g
@@ -25,7 +25,8 @@ def permissions(self: Any, res: Resource | None, need: str, scope: g.Scope) -> l
     secrets, role = secrets_of(spec.model), spec.executionRole or _endpoint_role(res, scope)
     if need == g.READ:
         return [*parts(scope, g.READ, False, "", models, [], [name]), *scaling(scope, g.READ, []),
-                *(g.role_check(scope, role) if role else []), *g.secret_reads(scope, secrets)]
+                *(g.role_check(scope, role) if role else []), *g.secret_reads(scope, secrets),
+                *g.weights_check(scope, [c.target for c in weights.checks(spec.model)])]
     alarms = [alarm_name(name)] if spec.autoscaling is not None and spec.autoscaling.minCount == 0 else []
     out = [*parts(scope, need, owned, "", models, [], [name]),
            *scaling(scope, need, alarms, register=spec.autoscaling is not None)]
