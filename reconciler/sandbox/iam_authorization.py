@@ -10,15 +10,11 @@ the decisions: caller, action, resource, result, the statements that allowed it,
 be evaluated. ``/moto-api/reset`` forgets them and returns to the mode the server started with.
 
 Who is checked: an active key of an IAM user (its inline and attached policies and its groups') or of a role
-session from ``AssumeRole`` (the role's inline and attached policies). A key of IAM's form (``AKIA``/``ASIA`` and
-16 letters or digits) that no user or session holds, or holds inactive (deleted, deactivated, never issued), is
-refused in enforce mode as AWS refuses it: ``InvalidClientTokenId`` ("The security token included in the request
-is invalid.", HTTP 403) from the query services, ``UnrecognizedClientException`` from the JSON ones. Any other key,
-such as the sandbox's own dummy credentials (``sandbox``, ``testing``), is the account's root user, which identity
-policies do not restrict. ``sts:GetCallerIdentity`` needs no permission, as in AWS (but a valid key). In
-enforce mode a user's or session's request is signed again with the key's secret: another secret's signature is
-``SignatureDoesNotMatch`` (query) / ``InvalidSignatureException`` (JSON), as AWS answers it; a session's key
-needs its session token (else InvalidClientTokenId) and is ``ExpiredToken`` once the session has expired.
+session from ``AssumeRole`` (the role's inline and attached policies), in any partition. In enforce mode the
+credentials are checked first, as AWS does (``iam_authentication``: an unknown or inactive key, a session's missing
+token or expiry, a signature made with another secret). Any key outside IAM's form, such as the sandbox's own
+dummy credentials (``sandbox``, ``testing``), is the account's root user, which identity policies do not restrict.
+``sts:GetCallerIdentity`` needs no permission, as in AWS (but valid credentials).
 
 Why not moto's own (``INITIAL_NO_AUTH_ACTION_COUNT``, moto 5.2): it checks the action alone, with the service's
 signing name as prefix (``monitoring:``, ``tagging:``; ``apigateway:CreateApi`` for what IAM calls
@@ -30,7 +26,6 @@ either: permissions boundaries, SCPs, session policies, resource-based policies.
 
 from __future__ import annotations
 
-import hmac
 import json
 import os
 import re
@@ -43,17 +38,12 @@ from xml.sax.saxutils import escape
 
 from reconciler.sandbox import iam_evaluation as ev
 from reconciler.sandbox.extensions import request_body, request_target
+from reconciler.sandbox.iam_authentication import ISSUED, MOTO_TOKEN_KEY, Refused, holder, unauthenticated
 from reconciler.sandbox.iam_requests import Check, Live, Request, checks
 
 ROUTE = "/reconcile-sandbox/iam"
 MODES = ("off", "record", "enforce")
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
-#: an access key id as IAM and STS issue them (moto's too): what a user's or a session's key looks like
-_ISSUED = re.compile(r"(AKIA|ASIA)[A-Z0-9]{16}")
-#: the one key moto's GetSessionToken and GetFederationToken hand out, held by no one it records: the root's, as
-#: every key outside IAM's form (AWS: the permissions of the user who asked for it)
-_MOTO_TOKEN_KEY = "AKIAIOSFODNN7EXAMPLE"
-INVALID_TOKEN = "The security token included in the request is invalid."
 _lock = threading.Lock()
 _state: dict[str, Any] = {"mode": "off", "initial": "off", "seq": 0}
 _decisions: deque[dict[str, Any]] = deque(maxlen=100_000)
@@ -68,27 +58,10 @@ def _iam(account: str) -> Any:
     return iam_backends[account]["aws"]
 
 
-def _holder(key: str) -> tuple[str, Any, Any, Any] | None:
-    """(account, its IAM backend, the user or None, the role session or None) holding the active key ``key``, in
-    any partition (None: no one holds it active)."""
-    from moto.iam.models import iam_backends
-    from moto.sts.models import sts_backends
-
-    for account in list(iam_backends):
-        for partition, backend in list(iam_backends[account].items()):
-            for user in list(backend.users.values()):
-                if any(k.access_key_id == key and k.status == "Active" for k in user.access_keys):
-                    return account, backend, user, None
-            for session in list(sts_backends[account][partition].assumed_roles):
-                if session.access_key_id == key:
-                    return account, backend, None, session
-    return None
-
-
 def _principal(key: str) -> tuple[str, str, list[ev.Policy]] | None:
     """(account, ARN, policies) of the IAM user or role session whose active key ``key`` is; None: no one's (the
     account's root when ``key`` is not of IAM's form, else a key AWS does not know)."""
-    found = _holder(key)
+    found = holder(key)
     if found is None:
         return None
     account, backend, user, session = found
@@ -97,94 +70,6 @@ def _principal(key: str) -> tuple[str, str, list[ev.Policy]] | None:
     partition, role = session.role_arn.split(":")[1], session.role_arn.rsplit("/", 1)[1]
     return account, f"arn:{partition}:sts::{account}:assumed-role/{role}/{session.session_name}", \
         _role_policies(backend, role)
-
-
-def _credential(key: str) -> tuple[str, Any] | None:
-    """(secret, the role session or None for a user) of the active user key or session key ``key``."""
-    found = _holder(key)
-    if found is None:
-        return None
-    _, _, user, session = found
-    if session is not None:
-        return str(session.secret_access_key), session
-    return str(next(k.secret_access_key for k in user.access_keys if k.access_key_id == key)), None
-
-
-#: how AWS words a refusal in each protocol: (code, message) for the query services (IAM, STS: HTTP 403) and the
-#: JSON and rest-json ones (HTTP 400 / 403), (code, message, HTTP status) for S3's REST-XML
-Refused = dict[str, tuple[Any, ...]]
-EXPIRED = "The security token included in the request is expired"
-UNKNOWN_KEY: Refused = {"query": ("InvalidClientTokenId", INVALID_TOKEN),
-                        "json": ("UnrecognizedClientException", INVALID_TOKEN),
-                        "s3": ("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.",
-                               403)}
-BAD_TOKEN: Refused = {**UNKNOWN_KEY, "s3": ("InvalidToken", "The provided token is malformed or otherwise invalid.", 400)}
-EXPIRED_TOKEN: Refused = {"query": ("ExpiredToken", EXPIRED), "json": ("ExpiredTokenException", EXPIRED),
-                          "s3": ("ExpiredToken", "The provided token has expired.", 400)}
-
-
-def denied(text: str) -> Refused:
-    return {"query": ("AccessDenied", text), "json": ("AccessDeniedException", text), "s3": ("AccessDenied", text, 403)}
-
-
-def unauthenticated(environ: dict[str, Any], body: bytes, key: str) -> Refused | None:
-    """Why AWS refuses the credentials of a user's or session's request before any policy, or None. A session's
-    key is valid only with its session token (X-Amz-Security-Token) and until it expires; any key's request must
-    be signed with its secret."""
-    found = _credential(key)
-    if found is None:
-        return UNKNOWN_KEY
-    secret, session = found
-    if session is not None:
-        if environ.get("HTTP_X_AMZ_SECURITY_TOKEN") != session.session_token:
-            return BAD_TOKEN
-        from moto.core.utils import utcnow
-
-        if utcnow() >= session.expiration:
-            return EXPIRED_TOKEN
-    if not signature_matches(environ, body, secret):
-        return BAD_SIGNATURE
-    return None
-
-
-_SIGNATURE = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request,\s*"
-                        r"SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})")
-_WSGI_HEADER = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
-SIGNATURE_WORDS = ("The request signature we calculated does not match the signature you provided. Check your AWS "
-                   "Secret Access Key and signing method. Consult the service documentation for details.")
-BAD_SIGNATURE: Refused = {"query": ("SignatureDoesNotMatch", SIGNATURE_WORDS),
-                          "json": ("InvalidSignatureException", SIGNATURE_WORDS),
-                          "s3": ("SignatureDoesNotMatch", "The request signature we calculated does not match the "
-                                 "signature you provided. Check your key and signing method.", 403)}
-
-
-def signature_matches(environ: dict[str, Any], body: bytes, secret: str) -> bool:
-    """The request's SigV4 signature is the one ``secret`` makes of it (AWS recomputes it and refuses a request
-    signed with another secret: SignatureDoesNotMatch). botocore's signer over the request as it came in: the
-    signed headers, the path and query as sent, the body (or the x-amz-content-sha256 it signed)."""
-    from botocore.auth import S3SigV4Auth, SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    found = _SIGNATURE.fullmatch((environ.get("HTTP_AUTHORIZATION") or "").strip())
-    if found is None:
-        return False
-    key, _, region, service, signed, signature = found.groups()
-    headers = {}
-    for name in signed.split(";"):
-        value = environ.get(_WSGI_HEADER.get(name, "HTTP_" + name.upper().replace("-", "_")))
-        if value is None:
-            return False
-        headers[name] = value
-    if "x-amz-date" not in headers:
-        return False
-    raw = request_target(environ)
-    request = AWSRequest(method=environ.get("REQUEST_METHOD", "GET"), url=f"http://{headers.get('host', 'h')}{raw}",
-                         data=body, headers=headers)
-    request.context["timestamp"] = headers["x-amz-date"]
-    auth = (S3SigV4Auth if service == "s3" else SigV4Auth)(Credentials(key, secret), service, region)
-    expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
-    return hmac.compare_digest(expected, signature)
 
 
 def _managed(policies: list[Any]) -> list[ev.Policy]:
@@ -327,6 +212,11 @@ def message(caller: str, check: Check, decision: ev.Decision) -> str:
     return f"User: {caller} is not authorized to perform: {check.action} on resource: {check.resource} {why}"
 
 
+def denied(text: str) -> Refused:
+    """AccessDenied, as each protocol words it."""
+    return {"query": ("AccessDenied", text), "json": ("AccessDeniedException", text), "s3": ("AccessDenied", text, 403)}
+
+
 def refusal(environ: dict[str, Any], why: Refused, service: str | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
     """(status, headers, body) of AWS's refusal ``why`` in the request's protocol. A JSON service answers with its
     JSON name; only one its model marks ``awsQueryCompatible`` (CloudWatch) adds the query name in
@@ -425,8 +315,8 @@ def wsgi_middleware(app: Any) -> Any:
 
         resolved = resolve(environ, body)
         service = resolved[0] if resolved else None
-        if _state["mode"] == "enforce" and (principal is not None or (_ISSUED.fullmatch(key)
-                                                                        and key != _MOTO_TOKEN_KEY)):
+        if _state["mode"] == "enforce" and (principal is not None or (ISSUED.fullmatch(key)
+                                                                        and key != MOTO_TOKEN_KEY)):
             why = unauthenticated(environ, body, key)
             if why is not None:
                 return _refuse(environ, start_response, refusal(environ, why, service))
