@@ -59,16 +59,17 @@ def test_iam_sees_at_most_sixteen_requests_at_once_by_default(cli, moto_server, 
     assert cli("apply", str(m), "--auto-approve", "--quiet").code == 0
     c, proxy = proxied(cli, moto_server)
     try:
-        for op in PER_RESOURCE:  # each held: the pool fills up
-            proxy.add(Rule("delay", match=op, seconds=0.6, times=None))
+        for op in PER_RESOURCE:  # each held a second: the pool fills up, and its reads are held together
+            proxy.add(Rule("delay", match=op, seconds=1.0, times=None))
         assert c("plan", str(m), "--detailed-exitcode").code == 0
         reads = _per_resource(proxy)
     finally:
         proxy.stop()
     assert len(reads) == 30
-    # a worker's next read reaches the proxy at least 0.6 s after its last: any 0.5 s holds at most one per worker
-    busiest = max(sum(1 for u in reads if t <= u < t + 0.5) for t in reads)
-    assert busiest == 16, [round(t - reads[0], 2) for t in reads]
+    # counted by the proxy, not timed by the test (a 0.5 s window of arrival times saw 15 on a loaded CI machine):
+    # never more than 16 at once, and the pool does fill (not exactly 16 at some moment: a worker whose resource's
+    # read ahead is in flight waits for it instead of reading, so the pool's 16 workers may hold fewer requests)
+    assert 12 <= proxy.delayed_most <= 16, (proxy.delayed_most, [round(t - reads[0], 2) for t in reads])
 
 
 def test_the_orphan_scan_goes_out_with_the_declared_reads_not_after_them(cli, moto_server, tmp_path):  # type: ignore[no-untyped-def]

@@ -142,6 +142,8 @@ class FaultProxy:
         self.counts: Counter = Counter()
         self.injected: Counter = Counter()
         self.held = threading.Event()
+        #: requests inside a "delay" rule at once: now, and the most there ever were
+        self.delayed_now = self.delayed_most = 0
         self.release = threading.Event()
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
@@ -253,7 +255,14 @@ class FaultProxy:
                     self._forward(body, deliver=False)
                     self._drop()
                 elif rule.action == "delay":
-                    time.sleep(rule.seconds)
+                    with proxy._lock:
+                        proxy.delayed_now += 1
+                        proxy.delayed_most = max(proxy.delayed_most, proxy.delayed_now)
+                    try:
+                        time.sleep(rule.seconds)
+                    finally:
+                        with proxy._lock:
+                            proxy.delayed_now -= 1
                     req.outcome = f"delay:{self._forward(body)}"
                 elif rule.action == "hold":
                     if rule.deliver:
