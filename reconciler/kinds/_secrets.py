@@ -104,6 +104,11 @@ def mask_plain(value: Any, key: str = "") -> Any:
     return value
 
 
+def secret_names(environment: dict[str, Any] | None) -> list[str]:
+    """The Secrets Manager secrets an environment's {secretsManager: NAME} values name, by key."""
+    return [v.secretsManager for _, v in sorted((environment or {}).items()) if isinstance(v, SecretRef)]
+
+
 def environment_checks(environment: dict[str, Any], path: tuple) -> list[Check]:
     """A "secret exists" check for every {secretsManager: NAME} value of an environment at ``path``."""
     return [Check("secret", v.secretsManager, path + (k,)) for k, v in sorted(environment.items())

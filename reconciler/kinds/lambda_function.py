@@ -30,7 +30,13 @@ from reconciler.artifacts import fingerprint as _fingerprint
 from reconciler.aws import secretsmanager
 from reconciler.errors import Issue
 from reconciler.kinds import _code
-from reconciler.kinds._secrets import SecretRef, environment_checks, mask_environment_change, role_checks
+from reconciler.kinds._secrets import (
+    SecretRef,
+    environment_checks,
+    mask_environment_change,
+    role_checks,
+    secret_names,
+)
 from reconciler.kinds.base import (
     Check,
     Kind,
@@ -383,7 +389,7 @@ class FunctionKind(Kind):
         )
 
         arn = scope.arn("lambda", f"function:{res.name}" if res is not None else "function:*")
-        secrets = [v.secretsManager for v in res.spec.environment.values() if isinstance(v, SecretRef)] if res else []
+        secrets = secret_names(res.spec.environment) if res is not None else []
         if need == READ:  # the orphan scan reads in full what the tagging listing found
             checks = role_check(scope, res.spec.role) if res is not None else []
             return [grant("lambda:GetFunction", arn, owned=res is None), *checks, *secret_reads(scope, secrets)]

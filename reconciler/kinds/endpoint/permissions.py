@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.kinds._secrets import secret_names
 from reconciler.kinds.base import Resource
 from reconciler.kinds.endpoint import naming, weights
 from reconciler.kinds.endpoint.scale_to_zero import alarm_name, wanted
@@ -50,8 +51,7 @@ def sagemaker(scope: Scope, kind: str, name: str) -> str:
 
 def secrets_of(model: Any) -> list[str]:
     """The Secrets Manager secrets a model's environment names."""
-    return [v.secretsManager for v in (model.environment.values() if model is not None else ())
-            if hasattr(v, "secretsManager")]
+    return secret_names(model.environment if model is not None else None)
 
 
 def scaling(scope: Scope, need: str, alarms: list[str], register: bool = False) -> list[Grant]:
