@@ -20,13 +20,43 @@ from dataclasses import dataclass
 
 RESOURCE_TAG = "aws:ResourceTag/${TagKey}"
 #: S3's API operations whose IAM action has another name (the Amazon S3 User Guide, "Required permissions for
-#: Amazon S3 API operations"); every other S3 operation's action is its own name (s3:GetObject, s3:CreateBucket)
+#: Amazon S3 API operations"): the object and listing operations, and the bucket configurations whose Delete* is the
+#: Put* action. Every other S3 operation is checked as ``s3:<Operation>`` (s3:GetObject, s3:CreateBucket); the few
+#: newer ones whose action is another service's (s3express:CreateSession) or not known here are not mapped.
 S3_ACTIONS = {"ListObjectsV2": "s3:ListBucket", "ListObjects": "s3:ListBucket", "HeadBucket": "s3:ListBucket",
               "HeadObject": "s3:GetObject", "ListBuckets": "s3:ListAllMyBuckets", "DeleteObjects": "s3:DeleteObject",
               "ListObjectVersions": "s3:ListBucketVersions", "CreateMultipartUpload": "s3:PutObject",
               "UploadPart": "s3:PutObject", "CompleteMultipartUpload": "s3:PutObject", "CopyObject": "s3:PutObject",
               "ListMultipartUploads": "s3:ListBucketMultipartUploads", "ListParts": "s3:ListMultipartUploadParts",
-              "GetObjectAttributes": "s3:GetObject", "UploadPartCopy": "s3:PutObject"}
+              "GetObjectAttributes": "s3:GetObject", "UploadPartCopy": "s3:PutObject",
+              "SelectObjectContent": "s3:GetObject",
+              "GetBucketCors": "s3:GetBucketCORS", "PutBucketCors": "s3:PutBucketCORS", "DeleteBucketCors": "s3:PutBucketCORS",
+              "GetBucketEncryption": "s3:GetEncryptionConfiguration",
+              "PutBucketEncryption": "s3:PutEncryptionConfiguration",
+              "DeleteBucketEncryption": "s3:PutEncryptionConfiguration",
+              "GetBucketLifecycle": "s3:GetLifecycleConfiguration",
+              "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+              "PutBucketLifecycle": "s3:PutLifecycleConfiguration",
+              "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+              "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
+              "DeleteBucketTagging": "s3:PutBucketTagging",
+              "GetBucketReplication": "s3:GetReplicationConfiguration",
+              "PutBucketReplication": "s3:PutReplicationConfiguration",
+              "DeleteBucketReplication": "s3:PutReplicationConfiguration",
+              "DeleteBucketOwnershipControls": "s3:PutBucketOwnershipControls",
+              "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+              "PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+              "DeletePublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+              "GetBucketAccelerateConfiguration": "s3:GetAccelerateConfiguration",
+              "PutBucketAccelerateConfiguration": "s3:PutAccelerateConfiguration",
+              "GetBucketNotificationConfiguration": "s3:GetBucketNotification",
+              "PutBucketNotificationConfiguration": "s3:PutBucketNotification",
+              "GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+              "PutObjectLockConfiguration": "s3:PutBucketObjectLockConfiguration",
+              **{f"{verb}Bucket{what}Configuration{'s' if verb == 'List' else ''}":
+                 f"s3:{'Get' if verb in ('Get', 'List') else 'Put'}{what}Configuration"
+                 for what in ("Analytics", "IntelligentTiering", "Inventory", "Metrics")
+                 for verb in ("Get", "Put", "Delete", "List")}}
 
 
 def s3_action(operation: str) -> str:

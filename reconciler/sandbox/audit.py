@@ -215,7 +215,8 @@ def resolve(environ: dict[str, Any], body: bytes) -> tuple[str, str, dict[str, A
         if found:
             name, params = found
             op = _model(service).operation_model(name)
-            query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            # (blank values kept: ListObjectsV2's ``prefix=`` is the empty prefix IAM's s3:prefix compares)
+            query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
             return service, name, {**_members(op.input_shape, {**_json(body), **query}), **params}
     return (signing or "unknown"), f"{method} {path}", _json(body)
 

@@ -81,7 +81,8 @@ def request_target(environ: dict[str, Any]) -> str:
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if not raw:
         query = environ.get("QUERY_STRING")
-        return urllib.parse.quote(environ.get("PATH_INFO", "/")) + (f"?{query}" if query else "")
+        path = environ.get("PATH_INFO", "/").encode("latin-1")  # (WSGI: the path's bytes as latin-1 text)
+        return urllib.parse.quote(path) + (f"?{query}" if query else "")
     if "://" in raw.split("?", 1)[0]:
         parts = urllib.parse.urlsplit(raw)
         return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

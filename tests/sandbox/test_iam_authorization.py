@@ -131,6 +131,18 @@ def test_a_role_session_holds_its_roles_policies(iam_server):  # type: ignore[no
     assert "assumed-role/ci-role/run is not authorized to perform: sagemaker:ListEndpoints" in str(e.value)
 
 
+def test_a_listing_is_allowed_only_for_the_s3_prefix_its_statement_names(iam_server):  # type: ignore[no-untyped-def]
+    """s3:ListBucket with ``s3:prefix`` (what ``reconcile permissions`` grants for model weights): allowed for that
+    prefix, the empty one (a bucket-root URI) included, and refused for any other."""
+    root(iam_server, "s3").create_bucket(Bucket="weights")
+    bucket = "arn:aws:s3:::weights"
+    as_ci = user(iam_server, allow("s3:ListBucket", bucket, StringEquals={"s3:prefix": "w/v1/"}),
+                 allow("s3:ListBucket", bucket, StringEquals={"s3:prefix": ""}))
+    assert as_ci("s3").list_objects_v2(Bucket="weights", Prefix="w/v1/", MaxKeys=1)["KeyCount"] == 0
+    assert as_ci("s3").list_objects_v2(Bucket="weights", Prefix="", MaxKeys=1)["KeyCount"] == 0
+    refused(lambda: as_ci("s3").list_objects_v2(Bucket="weights", Prefix="w/v2/", MaxKeys=1), "s3:ListBucket", bucket)
+
+
 def test_decisions_are_listed_and_the_mode_returns_to_the_start_setting_on_reset(iam_server):  # type: ignore[no-untyped-def]
     as_ci = user(iam_server)
     with pytest.raises(ClientError):

@@ -228,3 +228,17 @@ def test_a_weaker_condition_covers_a_stricter_one():
     ], scope)
     assert sorted(s.conditions[0][0] + " " + s.conditions[0][2][0] for s in found) == [
         "ArnLike arn:aws:iam::*:policy/*", "StringEquals arn:aws:iam::*:policy/q"]  # (another operator: kept)
+
+
+def test_s3_operations_map_to_iam_actions_that_exist():
+    """S3's operations whose IAM action has another name (ListObjectsV2 -> s3:ListBucket) map to actions the
+    Service Authorization Reference has, from operations botocore's S3 model has; the rest keep their name."""
+    import botocore.session
+
+    from reconciler.awsmodel import iam_reference as sar
+
+    operations = set(botocore.session.get_session().get_service_model("s3").operation_names)
+    assert set(sar.S3_ACTIONS) <= operations, set(sar.S3_ACTIONS) - operations
+    assert [a for a in sar.S3_ACTIONS.values() if sar.action(a) is None] == []
+    assert sar.s3_action("ListObjectsV2") == "s3:ListBucket" and sar.s3_action("GetObject") == "s3:GetObject"
+    assert sar.s3_action("DeleteBucketCors") == "s3:PutBucketCORS"
