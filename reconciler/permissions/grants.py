@@ -103,9 +103,11 @@ def secret_values(scope: Scope, secrets: list[str]) -> list[Grant]:
 def weights_check(scope: Scope, uris: list[str]) -> list[Grant]:
     """Plan checks that model weights exist with one ListObjectsV2 of their key (reconciler/checks.py):
     ``s3:ListBucket`` on the bucket, for exactly that prefix (``s3:prefix``); never an object's content."""
+    from reconciler.kinds.endpoint.weights import split
+
     out = []
     for uri in sorted(set(uris)):
-        bucket, _, key = uri[len("s3://"):].partition("/")
+        bucket, key = split(uri)
         out.append(grant("s3:ListBucket", f"arn:{scope.partition}:s3:::{bucket}",
                          conditions=(("StringEquals", "s3:prefix", (key,)),)))
     return out

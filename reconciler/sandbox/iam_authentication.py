@@ -46,17 +46,6 @@ def holder(key: str) -> tuple[str, Any, Any, Any] | None:
     return None
 
 
-def _credential(key: str) -> tuple[str, Any] | None:
-    """(secret, the role session or None for a user) of the active user key or session key ``key``."""
-    found = holder(key)
-    if found is None:
-        return None
-    _, _, user, session = found
-    if session is not None:
-        return str(session.secret_access_key), session
-    return str(next(k.secret_access_key for k in user.access_keys if k.access_key_id == key)), None
-
-
 #: how AWS words a refusal in each protocol: (code, message) for the query services (IAM, STS: HTTP 403) and the
 #: JSON and rest-json ones (HTTP 400 / 403), (code, message, HTTP status) for S3's REST-XML
 Refused = dict[str, tuple[Any, ...]]
@@ -70,21 +59,24 @@ EXPIRED_TOKEN: Refused = {"query": ("ExpiredToken", EXPIRED), "json": ("ExpiredT
                           "s3": ("ExpiredToken", "The provided token has expired.", 400)}
 
 
-def unauthenticated(environ: dict[str, Any], body: bytes, key: str) -> Refused | None:
-    """Why AWS refuses the credentials of a user's or session's request before any policy, or None. A session's
-    key is valid only with its session token (X-Amz-Security-Token) and until it expires; any key's request must
-    be signed with its secret."""
-    found = _credential(key)
+def unauthenticated(environ: dict[str, Any], body: bytes, key: str, found: tuple[str, Any, Any, Any] | None
+                    ) -> Refused | None:
+    """Why AWS refuses the credentials of a request signed with ``key`` (``found``: ``holder(key)``) before any
+    policy, or None. A session's key is valid only with its session token (X-Amz-Security-Token) and until it
+    expires; any key's request must be signed with its secret."""
     if found is None:
         return UNKNOWN_KEY
-    secret, session = found
+    _, _, user, session = found
     if session is not None:
+        secret = str(session.secret_access_key)
         if environ.get("HTTP_X_AMZ_SECURITY_TOKEN") != session.session_token:
             return BAD_TOKEN
         from moto.core.utils import utcnow
 
         if utcnow() >= session.expiration:
             return EXPIRED_TOKEN
+    else:
+        secret = str(next(k.secret_access_key for k in user.access_keys if k.access_key_id == key))
     if not signature_matches(environ, body, secret):
         return BAD_SIGNATURE
     return None

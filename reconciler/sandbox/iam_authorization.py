@@ -58,12 +58,8 @@ def _iam(account: str) -> Any:
     return iam_backends[account]["aws"]
 
 
-def _principal(key: str) -> tuple[str, str, list[ev.Policy]] | None:
-    """(account, ARN, policies) of the IAM user or role session whose active key ``key`` is; None: no one's (the
-    account's root when ``key`` is not of IAM's form, else a key AWS does not know)."""
-    found = holder(key)
-    if found is None:
-        return None
+def _principal(found: tuple[str, Any, Any, Any]) -> tuple[str, str, list[ev.Policy]]:
+    """(account, ARN, policies) of the IAM user or role session ``holder`` found holding the request's key."""
     account, backend, user, session = found
     if user is not None:
         return account, user.arn, _user_policies(backend, user.name)
@@ -309,19 +305,19 @@ def wsgi_middleware(app: Any) -> Any:
         if _state["mode"] == "off" or found is None:
             return app(environ, start_response)
         key, region, signing = found.groups()
-        principal = _principal(key)
+        found = holder(key)  # (the one lookup of the key: the credentials are checked first, then the policies)
         body = request_body(environ)
         from reconciler.sandbox.audit import resolve
 
         resolved = resolve(environ, body)
         service = resolved[0] if resolved else None
-        if _state["mode"] == "enforce" and (principal is not None or (ISSUED.fullmatch(key)
-                                                                        and key != MOTO_TOKEN_KEY)):
-            why = unauthenticated(environ, body, key)
+        if _state["mode"] == "enforce" and (found is not None or (ISSUED.fullmatch(key) and key != MOTO_TOKEN_KEY)):
+            why = unauthenticated(environ, body, key, found)
             if why is not None:
                 return _refuse(environ, start_response, refusal(environ, why, service))
-        if principal is None or resolved is None or resolved[1] == "GetCallerIdentity":
+        if found is None or resolved is None or resolved[1] == "GetCallerIdentity":
             return app(environ, start_response)
+        principal = _principal(found)
         raw = request_target(environ)
         request = Request(signing, resolved[1], resolved[2], environ.get("REQUEST_METHOD", "POST"), raw)
         refused = decide(principal, request, region)

@@ -55,11 +55,12 @@ def evaluate(policies: list[Policy], action: str, resource: str, context: dict[s
         for i, st in enumerate([statements] if isinstance(statements, dict) else statements):
             if not isinstance(st, dict) or not _applies(st, action, resource):
                 continue
-            held, why = _conditions(st.get("Condition") or {}, ctx)
+            failed, why = _conditions(st.get("Condition") or {}, ctx)
             unevaluated += why
-            # a Deny whose condition the sandbox cannot evaluate is taken to apply: refusing what AWS might allow
-            # shows in a test, allowing what AWS would refuse does not
-            if not held and not (why and st.get("Effect") == "Deny"):
+            # a condition the sandbox cannot evaluate: an Allow is taken not to apply, a Deny (unless another of
+            # its conditions fails) to apply; refusing what AWS might allow shows in a test, allowing what AWS
+            # would refuse does not
+            if failed or (why and st.get("Effect") != "Deny"):
                 continue
             label = f"{pol.name}#{st.get('Sid') or i}"
             (denied if st.get("Effect") == "Deny" else allowed).append(label)
@@ -119,7 +120,8 @@ _NEGATED = {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "Ar
 
 
 def _conditions(block: dict[str, Any], ctx: dict[str, list[str]]) -> tuple[bool, list[str]]:
-    """(every condition holds, the ones that could not be evaluated)."""
+    """(a condition the sandbox can evaluate fails, the ones it could not evaluate): the statement applies when
+    nothing fails and nothing is left unevaluated; the result does not depend on the conditions' order."""
     unevaluated = []
     for operator, keys in block.items():
         qualifier, _, op = operator.rpartition(":")
@@ -129,19 +131,19 @@ def _conditions(block: dict[str, Any], ctx: dict[str, list[str]]) -> tuple[bool,
             values = [str(v).lower() if isinstance(v, bool) else str(v) for v in _listed(wanted)]
             if any("${" in v for v in values) or (base not in _OPS and base != "Null"):
                 unevaluated.append(f"{operator} {key}")
-                return False, unevaluated
+                continue
             got = ctx.get(key.lower())
             if base == "Null":
                 if (got is None) != (values[0].lower() == "true"):
-                    return False, unevaluated
+                    return True, unevaluated
                 continue
             if got is None:
                 if if_exists or (base in _NEGATED and not qualifier):
                     continue
-                return False, unevaluated
+                return True, unevaluated
             if not _holds(base, values, got, qualifier):
-                return False, unevaluated
-    return True, unevaluated
+                return True, unevaluated
+    return False, unevaluated
 
 
 def _holds(operator: str, wanted: list[str], got: list[str], qualifier: str) -> bool:

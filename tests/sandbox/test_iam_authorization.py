@@ -244,3 +244,9 @@ def test_a_deny_whose_condition_cannot_be_evaluated_is_taken_to_apply():  # type
     unsure_allow = [ev.Policy("p", {"Version": "2012-10-17", "Statement": [{**allow, "Condition": deny["Condition"]}]})]
     decision = ev.evaluate(unsure_allow, "s:A", "arn:aws:s:::r", {"aws:principaltag/team": ["ml"]})
     assert decision.result == ev.IMPLICIT and decision.unevaluated, decision
+    # a Deny whose other condition fails does not apply, whichever of the two comes first
+    fails = {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
+    for condition in ({**deny["Condition"], **fails}, {**fails, **deny["Condition"]}):
+        policies = [ev.Policy("p", {"Version": "2012-10-17", "Statement": [allow, {**deny, "Condition": condition}]})]
+        decision = ev.evaluate(policies, "s:A", "arn:aws:s:::r", {"aws:requestedregion": ["us-east-1"]})
+        assert decision.result == ev.ALLOW, (list(condition), decision)
