@@ -52,10 +52,10 @@ _decisions: deque[dict[str, Any]] = deque(maxlen=100_000)
 # ---- who is calling, and what may they do --------------------------------------------------------------
 
 
-def _iam(account: str) -> Any:
+def _iam(account: str, partition: str) -> Any:
     from moto.iam.models import iam_backends
 
-    return iam_backends[account]["aws"]
+    return iam_backends[account][partition]
 
 
 def _principal(found: tuple[str, Any, Any, Any]) -> tuple[str, str, list[ev.Policy]]:
@@ -107,14 +107,18 @@ def _role_policies(backend: Any, role: str) -> list[ev.Policy]:
 
 
 def live(account: str, region: str) -> Live:
-    return Live(account, region, path_of=lambda entity, name: _path_of(account, entity, name),
+    """What IAM knows of the resources in ``region``'s partition (GovCloud's ARNs are ``arn:aws-us-gov:…``)."""
+    from moto.utilities.utils import get_partition
+
+    partition = get_partition(region)
+    return Live(account, region, partition, path_of=lambda entity, name: _path_of(account, partition, entity, name),
                 secret_arn=lambda sid: _secret_arn(account, region, sid),
                 target_arn=lambda ns, rid, dim: _target_arn(account, region, ns, rid, dim),
                 tags_of=lambda arn: _tags_of(account, region, arn))
 
 
-def _path_of(account: str, entity: str, name: str) -> str | None:
-    backend = _iam(account)
+def _path_of(account: str, partition: str, entity: str, name: str) -> str | None:
+    backend = _iam(account, partition)
     try:
         return str({"role": backend.get_role, "user": backend.get_user}[entity](name).path)
     except Exception:
@@ -140,7 +144,7 @@ def _tags_of(account: str, region: str, arn: str) -> dict[str, str] | None:
     service, kind_and_name = arn.split(":")[2], arn.split(":", 5)[5]
     try:
         if service == "iam":
-            backend, (kind, _, rest) = _iam(account), kind_and_name.partition("/")
+            backend, (kind, _, rest) = _iam(account, arn.split(":")[1]), kind_and_name.partition("/")
             name = rest.rsplit("/", 1)[-1]
             if kind == "role":
                 return {t["Key"]: t["Value"] for t in backend.get_role(name).tags}

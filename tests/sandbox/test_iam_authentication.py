@@ -155,6 +155,12 @@ def test_keys_of_users_in_other_partitions_are_theirs(iam_server):  # type: igno
         boto3.client("iam", region_name=gov, endpoint_url=iam_server.url, aws_access_key_id=key["AccessKeyId"],
                      aws_secret_access_key=key["SecretAccessKey"]).list_roles()
     assert e.value.response["Error"]["Code"] == "AccessDenied" and "user/gov-ci is not authorized" in str(e.value)
+    # a statement naming the partition's ARNs allows: the resource is GovCloud's arn:aws-us-gov:iam::…
+    iam.put_user_policy(UserName="gov-ci", PolicyName="p", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [allow("iam:GetUser", f"arn:aws-us-gov:iam::{ACCOUNT}:user/gov-ci")]}))
+    own = boto3.client("iam", region_name=gov, endpoint_url=iam_server.url, aws_access_key_id=key["AccessKeyId"],
+                       aws_secret_access_key=key["SecretAccessKey"])
+    assert own.get_user(UserName="gov-ci")["User"]["Arn"] == f"arn:aws-us-gov:iam::{ACCOUNT}:user/gov-ci"
 
 
 def _signed(path: str, body: bytes, creds: dict[str, str], host: str) -> dict[str, str]:
